@@ -22,9 +22,9 @@ app = typer.Typer(
 
 def _register() -> None:
     """Attach every command module to the app (each module defines `register(app)`)."""
-    from . import log_commands
+    from . import demo, extract, log_commands, mine, simulate
 
-    for module in (log_commands,):
+    for module in (log_commands, simulate, extract, mine, demo):
         module.register(app)
 
 

@@ -1,0 +1,28 @@
+"""Shared fixtures: the real data beside the checkout, and fresh workspaces on disk."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+
+from lead2cash.store import Workspace
+
+REPO = Path(__file__).resolve().parents[1]
+SHARED_DATA = REPO.parent / "shared" / "data"
+
+
+@pytest.fixture(scope="session")
+def shared_data() -> Path:
+    """The read-only real logs in ../shared/data."""
+    if not SHARED_DATA.is_dir():
+        pytest.fail(f"{SHARED_DATA} is missing: the shared data must sit beside the checkout")
+    return SHARED_DATA
+
+
+@pytest.fixture
+def workspace(tmp_path: Path) -> Workspace:
+    """A fresh workspace: a real DuckDB file in a temporary folder."""
+    ws = Workspace(tmp_path / "test.duckdb", memory_limit="2GB")
+    yield ws
+    ws.close()
