@@ -1,0 +1,1 @@
+"""Mining: analyses of one event log (process map, variants, performance, KPIs, working time)."""
