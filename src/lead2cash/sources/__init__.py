@@ -1,0 +1,1 @@
+"""Source systems: per-system defaults (stages, status codes) and the readers of their exports."""
