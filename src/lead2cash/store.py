@@ -173,6 +173,9 @@ class Workspace:
         con.execute(events_ddl(EVENTS, extras))
         con.execute(f"INSERT INTO {EVENTS} {select_sql}")
         con.execute(_cases_view_sql())
+        from .mining.derived import derive  # late: the mining layer builds on this module
+
+        derive(con)
         con.execute(f"CREATE OR REPLACE TABLE {META} (key VARCHAR PRIMARY KEY, value VARCHAR)")
         if meta:
             con.executemany(f"INSERT INTO {META} VALUES (?, ?)", list(meta.items()))

@@ -1,0 +1,173 @@
+"""The one backend seam: every analysis is an Ibis expression run on DuckDB or on Spark.
+
+Rules that make both engines return identical results (see docs/mining.md):
+durations are `delta(unit="microsecond")` only; every ordering is
+(EventTime, event_id); the one ordered aggregation (a case's trace) goes
+through `Engine.ordered_concat`, which each backend implements its own way.
+"""
+
+from __future__ import annotations
+
+import os
+import tempfile
+from abc import ABC, abstractmethod
+from collections.abc import Iterable, Sequence
+from pathlib import Path
+from typing import TYPE_CHECKING, Any, ClassVar
+
+import duckdb
+import ibis
+import ibis.expr.types as ir
+import pandas as pd
+
+from ..errors import Lead2CashError
+from ..store import EVENTS, Workspace, quote
+from . import derived
+from .filters import Filter, LogTables, apply
+
+if TYPE_CHECKING:
+    from pyspark.sql import SparkSession
+
+__all__ = ["DuckDBEngine", "Engine", "SparkEngine", "as_engine", "spark_session"]
+
+
+class Engine(ABC):
+    """An event log on one backend: events, the per-event steps and per-case traces as Ibis tables."""
+
+    name: ClassVar[str]
+
+    def __init__(self, backend: Any, events: ir.Table, steps: ir.Table, cases: ir.Table) -> None:
+        self.backend = backend
+        self._tables = LogTables(events=events, steps=steps, cases=cases)
+
+    @staticmethod
+    @abstractmethod
+    def ordered_concat(value: ir.StringColumn, order_by: Sequence[ir.Column], sep: str) -> ir.Scalar:
+        """Concatenate `value` within a group in the order of `order_by` (backend-specific)."""
+
+    def tables(self, filters: Iterable[Filter] = ()) -> LogTables:
+        """Events, steps and cases restricted to the cases the filters keep."""
+        return apply(self._tables, filters)
+
+    def events(self, filters: Iterable[Filter] = ()) -> ir.Table:
+        """The events table (all columns), restricted to the cases the filters keep."""
+        return self.tables(filters).events
+
+    def cases(self, filters: Iterable[Filter] = ()) -> ir.Table:
+        """One row per case: trace (variant), first/last activity, start, end, duration_us."""
+        return self.tables(filters).cases
+
+    def steps(self, filters: Iterable[Filter] = ()) -> ir.Table:
+        """One row per event with its position and the directly-following event (if any)."""
+        return self.tables(filters).steps
+
+    def execute(self, expr: ir.Expr) -> pd.DataFrame:
+        """Run an expression and return a pandas frame (small results only)."""
+        return expr.execute()
+
+    def close(self) -> None:
+        """Release what the engine opened (the workspace or Spark session stay with their owner)."""
+
+    def __enter__(self) -> Engine:
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self.close()
+
+
+class DuckDBEngine(Engine):
+    """A workspace's DuckDB file: the derived tables were computed when the log was loaded."""
+
+    name = "duckdb"
+
+    def __init__(self, ws: Workspace) -> None:
+        ws.require_log()
+        if not derived.is_derived(ws.con):
+            try:
+                derived.derive(ws.con)
+            except duckdb.Error as exc:
+                raise Lead2CashError(
+                    f"{ws.path}: the log has no derived mining tables and they cannot be built here "
+                    f"({exc})",
+                    "re-import the log with this version, or open the workspace writable",
+                ) from exc
+        backend = ibis.duckdb.from_connection(ws.con)
+        self.workspace = ws
+        super().__init__(
+            backend,
+            backend.table(EVENTS),
+            backend.table(derived.STEPS),
+            backend.table(derived.CASES),
+        )
+
+    ordered_concat = staticmethod(derived.duckdb_concat)
+
+
+class SparkEngine(Engine):
+    """An event log in Parquet read by Spark; Spark computes the derived tables itself and caches them."""
+
+    name = "spark"
+
+    def __init__(self, session: SparkSession, parquet: str | os.PathLike[str]) -> None:
+        backend = ibis.pyspark.connect(session)
+        frame = session.read.parquet(str(parquet))
+        frame.createOrReplaceTempView(EVENTS)
+        events = backend.table(EVENTS)
+        steps = derived.steps_expr(events).cache()
+        cases = derived.cases_expr(steps, self.ordered_concat).cache()
+        self.session = session
+        super().__init__(backend, events, steps, cases)
+
+    @classmethod
+    def from_workspace(cls, ws: Workspace, session: SparkSession | None = None) -> SparkEngine:
+        """Export a workspace's events to Parquet (in its temp directory) and read them with Spark."""
+        ws.require_log()
+        folder = Path(tempfile.mkdtemp(prefix="lead2cash-spark-"))
+        target = folder / "events.parquet"
+        ws.con.execute(f"COPY ({_portable_select(ws)}) TO '{target}' (FORMAT parquet)")
+        return cls(session or spark_session(), target)
+
+    @staticmethod
+    def ordered_concat(value: ir.StringColumn, order_by: Sequence[ir.Column], sep: str) -> ir.Scalar:
+        """Spark cannot order inside an aggregate: collect structs, sort the array, keep the value."""
+        fields = {f"k{i}": col for i, col in enumerate(order_by)} | {"v": value}
+        collected = ibis.struct(fields).collect().sort()
+        return collected.map(lambda s: s.v).join(sep)
+
+
+def _portable_select(ws: Workspace) -> str:
+    """SELECT of the events for Parquet that Spark reads: INTERVAL columns become microseconds."""
+    cols = [
+        f"CAST(epoch_us(TIMESTAMP 'epoch' + {quote(n)}) AS BIGINT) AS {quote(n)}"
+        if t.startswith("INTERVAL") else quote(n)
+        for n, t in ws.columns()
+    ]
+    return f"SELECT {', '.join(cols)} FROM {EVENTS}"
+
+
+def spark_session(master: str | None = None) -> SparkSession:
+    """A Spark session set up for exact, reproducible mining: UTC, no UI, few shuffle partitions."""
+    try:
+        from pyspark.sql import SparkSession
+    except ImportError as exc:  # pragma: no cover - depends on the install
+        raise Lead2CashError(
+            "the Spark engine needs PySpark", "pip install 'lead2cash[spark]' (and a Java 17 runtime)"
+        ) from exc
+    return (
+        SparkSession.builder.master(master or os.environ.get("LEAD2CASH_SPARK_MASTER", "local[2]"))
+        .appName("lead2cash")
+        .config("spark.sql.session.timeZone", "UTC")
+        .config("spark.ui.enabled", "false")
+        .config("spark.sql.shuffle.partitions", os.environ.get("LEAD2CASH_SPARK_PARTITIONS", "4"))
+        .config("spark.driver.memory", os.environ.get("LEAD2CASH_SPARK_MEMORY", "2g"))
+        .getOrCreate()
+    )
+
+
+def as_engine(source: Engine | Workspace | str | os.PathLike[str]) -> Engine:
+    """Accept an engine, an open workspace or a workspace path (opened read-only) for the API."""
+    if isinstance(source, Engine):
+        return source
+    if isinstance(source, Workspace):
+        return DuckDBEngine(source)
+    return DuckDBEngine(Workspace(source, read_only=True))
