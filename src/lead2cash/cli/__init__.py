@@ -34,7 +34,7 @@ _register()
 def main() -> None:
     """Console entry point: user errors print as one clear message and exit 2."""
     try:
-        app(standalone_mode=False)
+        code = app(standalone_mode=False)
     except Lead2CashError as exc:
         print_error(exc)
         sys.exit(2)
@@ -49,3 +49,4 @@ def main() -> None:
             exc.show()
             sys.exit(exc.exit_code)
         raise
+    sys.exit(code if isinstance(code, int) else 0)

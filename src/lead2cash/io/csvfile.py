@@ -1,0 +1,132 @@
+"""CSV dialect and encoding detection, so DuckDB reads the file strictly and fails loudly.
+
+DuckDB's automatic sniffer can silently drop rows of a ragged file, so we detect
+the delimiter, header and encoding ourselves and read with auto-detection off.
+"""
+
+from __future__ import annotations
+
+import codecs
+import csv
+import io
+import tempfile
+from dataclasses import dataclass
+from pathlib import Path
+
+from ..errors import InputError, Location
+
+__all__ = ["CsvDialect", "detect_dialect", "utf8_copy"]
+
+_DELIMITERS = (",", ";", "\t", "|")
+_CHUNK = 1 << 20
+
+
+@dataclass(frozen=True, slots=True)
+class CsvDialect:
+    """How to read one CSV file: delimiter, quote, header names and a UTF-8 path to read."""
+
+    path: Path
+    delimiter: str
+    header: tuple[str, ...]
+    encoding: str
+    compression: str | None
+
+
+def _open_binary(path: Path) -> io.BufferedIOBase:
+    """Open a CSV file as bytes, transparently decompressing `.gz`."""
+    if path.suffix == ".gz":
+        import gzip
+
+        return gzip.open(path, "rb")  # type: ignore[return-value]
+    return path.open("rb")
+
+
+def _is_utf8(path: Path) -> bool:
+    """Whether the whole file decodes as UTF-8 (streamed, constant memory)."""
+    decoder = codecs.getincrementaldecoder("utf-8")()
+    with _open_binary(path) as fh:
+        try:
+            while chunk := fh.read(_CHUNK):
+                decoder.decode(chunk)
+            decoder.decode(b"", final=True)
+        except UnicodeDecodeError:
+            return False
+    return True
+
+
+def _cp1252_or_latin1(err: UnicodeDecodeError) -> tuple[str, int]:
+    """Decode the few bytes cp1252 leaves undefined as latin-1, so no byte is lost."""
+    return err.object[err.start : err.end].decode("latin-1"), err.end  # type: ignore[union-attr]
+
+
+codecs.register_error("lead2cash-latin1", _cp1252_or_latin1)
+
+
+def utf8_copy(path: Path, encoding: str, tmp_dir: Path) -> Path:
+    """Transcode a file to a temporary UTF-8 copy that DuckDB can read."""
+    tmp_dir.mkdir(parents=True, exist_ok=True)
+    out = tempfile.NamedTemporaryFile(
+        "w", encoding="utf-8", suffix=".csv", dir=tmp_dir, delete=False, newline=""
+    )
+    decoder = codecs.getincrementaldecoder(encoding)(errors="lead2cash-latin1")
+    with _open_binary(path) as fh, out:
+        while chunk := fh.read(_CHUNK):
+            out.write(decoder.decode(chunk))
+        out.write(decoder.decode(b"", final=True))
+    return Path(out.name)
+
+
+def _first_line(path: Path, encoding: str) -> str:
+    """The header line of the file (first physical line, BOM removed)."""
+    with _open_binary(path) as fh:
+        raw = fh.readline(1 << 20)
+    text = raw.decode(encoding, errors="replace")
+    return text.lstrip("\ufeff").rstrip("\r\n")
+
+
+def detect_dialect(
+    path: Path, delimiter: str | None, encoding: str | None, tmp_dir: Path
+) -> CsvDialect:
+    """Work out encoding, delimiter and header of a CSV file; transcode when not UTF-8."""
+    if encoding is None:
+        encoding = "utf-8" if _is_utf8(path) else "cp1252"
+    readable = path if encoding.lower().replace("_", "-") in ("utf-8", "utf8") else utf8_copy(
+        path, encoding, tmp_dir
+    )
+    line = _first_line(readable, "utf-8")
+    if not line.strip():
+        raise InputError(
+            Location(str(path), 1), "the file is empty or its first line is blank",
+            "the first line must be a header row naming the columns",
+        )
+    if delimiter is None:
+        counts = {d: _count_outside_quotes(line, d) for d in _DELIMITERS}
+        delimiter = max(counts, key=lambda d: counts[d])
+        if counts[delimiter] == 0:
+            delimiter = ","
+    header = tuple(next(csv.reader([line], delimiter=delimiter, quotechar='"')))
+    blanks = [i + 1 for i, h in enumerate(header) if not h.strip()]
+    if blanks:
+        raise InputError(
+            Location(str(path), 1, f"#{blanks[0]}"), "a header cell is empty",
+            "give every column a name in the header row",
+        )
+    dupes = sorted({h for h in header if header.count(h) > 1})
+    if dupes:
+        raise InputError(
+            Location(str(path), 1, dupes[0]), "the header names this column twice",
+            "rename one of the columns so that every header name is unique",
+        )
+    compression = "gzip" if readable.suffix == ".gz" else None
+    return CsvDialect(readable, delimiter, header, encoding, compression)
+
+
+def _count_outside_quotes(line: str, delimiter: str) -> int:
+    """How often `delimiter` occurs outside double-quoted parts of `line`."""
+    count, quoted = 0, False
+    for ch in line:
+        if ch == '"':
+            quoted = not quoted
+        elif ch == delimiter and not quoted:
+            count += 1
+    return count

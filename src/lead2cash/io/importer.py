@@ -1,0 +1,324 @@
+"""Import any event log (CSV, Parquet, XES) into the workspace, all or nothing.
+
+Pipeline: stage the raw file → map its columns onto the model → convert every value
+in one vectorised pass → refuse (or set aside) rows that cannot be read → replace the
+workspace's log in one transaction.
+"""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Mapping
+from dataclasses import dataclass, field
+from datetime import UTC, datetime
+from pathlib import Path
+
+import duckdb
+
+from ..errors import InputError, Location
+from ..model import ATTRIBUTE_NAMES, ATTRIBUTES, XES_KEYS, Attribute, AttrType
+from ..progress import NO_PROGRESS, Progress
+from ..store import CORE_COLUMNS, REJECTED, Workspace, quote
+from .convert import TIME_FORMATS, convert_expr, is_present, sql_literal
+from .staging import STAGE, XES_SQL_TYPES, Stage, detect_format, stage_file
+
+__all__ = ["ImportOptions", "ImportResult", "import_log"]
+
+_KEY_FIELDS = ("SalesOpportunityId", "ActivityName", "EventTime")
+_OWN_COLUMNS = ("event_id", "event_type", "source_record")
+_TYPED = "_l2c_typed"
+
+
+@dataclass(frozen=True)
+class ImportOptions:
+    """How to read one log: column mapping, time zone, defaults and tolerance."""
+
+    case: str | None = None
+    activity: str | None = None
+    time: str | None = None
+    mapping: Mapping[str, str] = field(default_factory=dict)
+    timezone: str = "UTC"
+    time_format: str | None = None
+    source_system: str | None = None
+    extracted_at: datetime | None = None
+    skip_bad_rows: bool = False
+    delimiter: str | None = None
+    encoding: str | None = None
+    format: str | None = None
+
+
+@dataclass(frozen=True)
+class ImportResult:
+    """What an import loaded: counts, the column mapping used, extras and set-aside rows."""
+
+    file: str
+    format: str
+    events: int
+    cases: int
+    rejected: int
+    mapping: dict[str, str]
+    extras: tuple[str, ...]
+
+
+def import_log(
+    ws: Workspace,
+    path: str | Path,
+    options: ImportOptions | None = None,
+    progress: Progress = NO_PROGRESS,
+) -> ImportResult:
+    """Replace the workspace's log with the events of `path`; the workspace is unchanged on error."""
+    opts = options or ImportOptions()
+    path = Path(path)
+    con = ws.con
+    _check_timezone(con, opts.timezone)
+    fmt = detect_format(path, opts.format)
+    progress("reading " + path.name, 0, 3)
+    try:
+        stage = stage_file(con, path, fmt, delimiter=opts.delimiter, encoding=opts.encoding,
+                           skip_bad_rows=opts.skip_bad_rows, tmp_dir=ws.temp_directory,
+                           progress=progress)
+        progress("reading " + path.name, 1, 3)
+        mapping = _resolve_mapping(stage, opts)
+        extras = _extras(stage, mapping)
+        problems = _convert(con, stage, mapping, extras, opts)
+        progress("reading " + path.name, 2, 3)
+        unreadable = len({r[0] for r in stage.rejected})
+        rejected = unreadable + _handle_problems(con, stage, problems, opts.skip_bad_rows)
+        _check_event_ids(con, stage, mapping)
+        result = _load(ws, stage, mapping, extras, rejected, opts)
+        progress("reading " + path.name, 3, 3)
+        return result
+    finally:
+        con.execute(f"DROP TABLE IF EXISTS {STAGE}")
+        con.execute(f"DROP TABLE IF EXISTS {_TYPED}")
+
+
+def _check_timezone(con: duckdb.DuckDBPyConnection, tz: str) -> None:
+    """Fail early on an unknown time zone name."""
+    try:
+        con.execute("SELECT timezone(?, TIMESTAMP '2000-01-01 00:00:00')", [tz]).fetchone()
+    except duckdb.Error:
+        raise InputError(Location("--timezone"), f"unknown time zone '{tz}'",
+                         "use an IANA name such as 'UTC', 'Europe/Paris' or 'America/New_York'") from None
+
+
+def _resolve_mapping(stage: Stage, opts: ImportOptions) -> dict[str, str]:
+    """Model field (or own column) → source column: explicit options first, then by name."""
+    cols = stage.columns
+    explicit = dict(opts.mapping)
+    for fld, col in (("SalesOpportunityId", opts.case), ("ActivityName", opts.activity),
+                     ("EventTime", opts.time)):
+        if col:
+            explicit[fld] = col
+    for fld, col in explicit.items():
+        if fld not in ATTRIBUTE_NAMES and fld not in _OWN_COLUMNS:
+            raise InputError(Location("--map"), f"'{fld}' is not a field of the data model",
+                             f"use one of: {', '.join(ATTRIBUTE_NAMES)}")
+        if col not in cols:
+            raise InputError(Location(str(stage.file), None, col), "no such column in the file",
+                             f"the columns are: {', '.join(cols)}")
+    mapping = dict(explicit)
+    used = set(mapping.values())
+    lower = {c.lower(): c for c in cols}
+    for fld in (*ATTRIBUTE_NAMES, *_OWN_COLUMNS):
+        if fld in mapping:
+            continue
+        xes = [k for k, v in XES_KEYS.items() if v == fld]
+        candidates = [fld, f"case:{fld}", *xes, lower.get(fld.lower(), "")]
+        hit = next((c for c in candidates if c in cols and c not in used), None)
+        if hit:
+            mapping[fld] = hit
+            used.add(hit)
+    missing = [f for f in _KEY_FIELDS if f not in mapping]
+    if missing:
+        flags = {"SalesOpportunityId": "--case", "ActivityName": "--activity", "EventTime": "--time"}
+        raise InputError(
+            Location(str(stage.file)),
+            f"no column for {', '.join(missing)}",
+            f"name the column(s) with {' '.join(flags[m] + ' COLUMN' for m in missing)}; "
+            f"the file's columns are: {', '.join(cols)}",
+        )
+    return mapping
+
+
+def _extras(stage: Stage, mapping: dict[str, str]) -> dict[str, str]:
+    """Unmapped source columns, kept as extra attributes, with the type they are stored as."""
+    used = set(mapping.values())
+    core = {c.lower() for c in CORE_COLUMNS}
+    extras: dict[str, str] = {}
+    for col, sql_type in stage.columns.items():
+        if col in used:
+            continue
+        if col.lower() in core:
+            raise InputError(Location(str(stage.file), None, col),
+                             "this column's name is reserved by the event log",
+                             f"map it with --map or rename it (reserved: {', '.join(CORE_COLUMNS)})")
+        xes_type = stage.value_types.get(col)
+        if xes_type is not None:
+            extras[col] = XES_SQL_TYPES.get(xes_type, "VARCHAR")
+        else:
+            extras[col] = "TIMESTAMP" if sql_type.startswith("TIMESTAMP") else sql_type
+    return extras
+
+
+def _decimal_comma(con: duckdb.DuckDBPyConnection, col: str) -> bool:
+    """Whether a text column writes decimals with a comma (1.234,56) rather than a point."""
+    q = quote(col)
+    comma, point = con.execute(
+        f"SELECT count(*) FILTER (WHERE regexp_matches({q}, '^\\s*[+-]?[0-9 .]*,[0-9]+%?\\s*$')), "
+        f"count(*) FILTER (WHERE regexp_matches({q}, '^\\s*[+-]?[0-9 ,]*\\.[0-9]+%?\\s*$')) "
+        f"FROM {STAGE}"
+    ).fetchone() or (0, 0)
+    return comma > point
+
+
+def _expr_for(con: duckdb.DuckDBPyConnection, stage: Stage, attr: Attribute, col: str,
+              opts: ImportOptions) -> str:
+    """The conversion expression of one mapped model attribute."""
+    sql_type = stage.columns[col]
+    formats = (opts.time_format,) + TIME_FORMATS if opts.time_format else TIME_FORMATS
+    comma = attr.type is AttrType.DECIMAL and sql_type == "VARCHAR" and _decimal_comma(con, col)
+    return convert_expr(attr.type, col, sql_type, timezone=opts.timezone, formats=formats,
+                        decimal_comma=comma, percent=attr.name == "DiscountPercentage")
+
+
+_WHAT = {AttrType.TIMESTAMP: "a timestamp", AttrType.DECIMAL: "a number",
+         AttrType.DURATION: "a duration", AttrType.STRING: "text"}
+_FIX = {
+    AttrType.TIMESTAMP: "write times as ISO 8601 (2023-04-15T10:30:00Z), or pass --time-format "
+                        "with a strptime pattern such as '%m/%d/%Y %H:%M'",
+    AttrType.DECIMAL: "write plain numbers such as 1234.56 or 1.234,56",
+    AttrType.DURATION: "write durations as '35 days 04:00:00' or as a number of seconds",
+    AttrType.STRING: "",
+}
+
+
+def _convert(con: duckdb.DuckDBPyConnection, stage: Stage, mapping: dict[str, str],
+             extras: dict[str, str], opts: ImportOptions) -> list[tuple[str, str, str]]:
+    """Build the typed table in one pass; return (error column, source column, problem) triples."""
+    select = ["rowid AS _row", f"{stage.locator} AS _loc"]
+    problems: list[tuple[str, str, str]] = []
+    for i, attr in enumerate(ATTRIBUTES):
+        col = mapping.get(attr.name)
+        if col is None:
+            select.append(f"CAST(NULL AS {attr.sql_type}) AS {quote(attr.name)}")
+            continue
+        expr = _expr_for(con, stage, attr, col, opts)
+        select.append(f"{expr} AS {quote(attr.name)}")
+        present = is_present(col, stage.columns[col])
+        err = f"_err{i}"
+        if attr.name in _KEY_FIELDS:
+            select.append(f"CASE WHEN NOT {present} THEN 'missing' "
+                          f"WHEN ({expr}) IS NULL THEN 'bad' END AS {err}")
+        else:
+            select.append(f"CASE WHEN {present} AND ({expr}) IS NULL THEN 'bad' END AS {err}")
+        problems.append((err, col, attr.name))
+    for own in _OWN_COLUMNS:
+        col = mapping.get(own)
+        if col is not None:
+            cast = "BIGINT" if own == "event_id" else "VARCHAR"
+            select.append(f"TRY_CAST({quote(col)} AS {cast}) AS {quote('_own_' + own)}")
+    for col, sql_type in extras.items():
+        select.append(f"{_extra_expr(stage, col, sql_type, opts)} AS {quote('_x_' + col)}")
+    con.execute(f"CREATE TEMP TABLE {_TYPED} AS SELECT {', '.join(select)} FROM {STAGE}")
+    return problems
+
+
+def _extra_expr(stage: Stage, col: str, sql_type: str, opts: ImportOptions) -> str:
+    """Extra attributes keep their values; XES-typed text and zoned times are converted."""
+    src = stage.columns[col]
+    if sql_type == "TIMESTAMP":
+        return convert_expr(AttrType.TIMESTAMP, col, src, timezone=opts.timezone,
+                            formats=TIME_FORMATS)
+    if src == "VARCHAR" and sql_type != "VARCHAR":
+        return f"TRY_CAST({quote(col)} AS {sql_type})"
+    return quote(col)
+
+
+def _handle_problems(con: duckdb.DuckDBPyConnection, stage: Stage,
+                     problems: list[tuple[str, str, str]], skip: bool) -> int:
+    """Fail on the first bad value (naming file, row, column, value), or set bad rows aside."""
+    if not problems:
+        return 0
+    counts = con.execute(
+        "SELECT " + ", ".join(f"count({e})" for e, _, _ in problems) + f" FROM {_TYPED}"
+    ).fetchone() or ()
+    con.execute(f"ALTER TABLE {_TYPED} ADD COLUMN _bad BOOLEAN DEFAULT false")
+    reasons: list[tuple[str, str, str, str]] = []
+    for (err, col, fld), n in zip(problems, counts):
+        if not n:
+            continue
+        attr = next(a for a in ATTRIBUTES if a.name == fld)
+        rows = con.execute(
+            f"SELECT t._loc, t.{err}, CAST(s.{quote(col)} AS VARCHAR) FROM {_TYPED} t "
+            f"JOIN {STAGE} s ON s.rowid = t._row WHERE t.{err} IS NOT NULL ORDER BY t._row "
+            + ("" if skip else "LIMIT 1")
+        ).fetchall()
+        for loc, kind, raw in rows:
+            problem = (f"{fld} is missing" if kind == "missing"
+                       else f"cannot read this value as {_WHAT[attr.type]} for {fld}")
+            if not skip:
+                hint = (f"fill in {fld} on every row, or pass --skip-bad-rows to set such rows aside"
+                        if kind == "missing"
+                        else f"{_FIX[attr.type]}; or pass --skip-bad-rows to set such rows aside")
+                raise InputError(Location(str(stage.file), loc, col), problem, hint,
+                                 value=raw if kind != "missing" else None, more=n - 1)
+            reasons.append((loc, col, raw, problem))
+        con.execute(f"UPDATE {_TYPED} SET _bad = true WHERE {err} IS NOT NULL")
+    bad_rows = con.execute(f"SELECT count(*) FROM {_TYPED} WHERE _bad").fetchone()[0]  # type: ignore[index]
+    con.execute(f"DELETE FROM {_TYPED} WHERE _bad")
+    stage.rejected.extend((loc, col, raw, problem) for loc, col, raw, problem in reasons)
+    return int(bad_rows)
+
+
+def _check_event_ids(con: duckdb.DuckDBPyConnection, stage: Stage, mapping: dict[str, str]) -> None:
+    """An input `event_id` column must hold unique whole numbers (it orders ties)."""
+    if "event_id" not in mapping:
+        return
+    row = con.execute(
+        f"SELECT _loc, _own_event_id FROM {_TYPED} WHERE _own_event_id IS NULL "
+        f"OR count(*) OVER (PARTITION BY _own_event_id) > 1 ORDER BY _row LIMIT 1"
+    ).fetchone()
+    if row:
+        raise InputError(Location(str(stage.file), row[0], mapping["event_id"]),
+                         "event_id must be a unique whole number on every row", value=row[1],
+                         hint="drop the event_id column to number events in file order")
+
+
+def _load(ws: Workspace, stage: Stage, mapping: dict[str, str], extras: dict[str, str],
+          rejected: int, opts: ImportOptions) -> ImportResult:
+    """Replace the log and the rejected rows in one transaction."""
+    name = stage.file.name
+    stamped = opts.extracted_at or datetime.fromtimestamp(stage.file.stat().st_mtime, UTC)
+    stamped_sql = sql_literal(stamped.astimezone(UTC).replace(tzinfo=None).isoformat(sep=" "))
+    cols = []
+    for attr in ATTRIBUTES:
+        q = quote(attr.name)
+        if attr.name == "SourceSystem" and attr.name not in mapping and opts.source_system:
+            cols.append(f"{sql_literal(opts.source_system)}")
+        elif attr.name == "LastDataUpdate" and attr.name not in mapping:
+            cols.append(f"TIMESTAMP {stamped_sql}")
+        else:
+            cols.append(q)
+    event_id = "_own_event_id" if "event_id" in mapping else "_row"
+    event_type = "coalesce(_own_event_type, 'imported')" if "event_type" in mapping else "'imported'"
+    lineage = (f"coalesce(_own_source_record, {sql_literal(name + ':')} || _loc)"
+               if "source_record" in mapping else f"{sql_literal(name + ':')} || _loc")
+    select = (f"SELECT {event_id}, {', '.join(cols)}, {event_type}, {lineage}"
+              + "".join(f", {quote('_x_' + c)}" for c in extras)
+              + f" FROM {_TYPED} ORDER BY {event_id}")
+    meta = {
+        "file": str(stage.file), "format": stage.format, "timezone": opts.timezone,
+        "imported_at": datetime.now(UTC).isoformat(), "mapping": json.dumps(mapping),
+    }
+    with ws.transaction() as con:
+        ws.replace_log(select, extras, meta)
+        con.execute(f"CREATE OR REPLACE TABLE {REJECTED} (file VARCHAR, row VARCHAR, "
+                    "\"column\" VARCHAR, value VARCHAR, reason VARCHAR)")
+        if stage.rejected:
+            con.executemany(f"INSERT INTO {REJECTED} VALUES (?, ?, ?, ?, ?)",
+                            [(str(stage.file), *r) for r in stage.rejected])
+        events, cases = con.execute(
+            "SELECT count(*), count(DISTINCT SalesOpportunityId) FROM events").fetchone()  # type: ignore[misc]
+    return ImportResult(str(stage.file), stage.format, int(events), int(cases), rejected,
+                        mapping, tuple(extras))
