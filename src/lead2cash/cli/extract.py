@@ -1,9 +1,72 @@
-"""The `extract` command (being written; see the module owner)."""
+"""The `extract` command: CRM and ERP export folders to one event log in the workspace."""
 
 from __future__ import annotations
 
+from datetime import datetime
+from pathlib import Path
+
 import typer
+
+from ..errors import Lead2CashError
+from ..store import Workspace
+from .console import console, progress_bars
+
+
+def _parse_sources(values: list[str]) -> dict[str, Path]:
+    """`SYSTEM=DIR` pairs, each system at most once."""
+    sources: dict[str, Path] = {}
+    for value in values:
+        key, sep, folder = value.partition("=")
+        if not sep or not key or not folder:
+            raise Lead2CashError(f"--source {value!r}: expected SYSTEM=DIR",
+                                 "for example --source salesforce=exports/salesforce")
+        if key in sources:
+            raise Lead2CashError(f"--source {key} given twice", "give each system once")
+        sources[key] = Path(folder)
+    return sources
+
+
+def _parse_time(value: str | None) -> datetime | None:
+    """--extracted-at as an ISO 8601 time (naive means UTC)."""
+    if value is None:
+        return None
+    try:
+        return datetime.fromisoformat(value.replace("Z", "+00:00"))
+    except ValueError as exc:
+        raise Lead2CashError(f"--extracted-at {value!r}: not an ISO 8601 time",
+                             "for example --extracted-at 2024-07-27T02:00:00Z") from exc
+
+
+def extract_command(
+    source: list[str] = typer.Option(
+        [], "--source", help="SYSTEM=DIR: salesforce, sap-s4hana, dynamics365 or oracle-cx and "
+        "the folder of its export files (repeat for several systems; CRM first)"),
+    config: Path | None = typer.Option(None, "--config", help="TOML file overriding the defaults"),
+    extracted_at: str | None = typer.Option(
+        None, "--extracted-at", help="LastDataUpdate (ISO time); default: _manifest.json, else file times"),
+    db: Path | None = typer.Option(None, "--db", help="workspace file (default: LEAD2CASH_DB or ./lead2cash.duckdb)"),
+    print_default_config: str | None = typer.Option(
+        None, "--print-default-config", metavar="SYSTEM", help="print a system's default configuration"),
+) -> None:
+    """Build the event log from Salesforce, SAP S/4HANA, Dynamics 365 and Oracle CX Sales exports."""
+    from ..sources.config import default_toml
+    from ..sources.registry import extract
+
+    if print_default_config:
+        typer.echo(default_toml(print_default_config), nl=False)
+        return
+    sources = _parse_sources(source)
+    if not sources:
+        raise Lead2CashError("no --source given", "add --source SYSTEM=DIR, e.g. salesforce=exports/sf")
+    when = _parse_time(extracted_at)
+    with Workspace(db) as ws, progress_bars() as progress:
+        meta = extract(ws, sources, config, when, progress)
+    missing = "; ".join(f"{k.split(':', 1)[1]}: {v}" for k, v in meta.items() if k.startswith("missing:"))
+    console.print(f"extracted {int(meta['events']):,} events from {', '.join(sources)} into {ws.path}")
+    if missing:
+        console.print(f"[yellow]absent optional files[/] ({missing}): their activities are missing")
 
 
 def register(app: typer.Typer) -> None:
-    """Attach this module's commands to the app."""
+    """Attach the extract command to the app."""
+    app.command("extract")(extract_command)

@@ -1,0 +1,94 @@
+"""Connector configuration: one TOML file, one `[system]` table per source system, good defaults.
+
+Each system module declares its `SETTINGS` (key, default, one-line doc); this
+module reads a user's file over those defaults, rejects unknown keys and wrong
+types with the file and key named, and prints a system's documented defaults.
+"""
+
+from __future__ import annotations
+
+import tomllib
+from collections.abc import Mapping
+from dataclasses import dataclass
+from pathlib import Path
+
+from ..errors import InputError, Lead2CashError, Location
+
+__all__ = ["Setting", "default_toml", "load_config"]
+
+
+@dataclass(frozen=True, slots=True)
+class Setting:
+    """One configuration key of a system, with its default and what it means."""
+
+    key: str
+    default: object
+    doc: str
+
+
+def _systems() -> dict[str, tuple[Setting, ...]]:
+    """Each system's settings (imported lazily: system modules import this one)."""
+    from .registry import SYSTEMS
+
+    return {key: module.SETTINGS for key, module in SYSTEMS.items()}
+
+
+def _toml_value(value: object) -> str:
+    """A TOML literal for a default (strings, booleans, lists of strings)."""
+    if isinstance(value, bool):
+        return "true" if value else "false"
+    if isinstance(value, list | tuple):
+        return "[" + ", ".join(_toml_value(v) for v in value) + "]"
+    return '"' + str(value).replace("\\", "\\\\").replace('"', '\\"') + '"'
+
+
+def default_toml(system: str) -> str:
+    """The documented default configuration of one system, as TOML text."""
+    settings = _systems().get(system)
+    if settings is None:
+        raise Lead2CashError(f"unknown system {system!r}",
+                             f"choose one of: {', '.join(_systems())}")
+    lines = [f'["{system}"]']
+    tables = []
+    for s in settings:
+        if isinstance(s.default, dict):
+            tables.append(s)
+            continue
+        lines += [f"# {s.doc}", f"{s.key} = {_toml_value(s.default)}"]
+    for s in tables:
+        lines += ["", f"# {s.doc}", f'["{system}".{s.key}]']
+        lines += [f"{_toml_value(k)} = {_toml_value(v)}" for k, v in s.default.items()]  # type: ignore[union-attr]
+    return "\n".join(lines) + "\n"
+
+
+def load_config(path: Path | None) -> dict[str, dict[str, object]]:
+    """Every system's settings: the defaults, overridden by the user's TOML file if given."""
+    systems = _systems()
+    config = {sys: {s.key: s.default for s in settings} for sys, settings in systems.items()}
+    if path is None:
+        return config
+    try:
+        user = tomllib.loads(Path(path).read_text())
+    except (OSError, tomllib.TOMLDecodeError) as exc:
+        raise Lead2CashError(f"{path}: cannot read the configuration ({exc})",
+                             "fix the TOML syntax; start from --print-default-config SYSTEM")
+    for system, values in user.items():
+        if system not in systems or not isinstance(values, Mapping):
+            raise InputError(Location(str(path), column=system), "unknown system table",
+                             f"use one of: {', '.join(systems)}")
+        for key, value in values.items():
+            _check(path, system, key, value, config[system])
+            config[system][key] = value
+    return config
+
+
+def _check(path: Path, system: str, key: str, value: object, defaults: dict[str, object]) -> None:
+    """Reject unknown keys and values whose type differs from the default's."""
+    where = Location(str(path), f"[{system}]", key)
+    if key not in defaults:
+        raise InputError(where, "unknown setting", f"known settings: {', '.join(defaults)}")
+    default = defaults[key]
+    kind = dict if isinstance(default, dict) else list if isinstance(default, list | tuple) \
+        else type(default)
+    if not isinstance(value, kind):
+        raise InputError(where, f"expected a {kind.__name__}", "see --print-default-config", value)

@@ -1,0 +1,276 @@
+"""The extraction engine: system mappings (data) in, one Lead-to-Cash event log out, all in DuckDB SQL.
+
+A system is described by a `Mapping`: the files it reads, explicit event rules
+(one SQL row source each), an optional stage history with its stage
+classification, and a case-attribute query. The engine reads every folder,
+derives the inferred stage events, merges systems on the case id, computes
+OpportunityOutcome and SalesCycleDuration, and replaces the workspace's log in one
+transaction, so a failed extract leaves the workspace unchanged.
+"""
+
+from __future__ import annotations
+
+import string
+from collections.abc import Callable, Mapping as MappingT, Sequence
+from dataclasses import dataclass
+from datetime import datetime
+from pathlib import Path
+
+from ..errors import InputError, Location
+from ..model import ACTIVITIES, ATTRIBUTE_NAMES, CASE_ATTRIBUTES, SOURCE_SYSTEMS
+from ..progress import NO_PROGRESS, Progress
+from ..store import Workspace, quote
+from .tables import SourceTable, SystemFolder, parsed
+
+__all__ = ["EventRule", "Mapping", "StageHistory", "lit", "lits", "run_extract"]
+
+MILESTONES = ("Opportunity Qualified", "Requirements Gathered", "Solution Proposed")
+COMPUTED = ("OpportunityOutcome", "SalesCycleDuration")
+
+
+def lit(value: object) -> str:
+    """A SQL literal for a config value (strings quoted, None as NULL)."""
+    if value is None:
+        return "NULL"
+    if isinstance(value, bool):
+        return "TRUE" if value else "FALSE"
+    if isinstance(value, (int, float)):
+        return repr(value)
+    return "'" + str(value).replace("'", "''") + "'"
+
+
+def lits(values: Sequence[object]) -> str:
+    """A parenthesised SQL list of literals, usable after IN (never empty)."""
+    return "(" + ", ".join(lit(v) for v in values) + ")" if values else "(NULL)"
+
+
+@dataclass(frozen=True, slots=True)
+class EventRule:
+    """One explicit activity read from a source table: where its case, time and id come from.
+
+    `case`, `joins` and `where` are SQL over alias `t`; `{Table}` in them names another source table.
+    `once_per` keeps only the first event per (case, value), e.g. one event per document.
+    """
+
+    activity: str
+    table: str
+    time: str
+    case: str
+    id: str
+    joins: str = ""
+    where: str = "TRUE"
+    once_per: str | None = None
+
+
+@dataclass(frozen=True, slots=True)
+class StageHistory:
+    """The stage history table: one row per recorded stage value, in time order."""
+
+    table: str
+    case: str
+    time: str
+    stage: str
+    id: str
+    classes: str  # SELECT stage, milestone, is_closed, is_won (one row per known stage)
+    known_from: str  # what defines the known stages, for the unknown-stage message
+
+
+@dataclass(frozen=True, slots=True)
+class Mapping:
+    """Everything the engine needs to know about one source system."""
+
+    system: str
+    tables: tuple[SourceTable, ...]
+    events: tuple[EventRule, ...]
+    cases: str  # SELECT SalesOpportunityId, <case attributes the system holds> FROM ...
+    stages: StageHistory | None = None
+    timezone: str = "UTC"
+
+
+def _refs(sql: str) -> list[str]:
+    """The `{Table}` placeholders used in a SQL template."""
+    return [f for _, f, _, _ in string.Formatter().parse(sql) if f]
+
+
+class _Names(dict[str, str]):
+    """Placeholder values: a table name maps to its temporary table."""
+
+    def __init__(self, folder: SystemFolder) -> None:
+        super().__init__()
+        self.folder = folder
+
+    def __missing__(self, key: str) -> str:
+        return self.folder.sql_name(key)
+
+
+def _rule_sql(rule: EventRule, folder: SystemFolder, system: str, names: _Names) -> str:
+    """The SELECT yielding one rule's events in the engine's intermediate shape."""
+    src = folder.files.get(rule.table, f"{folder.system}/{rule.table}")
+    record = f"{lit(src + ':' + rule.id + '=')} || t.{quote(rule.id)}"
+    sql = (
+        f"SELECT CAST({rule.case} AS VARCHAR) AS SalesOpportunityId, {lit(rule.activity)} AS ActivityName, "
+        f"t.{quote(parsed(rule.time))} AS EventTime, {lit(system)} AS SourceSystem, "
+        f"{record} AS source_record, t._row AS _seq"
+        + (f", CAST({rule.once_per} AS VARCHAR) AS _once" if rule.once_per else "")
+        + f" FROM {names[rule.table]} t {rule.joins.format_map(names)} "
+        f"WHERE ({rule.where.format_map(names)}) AND t.{quote(parsed(rule.time))} IS NOT NULL"
+    )
+    if rule.once_per:
+        sql = (f"SELECT * EXCLUDE (_once) FROM ({sql}) WHERE SalesOpportunityId IS NOT NULL "
+               f"QUALIFY row_number() OVER (PARTITION BY SalesOpportunityId, _once "
+               f"ORDER BY EventTime, _seq) = 1")
+    return f"SELECT * FROM ({sql}) WHERE SalesOpportunityId IS NOT NULL"
+
+
+def _stage_sql(h: StageHistory, folder: SystemFolder, system: str, names: _Names) -> str:
+    """Inferred and stage events from a stage history; rows that keep the stage yield nothing."""
+    cls = quote(f"{folder.system}:stage_class")
+    folder.con.execute(f"CREATE OR REPLACE TEMP TABLE {cls} AS {h.classes.format_map(names)}")
+    src = folder.files.get(h.table, f"{folder.system}/{h.table}")
+    table = names[h.table]
+    unknown = folder.con.execute(
+        f"SELECT t._row, t.{quote(h.stage)}, count(*) OVER () FROM {table} t "
+        f"ANTI JOIN {cls} c ON c.stage = t.{quote(h.stage)} ORDER BY t._row LIMIT 1"
+    ).fetchall()
+    if unknown:
+        row, value, n = unknown[0]
+        raise InputError(Location(src, row, h.stage), f"unknown stage name (known stages come from "
+                         f"{h.known_from})", f"add the stage to {h.known_from}", value, n - 1)
+    ms = lits(MILESTONES)
+    return f"""
+    WITH h AS (
+      SELECT CAST(t.{quote(h.case)} AS VARCHAR) AS SalesOpportunityId, t.{quote(parsed(h.time))} AS EventTime,
+             t._row AS _seq, t.{quote(h.stage)} AS stage, c.milestone, c.is_closed, c.is_won,
+             {lit(src + ':' + h.id + '=')} || t.{quote(h.id)} AS source_record,
+             lag(t.{quote(h.stage)}) OVER w AS prev_stage, lag(c.is_closed) OVER w AS prev_closed
+      FROM {table} t JOIN {cls} c ON c.stage = t.{quote(h.stage)}
+      WINDOW w AS (PARTITION BY t.{quote(h.case)} ORDER BY t.{quote(parsed(h.time))}, t._row)
+    ), changed AS (
+      SELECT *, CASE WHEN is_closed AND is_won THEN 'Opportunity Won'
+                     WHEN is_closed THEN 'Opportunity Lost'
+                     WHEN prev_closed THEN 'Opportunity Reopened'
+                     ELSE milestone END AS kind
+      FROM h WHERE prev_stage IS DISTINCT FROM stage
+    ), ranked AS (
+      SELECT *, row_number() OVER (PARTITION BY SalesOpportunityId, kind ORDER BY EventTime, _seq) AS nth
+      FROM changed
+    )
+    SELECT SalesOpportunityId,
+           CASE WHEN kind IS NULL OR (kind IN {ms} AND nth > 1) THEN 'Opportunity Stage Changed'
+                ELSE kind END AS ActivityName,
+           EventTime, {lit(system)} AS SourceSystem, source_record, _seq
+    FROM ranked WHERE prev_stage IS NOT NULL OR kind IS NOT NULL"""
+
+
+def _history_sql(h: StageHistory, names: _Names) -> str:
+    """(case, time, stage) rows used to stamp SalesStage on every event (stage at that time)."""
+    return (f"SELECT CAST({quote(h.case)} AS VARCHAR) AS SalesOpportunityId, "
+            f"{quote(parsed(h.time))} AS EventTime, _row AS _seq, {quote(h.stage)} AS SalesStage "
+            f"FROM {names[h.table]}")
+
+
+def run_extract(
+    ws: Workspace,
+    sources: MappingT[str, Path],
+    build: Callable[[str, bool], Mapping],
+    extracted_at: datetime | None = None,
+    progress: Progress = NO_PROGRESS,
+) -> dict[str, str]:
+    """Read each system folder, derive one event log, replace the workspace log atomically."""
+    con = ws.con
+    crm_present = any(s in ("salesforce", "dynamics365", "oracle-cx") for s in sources)
+    events, cases, histories, meta = [], [], [], {}
+    stamps = []
+    for prio, (key, folder_path) in enumerate(sources.items()):
+        mapping = build(key, crm_present)
+        system = SOURCE_SYSTEMS[key]
+        folder = SystemFolder(con, key, Path(folder_path), mapping.timezone)
+        for i, spec in enumerate(mapping.tables):
+            progress(f"read {key}", i, len(mapping.tables))
+            folder.load(spec)
+        progress(f"read {key}", len(mapping.tables), len(mapping.tables))
+        names = _Names(folder)
+        events += [_rule_sql(r, folder, system, names) for r in mapping.events]
+        if mapping.stages:
+            events.append(_stage_sql(mapping.stages, folder, system, names))
+            histories.append(_history_sql(mapping.stages, names))
+        cases.append(f"SELECT {prio} AS _prio, * FROM ({mapping.cases.format_map(names)})")
+        stamp = folder.extracted_at(extracted_at)
+        stamps.append(f"SELECT {lit(system)} AS SourceSystem, TIMESTAMP {lit(stamp.isoformat(sep=' '))} AS ts")
+        meta[f"source:{key}"] = str(folder_path)
+        if folder.missing:
+            meta[f"missing:{key}"] = ", ".join(folder.missing)
+    progress("derive events", 0, 1)
+    con.execute("CREATE OR REPLACE TEMP TABLE x_events AS "
+                + " UNION ALL ".join(f"SELECT * FROM ({e})" for e in events))
+    _build_cases(con, cases)
+    con.execute("CREATE OR REPLACE TEMP TABLE x_stamps AS " + " UNION ALL ".join(stamps))
+    hist = " UNION ALL ".join(histories) if histories else (
+        "SELECT NULL::VARCHAR AS SalesOpportunityId, NULL::TIMESTAMP AS EventTime, "
+        "0::BIGINT AS _seq, NULL::VARCHAR AS SalesStage WHERE FALSE")
+    con.execute(f"CREATE OR REPLACE TEMP TABLE x_hist AS {hist}")
+    progress("derive events", 1, 1)
+    progress("load workspace", 0, 1)
+    meta.update(kind="extract", systems=", ".join(sources))
+    with ws.transaction():
+        ws.replace_log(_final_sql(), {}, meta)
+    n = con.execute("SELECT count(*) FROM events").fetchall()[0]
+    progress("load workspace", 1, 1)
+    meta["events"] = str(n[0] if n else 0)
+    return meta
+
+
+def _build_cases(con, cases: list[str]) -> None:  # type: ignore[no-untyped-def]
+    """One row per case: each attribute from the first system (in --source order) that has it."""
+    attrs = [a for a in CASE_ATTRIBUTES if a not in COMPUTED]
+    union = " UNION ALL BY NAME ".join(cases)
+    pick = ", ".join(
+        f"first({quote(a)} ORDER BY _prio) FILTER (WHERE {quote(a)} IS NOT NULL) AS {quote(a)}"
+        for a in attrs)
+    typed = ", ".join(f"NULL::{'DOUBLE' if a in ('OpportunityAmount', 'DiscountPercentage') else 'VARCHAR'} "
+                      f"AS {quote(a)}" for a in attrs)
+    con.execute(
+        f"CREATE OR REPLACE TEMP TABLE x_cases AS SELECT SalesOpportunityId, {pick} FROM "
+        f"(SELECT NULL::INT AS _prio, NULL::VARCHAR AS SalesOpportunityId, {typed} WHERE FALSE "
+        f"UNION ALL BY NAME {union}) GROUP BY SalesOpportunityId")
+
+
+def _final_sql() -> str:
+    """The events in the store's column order, with computed and stamped attributes."""
+    kinds = ", ".join(f"({lit(a.name)}, {lit(a.kind.value)})" for a in ACTIVITIES)
+    rank = ", ".join(f"({lit(a.name)}, {i})" for i, a in enumerate(ACTIVITIES))
+    cols = []
+    for name in ATTRIBUTE_NAMES:
+        if name in ("SalesOpportunityId", "ActivityName", "EventTime", "SourceSystem"):
+            cols.append(f"e.{name}")
+        elif name == "LastDataUpdate":
+            cols.append("s.ts AS LastDataUpdate")
+        elif name == "SalesStage":
+            cols.append("e.SalesStage")
+        elif name in COMPUTED:
+            cols.append(f"o.{name}")
+        else:
+            cols.append(f"c.{quote(name)}")
+    return f"""
+    WITH outcome AS (
+      SELECT SalesOpportunityId,
+        CASE last(ActivityName ORDER BY EventTime, _seq) FILTER (WHERE ActivityName IN
+             ('Opportunity Won', 'Opportunity Lost', 'Opportunity Reopened'))
+             WHEN 'Opportunity Won' THEN 'Won' WHEN 'Opportunity Lost' THEN 'Lost' END AS OpportunityOutcome,
+        max(EventTime) FILTER (WHERE ActivityName IN ('Opportunity Won', 'Opportunity Lost'))
+          - min(EventTime) FILTER (WHERE ActivityName = 'Opportunity Created') AS cycle
+      FROM x_events GROUP BY SalesOpportunityId
+    ), o AS (
+      SELECT SalesOpportunityId, OpportunityOutcome,
+             CASE WHEN OpportunityOutcome IS NOT NULL THEN cycle END AS SalesCycleDuration FROM outcome
+    ), kinds(ActivityName, kind) AS (VALUES {kinds}), ranks(ActivityName, r) AS (VALUES {rank}),
+    ev AS (
+      SELECT e.*, h.SalesStage FROM x_events e ASOF LEFT JOIN x_hist h
+        ON h.SalesOpportunityId = e.SalesOpportunityId AND h.EventTime <= e.EventTime
+    )
+    SELECT row_number() OVER (ORDER BY e.SalesOpportunityId, e.EventTime, r.r, e._seq) AS event_id,
+           {', '.join(cols)}, k.kind AS event_type, e.source_record
+    FROM ev e JOIN kinds k USING (ActivityName) JOIN ranks r USING (ActivityName)
+    JOIN x_stamps s USING (SourceSystem)
+    LEFT JOIN x_cases c USING (SalesOpportunityId) LEFT JOIN o USING (SalesOpportunityId)
+    """

@@ -1,0 +1,41 @@
+"""The source systems the connectors know: key (as in `model.SOURCE_SYSTEMS`) -> mapping module."""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from datetime import datetime
+from pathlib import Path
+from types import ModuleType
+
+from ..errors import Lead2CashError
+from ..progress import NO_PROGRESS, Progress
+from ..store import Workspace
+from . import salesforce
+from .config import load_config
+from .engine import run_extract
+
+__all__ = ["SYSTEMS", "extract"]
+
+SYSTEMS: dict[str, ModuleType] = {
+    "salesforce": salesforce,
+}
+
+
+def extract(
+    ws: Workspace,
+    sources: Mapping[str, Path],
+    config: Path | None = None,
+    extracted_at: datetime | None = None,
+    progress: Progress = NO_PROGRESS,
+) -> dict[str, str]:
+    """Build the workspace's event log from system export folders (`system key -> folder`)."""
+    for key, folder in sources.items():
+        if key not in SYSTEMS:
+            raise Lead2CashError(f"unknown source system {key!r}",
+                                 f"use one of: {', '.join(SYSTEMS)} (as SYSTEM=DIR)")
+        if not Path(folder).is_dir():
+            raise Lead2CashError(f"{folder}: no such folder for {key}",
+                                 "point SYSTEM=DIR at the folder holding that system's export files")
+    cfg = load_config(config)
+    return run_extract(ws, sources, lambda key, crm: SYSTEMS[key].mapping(cfg[key], crm),
+                       extracted_at, progress)

@@ -1,0 +1,137 @@
+"""Salesforce Sales Cloud (+ Salesforce Billing): which object gives which activity and attribute.
+
+Stages are classified through `OpportunityStage.IsClosed/IsWon` (never by name);
+the milestone each stage marks comes from the configuration.
+"""
+
+from __future__ import annotations
+
+from .config import Setting
+from .defaults import DEFAULTS, REGION_BY_COUNTRY
+from .engine import EventRule, Mapping, StageHistory, lit, lits
+from .tables import SourceTable, TimeField
+
+__all__ = ["SETTINGS", "mapping"]
+
+_D = DEFAULTS["salesforce"]
+
+_STATUS_DOCS = {
+    "quote_issued": "Quote.Status values (QuoteHistory NewValue) whose first entry means Quote Issued",
+    "quote_accepted": "Quote.Status values whose first entry means Quote Accepted",
+    "contract_signed": "Contract.Status values meaning signed (time: ActivatedDate)",
+    "order_fulfilled": "Order.Status values (OrderHistory NewValue) whose first entry means Order Fulfilled",
+    "invoice_cancelled": "blng__Invoice__c.blng__InvoiceStatus__c values of cancelled invoices (not counted)",
+    "payment_received": "blng__Payment__c.blng__Status__c values meaning the money arrived",
+}
+
+SETTINGS: tuple[Setting, ...] = (
+    *(Setting(key, list(_D.status[key]), doc) for key, doc in _STATUS_DOCS.items()),
+    Setting("region_field", "Account.BillingCountry",
+            "Table.Field holding the region or country (Account.* or User.*)"),
+    Setting("stages", {s.name: s.activity for s in _D.stages if s.activity},
+            "stage name -> milestone activity its first entry means (others: Stage Changed)"),
+    Setting("regions", dict(REGION_BY_COUNTRY), "country code -> SalesRegion (others kept as is)"),
+)
+
+_ISO = "iso"
+TABLES: tuple[SourceTable, ...] = (
+    SourceTable("Opportunity", ("Id", "AccountId", "OwnerId", "StageName", "Amount", "CreatedDate"),
+                key="Id", times=(TimeField("CreatedDate", _ISO),),
+                optional_columns=("LeadSource", "Type", "ContractId", "SyncedQuoteId")),
+    SourceTable("OpportunityHistory", ("Id", "OpportunityId", "StageName", "CreatedDate"), key="Id",
+                times=(TimeField("CreatedDate", _ISO),)),
+    SourceTable("OpportunityStage", ("MasterLabel", "IsClosed", "IsWon"), key="MasterLabel",
+                optional_columns=("ApiName",)),
+    SourceTable("Account", ("Id", "Name"), key="Id", optional=True,
+                optional_columns=("BillingCountry", "BillingState")),
+    SourceTable("User", ("Id", "Name"), key="Id", optional=True,
+                optional_columns=("Division", "Country")),
+    SourceTable("Quote", ("Id", "OpportunityId", "Status", "CreatedDate"), key="Id", optional=True,
+                times=(TimeField("CreatedDate", _ISO),), optional_columns=("Discount", "IsSyncing")),
+    SourceTable("QuoteHistory", ("Id", "QuoteId", "Field", "NewValue", "CreatedDate"), key="Id",
+                optional=True, times=(TimeField("CreatedDate", _ISO),)),
+    SourceTable("Contract", ("Id", "Status", "ActivatedDate"), key="Id", optional=True,
+                times=(TimeField("ActivatedDate", _ISO, required=False),)),
+    SourceTable("Order", ("Id", "OpportunityId", "CreatedDate"), key="Id", optional=True,
+                times=(TimeField("CreatedDate", _ISO),), optional_columns=("Status",)),
+    SourceTable("OrderHistory", ("Id", "OrderId", "Field", "NewValue", "CreatedDate"), key="Id",
+                optional=True, times=(TimeField("CreatedDate", _ISO),)),
+    SourceTable("OpportunityLineItem", ("Id", "OpportunityId", "Product2Id", "TotalPrice"), key="Id",
+                optional=True, optional_columns=("Discount",)),
+    SourceTable("Product2", ("Id", "Family"), key="Id", optional=True),
+    SourceTable("blng__Invoice__c", ("Id", "blng__Order__c", "blng__InvoiceDate__c"), key="Id",
+                optional=True, times=(TimeField("blng__InvoiceDate__c", "date"),),
+                optional_columns=("blng__InvoiceStatus__c",)),
+    SourceTable("blng__Payment__c", ("Id", "blng__Invoice__c", "blng__PaymentDate__c"), key="Id",
+                optional=True, times=(TimeField("blng__PaymentDate__c", "date"),),
+                optional_columns=("blng__Status__c",)),
+)
+
+
+def _status_rule(activity: str, table: str, parent: str, statuses: list[str], case: str,
+                 joins: str) -> EventRule:
+    """First history row that sets a record's Status to one of `statuses` (one event per record)."""
+    return EventRule(activity, table, "CreatedDate", case, "Id", joins,
+                     f"t.Field = 'Status' AND t.NewValue IN {lits(statuses)}", once_per=f"t.{parent}")
+
+
+def mapping(cfg: dict[str, object], crm_present: bool) -> Mapping:
+    """The Salesforce mapping under a configuration."""
+    q = "JOIN {Quote} q ON q.Id = t.QuoteId"
+    invoice_ok = f"coalesce(t.blng__InvoiceStatus__c, '') NOT IN {lits(cfg['invoice_cancelled'])}"  # type: ignore[arg-type]
+    events = (
+        EventRule("Opportunity Created", "Opportunity", "CreatedDate", "t.Id", "Id"),
+        _status_rule("Quote Issued", "QuoteHistory", "QuoteId", cfg["quote_issued"], "q.OpportunityId", q),  # type: ignore[arg-type]
+        _status_rule("Quote Accepted", "QuoteHistory", "QuoteId", cfg["quote_accepted"], "q.OpportunityId", q),  # type: ignore[arg-type]
+        EventRule("Contract Signed", "Contract", "ActivatedDate", "o.Id", "Id",
+                  "JOIN {Opportunity} o ON o.ContractId = t.Id",
+                  f"t.Status IN {lits(cfg['contract_signed'])}"),  # type: ignore[arg-type]
+        EventRule("Sales Order Created", "Order", "CreatedDate", "t.OpportunityId", "Id"),
+        _status_rule("Order Fulfilled", "OrderHistory", "OrderId", cfg["order_fulfilled"],  # type: ignore[arg-type]
+                     "o.OpportunityId", "JOIN {Order} o ON o.Id = t.OrderId"),
+        EventRule("Invoice Generated", "blng__Invoice__c", "blng__InvoiceDate__c", "o.OpportunityId",
+                  "Id", "JOIN {Order} o ON o.Id = t.blng__Order__c", invoice_ok),
+        EventRule("Payment Received", "blng__Payment__c", "blng__PaymentDate__c", "o.OpportunityId",
+                  "Id", "JOIN {blng__Invoice__c} i ON i.Id = t.blng__Invoice__c "
+                  "JOIN {Order} o ON o.Id = i.blng__Order__c",
+                  f"coalesce(t.blng__Status__c, {lit(cfg['payment_received'][0])}) "  # type: ignore[index]
+                  f"IN {lits(cfg['payment_received'])} AND " + invoice_ok.replace("t.", "i.")),  # type: ignore[arg-type]
+    )
+    milestones = cfg["stages"]
+    ms = " ".join(f"WHEN {lit(k)} THEN {lit(v)}" for k, v in milestones.items())  # type: ignore[union-attr]
+    classes = (
+        "SELECT DISTINCT stage, CASE stage " + (ms or "WHEN NULL THEN NULL") + " END AS milestone, "
+        "TRY_CAST(lower(IsClosed) AS BOOLEAN) AS is_closed, TRY_CAST(lower(IsWon) AS BOOLEAN) AS is_won "
+        "FROM (SELECT MasterLabel AS stage, * FROM {OpportunityStage} UNION ALL BY NAME "
+        "SELECT ApiName AS stage, * FROM {OpportunityStage} WHERE ApiName IS NOT NULL)")
+    stages = StageHistory("OpportunityHistory", "OpportunityId", "CreatedDate", "StageName", "Id",
+                          classes, "OpportunityStage (MasterLabel/ApiName)")
+    return Mapping("salesforce", TABLES, events, _cases_sql(cfg), stages)
+
+
+def _cases_sql(cfg: dict[str, object]) -> str:
+    """Case attributes: Opportunity fields, Account/User names, quote discount, product family."""
+    table, _, field = str(cfg["region_field"]).partition(".")
+    alias = {"Account": "a", "User": "u"}.get(table, "o")
+    regions = cfg["regions"]
+    region = f"{alias}.{field}"
+    if regions:
+        cases = " ".join(f"WHEN {lit(k)} THEN {lit(v)}" for k, v in regions.items())  # type: ignore[union-attr]
+        region = f"CASE {region} {cases} ELSE {region} END"
+    return f"""
+    SELECT o.Id AS SalesOpportunityId, TRY_CAST(o.Amount AS DOUBLE) AS OpportunityAmount,
+           a.Name AS CustomerName, u.Name AS OpportunityOwner, {region} AS SalesRegion,
+           nullif(o.LeadSource, '') AS LeadSource, nullif(o.Type, '') AS OpportunityType,
+           d.discount AS DiscountPercentage, p.Family AS ProductCategory
+    FROM {{Opportunity}} o
+    LEFT JOIN {{Account}} a ON a.Id = o.AccountId
+    LEFT JOIN {{User}} u ON u.Id = o.OwnerId
+    LEFT JOIN (SELECT OpportunityId, TRY_CAST(Discount AS DOUBLE) / 100 AS discount FROM {{Quote}}
+               QUALIFY row_number() OVER (PARTITION BY OpportunityId
+                 ORDER BY (lower(IsSyncing) = 'true') DESC NULLS LAST, "CreatedDate@utc" DESC, _row DESC) = 1
+              ) d ON d.OpportunityId = o.Id
+    LEFT JOIN (SELECT li.OpportunityId, pr.Family FROM {{OpportunityLineItem}} li
+               JOIN {{Product2}} pr ON pr.Id = li.Product2Id
+               QUALIFY row_number() OVER (PARTITION BY li.OpportunityId
+                 ORDER BY TRY_CAST(li.TotalPrice AS DOUBLE) DESC NULLS LAST, li._row) = 1
+              ) p ON p.OpportunityId = o.Id"""

@@ -1,0 +1,244 @@
+"""Reading one system's export folder into DuckDB: files, columns, ids and timestamps checked.
+
+Every source file becomes a temporary table with all columns as text, a `_row`
+column (1-based data row, header not counted) and one parsed UTC `<column>@utc`
+TIMESTAMP per declared time field. Bad input fails here, naming file, row, column
+and value; a missing optional file becomes an empty table so rules need no special case.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+from dataclasses import dataclass, field
+from datetime import UTC, datetime
+from pathlib import Path
+
+import duckdb
+
+from ..errors import InputError, Lead2CashError, Location
+from ..store import quote
+
+__all__ = ["SourceTable", "SystemFolder", "TimeField", "parsed"]
+
+SUFFIXES = (".csv", ".csv.gz", ".parquet", ".json")
+
+
+@dataclass(frozen=True, slots=True)
+class TimeField:
+    """A time column: ISO datetime, plain date, or SAP `YYYYMMDD` (+ `HHMMSS` column) local time."""
+
+    column: str
+    fmt: str = "iso"  # iso | date | sap
+    time_column: str | None = None  # SAP: the HHMMSS column that goes with the date
+    required: bool = True  # False: empty (and SAP `00000000`) means "not yet", not an error
+
+
+@dataclass(frozen=True, slots=True)
+class SourceTable:
+    """One export file of a system: its real name, the columns read, its key and time fields."""
+
+    name: str
+    columns: tuple[str, ...]
+    key: str | None = None
+    optional: bool = False
+    times: tuple[TimeField, ...] = ()
+    optional_columns: tuple[str, ...] = ()
+
+
+def parsed(column: str) -> str:
+    """Name of the parsed UTC timestamp column that goes with a source time column."""
+    return f"{column}@utc"
+
+
+def _time_sql(tf: TimeField, timezone: str) -> str:
+    """SQL turning the text of a time field into a naive UTC TIMESTAMP (NULL if unparsable)."""
+    col = quote(tf.column)
+    if tf.fmt == "iso":
+        return f"TRY_CAST(nullif(trim({col}), '') AS TIMESTAMPTZ)::TIMESTAMP"
+    if tf.fmt == "date":
+        local = f"TRY_CAST(nullif(trim({col}), '') AS DATE)::TIMESTAMP"
+    elif tf.fmt == "sap":
+        text = f"nullif(nullif(trim({col}), ''), '00000000')"
+        if tf.time_column:
+            text = f"{text} || coalesce(nullif(trim({quote(tf.time_column)}), ''), '000000')"
+            local = f"try_strptime({text}, '%Y%m%d%H%M%S')"
+        else:
+            local = f"try_strptime({text}, '%Y%m%d')"
+    else:
+        raise ValueError(f"unknown time format {tf.fmt!r}")
+    if timezone.upper() == "UTC":
+        return local
+    return f"timezone('{timezone}', {local})::TIMESTAMP"
+
+
+_FORMAT_HINT = {
+    "iso": "write ISO 8601 date-times such as 2024-03-01T14:22:05.000+0000",
+    "date": "write dates as YYYY-MM-DD",
+    "sap": "write SAP dates as YYYYMMDD and times as HHMMSS",
+}
+
+
+@dataclass
+class SystemFolder:
+    """One system's export folder read into temporary tables of a DuckDB connection."""
+
+    con: duckdb.DuckDBPyConnection
+    system: str
+    folder: Path
+    timezone: str = "UTC"
+    files: dict[str, str] = field(default_factory=dict)  # table name -> display path
+    missing: list[str] = field(default_factory=list)  # optional tables that were absent
+
+    def sql_name(self, table: str) -> str:
+        """The quoted temporary-table name holding one source table."""
+        return quote(f"{self.system}:{table}")
+
+    def find(self, name: str) -> Path | None:
+        """The export file for a table name (CSV, gzipped CSV, Parquet or JSON), if any."""
+        for suffix in SUFFIXES:
+            path = self.folder / f"{name}{suffix}"
+            if path.is_file():
+                return path
+        return None
+
+    def load(self, spec: SourceTable) -> None:
+        """Read one file, check its columns, ids and times, keep it as a temporary table."""
+        path = self.find(spec.name)
+        if path is None:
+            if not spec.optional:
+                raise Lead2CashError(
+                    f"{self.folder}: required file {spec.name}.csv (or .parquet/.json) is missing "
+                    f"for {self.system}; expected columns: {', '.join(spec.columns)}",
+                    f"export the {spec.name} object/table into {self.folder}",
+                )
+            self.missing.append(spec.name)
+            self._create_empty(spec)
+            return
+        shown = f"{self.system}/{path.name}"
+        self.files[spec.name] = shown
+        name = self.sql_name(spec.name)
+        self.con.execute(f"CREATE OR REPLACE TEMP TABLE {name} AS {self._reader(path)}")
+        present = [r[0] for r in self.con.execute(f"DESCRIBE {name}").fetchall()]
+        self._rename_case(name, present, spec)
+        self._check_columns(spec, shown, name)
+        if spec.key:
+            self._check_unique(spec.key, shown, name)
+        self._parse_times(spec, shown, name)
+
+    def _reader(self, path: Path) -> str:
+        """SELECT reading a file as text columns plus its 1-based data row number."""
+        p = str(path).replace("'", "''")
+        if path.suffix == ".parquet":
+            src = f"read_parquet('{p}')"
+        elif path.suffix == ".json":
+            src = self._json_source(path, p)
+        else:
+            src = f"read_csv('{p}', header = true, all_varchar = true)"
+        return f"SELECT COLUMNS(*)::VARCHAR, row_number() OVER () AS _row FROM {src}"
+
+    def _json_source(self, path: Path, p: str) -> str:
+        """A JSON array of records, or a REST page whose `items` holds the records."""
+        with path.open("rb") as fh:
+            head = fh.read(1).strip() or b"["
+        if head == b"{":
+            return f"(SELECT unnest(items, recursive := true) FROM read_json('{p}'))"
+        return f"read_json('{p}')"
+
+    def _rename_case(self, name: str, present: list[str], spec: SourceTable) -> None:
+        """Accept columns whose names differ from the real field names only by case."""
+        by_lower = {c.lower(): c for c in present}
+        for col in (*spec.columns, *spec.optional_columns):
+            actual = by_lower.get(col.lower())
+            if actual is not None and actual != col and col not in present:
+                self.con.execute(f"ALTER TABLE {name} RENAME {quote(actual)} TO {quote(col)}")
+
+    def _check_columns(self, spec: SourceTable, shown: str, name: str) -> None:
+        """Fail on missing required columns; add absent optional ones as NULL."""
+        present = {r[0] for r in self.con.execute(f"DESCRIBE {name}").fetchall()}
+        lacking = [c for c in spec.columns if c not in present]
+        if lacking:
+            raise InputError(
+                Location(shown, column=lacking[0]),
+                f"missing column(s) {', '.join(lacking)}; {spec.name} needs: "
+                f"{', '.join(spec.columns)}",
+                "export these fields with their real API names in the header row",
+            )
+        for col in spec.optional_columns:
+            if col not in present:
+                self.con.execute(f"ALTER TABLE {name} ADD COLUMN {quote(col)} VARCHAR")
+
+    def _check_unique(self, key: str, shown: str, name: str) -> None:
+        """Fail when an id occurs twice: the second occurrence is named."""
+        k = quote(key)
+        rows = self.con.execute(
+            f"SELECT _row, {k}, count(*) OVER () FROM (SELECT _row, {k}, "
+            f"row_number() OVER (PARTITION BY {k} ORDER BY _row) AS n FROM {name} "
+            f"WHERE {k} IS NOT NULL) WHERE n > 1 ORDER BY _row LIMIT 1"
+        ).fetchall()
+        if rows:
+            row, value, n = rows[0]
+            raise InputError(
+                Location(shown, row, key), "duplicate id: it appeared on an earlier row", 
+                "remove the duplicated rows (export each record once)", value, n - 1,
+            )
+
+    def _parse_times(self, spec: SourceTable, shown: str, name: str) -> None:
+        """Add a parsed UTC column per time field; fail on the first value that is not a time."""
+        if not spec.times:
+            return
+        cols = ", ".join(f"{_time_sql(tf, self.timezone)} AS {quote(parsed(tf.column))}"
+                         for tf in spec.times)
+        self.con.execute(f"CREATE OR REPLACE TEMP TABLE {name} AS SELECT *, {cols} FROM {name}")
+        for tf in spec.times:
+            self._check_time(tf, shown, name)
+
+    def _check_time(self, tf: TimeField, shown: str, name: str) -> None:
+        """Raise on the first unparsable value (and on blanks or 00000000 where a time is required)."""
+        col, out = quote(tf.column), quote(parsed(tf.column))
+        text = f"trim({col})" if not tf.time_column else f"trim({col}) || ' ' || coalesce(trim({quote(tf.time_column)}), '')"
+        blank = f"(nullif(trim({col}), '') IS NULL OR trim({col}) = '00000000')"
+        bad = f"{out} IS NULL AND NOT {blank}"
+        if tf.required:
+            bad = f"{out} IS NULL"
+        rows = self.con.execute(
+            f"SELECT _row, {text}, count(*) OVER () FROM {name} WHERE {bad} ORDER BY _row LIMIT 1"
+        ).fetchall()
+        if rows:
+            row, value, n = rows[0]
+            problem = "not a valid date/time" if value and value.strip() not in ("", "00000000") \
+                else "a date/time is required here but the value is empty or 00000000"
+            raise InputError(Location(shown, row, tf.column), problem, _FORMAT_HINT[tf.fmt],
+                             value, n - 1)
+
+    def _create_empty(self, spec: SourceTable) -> None:
+        """An empty stand-in for an absent optional file, with the declared columns."""
+        cols = [f"{quote(c)} VARCHAR" for c in (*spec.columns, *spec.optional_columns)]
+        cols += ["_row BIGINT"] + [f"{quote(parsed(t.column))} TIMESTAMP" for t in spec.times]
+        self.con.execute(f"CREATE OR REPLACE TEMP TABLE {self.sql_name(spec.name)} ({', '.join(cols)})")
+
+    def extracted_at(self, override: datetime | None) -> datetime:
+        """LastDataUpdate: the option, else `_manifest.json`'s `extracted_at`, else newest file mtime."""
+        if override is not None:
+            return _as_utc(override)
+        manifest = self.folder / "_manifest.json"
+        if manifest.is_file():
+            try:
+                value = json.loads(manifest.read_text())["extracted_at"]
+                return _as_utc(datetime.fromisoformat(str(value).replace("Z", "+00:00")))
+            except (KeyError, ValueError, TypeError) as exc:
+                raise InputError(
+                    Location(f"{self.system}/_manifest.json", column="extracted_at"),
+                    f"cannot read the extraction time ({exc})",
+                    'write {"extracted_at": "2024-07-27T02:00:00Z"} or pass --extracted-at',
+                ) from exc
+        mtimes = [p.stat().st_mtime for p in self.folder.iterdir() if p.is_file()]
+        newest = max(mtimes, default=os.stat(self.folder).st_mtime)
+        return datetime.fromtimestamp(newest, UTC).replace(tzinfo=None)
+
+
+def _as_utc(value: datetime) -> datetime:
+    """A naive UTC datetime (aware values are converted, naive ones are taken as UTC)."""
+    if value.tzinfo is not None:
+        value = value.astimezone(UTC).replace(tzinfo=None)
+    return value
