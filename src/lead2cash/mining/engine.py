@@ -11,14 +11,14 @@ from __future__ import annotations
 import os
 import tempfile
 from abc import ABC, abstractmethod
-from collections.abc import Iterable, Sequence
+from collections.abc import Iterable, Iterator, Sequence
+from contextlib import contextmanager
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, ClassVar
 
 import duckdb
 import ibis
 import ibis.expr.types as ir
-import pandas as pd
 
 from ..errors import Lead2CashError
 from ..store import EVENTS, Workspace, quote
@@ -28,7 +28,7 @@ from .filters import Filter, LogTables, apply
 if TYPE_CHECKING:
     from pyspark.sql import SparkSession
 
-__all__ = ["DuckDBEngine", "Engine", "SparkEngine", "as_engine", "spark_session"]
+__all__ = ["DuckDBEngine", "Engine", "SparkEngine", "Source", "spark_session", "using"]
 
 
 class Engine(ABC):
@@ -61,8 +61,8 @@ class Engine(ABC):
         """One row per event with its position and the directly-following event (if any)."""
         return self.tables(filters).steps
 
-    def execute(self, expr: ir.Expr) -> pd.DataFrame:
-        """Run an expression and return a pandas frame (small results only)."""
+    def execute(self, expr: ir.Expr) -> Any:
+        """Run an expression: a pandas frame for tables, a Python value for scalars."""
         return expr.execute()
 
     def close(self) -> None:
@@ -164,10 +164,16 @@ def spark_session(master: str | None = None) -> SparkSession:
     )
 
 
-def as_engine(source: Engine | Workspace | str | os.PathLike[str]) -> Engine:
-    """Accept an engine, an open workspace or a workspace path (opened read-only) for the API."""
+Source = Engine | Workspace | str | os.PathLike[str]
+
+
+@contextmanager
+def using(source: Source) -> Iterator[Engine]:
+    """An engine for an engine, an open workspace or a workspace path (opened read-only, then closed)."""
     if isinstance(source, Engine):
-        return source
-    if isinstance(source, Workspace):
-        return DuckDBEngine(source)
-    return DuckDBEngine(Workspace(source, read_only=True))
+        yield source
+    elif isinstance(source, Workspace):
+        yield DuckDBEngine(source)
+    else:
+        with Workspace(source, read_only=True) as ws:
+            yield DuckDBEngine(ws)

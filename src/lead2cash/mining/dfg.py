@@ -1,0 +1,167 @@
+"""The process map: activities, directly-follows edges with durations, start and end activities.
+
+Simplification works like Disco's two sliders. `activities` keeps the most
+frequent share of activities and recomputes the map on the log projected onto
+them (so removed steps do not break paths); `paths` keeps the most frequent
+share of edges, then adds back the strongest edges needed so that every kept
+activity lies on a path from the start to the end.
+"""
+
+from __future__ import annotations
+
+import math
+from collections.abc import Iterable
+from dataclasses import dataclass, field, replace
+from typing import Any
+
+import ibis
+
+from .derived import steps_expr
+from .engine import Engine
+from .filters import Filter
+from .stats import DurationStats, duration_aggs
+
+__all__ = ["ActivityCount", "Edge", "ProcessMap", "discover", "simplify_paths"]
+
+START, END = "\u25b6", "\u25a0"  # the virtual start and end nodes used while simplifying
+
+
+@dataclass(frozen=True, slots=True)
+class ActivityCount:
+    """How often an activity occurs (events) and in how many cases."""
+
+    activity: str
+    events: int
+    cases: int
+
+    def to_dict(self) -> dict[str, Any]:
+        return {"activity": self.activity, "events": self.events, "cases": self.cases}
+
+
+@dataclass(frozen=True, slots=True)
+class Edge:
+    """A directly-follows relation: how often, in how many cases, and how long it takes."""
+
+    source: str
+    target: str
+    frequency: int
+    cases: int
+    duration: DurationStats
+
+    def to_dict(self) -> dict[str, Any]:
+        head = {"source": self.source, "target": self.target,
+                "frequency": self.frequency, "cases": self.cases}
+        return head | self.duration.to_dict("duration_")
+
+
+@dataclass(frozen=True, slots=True)
+class ProcessMap:
+    """Activities, edges (most frequent first), start and end activities with case counts."""
+
+    activities: tuple[ActivityCount, ...]
+    edges: tuple[Edge, ...]
+    start_activities: dict[str, int] = field(default_factory=dict)
+    end_activities: dict[str, int] = field(default_factory=dict)
+
+    def to_dict(self) -> dict[str, Any]:
+        return {
+            "activities": [a.to_dict() for a in self.activities],
+            "edges": [e.to_dict() for e in self.edges],
+            "start_activities": dict(self.start_activities),
+            "end_activities": dict(self.end_activities),
+        }
+
+
+def _counts(frame: Any, key: str) -> dict[str, int]:
+    """A {name: count} dict from a two-column frame, most frequent first, then by name."""
+    rows = sorted(zip(frame[key], frame["n"]), key=lambda kv: (-int(kv[1]), kv[0]))
+    return {k: int(n) for k, n in rows}
+
+
+def _map_from_steps(engine: Engine, steps: ibis.Table) -> ProcessMap:
+    """Run the four small aggregations of a process map over a steps table."""
+    case = steps.SalesOpportunityId
+    acts = steps.group_by("ActivityName").aggregate(n=steps.count(), cases=case.nunique())
+    moves = steps.filter(steps.target_id.notnull())
+    edges = moves.group_by(["ActivityName", "target"]).aggregate(
+        frequency=moves.count(), cases=moves.SalesOpportunityId.nunique(),
+        **duration_aggs(moves.duration_us),
+    )
+    firsts = steps.filter(steps.pos == 0)
+    lasts = steps.filter(steps.target_id.isnull())
+    starts = firsts.group_by("ActivityName").aggregate(n=firsts.count())
+    ends = lasts.group_by("ActivityName").aggregate(n=lasts.count())
+    a, e, s, t = (engine.execute(x) for x in (acts, edges, starts, ends))
+    activities = sorted(
+        (ActivityCount(n, int(ev), int(c)) for n, ev, c in zip(a.ActivityName, a.n, a.cases)),
+        key=lambda x: (-x.events, x.activity),
+    )
+    edge_list = sorted(
+        (Edge(r["ActivityName"], r["target"], int(r["frequency"]), int(r["cases"]),
+              DurationStats.from_row(r)) for r in e.to_dict("records")),
+        key=lambda x: (-x.frequency, x.source, x.target),
+    )
+    return ProcessMap(tuple(activities), tuple(edge_list),
+                      _counts(s, "ActivityName"), _counts(t, "ActivityName"))
+
+
+def discover(
+    engine: Engine, filters: Iterable[Filter] = (), activities: float = 1.0, paths: float = 1.0
+) -> ProcessMap:
+    """The process map of the filtered log, simplified to a share of activities and of paths."""
+    for name, share in (("activities", activities), ("paths", paths)):
+        if not 0.0 < share <= 1.0:
+            raise ValueError(f"{name} share must be in (0, 1], got {share}")
+    tables = engine.tables(filters)
+    full = _map_from_steps(engine, tables.steps)
+    if activities < 1.0:
+        n_keep = max(1, math.ceil(activities * len(full.activities)))
+        kept = [a.activity for a in full.activities[:n_keep]]
+        ev = tables.events
+        projected = steps_expr(ev.filter(ev.ActivityName.isin(kept)))
+        full = _map_from_steps(engine, projected)
+    return simplify_paths(full, paths) if paths < 1.0 else full
+
+
+def simplify_paths(pm: ProcessMap, paths: float) -> ProcessMap:
+    """Keep the most frequent share of edges, then reconnect every activity from start to end."""
+    weighted: dict[tuple[str, str], int] = {(e.source, e.target): e.frequency for e in pm.edges}
+    weighted |= {(START, a): n for a, n in pm.start_activities.items()}
+    weighted |= {(a, END): n for a, n in pm.end_activities.items()}
+    ranked = sorted(weighted, key=lambda k: (-weighted[k], k))
+    kept = set(ranked[: max(1, math.ceil(paths * len(ranked)))])
+    nodes = {a.activity for a in pm.activities} | {START, END}
+    _connect(kept, ranked, nodes, forward=True)
+    _connect(kept, ranked, nodes, forward=False)
+    return replace(
+        pm,
+        edges=tuple(e for e in pm.edges if (e.source, e.target) in kept),
+        start_activities={a: n for a, n in pm.start_activities.items() if (START, a) in kept},
+        end_activities={a: n for a, n in pm.end_activities.items() if (a, END) in kept},
+    )
+
+
+def _connect(kept: set[tuple[str, str]], ranked: list[tuple[str, str]], nodes: set[str],
+             forward: bool) -> None:
+    """Add the strongest edges until every node is reachable from START (or reaches END)."""
+    root = START if forward else END
+    while True:
+        reached = {root}
+        frontier = [root]
+        while frontier:
+            node = frontier.pop()
+            for s, t in kept:
+                nxt = t if forward and s == node else s if not forward and t == node else None
+                if nxt is not None and nxt not in reached:
+                    reached.add(nxt)
+                    frontier.append(nxt)
+        if reached >= nodes:
+            return
+        bridge = next(
+            ((s, t) for s, t in ranked
+             if (s in reached and t not in reached if forward else t in reached and s not in reached)),
+            None,
+        )
+        if bridge is None:  # the remaining nodes are unreachable even in the full map
+            return
+        kept.add(bridge)

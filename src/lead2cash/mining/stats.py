@@ -1,0 +1,58 @@
+"""Duration statistics shared by every analysis: computed in microseconds, reported in seconds."""
+
+from __future__ import annotations
+
+import math
+from collections.abc import Mapping
+from dataclasses import asdict, dataclass
+from typing import Any
+
+import ibis.expr.types as ir
+
+__all__ = ["DurationStats", "duration_aggs", "seconds"]
+
+_FIELDS = ("count", "mean", "median", "p90", "min", "max")
+
+
+def seconds(us: object) -> float | None:
+    """Microseconds (any numeric, or missing) to seconds rounded to the microsecond."""
+    if us is None or (isinstance(us, float) and math.isnan(us)):
+        return None
+    return round(float(us) / 1e6, 6)  # type: ignore[arg-type]
+
+
+@dataclass(frozen=True, slots=True)
+class DurationStats:
+    """Count, mean, median, 90th percentile, min and max of a set of durations, in seconds."""
+
+    count: int
+    mean_s: float | None
+    median_s: float | None
+    p90_s: float | None
+    min_s: float | None
+    max_s: float | None
+
+    @classmethod
+    def from_row(cls, row: Mapping[str, Any], prefix: str = "d_") -> DurationStats:
+        """Read the columns `duration_aggs(prefix)` produced from one result row."""
+        count = row[f"{prefix}count"]
+        return cls(
+            0 if count is None or count != count else int(count),
+            *(seconds(row[f"{prefix}{f}"]) for f in _FIELDS[1:]),
+        )
+
+    def to_dict(self, prefix: str = "") -> dict[str, Any]:
+        """Flat JSON fields, optionally prefixed (`duration_mean_s`, ...)."""
+        return {f"{prefix}{k}": v for k, v in asdict(self).items()}
+
+
+def duration_aggs(us: ir.IntegerColumn, prefix: str = "d_") -> dict[str, ir.Scalar]:
+    """Aggregations of a microsecond column: count, mean, exact median and p90, min, max."""
+    return {
+        f"{prefix}count": us.count(),
+        f"{prefix}mean": us.mean(),
+        f"{prefix}median": us.median(),
+        f"{prefix}p90": us.quantile(0.9),
+        f"{prefix}min": us.min(),
+        f"{prefix}max": us.max(),
+    }
