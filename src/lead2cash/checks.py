@@ -203,11 +203,8 @@ def _freshness(ws: Workspace) -> Finding | None:
         "now()::TIMESTAMP) / 86400.0 FROM events").fetchone()
     if not row or row[0] is None:
         return None
-    age = float(row[1])
-    severity = Severity.WARNING if age > 30 else Severity.INFO
-    return Finding("data-age", severity, f"data last refreshed {row[0]:%Y-%m-%d %H:%M} UTC, "
-                   f"{age:.1f} days ago", 0, (), "re-extract to analyse current data"
-                   if severity is Severity.WARNING else "")
+    return Finding("data-age", Severity.INFO, f"data last refreshed {row[0]:%Y-%m-%d %H:%M} UTC, "
+                   f"{float(row[1]):.1f} days ago", 0, (), "re-extract to analyse current data")
 
 
 def _rejected(ws: Workspace) -> Finding | None:

@@ -276,8 +276,9 @@ def _check_event_ids(con: duckdb.DuckDBPyConnection, stage: Stage, mapping: dict
     if "event_id" not in mapping:
         return
     row = con.execute(
-        f"SELECT _loc, _own_event_id FROM {_TYPED} WHERE _own_event_id IS NULL "
-        f"OR count(*) OVER (PARTITION BY _own_event_id) > 1 ORDER BY _row LIMIT 1"
+        f"SELECT _loc, _own_event_id FROM {_TYPED} "
+        f"QUALIFY _own_event_id IS NULL OR count(*) OVER (PARTITION BY _own_event_id) > 1 "
+        f"ORDER BY _row LIMIT 1"
     ).fetchone()
     if row:
         raise InputError(Location(str(stage.file), row[0], mapping["event_id"]),
