@@ -14,6 +14,8 @@ from rich.table import Table
 from ..checks import CheckReport, Severity, check_log
 from ..errors import InputError, Location
 from ..io.export import export_log
+from ..model import ACTIVITIES, ATTRIBUTES
+from ..model_doc import model_markdown
 from ..io.importer import ImportOptions, ImportResult, import_log
 from ..summary import LogSummary, summarize
 from .console import console, progress_bars
@@ -169,8 +171,30 @@ def export_cmd(
     console.print(f"[green]wrote[/] {n:,} events to {path}")
 
 
+def model_cmd(
+    markdown: Annotated[bool, typer.Option("--markdown", help="Print the model as Markdown.")] = False,
+) -> None:
+    """Show the data model: 17 attributes by tier and 15 activities."""
+    if markdown:
+        typer.echo(model_markdown(), nl=False)
+        return
+    attrs = Table(title="Attributes")
+    for col in ("tier", "field", "level", "type", "meaning"):
+        attrs.add_column(col)
+    for a in ATTRIBUTES:
+        attrs.add_row(a.tier, a.name, a.level, a.type, a.meaning)
+    console.print(attrs)
+    acts = Table(title="Activities")
+    for col in ("activity", "group", "event type", "happens when"):
+        acts.add_column(col)
+    for act in ACTIVITIES:
+        acts.add_row(act.name, act.group, act.kind, act.happens_when)
+    console.print(acts)
+
+
 def register(app: typer.Typer) -> None:
     """Attach the log commands to the app."""
+    app.command("model")(model_cmd)
     app.command("import")(import_cmd)
     app.command("check")(check_cmd)
     app.command("summary")(summary_cmd)
