@@ -1,0 +1,146 @@
+"""Lead-to-Cash KPIs, whole log and per segment: the one entry point `kpis(events, ...)`.
+
+The engine computes per-case facts once (kpis_facts); the sales-side
+(kpis_sales) and order-to-cash (kpis_o2c) KPIs are pure functions of them.
+Segments come from `by` (any attribute, last known value per case) and/or
+amount bands. Every duration can be calendar time or working time.
+Definitions and formulas: docs/kpis.md.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from dataclasses import dataclass
+from datetime import datetime
+from typing import Any
+
+import ibis.expr.types as ir
+
+from .calendar import CalendarSet
+from .kpis_facts import CaseFacts, Transition
+from .kpis_o2c import Freshness, LatePayments, freshness, late_payments, o2c_transitions
+from .kpis_sales import (
+    DEFAULT_DISCOUNT_BANDS,
+    Discounts,
+    Funnel,
+    Rework,
+    SalesCycle,
+    Stalls,
+    ValueAtStake,
+    WinRate,
+    discounts,
+    funnel,
+    rework,
+    sales_cycle,
+    sales_transitions,
+    stalls,
+    value_at_stake,
+    win_rate,
+)
+
+__all__ = ["KpiOptions", "KpiReport", "KpiSet", "kpi_set", "kpis"]
+
+
+@dataclass(frozen=True, slots=True)
+class KpiOptions:
+    """Thresholds and bands the KPIs use (the defaults are documented in docs/kpis.md)."""
+
+    stall_days: float = 30.0
+    discount_bands: tuple[float, ...] = DEFAULT_DISCOUNT_BANDS
+    discount_policy: float = 0.20
+
+
+@dataclass(frozen=True, slots=True)
+class KpiSet:
+    """Every KPI for one set of cases (the whole log or one segment)."""
+
+    cases: int
+    win: WinRate
+    cycle: SalesCycle
+    rework: Rework
+    transitions: tuple[Transition, ...]
+    late: LatePayments
+    funnel: Funnel
+    stalls: Stalls
+    discounts: Discounts
+    value_at_stake: ValueAtStake
+    day_seconds: float
+
+    def to_dict(self) -> dict[str, Any]:
+        """Headline numbers as flat keys (win_rate, sales_cycle_days_median, ...), details nested."""
+        flat: dict[str, Any] = {"cases": self.cases, **self.win.to_dict()}
+        flat |= self.cycle.to_dict(self.day_seconds)
+        flat |= self.rework.to_dict()
+        for t in self.transitions:
+            flat |= t.to_dict(self.day_seconds)
+        flat |= self.late.to_dict()
+        return flat | {
+            "funnel": self.funnel.to_dict(self.day_seconds),
+            "stalls": self.stalls.to_dict(),
+            "discounts": self.discounts.to_dict(),
+            "value_at_stake": self.value_at_stake.to_dict(),
+        }
+
+
+def kpi_set(f: CaseFacts, options: KpiOptions = KpiOptions()) -> KpiSet:
+    """Compute every KPI on one set of case facts."""
+    return KpiSet(
+        cases=len(f.cases),
+        win=win_rate(f),
+        cycle=sales_cycle(f),
+        rework=rework(f),
+        transitions=sales_transitions(f) + o2c_transitions(f),
+        late=late_payments(f),
+        funnel=funnel(f),
+        stalls=stalls(f, options.stall_days),
+        discounts=discounts(f, options.discount_bands, options.discount_policy),
+        value_at_stake=value_at_stake(f, options.stall_days),
+        day_seconds=f.day_seconds,
+    )
+
+
+@dataclass(frozen=True, slots=True)
+class KpiReport:
+    """KPIs of the whole log, per segment when sliced, and the data's freshness."""
+
+    overall: KpiSet
+    segments: dict[str, KpiSet]
+    by: str | None
+    amount_bands: tuple[float, ...]
+    time: str
+    as_of: str | None
+    freshness: Freshness
+
+    def to_dict(self) -> dict[str, Any]:
+        """JSON-ready: the overall KPIs at top level, then slicing, segments and freshness."""
+        return self.overall.to_dict() | {
+            "time": self.time,
+            "as_of": self.as_of,
+            "by": self.by,
+            "amount_bands": list(self.amount_bands),
+            "segments": [{"segment": k, **v.to_dict()} for k, v in self.segments.items()],
+            "freshness": self.freshness.to_dict(),
+        }
+
+
+def kpis(
+    events: ir.Table,
+    by: str | None = None,
+    amount_bands: Sequence[float] = (),
+    calendar: CalendarSet | None = None,
+    options: KpiOptions = KpiOptions(),
+    now: datetime | None = None,
+) -> KpiReport:
+    """All Lead-to-Cash KPIs of an events table (DuckDB or Spark), optionally sliced and in working time."""
+    facts = CaseFacts.load(events, by, amount_bands, calendar)
+    sliced = by is not None or bool(amount_bands)
+    segments = {k: kpi_set(v, options) for k, v in facts.slices().items()} if sliced else {}
+    return KpiReport(
+        overall=kpi_set(facts, options),
+        segments=segments,
+        by=by,
+        amount_bands=tuple(sorted(amount_bands)),
+        time=f"working ({calendar.default.name})" if calendar else "calendar",
+        as_of=None if facts.as_of is None else facts.as_of.isoformat() + "Z",
+        freshness=freshness(facts, now),
+    )

@@ -1,0 +1,289 @@
+"""Per-case facts for the Lead-to-Cash KPIs: one engine query, then small pure functions.
+
+The engine (DuckDB or Spark, through Ibis) reduces the events to one row per
+case (outcome, milestone times, current stage, rework counts, case attributes)
+and to the stage visits (each pipeline-stage event and when the next stage
+event came). Every KPI is then a pure function of these frames, so both
+engines give identical KPIs and any duration can be measured in calendar time
+or in working time (`calendar.working_seconds` on the same pairs).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from dataclasses import dataclass, field, replace
+from datetime import datetime
+from typing import Any
+
+import ibis
+import ibis.expr.types as ir
+import numpy as np
+import pandas as pd
+
+from ..errors import Lead2CashError
+from ..model import ACTIVITY_NAMES, ATTRIBUTE_NAMES, HAPPY_PATH
+from .calendar import CalendarSet, working_seconds
+
+__all__ = [
+    "CaseFacts",
+    "Stats",
+    "Transition",
+    "band_labels",
+    "case_facts",
+    "categories",
+    "segments",
+    "ratio",
+    "transitions",
+]
+
+
+def _act(name: str) -> str:
+    """An activity name, checked against the model (a typo fails at import)."""
+    assert name in ACTIVITY_NAMES, name
+    return name
+
+
+def _col(name: str) -> str:
+    """An attribute name, checked against the model."""
+    assert name in ATTRIBUTE_NAMES, name
+    return name
+
+
+CASE, ACT, TIME = _col("SalesOpportunityId"), _col("ActivityName"), _col("EventTime")
+AMOUNT, DISCOUNT, OWNER = _col("OpportunityAmount"), _col("DiscountPercentage"), _col("OpportunityOwner")
+REGION, TERMS, UPDATED = _col("SalesRegion"), _col("PaymentTerms"), _col("LastDataUpdate")
+EID = "event_id"
+CREATED, WON, LOST = _act("Opportunity Created"), _act("Opportunity Won"), _act("Opportunity Lost")
+REOPENED, STAGE_CHANGED = _act("Opportunity Reopened"), _act("Opportunity Stage Changed")
+FUNNEL: tuple[str, ...] = HAPPY_PATH[: HAPPY_PATH.index(WON) + 1]
+"""Pipeline stages in order, from Opportunity Created to Opportunity Won."""
+
+MILESTONES: dict[str, str] = {
+    "quote": _act("Quote Issued"),
+    "quote_accepted": _act("Quote Accepted"),
+    "contract": _act("Contract Signed"),
+    "won": WON,
+    "order": _act("Sales Order Created"),
+    "fulfilled": _act("Order Fulfilled"),
+    "invoice": _act("Invoice Generated"),
+}
+"""Milestones whose first occurrence each case records, as `first_<key>`."""
+PAYMENT = _act("Payment Received")
+CASE_COLUMNS = (AMOUNT, DISCOUNT, OWNER, REGION, TERMS)
+SEGMENT, ALL = "segment", "all"
+NONE_LABEL = "(none)"
+
+
+def case_facts(events: ir.Table, by: str | None = None) -> tuple[ir.Table, ir.Table]:
+    """The two Ibis expressions the KPIs need: per-case facts and stage visits."""
+    if by is not None and by not in events.columns:
+        raise Lead2CashError(
+            f"cannot slice by '{by}': the log has no such column",
+            f"use one of: {', '.join(c for c in events.columns if c in ATTRIBUTE_NAMES)}",
+        )
+    w = ibis.window(group_by=events[CASE], order_by=[events[TIME], events[EID]])
+    stage_index = ibis.cases(*((events[ACT] == s, i) for i, s in enumerate(FUNNEL)), else_=None)
+    e = events.mutate(pos=ibis.row_number().over(w), stage_idx=stage_index)
+    e = e.mutate(reached=e.stage_idx.max().over(ibis.cumulative_window(group_by=e[CASE],
+                                                                        order_by=[e[TIME], e[EID]])))
+    act, t = e[ACT], e[TIME]
+    closing = act.isin([WON, LOST, REOPENED])
+    in_funnel = act.isin(list(FUNNEL))
+    attrs = dict.fromkeys([*CASE_COLUMNS, *([by] if by else [])])
+    facts = e.group_by(CASE).aggregate(
+        start=t.min(),
+        end=t.max(),
+        events=act.count(),
+        first_created=t.min(where=act == CREATED),
+        first_decision=t.min(where=act.isin([WON, LOST])),
+        last_payment=t.max(where=act == PAYMENT),
+        close_activity=act.argmax(e.pos, where=closing),
+        close_time=t.argmax(e.pos, where=closing),
+        stage=act.argmax(e.pos, where=in_funnel),
+        stage_time=t.argmax(e.pos, where=in_funnel),
+        max_stage=e.stage_idx.max(),
+        closes=act.count(where=act.isin([WON, LOST])),
+        reopens=act.count(where=act == REOPENED),
+        regressions=act.count(where=e.stage_idx < e.reached),
+        updated_max=e[UPDATED].max(),
+        updated_min=e[UPDATED].min(),
+        updated_missing=act.count(where=e[UPDATED].isnull()),
+        **{f"first_{k}": t.min(where=act == a) for k, a in MILESTONES.items()},
+        **{f"attr_{c}": e[c].argmax(e.pos, where=e[c].notnull()) for c in attrs},
+    )
+    boundary = events[ACT].isin([*FUNNEL, LOST, REOPENED, STAGE_CHANGED])
+    s = events.filter(boundary)
+    ws = ibis.window(group_by=s[CASE], order_by=[s[TIME], s[EID]])
+    visits = s.select(CASE, ACT, entered=s[TIME], left=s[TIME].lead().over(ws))
+    return facts, visits.filter(visits[ACT].isin(list(FUNNEL[:-1])))
+
+
+@dataclass(frozen=True, slots=True)
+class Stats:
+    """Count, mean, median and 90th percentile of a duration, in seconds."""
+
+    count: int
+    mean: float | None
+    median: float | None
+    p90: float | None
+
+    @classmethod
+    def of(cls, seconds: np.ndarray | pd.Series) -> Stats:
+        """Statistics of the non-missing values (linear-interpolated quantiles, as the engines)."""
+        v = np.asarray(seconds, dtype=float)
+        v = v[~np.isnan(v)]
+        if not len(v):
+            return cls(0, None, None, None)
+        return cls(len(v), float(v.mean()), float(np.quantile(v, 0.5)), float(np.quantile(v, 0.9)))
+
+    def to_dict(self, name: str, unit: str, unit_seconds: float) -> dict[str, Any]:
+        """Flat keys `<name>_<unit>_<stat>` plus `<name>_cases`."""
+        out: dict[str, Any] = {f"{name}_cases": self.count}
+        for stat in ("median", "mean", "p90"):
+            value = getattr(self, stat)
+            out[f"{name}_{unit}_{stat}"] = None if value is None else value / unit_seconds
+        return out
+
+
+def band_labels(values: pd.Series, edges: Sequence[float], fmt: str = "{:,.0f}") -> pd.Series:
+    """Label each value with its band [a, b) from the edges, as an ordered category.
+
+    Missing values get '(none)', the last category.
+    """
+    edges = sorted(edges)
+    names = [f"< {fmt.format(edges[0])}"]
+    names += [f"{fmt.format(a)} – {fmt.format(b)}" for a, b in zip(edges, edges[1:])]
+    names += [f"≥ {fmt.format(edges[-1])}"]
+    v = values.astype(float).to_numpy()
+    idx = np.searchsorted(np.asarray(edges, dtype=float), v, side="right")
+    labels = np.where(np.isnan(v), NONE_LABEL, np.array(names, dtype=object)[idx])
+    return pd.Series(pd.Categorical(labels, categories=[*names, NONE_LABEL]), index=values.index)
+
+
+def categories(values: pd.Series) -> pd.Series:
+    """Values as text categories in sorted order (missing as '(none)')."""
+    text = values.astype(object).where(values.notna(), NONE_LABEL).astype(str)
+    return pd.Series(pd.Categorical(text, categories=sorted(text.unique())), index=values.index)
+
+
+def segments(cases: pd.DataFrame, by: str | None, amount_bands: Sequence[float] | None) -> pd.Series:
+    """Each case's segment: its `by` value, its amount band, both ('EMEA / < 10,000'), or 'all'."""
+    parts = [categories(cases[f"attr_{by}"])] if by else []
+    if amount_bands:
+        parts.append(band_labels(cases[f"attr_{AMOUNT}"], amount_bands))
+    if not parts:
+        return pd.Series(pd.Categorical([ALL] * len(cases)), index=cases.index)
+    if len(parts) == 1:
+        return parts[0]
+    a, b = parts
+    names = [f"{x} / {y}" for x in a.cat.categories for y in b.cat.categories]
+    return pd.Series(pd.Categorical(a.astype(str) + " / " + b.astype(str), categories=names),
+                     index=cases.index)
+
+
+def _us(series: pd.Series) -> np.ndarray:
+    """Timestamps as numpy datetime64[us] (NaT kept)."""
+    return pd.to_datetime(series).to_numpy().astype("datetime64[us]")
+
+
+@dataclass(frozen=True)
+class CaseFacts:
+    """The materialised facts (one row per case) and stage visits, with how to measure time."""
+
+    cases: pd.DataFrame
+    visits: pd.DataFrame
+    as_of: datetime | None
+    calendar: CalendarSet | None = None
+    options: dict[str, Any] = field(default_factory=dict)
+
+    @classmethod
+    def load(
+        cls,
+        events: ir.Table,
+        by: str | None = None,
+        amount_bands: Sequence[float] | None = None,
+        calendar: CalendarSet | None = None,
+        **options: Any,
+    ) -> CaseFacts:
+        """Run the facts query on the events' engine and label each case with its segment."""
+        facts_expr, visits_expr = case_facts(events, by)
+        cases = facts_expr.execute()
+        visits = visits_expr.execute()
+        cases = cases.sort_values(CASE, ignore_index=True)
+        cases[SEGMENT] = segments(cases, by, amount_bands)
+        newest = cases["updated_max"].max() if len(cases) else None
+        if newest is None or pd.isna(newest):
+            newest = cases["end"].max() if len(cases) else None
+        as_of = None if newest is None or pd.isna(newest) else pd.Timestamp(newest).to_pydatetime()
+        return cls(cases, visits, as_of, calendar, dict(options))
+
+    def subset(self, mask: np.ndarray | pd.Series) -> CaseFacts:
+        """The same facts restricted to the cases where mask is true."""
+        part = self.cases[np.asarray(mask, dtype=bool)].reset_index(drop=True)
+        seen = self.visits[self.visits[CASE].isin(set(part[CASE]))].reset_index(drop=True)
+        return replace(self, cases=part, visits=seen)
+
+    def slices(self) -> dict[str, CaseFacts]:
+        """One CaseFacts per segment, sorted by segment name."""
+        seg = self.cases[SEGMENT]
+        return {str(n): self.subset(seg == n) for n in seg.cat.categories if (seg == n).any()}
+
+    @property
+    def day_seconds(self) -> float:
+        """Seconds in a 'day': 86,400, or one working day of the default calendar."""
+        return float(self.calendar.default.day_seconds) if self.calendar else 86_400.0
+
+    def seconds(self, start: pd.Series, end: pd.Series, region: pd.Series | None = None) -> np.ndarray:
+        """Exact durations in seconds between two timestamp columns (working time if a calendar is set)."""
+        s, e = _us(start), _us(end)
+        if self.calendar is not None:
+            if region is None:
+                region = self.cases[f"attr_{REGION}"]
+            return working_seconds(s, e, self.calendar, region.to_numpy(dtype=object))
+        diff = (e - s).astype("timedelta64[us]")
+        out = diff.astype(np.int64) / 1_000_000
+        return np.where(np.isnat(diff), np.nan, out)
+
+    def since(self, start: pd.Series) -> np.ndarray:
+        """Seconds from each timestamp to the log's as-of time (its newest LastDataUpdate)."""
+        end = pd.Series([self.as_of] * len(start), index=start.index, dtype="datetime64[us]")
+        return self.seconds(start, end)
+
+    def attr(self, name: str) -> pd.Series:
+        """The case's last known value of a case attribute."""
+        return self.cases[f"attr_{name}"]
+
+    @property
+    def outcome(self) -> pd.Series:
+        """'Won', 'Lost' or None (open) from each case's last closing event."""
+        close = self.cases["close_activity"]
+        return close.map({WON: "Won", LOST: "Lost"}).astype(object).where(close.isin([WON, LOST]))
+
+
+@dataclass(frozen=True, slots=True)
+class Transition:
+    """Time from one milestone to the next: first `start` to `end`, cases where end is not before."""
+
+    name: str
+    unit: str
+    stats: Stats
+
+    def to_dict(self, day_seconds: float) -> dict[str, Any]:
+        """Flat keys such as `handoff_hours_median` (a 'day' is a working day under a calendar)."""
+        return self.stats.to_dict(self.name, self.unit, {"days": day_seconds, "hours": 3600.0}[self.unit])
+
+
+def transitions(f: CaseFacts, pairs: Sequence[tuple[str, str, str, str]]) -> tuple[Transition, ...]:
+    """Measure each (name, start column, end column, unit) pair over the cases that have both."""
+    out = []
+    for name, start, end, unit in pairs:
+        s, e = f.cases[start], f.cases[end]
+        seconds = f.seconds(s, e)
+        seconds[~(s.notna() & e.notna() & (e >= s)).to_numpy()] = np.nan
+        out.append(Transition(name, unit, Stats.of(seconds)))
+    return tuple(out)
+
+
+def ratio(numerator: float, denominator: float) -> float | None:
+    """A share, or None when there is nothing to divide by."""
+    return float(numerator) / float(denominator) if denominator else None

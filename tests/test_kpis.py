@@ -1,0 +1,180 @@
+"""KPIs on a hand-built log (tests/kpi_log.py) whose every number was worked out by hand."""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from datetime import datetime
+from typing import Any
+
+import ibis
+import ibis.expr.types as ir
+import numpy as np
+import pytest
+from kpi_log import write_log
+
+from lead2cash.errors import Lead2CashError
+from lead2cash.mining.calendar import BUILTIN_CALENDARS, CalendarSet, working_seconds
+from lead2cash.mining.kpis import KpiOptions, kpis
+from lead2cash.mining.kpis_o2c import DueRule, parse_terms
+from lead2cash.store import Workspace
+
+NOW = datetime(2024, 3, 7)
+
+
+@pytest.fixture
+def events(workspace: Workspace) -> Iterator[ir.Table]:
+    """The hand-built log in a real workspace file, as the Ibis table the engine seam gives."""
+    write_log(workspace)
+    yield ibis.duckdb.from_connection(workspace.con).table("events")
+
+
+@pytest.fixture
+def report(events: ir.Table) -> dict[str, Any]:
+    """The whole-log KPIs as JSON-ready dict."""
+    return kpis(events, now=NOW).to_dict()
+
+
+def test_headline_keys_and_values(report: dict[str, Any]) -> None:
+    assert report["cases"] == 6
+    assert (report["won"], report["lost"], report["open"]) == (3, 1, 2)
+    assert report["win_rate"] == 0.75
+    # Closed cycles: 10, 20, 30 and 39 days (C4 closes on its final Won after a reopen).
+    assert report["sales_cycle_days_median"] == 25.0
+    assert report["sales_cycle_days_mean"] == 24.75
+    assert report["sales_cycle_days_p90"] == pytest.approx(36.3)
+    assert report["sales_cycle_won_days_median"] == 20.0
+    assert report["sales_cycle_lost_days_median"] == 30.0
+    assert report["reopen_rate"] == 0.25
+    assert report["regression_rate"] == pytest.approx(1 / 6)
+    assert report["handoff_hours_median"] == 24.0
+    assert report["handoff_hours_mean"] == 20.0
+    assert report["dso_days_mean"] == pytest.approx(62 / 3)
+    assert report["dso_days_median"] == 20.0
+    assert report["late_payment_rate"] == pytest.approx(2 / 3)
+    assert report["late_days_mean"] == 6.0
+    assert report["time"] == "calendar" and report["as_of"] == "2024-03-06T00:00:00Z"
+
+
+def test_milestone_transitions(report: dict[str, Any]) -> None:
+    # C4's first decision (Lost) precedes its quote, so it is left out.
+    assert report["quote_to_decision_cases"] == 3
+    assert report["quote_to_decision_days_median"] == 15.0
+    assert report["quote_accepted_to_contract_days_mean"] == 2.0
+    assert report["fulfilment_days_median"] == 4.0
+    assert report["fulfilment_to_invoice_days_mean"] == 0.5
+
+
+def test_funnel_conversion_and_time_in_stage(report: dict[str, Any]) -> None:
+    funnel = {s["stage"]: s for s in report["funnel"]}
+    reached = [s["cases_reached"] for s in report["funnel"]]
+    assert reached == [6, 6, 5, 5, 4, 3, 3, 3]
+    assert funnel["Opportunity Qualified"]["conversion_to_next"] == pytest.approx(5 / 6)
+    assert funnel["Quote Issued"]["conversion_to_next"] == 0.75
+    assert funnel["Opportunity Won"]["conversion_to_next"] is None
+    # Time in stage runs to the next stage event (Lost and Reopened count as exits).
+    assert funnel["Opportunity Created"]["days_in_stage_mean"] == 3.0
+    assert funnel["Quote Issued"]["days_in_stage_median"] == 17.5
+    assert funnel["Opportunity Qualified"]["visits"] == 4
+
+
+def test_stalls_and_value_at_stake(report: dict[str, Any]) -> None:
+    assert report["stalls"] == [
+        dict(stage="Opportunity Qualified", open_cases=1, open_amount=10000.0,
+             age_days_median=9.0, stalled_cases=0, stalled_amount=0.0),
+        dict(stage="Requirements Gathered", open_cases=1, open_amount=40000.0,
+             age_days_median=54.0, stalled_cases=1, stalled_amount=40000.0),
+    ]
+    assert report["value_at_stake"] == dict(
+        stall_threshold_days=30.0, open_amount=50000.0, stalled_open_cases=1,
+        stalled_open_amount=40000.0, lost_amount=20000.0,
+        lost_amount_by_stage={"Quote Issued": 20000.0},
+    )
+
+
+def test_discount_effectiveness(report: dict[str, Any]) -> None:
+    d = report["discounts"]
+    assert (d["discounted_cases"], d["share_above_policy"]) == (5, 0.4)
+    assert [b["group"] for b in d["bands"]] == ["< 5%", "5% – 10%", "10% – 20%", "20% – 30%", "≥ 30%"]
+    assert [b["win_rate"] for b in d["bands"]] == [1.0, 0.0, 1.0, 1.0, None]
+    owners = {o["group"]: o for o in d["owners"]}
+    assert owners["Bob"]["discount_mean"] == 0.125
+    assert owners["Bob"]["sales_cycle_days_median"] == 29.5
+    assert owners["Ann"]["win_rate"] == 0.5 and owners["Ann"]["amount_mean"] == 60000.0
+
+
+def test_freshness(events: ir.Table) -> None:
+    fresh = kpis(events, now=NOW).freshness
+    assert fresh.newest_update == "2024-03-06T00:00:00Z"
+    assert fresh.oldest_update == "2024-03-01T00:00:00Z"
+    assert fresh.age_hours == 24.0
+    assert fresh.events_without_update == 1
+
+
+def test_slices_by_attribute_and_amount_band(events: ir.Table) -> None:
+    by_region = kpis(events, by="SalesRegion", now=NOW).to_dict()
+    seg = {s["segment"]: s for s in by_region["segments"]}
+    assert list(seg) == ["APAC", "EMEA", "North America"]
+    assert (seg["EMEA"]["win_rate"], seg["North America"]["win_rate"]) == (0.5, 1.0)
+    assert seg["APAC"]["win_rate"] is None and seg["APAC"]["open"] == 2
+    assert seg["North America"]["late_payment_rate"] == 1.0
+    assert by_region["win_rate"] == 0.75  # overall stays at the top level
+    banded = kpis(events, amount_bands=[25000, 60000], now=NOW).to_dict()
+    cases = {s["segment"]: s["cases"] for s in banded["segments"]}
+    assert cases == {"< 25,000": 2, "25,000 – 60,000": 3, "≥ 60,000": 1}
+    both = kpis(events, by="LeadSource", amount_bands=[25000], now=NOW).to_dict()
+    names = [s["segment"] for s in both["segments"]]
+    assert names[0] == "Cold Call / ≥ 25,000" and "Website / < 25,000" in names
+
+
+def test_options_change_thresholds(events: ir.Table) -> None:
+    r = kpis(events, options=KpiOptions(stall_days=5, discount_policy=0.05), now=NOW).to_dict()
+    assert r["value_at_stake"]["stalled_open_cases"] == 2
+    assert r["discounts"]["share_above_policy"] == 0.6
+
+
+def test_working_time_uses_the_calendar(events: ir.Table) -> None:
+    cal = CalendarSet(BUILTIN_CALENDARS["default"], {"EMEA": BUILTIN_CALENDARS["de"]})
+    r = kpis(events, calendar=cal, now=NOW).to_dict()
+    # Hand-offs: C1 (EMEA, Berlin) Thu 00:00 -> 12:00 UTC is 09:00-13:00 local = 4 h;
+    # C2 Sun -> Mon 00:00 UTC = 0 h; C4 Fri 00:00 -> Sat 00:00 = 8 h.
+    assert r["handoff_hours_median"] == 4.0
+    assert r["handoff_hours_mean"] == 4.0
+    assert r["time"] == "working (default)"
+    # Sales cycles in working days of 8 h equal numpy's business-day count here (midnight to midnight).
+    starts = np.array(["2024-01-01", "2024-01-01", "2024-01-01", "2024-01-01"], dtype="datetime64[us]")
+    ends = np.array(["2024-01-11", "2024-01-21", "2024-01-31", "2024-02-09"], dtype="datetime64[us]")
+    regions = np.array(["EMEA", "North America", "EMEA", "North America"], dtype=object)
+    days = working_seconds(starts, ends, cal, regions) / (8 * 3600)
+    assert r["sales_cycle_days_mean"] == pytest.approx(days.mean())
+    assert days.tolist() == [7.0, 15.0, 21.0, 29.0]  # Berlin: Jan 1 is a holiday
+
+
+def test_unknown_slice_column(events: ir.Table) -> None:
+    with pytest.raises(Lead2CashError, match="cannot slice by 'Region'"):
+        kpis(events, by="Region")
+
+
+@pytest.mark.parametrize(
+    ("text", "rule"),
+    [
+        ("Net 30", DueRule("invoice", 30)),
+        ("NET60", DueRule("invoice", 60)),
+        ("2% 10, Net 30", DueRule("invoice", 30)),
+        ("Due on Receipt", DueRule("invoice", 0)),
+        ("50% upfront / 50% on delivery", DueRule("delivery", 0)),
+        ("Payable within 45 days", DueRule("invoice", 45)),
+        ("Cash on delivery", DueRule("delivery", 0)),
+        ("to be agreed", None),
+        (None, None),
+    ],
+)
+def test_parse_payment_terms(text: str | None, rule: DueRule | None) -> None:
+    assert parse_terms(text) == rule
+
+
+def test_unparsed_terms_are_reported(workspace: Workspace) -> None:
+    write_log(workspace)
+    workspace.con.execute("UPDATE events SET PaymentTerms = 'see contract' WHERE SalesOpportunityId = 'C1'")
+    r = kpis(ibis.duckdb.from_connection(workspace.con).table("events"), now=NOW).to_dict()
+    assert r["unparsed_terms"] == ["see contract"]
+    assert r["paid_with_terms"] == 2 and r["late_payment_rate"] == 1.0
