@@ -66,3 +66,34 @@ def salesforce_org(folder: Path) -> Path:
         {"Id": "p1", "blng__Invoice__c": "a1", "blng__PaymentDate__c": "2024-02-01",
          "blng__Status__c": "Posted"}])
     return folder
+
+
+def sap_sd(folder: Path, reference: str = "") -> Path:
+    """One SD chain inquiry -> quotation -> order -> delivery -> goods issue -> 2 invoices (1 cancelled) -> payment."""
+    write_csv(folder, "VBAK", [
+        {"VBELN": "0010000001", "VBTYP": "A", "ERDAT": "20240102", "ERZET": "100000", "NETWR": "900.00",
+         "KUNNR": "0000100001", "ERNAM": "JDOE", "AUART": "AF", "BSTNK": reference},
+        {"VBELN": "0020000001", "VBTYP": "B", "ERDAT": "20240103", "ERZET": "110000", "NETWR": "950.00",
+         "KUNNR": "0000100001", "ERNAM": "JDOE", "AUART": "AG", "BSTNK": reference},
+        {"VBELN": "0000000001", "VBTYP": "C", "ERDAT": "20240105", "ERZET": "090000", "NETWR": "1000.00",
+         "KUNNR": "0000100001", "ERNAM": "JDOE", "AUART": "OR", "BSTNK": reference},
+    ])
+    flow = [("0010000001", "A", "0020000001", "B", "20240103", "110000"),
+            ("0020000001", "B", "0000000001", "C", "20240105", "090000"),
+            ("0000000001", "C", "0080000001", "J", "20240106", "080000"),
+            ("0080000001", "J", "4900000001", "R", "20240107", "140000"),
+            ("0080000001", "J", "0090000001", "M", "20240108", "100000"),
+            ("0080000001", "J", "0090000002", "M", "20240108", "120000"),
+            ("0090000002", "M", "0090000003", "N", "20240109", "080000"),
+            ("0080000001", "J", "20240107", "Q", "20240107", "130000")]  # WM quirk: date in VBELN
+    write_csv(folder, "VBFA", [
+        {"VBELV": v, "POSNV": "000010", "VBELN": n, "POSNN": "000010", "VBTYP_N": tn, "VBTYP_V": tv,
+         "ERDAT": d, "ERZET": t} for v, tv, n, tn, d, t in flow])
+    write_csv(folder, "VBRK", [
+        {"VBELN": "0090000001", "VBTYP": "M", "FKSTO": "", "ERDAT": "20240108", "ERZET": "100000"},
+        {"VBELN": "0090000002", "VBTYP": "M", "FKSTO": "X", "ERDAT": "20240108", "ERZET": "120000"},
+        {"VBELN": "0090000003", "VBTYP": "N", "FKSTO": "", "ERDAT": "20240109", "ERZET": "080000"},
+    ])
+    write_csv(folder, "BSAD", [{"VBELN": "0090000001", "BELNR": "1400000001", "AUGDT": "20240201"}])
+    write_csv(folder, "KNA1", [{"KUNNR": "0000100001", "NAME1": "Global Tech Inc.", "LAND1": "DE"}])
+    return folder

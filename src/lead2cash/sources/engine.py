@@ -12,12 +12,12 @@ from __future__ import annotations
 
 import string
 from collections.abc import Callable, Mapping as MappingT, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import datetime
 from pathlib import Path
 
 from ..errors import InputError, Location
-from ..model import ACTIVITIES, ATTRIBUTE_NAMES, CASE_ATTRIBUTES, SOURCE_SYSTEMS
+from ..model import ACTIVITIES, ATTRIBUTE_NAMES, CASE_ATTRIBUTES, HAPPY_PATH, SOURCE_SYSTEMS
 from ..progress import NO_PROGRESS, Progress
 from ..store import Workspace, quote
 from .tables import SourceTable, SystemFolder, parsed
@@ -85,6 +85,7 @@ class Mapping:
     cases: str  # SELECT SalesOpportunityId, <case attributes the system holds> FROM ...
     stages: StageHistory | None = None
     timezone: str = "UTC"
+    prepare: MappingT[str, str] = field(default_factory=dict)  # helper tables: name -> SELECT
 
 
 def _refs(sql: str) -> list[str]:
@@ -190,6 +191,8 @@ def run_extract(
             folder.load(spec)
         progress(f"read {key}", len(mapping.tables), len(mapping.tables))
         names = _Names(folder)
+        for helper, sql in mapping.prepare.items():
+            con.execute(f"CREATE OR REPLACE TEMP TABLE {names[helper]} AS {sql.format_map(names)}")
         events += [_rule_sql(r, folder, system, names) for r in mapping.events]
         if mapping.stages:
             events.append(_stage_sql(mapping.stages, folder, system, names))
@@ -238,7 +241,8 @@ def _build_cases(con, cases: list[str]) -> None:  # type: ignore[no-untyped-def]
 def _final_sql() -> str:
     """The events in the store's column order, with computed and stamped attributes."""
     kinds = ", ".join(f"({lit(a.name)}, {lit(a.kind.value)})" for a in ACTIVITIES)
-    rank = ", ".join(f"({lit(a.name)}, {i})" for i, a in enumerate(ACTIVITIES))
+    order = [*HAPPY_PATH, *(a.name for a in ACTIVITIES if a.name not in HAPPY_PATH)]
+    rank = ", ".join(f"({lit(a)}, {i})" for i, a in enumerate(order))
     cols = []
     for name in ATTRIBUTE_NAMES:
         if name in ("SalesOpportunityId", "ActivityName", "EventTime", "SourceSystem"):

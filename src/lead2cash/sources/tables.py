@@ -196,20 +196,24 @@ class SystemFolder:
     def _check_time(self, tf: TimeField, shown: str, name: str) -> None:
         """Raise on the first unparsable value (and on blanks or 00000000 where a time is required)."""
         col, out = quote(tf.column), quote(parsed(tf.column))
-        text = f"trim({col})" if not tf.time_column else f"trim({col}) || ' ' || coalesce(trim({quote(tf.time_column)}), '')"
         blank = f"(nullif(trim({col}), '') IS NULL OR trim({col}) = '00000000')"
-        bad = f"{out} IS NULL AND NOT {blank}"
-        if tf.required:
-            bad = f"{out} IS NULL"
+        bad = f"{out} IS NULL" if tf.required else f"{out} IS NULL AND NOT {blank}"
+        blamed = lit_column = f"'{tf.column}'"
+        value = col
+        if tf.time_column:  # blame the time column when the date alone is fine
+            date_ok = f"try_strptime(nullif(trim({col}), '00000000'), '%Y%m%d') IS NOT NULL"
+            blamed = f"CASE WHEN {date_ok} THEN '{tf.time_column}' ELSE {lit_column} END"
+            value = f"CASE WHEN {date_ok} THEN {quote(tf.time_column)} ELSE {col} END"
         rows = self.con.execute(
-            f"SELECT _row, {text}, count(*) OVER () FROM {name} WHERE {bad} ORDER BY _row LIMIT 1"
+            f"SELECT _row, {blamed}, {value}, count(*) OVER () FROM {name} WHERE {bad} "
+            f"ORDER BY _row LIMIT 1"
         ).fetchall()
         if rows:
-            row, value, n = rows[0]
-            problem = "not a valid date/time" if value and value.strip() not in ("", "00000000") \
-                else "a date/time is required here but the value is empty or 00000000"
-            raise InputError(Location(shown, row, tf.column), problem, _FORMAT_HINT[tf.fmt],
-                             value, n - 1)
+            row, column, value, n = rows[0]
+            empty = value is None or value.strip() in ("", "00000000")
+            problem = ("a date/time is required here but the value is empty or 00000000" if empty
+                       else "not a valid date/time")
+            raise InputError(Location(shown, row, column), problem, _FORMAT_HINT[tf.fmt], value, n - 1)
 
     def _create_empty(self, spec: SourceTable) -> None:
         """An empty stand-in for an absent optional file, with the declared columns."""

@@ -1,0 +1,163 @@
+"""SAP S/4HANA SD + FI: document flow (`VBFA`) chains, sales documents, deliveries, billing, clearing.
+
+The case is found by walking `VBFA` from each document back to its chain's root
+sales document (CRM opportunity `b`, inquiry, quotation, or an order nothing
+precedes). Alone, that root is the case id; behind a CRM, the root's configured
+reference field (default `VBAK.BSTNK`) carries the CRM opportunity id. Only
+`VBFA` is required: with `VBAK`, `VBRK`, `LIKP` and `BSAD` more activities and
+attributes appear. Dates and times are `YYYYMMDD` / `HHMMSS` in the system's time zone.
+"""
+
+from __future__ import annotations
+
+from .config import Setting
+from .defaults import DEFAULTS, REGION_BY_COUNTRY
+from .engine import EventRule, Mapping, lit, lits
+from .tables import SourceTable, TimeField
+
+__all__ = ["SETTINGS", "mapping"]
+
+_D = DEFAULTS["sap-s4hana"]
+_ST = _D.status
+
+SETTINGS: tuple[Setting, ...] = (
+    Setting("timezone", _D.time_zone, "time zone of the SAP application server (ERDAT/ERZET are local)"),
+    Setting("opportunity_field", "VBAK.BSTNK",
+            "field carrying the CRM opportunity id when a CRM is extracted too (VBAK.BSTNK or VBAK.XBLNR)"),
+    Setting("root_categories", ["b", "A", "B", "C"],
+            "VBTYP of documents that can start a case: CRM opportunity, inquiry, quotation, order"),
+    Setting("chain_categories", ["b", "A", "B", "C", "G", "J", "R", "M", "N"],
+            "VBTYP followed in VBFA (others, e.g. Q transfer orders holding dates in VBELN, are ignored)"),
+    Setting("quotation", list(_ST["quotation"]), "VBTYP of quotations (Quote Issued; B -> C is Quote Accepted)"),
+    Setting("order", list(_ST["order"]), "VBTYP of sales orders (Sales Order Created)"),
+    Setting("inquiry", ["A"], "VBTYP of inquiries (Opportunity Created when no CRM is extracted)"),
+    Setting("delivery", list(_ST["delivery"]), "VBTYP of deliveries"),
+    Setting("goods_movement", list(_ST["goods_movement"]),
+            "VBTYP of goods movements: delivery -> goods movement is Order Fulfilled"),
+    Setting("invoice", list(_ST["invoice"]), "VBTYP of invoices (Invoice Generated)"),
+    Setting("invoice_cancellation", list(_ST["invoice_cancellation"]),
+            "VBTYP of invoice cancellations: a cancelled invoice does not count"),
+    Setting("invoice_cancelled", list(_ST["invoice_cancelled"]), "VBRK.FKSTO values of cancelled invoices"),
+    Setting("won_from_order", True,
+            "without a CRM: the first order created from a quotation also means Opportunity Won"),
+    Setting("regions", dict(REGION_BY_COUNTRY), "KNA1.LAND1 country -> SalesRegion (others kept as is)"),
+)
+
+_SAP = "sap"
+_T = TimeField("ERDAT", _SAP, "ERZET")
+TABLES: tuple[SourceTable, ...] = (
+    SourceTable("VBFA", ("VBELV", "VBELN", "VBTYP_N", "VBTYP_V", "ERDAT", "ERZET"), times=(_T,)),
+    SourceTable("VBAK", ("VBELN", "VBTYP", "ERDAT", "ERZET"), key="VBELN", optional=True, times=(_T,),
+                optional_columns=("NETWR", "KUNNR", "ERNAM", "AUART", "BSTNK", "XBLNR", "VKBUR")),
+    SourceTable("VBAP", ("VBELN", "POSNR", "NETWR"), optional=True, optional_columns=("MATKL",)),
+    SourceTable("VBKD", ("VBELN", "POSNR", "ZTERM"), optional=True),
+    SourceTable("TVZBT", ("ZTERM", "VTEXT"), key="ZTERM", optional=True),
+    SourceTable("KNA1", ("KUNNR", "NAME1"), key="KUNNR", optional=True, optional_columns=("LAND1",)),
+    SourceTable("LIKP", ("VBELN", "WADAT_IST"), key="VBELN", optional=True,
+                times=(TimeField("WADAT_IST", _SAP, required=False),), optional_columns=("WBSTK",)),
+    SourceTable("VBRK", ("VBELN", "VBTYP", "ERDAT", "ERZET"), key="VBELN", optional=True, times=(_T,),
+                optional_columns=("FKSTO",)),
+    SourceTable("BSAD", ("VBELN", "AUGDT", "BELNR"), optional=True, times=(TimeField("AUGDT", _SAP),)),
+)
+
+
+def _chain_sql(cfg: dict[str, object], crm_present: bool) -> str:
+    """doc -> case id: each document's chain root (walking VBFA back), or the root's CRM reference."""
+    cats = lits(cfg["chain_categories"])  # type: ignore[arg-type]
+    roots = lits(cfg["root_categories"])  # type: ignore[arg-type]
+    ref = str(cfg["opportunity_field"]).partition(".")[2] or "BSTNK"
+    case = "c.root"
+    if crm_present:
+        case = f"coalesce(r.ref, c.root)"
+    return f"""
+    WITH RECURSIVE edges AS (
+      SELECT DISTINCT trim(VBELV) AS pre, trim(VBTYP_V) AS pre_cat, trim(VBELN) AS doc
+      FROM {{VBFA}} WHERE trim(VBTYP_V) IN {cats} AND trim(VBTYP_N) IN {cats} AND trim(VBELV) <> trim(VBELN)
+    ), nodes AS (
+      SELECT pre AS doc, pre_cat AS cat FROM edges
+      UNION SELECT trim(VBELN), trim(VBTYP) FROM {{VBAK}}
+    ), roots AS (
+      SELECT doc FROM nodes WHERE cat IN {roots} AND doc NOT IN (SELECT doc FROM edges)
+    ), walk(root, doc) AS (
+      SELECT doc, doc FROM roots
+      UNION SELECT w.root, e.doc FROM walk w JOIN edges e ON e.pre = w.doc
+    ), chain AS (SELECT doc, min(root) AS root FROM walk GROUP BY doc),
+    refs AS (
+      SELECT c.root, min(nullif(trim(k.{ref}), '')) AS ref
+      FROM chain c JOIN {{VBAK}} k ON trim(k.VBELN) = c.doc GROUP BY c.root
+    )
+    SELECT c.doc, c.root, {case} AS case_id FROM chain c LEFT JOIN refs r USING (root)"""
+
+
+def mapping(cfg: dict[str, object], crm_present: bool) -> Mapping:
+    """The SAP mapping under a configuration; `crm_present` switches the case id to the CRM reference."""
+    c = "JOIN {chain} ch ON ch.doc = trim(t.VBELN)"
+    cv = "JOIN {chain} ch ON ch.doc = trim(t.VBELV)"
+    cat = {k: lits(cfg[k]) for k in ("quotation", "order", "inquiry", "delivery", "goods_movement",  # type: ignore[arg-type]
+                                     "invoice", "invoice_cancellation")}
+    cancelled = (f"trim(t.VBELN) NOT IN (SELECT trim(VBELV) FROM {{VBFA}} "
+                 f"WHERE trim(VBTYP_N) IN {cat['invoice_cancellation']})")
+    no_vbak = "trim(t.VBELN) NOT IN (SELECT trim(VBELN) FROM {VBAK})"
+    no_vbrk = "trim(t.VBELN) NOT IN (SELECT trim(VBELN) FROM {VBRK})"
+    accepted = f"trim(t.VBTYP_V) IN {cat['quotation']} AND trim(t.VBTYP_N) IN {cat['order']}"
+    events = [
+        EventRule("Quote Issued", "VBAK", "ERDAT", "ch.case_id", "VBELN", c, f"trim(t.VBTYP) IN {cat['quotation']}"),
+        EventRule("Quote Issued", "VBFA", "ERDAT", "ch.case_id", "VBELN", c,
+                  f"trim(t.VBTYP_N) IN {cat['quotation']} AND {no_vbak}", once_per="trim(t.VBELN)"),
+        EventRule("Quote Accepted", "VBFA", "ERDAT", "ch.case_id", "VBELN", cv, accepted,
+                  once_per="trim(t.VBELV)"),
+        EventRule("Sales Order Created", "VBAK", "ERDAT", "ch.case_id", "VBELN", c,
+                  f"trim(t.VBTYP) IN {cat['order']}"),
+        EventRule("Sales Order Created", "VBFA", "ERDAT", "ch.case_id", "VBELN", c,
+                  f"trim(t.VBTYP_N) IN {cat['order']} AND {no_vbak}", once_per="trim(t.VBELN)"),
+        EventRule("Order Fulfilled", "VBFA", "ERDAT", "ch.case_id", "VBELN", cv,
+                  f"trim(t.VBTYP_V) IN {cat['delivery']} AND trim(t.VBTYP_N) IN {cat['goods_movement']}",
+                  once_per="trim(t.VBELV)"),
+        EventRule("Invoice Generated", "VBRK", "ERDAT", "ch.case_id", "VBELN", c,
+                  f"trim(t.VBTYP) IN {cat['invoice']} AND coalesce(trim(t.FKSTO), '') NOT IN "
+                  f"{lits(cfg['invoice_cancelled'])} AND {cancelled}"),  # type: ignore[arg-type]
+        EventRule("Invoice Generated", "VBFA", "ERDAT", "ch.case_id", "VBELN", c,
+                  f"trim(t.VBTYP_N) IN {cat['invoice']} AND {cancelled} AND {no_vbrk}",
+                  once_per="trim(t.VBELN)"),
+        EventRule("Payment Received", "BSAD", "AUGDT", "ch.case_id", "BELNR",
+                  c + " JOIN {VBRK} k ON trim(k.VBELN) = trim(t.VBELN)",
+                  f"coalesce(trim(k.FKSTO), '') NOT IN {lits(cfg['invoice_cancelled'])} AND "  # type: ignore[arg-type]
+                  + cancelled.replace("t.VBELN", "k.VBELN")),
+    ]
+    if not crm_present:
+        events.append(EventRule("Opportunity Created", "VBAK", "ERDAT", "ch.case_id", "VBELN", c,
+                                f"trim(t.VBTYP) IN {cat['inquiry']} AND ch.root = trim(t.VBELN)"))
+        if cfg["won_from_order"]:
+            events.append(EventRule("Opportunity Won", "VBFA", "ERDAT", "ch.case_id", "VBELN", cv,
+                                    accepted, once_per="ch.case_id"))
+    return Mapping("sap-s4hana", TABLES, tuple(events), _cases_sql(cfg),
+                   timezone=str(cfg["timezone"]), prepare={"chain": _chain_sql(cfg, crm_present)})
+
+
+def _cases_sql(cfg: dict[str, object]) -> str:
+    """Case attributes from the chain's sales documents: the order's (else root's) header data."""
+    regions = cfg["regions"]
+    land = "cu.LAND1"
+    if regions:
+        land = "CASE cu.LAND1 " + " ".join(
+            f"WHEN {lit(k)} THEN {lit(v)}" for k, v in regions.items()) + " ELSE cu.LAND1 END"  # type: ignore[union-attr]
+    orders = lits(cfg["order"])  # type: ignore[arg-type]
+    return f"""
+    WITH docs AS (
+      SELECT ch.case_id, k.*, row_number() OVER (PARTITION BY ch.case_id
+        ORDER BY (trim(k.VBTYP) IN {orders}) DESC, k."ERDAT@utc", k._row) AS n
+      FROM {{chain}} ch JOIN {{VBAK}} k ON trim(k.VBELN) = ch.doc
+    ), item AS (
+      SELECT VBELN, MATKL FROM {{VBAP}}
+      QUALIFY row_number() OVER (PARTITION BY VBELN ORDER BY TRY_CAST(NETWR AS DOUBLE) DESC NULLS LAST, _row) = 1
+    )
+    SELECT d.case_id AS SalesOpportunityId, TRY_CAST(d.NETWR AS DOUBLE) AS OpportunityAmount,
+           cu.NAME1 AS CustomerName, nullif(trim(d.ERNAM), '') AS OpportunityOwner, {land} AS SalesRegion,
+           nullif(trim(d.AUART), '') AS OpportunityType, i.MATKL AS ProductCategory,
+           coalesce(tz.VTEXT, nullif(trim(kd.ZTERM), '')) AS PaymentTerms
+    FROM docs d
+    LEFT JOIN {{KNA1}} cu ON cu.KUNNR = d.KUNNR
+    LEFT JOIN item i ON i.VBELN = d.VBELN
+    LEFT JOIN {{VBKD}} kd ON kd.VBELN = d.VBELN AND trim(kd.POSNR) IN ('000000', '0', '')
+    LEFT JOIN {{TVZBT}} tz ON tz.ZTERM = kd.ZTERM
+    WHERE d.n = 1"""
