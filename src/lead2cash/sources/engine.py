@@ -24,7 +24,6 @@ from .tables import SourceTable, SystemFolder, parsed
 
 __all__ = ["EventRule", "Mapping", "StageHistory", "lit", "lits", "run_extract"]
 
-MILESTONES = ("Opportunity Qualified", "Requirements Gathered", "Solution Proposed")
 COMPUTED = ("OpportunityOutcome", "SalesCycleDuration")
 
 
@@ -137,37 +136,28 @@ def _stage_sql(h: StageHistory, folder: SystemFolder, system: str, names: _Names
         row, value, n = unknown[0]
         raise InputError(Location(src, row, h.stage), f"unknown stage name (known stages come from "
                          f"{h.known_from})", f"add the stage to {h.known_from}", value, n - 1)
-    ms = lits(MILESTONES)
     return f"""
     WITH h AS (
       SELECT CAST(t.{quote(h.case)} AS VARCHAR) AS SalesOpportunityId, t.{quote(parsed(h.time))} AS EventTime,
-             t._row AS _seq, t.{quote(h.stage)} AS stage, c.milestone, c.is_closed, c.is_won,
+             t._row AS _seq, t.{quote(h.stage)} AS SalesStage, c.milestone, c.is_closed, c.is_won,
              {lit(src + ':' + h.id + '=')} || t.{quote(h.id)} AS source_record,
-             lag(t.{quote(h.stage)}) OVER w AS prev_stage, lag(c.is_closed) OVER w AS prev_closed
+             lag(t.{quote(h.stage)}) OVER w AS prev_stage, lag(c.is_closed) OVER w AS prev_closed,
+             row_number() OVER (PARTITION BY t.{quote(h.case)}, t.{quote(h.stage)}
+                                ORDER BY t.{quote(parsed(h.time))}, t._row) = 1 AS first_entry
       FROM {table} t JOIN {cls} c ON c.stage = t.{quote(h.stage)}
       WINDOW w AS (PARTITION BY t.{quote(h.case)} ORDER BY t.{quote(parsed(h.time))}, t._row)
-    ), changed AS (
-      SELECT *, CASE WHEN is_closed AND is_won THEN 'Opportunity Won'
-                     WHEN is_closed THEN 'Opportunity Lost'
-                     WHEN prev_closed THEN 'Opportunity Reopened'
-                     ELSE milestone END AS kind
-      FROM h WHERE prev_stage IS DISTINCT FROM stage
-    ), ranked AS (
-      SELECT *, row_number() OVER (PARTITION BY SalesOpportunityId, kind ORDER BY EventTime, _seq) AS nth
-      FROM changed
     )
     SELECT SalesOpportunityId,
-           CASE WHEN kind IS NULL OR (kind IN {ms} AND nth > 1) THEN 'Opportunity Stage Changed'
-                ELSE kind END AS ActivityName,
-           EventTime, {lit(system)} AS SourceSystem, source_record, _seq
-    FROM ranked WHERE prev_stage IS NOT NULL OR kind IS NOT NULL"""
-
-
-def _history_sql(h: StageHistory, names: _Names) -> str:
-    """(case, time, stage) rows used to stamp SalesStage on every event (stage at that time)."""
-    return (f"SELECT CAST({quote(h.case)} AS VARCHAR) AS SalesOpportunityId, "
-            f"{quote(parsed(h.time))} AS EventTime, _row AS _seq, {quote(h.stage)} AS SalesStage "
-            f"FROM {names[h.table]}")
+           CASE WHEN is_closed AND is_won THEN 'Opportunity Won'
+                WHEN is_closed THEN 'Opportunity Lost'
+                WHEN prev_closed THEN 'Opportunity Reopened'
+                WHEN milestone IS NOT NULL AND first_entry THEN milestone
+                ELSE 'Opportunity Stage Changed' END AS ActivityName,
+           EventTime, {lit(system)} AS SourceSystem, source_record, _seq, SalesStage
+    FROM h
+    WHERE prev_stage IS DISTINCT FROM SalesStage  -- a row that keeps the stage gives nothing
+      AND (prev_stage IS NOT NULL OR milestone IS NOT NULL)  -- a first row: only a milestone
+    """
 
 
 def run_extract(
@@ -180,7 +170,7 @@ def run_extract(
     """Read each system folder, derive one event log, replace the workspace log atomically."""
     con = ws.con
     crm_present = any(s in ("salesforce", "dynamics365", "oracle-cx") for s in sources)
-    events, cases, histories, meta = [], [], [], {}
+    events, cases, meta = [], [], {}
     stamps = []
     for prio, (key, folder_path) in enumerate(sources.items()):
         mapping = build(key, crm_present)
@@ -196,7 +186,6 @@ def run_extract(
         events += [_rule_sql(r, folder, system, names) for r in mapping.events]
         if mapping.stages:
             events.append(_stage_sql(mapping.stages, folder, system, names))
-            histories.append(_history_sql(mapping.stages, names))
         cases.append(f"SELECT {prio} AS _prio, * FROM ({mapping.cases.format_map(names)})")
         stamp = folder.extracted_at(extracted_at)
         stamps.append(f"SELECT {lit(system)} AS SourceSystem, TIMESTAMP {lit(stamp.isoformat(sep=' '))} AS ts")
@@ -204,14 +193,11 @@ def run_extract(
         if folder.missing:
             meta[f"missing:{key}"] = ", ".join(folder.missing)
     progress("derive events", 0, 1)
-    con.execute("CREATE OR REPLACE TEMP TABLE x_events AS "
-                + " UNION ALL ".join(f"SELECT * FROM ({e})" for e in events))
+    con.execute("CREATE OR REPLACE TEMP TABLE x_events AS SELECT NULL::VARCHAR AS SalesStage, * "
+                "FROM (SELECT NULL::VARCHAR AS SalesOpportunityId WHERE FALSE) UNION ALL BY NAME "
+                + " UNION ALL BY NAME ".join(f"SELECT * FROM ({e})" for e in events))
     _build_cases(con, cases)
     con.execute("CREATE OR REPLACE TEMP TABLE x_stamps AS " + " UNION ALL ".join(stamps))
-    hist = " UNION ALL ".join(histories) if histories else (
-        "SELECT NULL::VARCHAR AS SalesOpportunityId, NULL::TIMESTAMP AS EventTime, "
-        "0::BIGINT AS _seq, NULL::VARCHAR AS SalesStage WHERE FALSE")
-    con.execute(f"CREATE OR REPLACE TEMP TABLE x_hist AS {hist}")
     progress("derive events", 1, 1)
     progress("load workspace", 0, 1)
     meta.update(kind="extract", systems=", ".join(sources))
@@ -225,7 +211,7 @@ def run_extract(
 
 def _build_cases(con, cases: list[str]) -> None:  # type: ignore[no-untyped-def]
     """One row per case: each attribute from the first system (in --source order) that has it."""
-    attrs = [a for a in CASE_ATTRIBUTES if a not in COMPUTED]
+    attrs = [a for a in (*CASE_ATTRIBUTES, "SalesStage") if a not in COMPUTED]
     union = " UNION ALL BY NAME ".join(cases)
     pick = ", ".join(
         f"first({quote(a)} ORDER BY _prio) FILTER (WHERE {quote(a)} IS NOT NULL) AS {quote(a)}"
@@ -250,7 +236,7 @@ def _final_sql() -> str:
         elif name == "LastDataUpdate":
             cols.append("s.ts AS LastDataUpdate")
         elif name == "SalesStage":
-            cols.append("e.SalesStage")
+            cols.append("coalesce(e.SalesStage, c.SalesStage) AS SalesStage")
         elif name in COMPUTED:
             cols.append(f"o.{name}")
         else:
@@ -267,14 +253,10 @@ def _final_sql() -> str:
     ), o AS (
       SELECT SalesOpportunityId, OpportunityOutcome,
              CASE WHEN OpportunityOutcome IS NOT NULL THEN cycle END AS SalesCycleDuration FROM outcome
-    ), kinds(ActivityName, kind) AS (VALUES {kinds}), ranks(ActivityName, r) AS (VALUES {rank}),
-    ev AS (
-      SELECT e.*, h.SalesStage FROM x_events e ASOF LEFT JOIN x_hist h
-        ON h.SalesOpportunityId = e.SalesOpportunityId AND h.EventTime <= e.EventTime
-    )
+    ), kinds(ActivityName, kind) AS (VALUES {kinds}), ranks(ActivityName, r) AS (VALUES {rank})
     SELECT row_number() OVER (ORDER BY e.SalesOpportunityId, e.EventTime, r.r, e._seq) AS event_id,
            {', '.join(cols)}, k.kind AS event_type, e.source_record
-    FROM ev e JOIN kinds k USING (ActivityName) JOIN ranks r USING (ActivityName)
+    FROM x_events e JOIN kinds k USING (ActivityName) JOIN ranks r USING (ActivityName)
     JOIN x_stamps s USING (SourceSystem)
     LEFT JOIN x_cases c USING (SalesOpportunityId) LEFT JOIN o USING (SalesOpportunityId)
     """

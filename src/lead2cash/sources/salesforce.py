@@ -119,7 +119,7 @@ def _cases_sql(cfg: dict[str, object]) -> str:
         cases = " ".join(f"WHEN {lit(k)} THEN {lit(v)}" for k, v in regions.items())  # type: ignore[union-attr]
         region = f"CASE {region} {cases} ELSE {region} END"
     return f"""
-    SELECT o.Id AS SalesOpportunityId, TRY_CAST(o.Amount AS DOUBLE) AS OpportunityAmount,
+    SELECT o.Id AS SalesOpportunityId, TRY_CAST(o.Amount AS DOUBLE) AS OpportunityAmount, o.StageName AS SalesStage,
            a.Name AS CustomerName, u.Name AS OpportunityOwner, {region} AS SalesRegion,
            nullif(o.LeadSource, '') AS LeadSource, nullif(o.Type, '') AS OpportunityType,
            d.discount AS DiscountPercentage, p.Family AS ProductCategory
