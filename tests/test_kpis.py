@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 from collections.abc import Iterator
 from datetime import datetime
 from typing import Any
@@ -178,3 +179,27 @@ def test_unparsed_terms_are_reported(workspace: Workspace) -> None:
     r = kpis(ibis.duckdb.from_connection(workspace.con).table("events"), now=NOW).to_dict()
     assert r["unparsed_terms"] == ["see contract"]
     assert r["paid_with_terms"] == 2 and r["late_payment_rate"] == 1.0
+
+
+def test_cli_json_table_and_bad_bands(workspace: Workspace) -> None:
+    from typer.testing import CliRunner
+
+    from lead2cash.cli import app
+    from lead2cash.mining import derived
+
+    write_log(workspace)
+    derived.derive(workspace.con)
+    db = str(workspace.path)
+    workspace.close()
+    runner = CliRunner()
+    out = runner.invoke(app, ["mine", "kpis", "--db", db, "--json", "--by", "SalesRegion",
+                              "--working-time", "default", "-f", "SalesRegion != 'APAC'"])
+    assert out.exit_code == 0, out.output
+    data = json.loads(out.stdout)
+    assert data["cases"] == 4 and data["win_rate"] == 0.75
+    assert [s["segment"] for s in data["segments"]] == ["EMEA", "North America"]
+    assert data["time"] == "working (default)"
+    table = runner.invoke(app, ["mine", "kpis", "--db", db, "--amount-bands", "25000,60000"])
+    assert table.exit_code == 0 and "Funnel" in table.stdout and "Value at stake" in table.stdout
+    bad = runner.invoke(app, ["mine", "kpis", "--db", db, "--amount-bands", "10k"])
+    assert bad.exit_code != 0 and "not a list of numbers" in str(bad.exception)

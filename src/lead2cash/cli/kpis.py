@@ -1,9 +1,125 @@
-"""The `mine kpis` command (being written; see the module owner)."""
+"""The `mine kpis` command: Lead-to-Cash KPIs as rich tables or JSON, sliced and in working time."""
 
-from __future__ import annotations
+
+from typing import Annotated, Any
 
 import typer
 
+from ..errors import Lead2CashError
+from ..mining.calendar import load_calendars
+from ..mining.kpis import KpiOptions, KpiReport, kpis
+from .console import console, progress_bars
+
+__all__ = ["parse_bands", "register"]
+
+# (label, JSON key, format) of the headline numbers shown per segment.
+HEADLINES: tuple[tuple[str, str, str], ...] = (
+    ("cases", "cases", "{:,}"),
+    ("win rate", "win_rate", "{:.1%}"),
+    ("cycle median (d)", "sales_cycle_days_median", "{:.1f}"),
+    ("cycle p90 (d)", "sales_cycle_days_p90", "{:.1f}"),
+    ("quote→decision (d)", "quote_to_decision_days_median", "{:.1f}"),
+    ("hand-off median (h)", "handoff_hours_median", "{:.1f}"),
+    ("fulfilment (d)", "fulfilment_days_median", "{:.1f}"),
+    ("DSO mean (d)", "dso_days_mean", "{:.1f}"),
+    ("late payments", "late_payment_rate", "{:.1%}"),
+    ("reopen rate", "reopen_rate", "{:.1%}"),
+    ("regression rate", "regression_rate", "{:.1%}"),
+)
+
+
+def parse_bands(text: str | None, option: str) -> tuple[float, ...]:
+    """Read '10000,50000,100000' into sorted band edges; say how to fix anything else."""
+    if not text:
+        return ()
+    try:
+        edges = tuple(sorted(float(x) for x in text.split(",") if x.strip()))
+    except ValueError as exc:
+        raise Lead2CashError(f"{option} {text!r}: not a list of numbers",
+                             f"write e.g. {option} 10000,50000,100000") from exc
+    if not edges:
+        raise Lead2CashError(f"{option} {text!r}: no band edges", f"write e.g. {option} 10000,50000")
+    return edges
+
+
+def _cell(value: Any, fmt: str) -> str:
+    """A number formatted for a table, '-' when missing."""
+    return "-" if value is None else fmt.format(value)
+
+
+def render(report: KpiReport) -> None:
+    """Print the KPIs as rich tables: headlines (per segment), funnel, stalls, discounts, freshness."""
+    from .mine import _table  # the shared table style; imported late (mine imports this module)
+
+    d = report.to_dict()
+    rows = [("all cases", d)] + [(s["segment"], s) for s in d["segments"]]
+    head = _table(f"Lead-to-Cash KPIs ({d['time']} time, as of {d['as_of'] or '-'})",
+                  "segment" if report.by or report.amount_bands else "",
+                  *(label for label, _, _ in HEADLINES))
+    for name, values in rows:
+        head.add_row(name, *(_cell(values.get(k), f) for _, k, f in HEADLINES))
+    funnel = _table("Funnel", "stage", "reached", "→ next", "days in stage (median)", "mean", "p90")
+    for s in d["funnel"]:
+        funnel.add_row(s["stage"], f"{s['cases_reached']:,}", _cell(s["conversion_to_next"], "{:.1%}"),
+                       *(_cell(s[f"days_in_stage_{k}"], "{:.1f}") for k in ("median", "mean", "p90")))
+    stall = _table(f"Open deals by current stage (stalled: > {report.overall.stalls.threshold_days:g} d)",
+                   "stage", "open", "amount", "age median (d)", "stalled", "stalled amount")
+    for s in d["stalls"]:
+        stall.add_row(s["stage"], f"{s['open_cases']:,}", f"{s['open_amount']:,.0f}",
+                      _cell(s["age_days_median"], "{:.1f}"), f"{s['stalled_cases']:,}",
+                      f"{s['stalled_amount']:,.0f}")
+    disc = d["discounts"]
+    bands = _table(f"Discounts: {_cell(disc['share_above_policy'], '{:.1%}')} of "
+                   f"{disc['discounted_cases']:,} discounted deals above the "
+                   f"{disc['policy_threshold']:.0%} policy", "band / owner", "cases",
+                   "mean discount", "win rate", "cycle median (d)", "mean amount")
+    for g in [*disc["bands"], *disc["owners"]]:
+        bands.add_row(g["group"], f"{g['cases']:,}", _cell(g["discount_mean"], "{:.1%}"),
+                      _cell(g["win_rate"], "{:.1%}"), _cell(g["sales_cycle_days_median"], "{:.1f}"),
+                      _cell(g["amount_mean"], "{:,.0f}"))
+    for t in (head, funnel, stall, bands):
+        console.print(t)
+    v, f = d["value_at_stake"], d["freshness"]
+    console.print(f"[bold]Value at stake:[/] {v['stalled_open_amount']:,.0f} in "
+                  f"{v['stalled_open_cases']:,} stalled open deals (of {v['open_amount']:,.0f} open); "
+                  f"{v['lost_amount']:,.0f} lost")
+    if d["unparsed_terms"]:
+        console.print(f"[yellow]Payment terms not understood (left out of late payments):[/] "
+                      f"{', '.join(d['unparsed_terms'])}")
+    console.print(f"[bold]Data freshness:[/] newest LastDataUpdate {f['newest_update'] or '-'}, "
+                  f"{_cell(f['age_hours'], '{:,.1f}')} h old; "
+                  f"{f['events_without_update']:,} events without one")
+
 
 def register(mine_app: typer.Typer) -> None:
-    """Attach `mine kpis` to the `mine` sub-app."""
+    """Attach `mine kpis` to the `mine` sub-app (shared options come from cli/mine.py)."""
+    from .mine import DbOpt, EngineName, EngineOpt, FilterOpt, JsonOpt, emit, open_engine
+
+    @mine_app.command("kpis")
+    def kpis_command(
+        db: DbOpt = None,
+        filter_: FilterOpt = None,
+        as_json: JsonOpt = False,
+        engine: EngineOpt = EngineName.DUCKDB,
+        by: Annotated[str | None, typer.Option(
+            "--by", help="Slice by an attribute, e.g. SalesRegion, OpportunityOwner, LeadSource.")] = None,
+        amount_bands: Annotated[str | None, typer.Option(
+            "--amount-bands", help="Slice by OpportunityAmount bands, e.g. 10000,50000,100000.")] = None,
+        working_time: Annotated[str | None, typer.Option(
+            "--working-time", help="Measure durations in working time: a built-in calendar "
+            "(default, us, de, fr, uk) or a calendar TOML file.")] = None,
+        stall_days: Annotated[float, typer.Option(
+            min=0, help="Open deals older than this in their stage count as stalled.")] = 30.0,
+        discount_policy: Annotated[float, typer.Option(
+            min=0, max=1, help="Discount policy threshold (fraction).")] = 0.20,
+        discount_bands: Annotated[str, typer.Option(
+            help="Discount band edges (fractions).")] = "0.05,0.10,0.20,0.30",
+    ) -> None:
+        """Lead-to-Cash KPIs: win rate, cycle, funnel, stalls, hand-off, DSO, late payments, discounts."""
+        bands = parse_bands(amount_bands, "--amount-bands")
+        options = KpiOptions(stall_days, parse_bands(discount_bands, "--discount-bands"),
+                             discount_policy)
+        calendar = load_calendars(working_time) if working_time else None
+        with open_engine(db, engine, filter_) as (eng, filters), progress_bars() as progress:
+            report = kpis(eng.events(filters), by, bands, calendar, options, progress=progress)
+        emit(report, as_json, render)

@@ -16,6 +16,7 @@ from typing import Any
 
 import ibis.expr.types as ir
 
+from ..progress import NO_PROGRESS, Progress
 from .calendar import CalendarSet
 from .kpis_facts import CaseFacts, Transition
 from .kpis_o2c import Freshness, LatePayments, freshness, late_payments, o2c_transitions
@@ -130,11 +131,19 @@ def kpis(
     calendar: CalendarSet | None = None,
     options: KpiOptions = KpiOptions(),
     now: datetime | None = None,
+    progress: Progress = NO_PROGRESS,
 ) -> KpiReport:
     """All Lead-to-Cash KPIs of an events table (DuckDB or Spark), optionally sliced and in working time."""
+    progress("reducing events to case facts", 0, 1)
     facts = CaseFacts.load(events, by, amount_bands, calendar)
-    sliced = by is not None or bool(amount_bands)
-    segments = {k: kpi_set(v, options) for k, v in facts.slices().items()} if sliced else {}
+    progress("reducing events to case facts", 1, 1)
+    parts = facts.slices() if by is not None or amount_bands else {}
+    segments: dict[str, KpiSet] = {}
+    for i, (name, part) in enumerate(parts.items()):
+        progress("computing KPIs per segment", i, len(parts))
+        segments[name] = kpi_set(part, options)
+    if parts:
+        progress("computing KPIs per segment", len(parts), len(parts))
     return KpiReport(
         overall=kpi_set(facts, options),
         segments=segments,
