@@ -32,7 +32,7 @@ def test_sd_only_chain_is_one_case_rooted_at_the_inquiry(workspace: Workspace, t
         ("0010000001", "Sales Order Created", "01-05 08:00", s),
         ("0010000001", "Order Fulfilled", "01-07 13:00", s),
         ("0010000001", "Invoice Generated", "01-08 09:00", s),  # 0090000002 was cancelled
-        ("0010000001", "Payment Received", "01-31 23:00", s),  # AUGDT 20240201 local midnight
+        ("0010000001", "Payment Received", "02-01 00:00", s),  # date-only AUGDT: midnight UTC
     ]
     case = workspace.con.execute(
         "SELECT OpportunityAmount, CustomerName, OpportunityOwner, SalesRegion, OpportunityType, "

@@ -47,7 +47,8 @@ TABLES: tuple[SourceTable, ...] = (
     SourceTable("User", ("Id", "Name"), key="Id", optional=True,
                 optional_columns=("Division", "Country")),
     SourceTable("Quote", ("Id", "OpportunityId", "Status", "CreatedDate"), key="Id", optional=True,
-                times=(TimeField("CreatedDate", _ISO),), optional_columns=("Discount", "IsSyncing")),
+                times=(TimeField("CreatedDate", _ISO), TimeField("LastModifiedDate", _ISO, required=False)),
+                optional_columns=("Discount", "IsSyncing", "LastModifiedDate")),
     SourceTable("QuoteHistory", ("Id", "QuoteId", "Field", "NewValue", "CreatedDate"), key="Id",
                 optional=True, times=(TimeField("CreatedDate", _ISO),)),
     SourceTable("Contract", ("Id", "Status", "ActivatedDate"), key="Id", optional=True,
@@ -78,11 +79,16 @@ def _status_rule(activity: str, table: str, parent: str, statuses: list[str], ca
 def mapping(cfg: dict[str, object], crm_present: bool) -> Mapping:
     """The Salesforce mapping under a configuration."""
     q = "JOIN {Quote} q ON q.Id = t.QuoteId"
+    no_history = "t.Id NOT IN (SELECT QuoteId FROM {QuoteHistory})"  # else QuoteHistory gives the times
     invoice_ok = f"coalesce(t.blng__InvoiceStatus__c, '') NOT IN {lits(cfg['invoice_cancelled'])}"  # type: ignore[arg-type]
     events = (
         EventRule("Opportunity Created", "Opportunity", "CreatedDate", "t.Id", "Id"),
         _status_rule("Quote Issued", "QuoteHistory", "QuoteId", cfg["quote_issued"], "q.OpportunityId", q),  # type: ignore[arg-type]
         _status_rule("Quote Accepted", "QuoteHistory", "QuoteId", cfg["quote_accepted"], "q.OpportunityId", q),  # type: ignore[arg-type]
+        EventRule("Quote Issued", "Quote", "CreatedDate", "t.OpportunityId", "Id", "",
+                  f"t.Status IN {lits(cfg['quote_issued'])} AND {no_history}"),  # type: ignore[arg-type]
+        EventRule("Quote Accepted", "Quote", "LastModifiedDate", "t.OpportunityId", "Id", "",
+                  f"t.Status IN {lits(cfg['quote_accepted'])} AND {no_history}"),  # type: ignore[arg-type]
         EventRule("Contract Signed", "Contract", "ActivatedDate", "o.Id", "Id",
                   "JOIN {Opportunity} o ON o.ContractId = t.Id",
                   f"t.Status IN {lits(cfg['contract_signed'])}"),  # type: ignore[arg-type]

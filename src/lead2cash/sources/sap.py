@@ -34,6 +34,8 @@ SETTINGS: tuple[Setting, ...] = (
     Setting("delivery", list(_ST["delivery"]), "VBTYP of deliveries"),
     Setting("goods_movement", list(_ST["goods_movement"]),
             "VBTYP of goods movements: delivery -> goods movement is Order Fulfilled"),
+    Setting("goods_issued", list(_ST["order_fulfilled"]),
+            "LIKP.WBSTK values of a posted goods issue (Order Fulfilled at WADAT_IST + SPE_WAUHR_IST)"),
     Setting("invoice", list(_ST["invoice"]), "VBTYP of invoices (Invoice Generated)"),
     Setting("invoice_cancellation", list(_ST["invoice_cancellation"]),
             "VBTYP of invoice cancellations: a cancelled invoice does not count"),
@@ -54,7 +56,8 @@ TABLES: tuple[SourceTable, ...] = (
     SourceTable("TVZBT", ("ZTERM", "VTEXT"), key="ZTERM", optional=True),
     SourceTable("KNA1", ("KUNNR", "NAME1"), key="KUNNR", optional=True, optional_columns=("LAND1",)),
     SourceTable("LIKP", ("VBELN", "WADAT_IST"), key="VBELN", optional=True,
-                times=(TimeField("WADAT_IST", _SAP, required=False),), optional_columns=("WBSTK",)),
+                times=(TimeField("WADAT_IST", _SAP, "SPE_WAUHR_IST", required=False),),
+                optional_columns=("SPE_WAUHR_IST", "WBSTK")),
     SourceTable("VBRK", ("VBELN", "VBTYP", "ERDAT", "ERZET"), key="VBELN", optional=True, times=(_T,),
                 optional_columns=("FKSTO",)),
     SourceTable("BSAD", ("VBELN", "AUGDT", "BELNR"), optional=True, times=(TimeField("AUGDT", _SAP),)),
@@ -110,9 +113,11 @@ def mapping(cfg: dict[str, object], crm_present: bool) -> Mapping:
                   f"trim(t.VBTYP) IN {cat['order']}"),
         EventRule("Sales Order Created", "VBFA", "ERDAT", "ch.case_id", "VBELN", c,
                   f"trim(t.VBTYP_N) IN {cat['order']} AND {no_vbak}", once_per="trim(t.VBELN)"),
+        EventRule("Order Fulfilled", "LIKP", "WADAT_IST", "ch.case_id", "VBELN", c,
+                  f"coalesce(trim(t.WBSTK), 'C') IN {lits(cfg['goods_issued'])}"),  # type: ignore[arg-type]
         EventRule("Order Fulfilled", "VBFA", "ERDAT", "ch.case_id", "VBELN", cv,
-                  f"trim(t.VBTYP_V) IN {cat['delivery']} AND trim(t.VBTYP_N) IN {cat['goods_movement']}",
-                  once_per="trim(t.VBELV)"),
+                  f"trim(t.VBTYP_V) IN {cat['delivery']} AND trim(t.VBTYP_N) IN {cat['goods_movement']}"
+                  " AND trim(t.VBELV) NOT IN (SELECT trim(VBELN) FROM {LIKP})", once_per="trim(t.VBELV)"),
         EventRule("Invoice Generated", "VBRK", "ERDAT", "ch.case_id", "VBELN", c,
                   f"trim(t.VBTYP) IN {cat['invoice']} AND coalesce(trim(t.FKSTO), '') NOT IN "
                   f"{lits(cfg['invoice_cancelled'])} AND {cancelled}"),  # type: ignore[arg-type]

@@ -67,7 +67,7 @@ def _time_sql(tf: TimeField, timezone: str) -> str:
             local = f"try_strptime({text}, '%Y%m%d')"
     else:
         raise ValueError(f"unknown time format {tf.fmt!r}")
-    if timezone.upper() == "UTC":
+    if timezone.upper() == "UTC" or not tf.time_column:  # a bare date is midnight UTC: no shift
         return local
     return f"timezone('{timezone}', {local})::TIMESTAMP"
 
