@@ -1,0 +1,152 @@
+"""Shared plumbing of the XES reader: decompressed blocks, the long attribute form, the table.
+
+Both readers (the vectorised fast path and the exact pyexpat path) produce the same
+intermediate form (one row per attribute occurrence) and `assemble` pivots it into
+one row per event, so the two paths cannot drift apart in what they return.
+"""
+
+from __future__ import annotations
+
+import gzip
+import zlib
+from collections.abc import Iterator
+from dataclasses import dataclass
+from pathlib import Path
+
+import numpy as np
+import pyarrow as pa
+import pyarrow.compute as pc
+
+from ..errors import InputError, Location
+from ..progress import Progress
+
+__all__ = ["XesTable", "AttrRows", "assemble", "blocks", "line_text", "missing_file"]
+
+BLOCK = 16 << 20  # decompressed bytes handed to a reader at a time
+
+
+@dataclass(frozen=True)
+class XesTable:
+    """An XES log as one row per event (document order), every value a raw string.
+
+    `types` gives each column's XES type ('string', 'date', 'int', 'float', 'boolean',
+    'id'; a key seen with several types is 'string') so the importer casts vectorised.
+    `_trace` and `_event` are 0-based positions used for error locations and lineage.
+    """
+
+    table: pa.Table
+    types: dict[str, str]
+
+
+@dataclass(frozen=True)
+class AttrRows:
+    """Attribute occurrences in document order: owner (event or trace index), key, type, value."""
+
+    owner: np.ndarray
+    key: pa.Array
+    type: pa.Array
+    value: pa.Array
+
+    @staticmethod
+    def concat(parts: list[AttrRows]) -> AttrRows:
+        """One AttrRows from several chunks (owners are already global)."""
+        if not parts:
+            empty = pa.array([], pa.string())
+            return AttrRows(np.zeros(0, np.int64), empty, empty, empty)
+        return AttrRows(
+            np.concatenate([p.owner for p in parts]),
+            *(pa.concat_arrays([getattr(p, f).cast(pa.string()) for p in parts])
+              for f in ("key", "type", "value")),
+        )
+
+
+def missing_file(path: Path) -> InputError:
+    """The error for an input path that is not a readable file."""
+    return InputError(Location(str(path)), "no such file", "check the path (and the current folder)")
+
+
+def blocks(path: Path, progress: Progress, step: str) -> Iterator[bytes]:
+    """Decompressed blocks of `path` (gzip recognised by its magic bytes), reporting progress."""
+    if not path.is_file():
+        raise missing_file(path)
+    total = path.stat().st_size
+    with path.open("rb") as raw:
+        packed = raw.read(2) == b"\x1f\x8b"
+        raw.seek(0)
+        stream = gzip.GzipFile(fileobj=raw, mode="rb") if packed else raw
+        while True:
+            try:
+                block = stream.read(BLOCK)
+            except (EOFError, gzip.BadGzipFile, zlib.error, OSError) as exc:
+                raise InputError(
+                    Location(str(path), f"compressed byte {raw.tell()} of {total}"),
+                    f"the gzip stream is truncated or corrupt ({exc})",
+                    "the file was cut off or damaged while copying: fetch it again, "
+                    "or re-compress the original .xes with gzip",
+                ) from None
+            if not block:
+                break
+            progress(step, raw.tell(), total)
+            yield block
+
+
+def line_text(path: Path, line: int) -> str | None:
+    """Line `line` (1-based) of the decompressed file, shortened, to show in an error."""
+    done, rest = 0, b""
+    try:
+        for block in blocks(path, lambda *_: None, ""):
+            lines = (rest + block).split(b"\n")
+            if done + len(lines) - 1 >= line:
+                return _shown(lines[line - 1 - done])
+            done, rest = done + len(lines) - 1, lines[-1]
+    except InputError:
+        pass
+    return _shown(rest) if done + 1 == line else None
+
+
+def _shown(raw: bytes) -> str:
+    """A line of input as shown in an error message."""
+    return raw.decode("utf-8", "replace").strip()[:160]
+
+
+def _pivot(rows: AttrRows, n: int, prefix: str) -> tuple[dict[str, pa.Array], dict[str, str]]:
+    """One column per key (first-seen order), `n` rows; a later duplicate key wins."""
+    if len(rows.owner) == 0:
+        return {}, {}
+    keys = pc.dictionary_encode(rows.key)
+    codes = keys.indices.to_numpy(zero_copy_only=False)
+    order = np.argsort(codes, kind="stable")
+    bounds = np.searchsorted(codes[order], np.arange(len(keys.dictionary) + 1))
+    pairs = pa.table({"k": rows.key, "t": rows.type}).group_by(["k", "t"]).aggregate([])
+    seen: dict[str, set[str]] = {}
+    for k, t in zip(pairs["k"].to_pylist(), pairs["t"].to_pylist(), strict=True):
+        seen.setdefault(k, set()).add(t)
+    columns: dict[str, pa.Array] = {}
+    types: dict[str, str] = {}
+    for code, key in enumerate(keys.dictionary.to_pylist()):
+        sel = order[bounds[code]:bounds[code + 1]]
+        where = np.full(n, -1, np.int64)
+        where[rows.owner[sel]] = np.arange(len(sel))
+        values = rows.value.take(pa.array(sel))
+        columns[prefix + key] = values.take(pa.array(where, mask=where < 0))
+        kinds = seen[key]
+        types[prefix + key] = kinds.pop() if len(kinds) == 1 else "string"
+    return columns, types
+
+
+def assemble(event_trace: np.ndarray, events: AttrRows, traces: AttrRows) -> XesTable:
+    """The event table: event attributes, then trace attributes as `case:<key>`, then positions."""
+    n = len(event_trace)
+    n_traces = int(event_trace.max()) + 1 if n else 0
+    if len(traces.owner):
+        n_traces = max(n_traces, int(traces.owner.max()) + 1)
+    columns, types = _pivot(events, n, "")
+    trace_cols, trace_types = _pivot(traces, n_traces, "case:")
+    take = pa.array(event_trace)
+    for name, col in trace_cols.items():
+        columns[name] = col.take(take)
+    types.update(trace_types)
+    first = np.searchsorted(event_trace, event_trace, side="left")
+    columns["_trace"] = pa.array(event_trace.astype(np.int64))
+    columns["_event"] = pa.array(np.arange(n, dtype=np.int64) - first)
+    return XesTable(pa.table(columns), types)
