@@ -1,9 +1,35 @@
-"""The `simulate` command (being written; see the module owner)."""
+"""The `simulate` command: write a simulated company's extracts and ground truth."""
 
 from __future__ import annotations
 
+from pathlib import Path
+
 import typer
+
+from ..simulate import LANDSCAPES, simulate
+from .console import console, progress_bars
 
 
 def register(app: typer.Typer) -> None:
     """Attach this module's commands to the app."""
+
+    @app.command("simulate")
+    def simulate_command(
+        out: Path = typer.Option(..., "--out", help="Folder to write (one sub-folder per system)."),
+        cases: int = typer.Option(2000, "--cases", help="Number of opportunities to simulate."),
+        seed: int = typer.Option(1, "--seed", help="Random seed: the same seed writes the same bytes."),
+        landscape: str = typer.Option(
+            "salesforce+sap-s4hana", "--landscape",
+            help=f"Which systems hold the data: {', '.join(LANDSCAPES)}."),
+    ) -> None:
+        """Simulate a company's Lead-to-Cash process and write its CRM/ERP extracts and ground truth."""
+        with progress_bars() as progress:
+            result = simulate(out, cases, seed, landscape, progress=progress)
+        console.print(
+            f"[bold green]{result.cases:,} opportunities, {result.events:,} events[/] "
+            f"({result.landscape}, extracted at {result.last_data_update:%Y-%m-%d %H:%M} UTC)")
+        for system, n in result.events_by_system.items():
+            console.print(f"  {system}: {n:,} events")
+        console.print(f"  ground truth: {result.ground_truth}")
+        for folder in sorted({f.parent for f in result.files} - {result.out_dir}):
+            console.print(f"  extracts: {folder}/")

@@ -1,0 +1,130 @@
+"""The ground truth: the canonical event log that a chunk's extracts encode, in store columns.
+
+Renderers say which events their files give (with the exact instant a correct
+connector reads and the extract row as lineage); this module orders them, numbers
+them, and adds the case attributes, SalesCycleDuration and LastDataUpdate.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import numpy as np
+import pyarrow as pa
+import pyarrow.compute as pc
+
+from ..model import ACTIVITIES, ACTIVITY_NAMES, ATTRIBUTES, EventKind
+from ..sources.defaults import Stage
+from ..store import CORE_COLUMNS
+from .process import Chunk
+
+__all__ = ["Events", "SCHEMA", "activity", "build", "order_terms", "stage_activities"]
+
+_CODE = {name: i for i, name in enumerate(ACTIVITY_NAMES)}
+_KIND = pa.array([a.kind.value if a.kind is EventKind.INFERRED else "explicit"
+                  for a in ACTIVITIES])
+_CREATED, _WON, _LOST = (_CODE[a] for a in
+                         ("Opportunity Created", "Opportunity Won", "Opportunity Lost"))
+_TS = pa.timestamp("us", tz="UTC")
+_ARROW = {"string": pa.string(), "timestamp": _TS, "decimal": pa.float64(),
+          "duration": pa.duration("us")}
+SCHEMA = pa.schema(
+    [pa.field("event_id", pa.int64(), nullable=False)]
+    + [pa.field(a.name, _ARROW[a.type.value]) for a in ATTRIBUTES]
+    + [pa.field("event_type", pa.string(), nullable=False), pa.field("source_record", pa.string())]
+)
+assert SCHEMA.names == list(CORE_COLUMNS)
+
+
+def activity(name: str) -> int:
+    """Code of a model activity (its position in the model)."""
+    return _CODE[name]
+
+
+@dataclass(slots=True)
+class Events:
+    """Events derived from one extract file: local case index, activity code, UTC s, lineage."""
+
+    system: str
+    case: np.ndarray
+    activity: np.ndarray
+    time: np.ndarray
+    source_record: pa.Array
+    stage: pa.Array | None = None  # the stage entered, for stage-history events
+
+
+def build(n: int, events: list[Events], attrs: dict[str, pa.Array], final_stage: pa.Array,
+          ldu: int, event_id0: int) -> pa.Table:
+    """Ground-truth rows of one chunk of `n` cases, sorted by case, time and source order."""
+    case = np.concatenate([e.case for e in events]).astype(np.int64)
+    act = np.concatenate([e.activity for e in events]).astype(np.int64)
+    time = np.concatenate([e.time for e in events]).astype(np.int64)
+    order = np.lexsort((np.arange(len(case)), time, case))
+    case, act, time = case[order], act[order], time[order]
+    idx = pa.array(order)
+    lineage = pa.chunked_array([e.source_record for e in events]).take(idx)
+    stage_at = pa.chunked_array(
+        [e.stage if e.stage is not None else pa.nulls(len(e.case), pa.string()) for e in events]
+    ).take(idx)
+    cases = pa.array(case)
+    stage = pc.coalesce(stage_at, final_stage.take(cases))
+    big = np.iinfo(np.int64).max
+    created = np.full(n, big)
+    np.minimum.at(created, case[act == _CREATED], time[act == _CREATED])
+    closes = (act == _WON) | (act == _LOST)
+    closed = np.full(n, -1)
+    np.maximum.at(closed, case[closes], time[closes])
+    outcome = attrs["OpportunityOutcome"]
+    has = pc.is_valid(outcome).to_numpy(zero_copy_only=False) & (closed >= 0) & (created < big)
+    cycle = pa.array((closed - created) * 1_000_000, pa.duration("us"), mask=~has)
+    columns = {
+        "event_id": pa.array(event_id0 + np.arange(len(case), dtype=np.int64)),
+        "ActivityName": pa.array(list(ACTIVITY_NAMES)).take(pa.array(act)),
+        "EventTime": pa.array(time * 1_000_000, _TS),
+        "SourceSystem": pa.chunked_array(
+            [pa.array([e.system]).take(np.zeros(len(e.case), np.int64)) for e in events]
+        ).take(idx),
+        "LastDataUpdate": pa.array(np.full(len(case), ldu * 1_000_000), _TS),
+        "SalesStage": stage,
+        "SalesCycleDuration": cycle.take(cases),
+        "event_type": _KIND.take(pa.array(act)),
+        "source_record": lineage,
+    }
+    for name, values in attrs.items():
+        columns.setdefault(name, values.take(cases))
+    for f in SCHEMA:  # attributes no extract holds stay empty
+        columns.setdefault(f.name, pa.nulls(len(case), f.type))
+    return pa.Table.from_arrays([columns[f.name].cast(f.type) for f in SCHEMA], schema=SCHEMA)
+
+
+def stage_activities(case: np.ndarray, stage: np.ndarray, stages: tuple[Stage, ...]) -> np.ndarray:
+    """Activity code per stage-history row (-1: no event), by the connectors' derivation rules.
+
+    Rows are in history order per case. A row that keeps the stage gives nothing; a closed
+    stage gives Won/Lost; an open stage right after a closed one, Reopened; the first entry
+    into a milestone stage, its milestone (also on the case's first row); any other change,
+    Stage Changed. The first row of a case with a non-milestone stage gives nothing.
+    """
+    closed = np.array([s.closed for s in stages])
+    won = np.array([s.won for s in stages])
+    milestone = np.array([_CODE[s.activity] if s.activity else -1 for s in stages])
+    first_row = np.r_[True, case[1:] != case[:-1]]
+    prev = np.r_[-1, stage[:-1]]
+    changed = first_row | (stage != prev)
+    _, first_idx = np.unique(case * len(stages) + stage, return_index=True)
+    first_entry = np.zeros(len(case), bool)
+    first_entry[first_idx] = True
+    prev_closed = ~first_row & closed[np.maximum(prev, 0)]
+    out = np.where(milestone[stage] >= 0, milestone[stage], _CODE["Opportunity Stage Changed"])
+    out = np.where(~first_entry & ~closed[stage], _CODE["Opportunity Stage Changed"], out)
+    out = np.where(prev_closed & ~closed[stage], _CODE["Opportunity Reopened"], out)
+    out = np.where(closed[stage], np.where(won[stage], _WON, _LOST), out)
+    out = np.where(first_row & (milestone[stage] < 0), -1, out)
+    return np.where(changed, out, -1)
+
+
+def order_terms(names: list[str], c: Chunk) -> dict[str, pa.Array]:
+    """PaymentTerms per case: the terms of the case's order (none without an order)."""
+    terms = np.full(c.n, -1)
+    terms[c.o_case] = c.terms[c.o_case]
+    return {"PaymentTerms": pa.array(names).take(pa.array(terms, mask=terms < 0))}

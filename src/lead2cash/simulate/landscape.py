@@ -1,0 +1,44 @@
+"""Landscapes: which system holds the CRM part and which the order-to-cash part."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from types import ModuleType
+
+from ..errors import Lead2CashError
+from . import salesforce, sap
+
+__all__ = ["LANDSCAPES", "Landscape", "landscape"]
+
+
+@dataclass(frozen=True, slots=True)
+class Landscape:
+    """A named landscape: the CRM system module and the order-to-cash system module."""
+
+    name: str
+    crm: ModuleType
+    o2c: ModuleType
+
+    @property
+    def systems(self) -> tuple[ModuleType, ...]:
+        """The distinct systems, CRM first."""
+        return (self.crm,) if self.crm is self.o2c else (self.crm, self.o2c)
+
+
+LANDSCAPES: dict[str, Landscape] = {
+    "salesforce+sap-s4hana": Landscape("salesforce+sap-s4hana", salesforce, sap),
+    "salesforce": Landscape("salesforce", salesforce, salesforce),
+}
+
+
+def landscape(name: str) -> Landscape:
+    """Look a landscape up by name, failing with the list of known ones."""
+    try:
+        return LANDSCAPES[name]
+    except KeyError:
+        raise Lead2CashError(
+            f"unknown landscape {name!r}",
+            f"choose one of: {', '.join(LANDSCAPES)}",
+        ) from None
+
+
