@@ -2,12 +2,14 @@
 
 from __future__ import annotations
 
+import json
 from datetime import datetime
 from pathlib import Path
 
 import pytest
 from extract_fixtures import salesforce_org, sap_sd, write_csv
 
+from lead2cash.checks import check_log
 from lead2cash.errors import InputError
 from lead2cash.sources.registry import extract
 from lead2cash.store import Workspace
@@ -84,3 +86,10 @@ def test_real_vbfa_extract_pins_chains_and_events(workspace: Workspace, shared_d
     cases = workspace.con.execute("SELECT count(*), count(*) FILTER (WHERE OpportunityOutcome = 'Won') "
                                   "FROM cases").fetchall()
     assert cases == [(9741, 326)]
+    absent = json.loads(workspace.meta()["absent_activities"])
+    assert absent["Payment Received"] == "sap-s4hana: BSAD, VBRK not extracted"
+    assert absent["Opportunity Created"] == "sap-s4hana: VBAK not extracted"
+    assert absent["Opportunity Lost"] == "not held by sap-s4hana"
+    report = check_log(workspace)
+    finding = next(f for f in report.findings if f.rule == "absent-activities")
+    assert finding.count == 9 and "Payment Received: sap-s4hana: BSAD, VBRK not extracted" in finding.examples

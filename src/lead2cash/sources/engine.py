@@ -10,6 +10,7 @@ transaction, so a failed extract leaves the workspace unchanged.
 
 from __future__ import annotations
 
+import json
 import string
 from collections.abc import Callable, Mapping as MappingT, Sequence
 from dataclasses import dataclass, field
@@ -160,6 +161,35 @@ def _stage_sql(h: StageHistory, folder: SystemFolder, system: str, names: _Names
     """
 
 
+STAGE_ACTIVITIES = ("Opportunity Qualified", "Requirements Gathered", "Solution Proposed",
+                    "Opportunity Stage Changed", "Opportunity Won", "Opportunity Lost",
+                    "Opportunity Reopened")
+
+
+def _sources_of(mapping: Mapping) -> list[tuple[str, list[str]]]:
+    """(activity, source tables it needs) for every rule of a mapping."""
+    out = [(r.activity, [r.table, *_refs(r.joins + r.where)]) for r in mapping.events]
+    if mapping.stages:
+        out += [(a, [mapping.stages.table]) for a in STAGE_ACTIVITIES]
+    return [(a, [t for t in tables if t not in mapping.prepare]) for a, tables in out]
+
+
+def _absent_reasons(con, plans: list[tuple[str, str, list[str], list[str]]]) -> dict[str, str]:  # type: ignore[no-untyped-def]
+    """Why each model activity is absent from the extracted events: no source, file absent, no rows."""
+    present = {r[0] for r in con.execute("SELECT DISTINCT ActivityName FROM x_events").fetchall()}
+    reasons: dict[str, list[str]] = {}
+    for activity, system, tables, missing in plans:
+        lacking = [t for t in tables if t in missing]
+        why = (f"{system}: {', '.join(lacking)} not extracted" if lacking
+               else f"{system}: no qualifying row in {tables[0]}")
+        reasons.setdefault(activity, [])
+        if why not in reasons[activity]:
+            reasons[activity].append(why)
+    systems = sorted({p[1] for p in plans})
+    return {a.name: "; ".join(reasons.get(a.name) or [f"not held by {', '.join(systems)}"])
+            for a in ACTIVITIES if a.name not in present}
+
+
 def run_extract(
     ws: Workspace,
     sources: MappingT[str, Path],
@@ -170,8 +200,7 @@ def run_extract(
     """Read each system folder, derive one event log, replace the workspace log atomically."""
     con = ws.con
     crm_present = any(s in ("salesforce", "dynamics365", "oracle-cx") for s in sources)
-    events, cases, meta = [], [], {}
-    stamps = []
+    events, cases, stamps, plans, meta = [], [], [], [], {}
     for prio, (key, folder_path) in enumerate(sources.items()):
         mapping = build(key, crm_present)
         system = SOURCE_SYSTEMS[key]
@@ -186,6 +215,7 @@ def run_extract(
         events += [_rule_sql(r, folder, system, names) for r in mapping.events]
         if mapping.stages:
             events.append(_stage_sql(mapping.stages, folder, system, names))
+        plans += [(a, key, t, folder.missing) for a, t in _sources_of(mapping)]
         cases.append(f"SELECT {prio} AS _prio, * FROM ({mapping.cases.format_map(names)})")
         stamp = folder.extracted_at(extracted_at)
         stamps.append(f"SELECT {lit(system)} AS SourceSystem, TIMESTAMP {lit(stamp.isoformat(sep=' '))} AS ts")
@@ -198,6 +228,7 @@ def run_extract(
                 + " UNION ALL BY NAME ".join(f"SELECT * FROM ({e})" for e in events))
     _build_cases(con, cases)
     con.execute("CREATE OR REPLACE TEMP TABLE x_stamps AS " + " UNION ALL ".join(stamps))
+    meta["absent_activities"] = json.dumps(_absent_reasons(con, plans))
     progress("derive events", 1, 1)
     progress("load workspace", 0, 1)
     meta.update(kind="extract", systems=", ".join(sources))
