@@ -203,3 +203,15 @@ def test_cli_json_table_and_bad_bands(workspace: Workspace) -> None:
     assert table.exit_code == 0 and "Funnel" in table.stdout and "Value at stake" in table.stdout
     bad = runner.invoke(app, ["mine", "kpis", "--db", db, "--amount-bands", "10k"])
     assert bad.exit_code != 0 and "not a list of numbers" in str(bad.exception)
+
+
+@pytest.mark.parametrize(("event_id", "won"), [(-1, 3), (10_000, 4)])
+def test_ties_between_closing_events_follow_event_id(
+    workspace: Workspace, event_id: int, won: int
+) -> None:
+    write_log(workspace)
+    workspace.con.execute(
+        "INSERT INTO events (event_id, SalesOpportunityId, ActivityName, EventTime, event_type) "
+        "VALUES (?, 'C3', 'Opportunity Won', TIMESTAMP '2024-01-31', 'explicit')", [event_id])
+    r = kpis(ibis.duckdb.from_connection(workspace.con).table("events"), now=NOW).to_dict()
+    assert r["won"] == won and r["won"] + r["lost"] == 4
