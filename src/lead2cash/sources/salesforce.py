@@ -6,8 +6,11 @@ the milestone each stage marks comes from the configuration.
 
 from __future__ import annotations
 
+from dataclasses import replace
+
 from .config import Setting
 from .defaults import DEFAULTS, REGION_BY_COUNTRY
+from ..store import quote
 from .engine import EventRule, Mapping, StageHistory, lit, lits
 from .tables import SourceTable, TimeField
 
@@ -26,6 +29,10 @@ _STATUS_DOCS = {
 
 SETTINGS: tuple[Setting, ...] = (
     *(Setting(key, list(_D.status[key]), doc) for key, doc in _STATUS_DOCS.items()),
+    Setting("invoice_time", "CreatedDate",
+            "blng__Invoice__c field dating Invoice Generated (blng__InvoiceDate__c is date only)"),
+    Setting("payment_terms_field", "Payment_Terms__c",
+            "Order field holding the payment terms (none in standard Sales Cloud; empty: not read)"),
     Setting("region_field", "Account.BillingCountry",
             "Table.Field holding the region or country (Account.* or User.*)"),
     Setting("stages", {s.name: s.activity for s in _D.stages if s.activity},
@@ -61,8 +68,9 @@ TABLES: tuple[SourceTable, ...] = (
                 optional=True, optional_columns=("Discount",)),
     SourceTable("Product2", ("Id", "Family"), key="Id", optional=True),
     SourceTable("blng__Invoice__c", ("Id", "blng__Order__c", "blng__InvoiceDate__c"), key="Id",
-                optional=True, times=(TimeField("blng__InvoiceDate__c", "date"),),
-                optional_columns=("blng__InvoiceStatus__c",)),
+                optional=True, times=(TimeField("blng__InvoiceDate__c", "date"),
+                                      TimeField("CreatedDate", _ISO, required=False)),
+                optional_columns=("blng__InvoiceStatus__c", "CreatedDate")),
     SourceTable("blng__Payment__c", ("Id", "blng__Invoice__c", "blng__PaymentDate__c"), key="Id",
                 optional=True, times=(TimeField("blng__PaymentDate__c", "date"),),
                 optional_columns=("blng__Status__c",)),
@@ -95,7 +103,7 @@ def mapping(cfg: dict[str, object], crm_present: bool) -> Mapping:
         EventRule("Sales Order Created", "Order", "CreatedDate", "t.OpportunityId", "Id"),
         _status_rule("Order Fulfilled", "OrderHistory", "OrderId", cfg["order_fulfilled"],  # type: ignore[arg-type]
                      "o.OpportunityId", "JOIN {Order} o ON o.Id = t.OrderId"),
-        EventRule("Invoice Generated", "blng__Invoice__c", "blng__InvoiceDate__c", "o.OpportunityId",
+        EventRule("Invoice Generated", "blng__Invoice__c", str(cfg["invoice_time"]), "o.OpportunityId",
                   "Id", "JOIN {Order} o ON o.Id = t.blng__Order__c", invoice_ok),
         EventRule("Payment Received", "blng__Payment__c", "blng__PaymentDate__c", "o.OpportunityId",
                   "Id", "JOIN {blng__Invoice__c} i ON i.Id = t.blng__Invoice__c "
@@ -112,7 +120,10 @@ def mapping(cfg: dict[str, object], crm_present: bool) -> Mapping:
         "SELECT ApiName AS stage, * FROM {OpportunityStage} WHERE ApiName IS NOT NULL)")
     stages = StageHistory("OpportunityHistory", "OpportunityId", "CreatedDate", "StageName", "Id",
                           classes, "OpportunityStage (MasterLabel/ApiName)")
-    return Mapping("salesforce", TABLES, events, _cases_sql(cfg), stages)
+    terms = str(cfg["payment_terms_field"])
+    tables = tuple(replace(t, optional_columns=(*t.optional_columns, terms))
+                   if t.name == "Order" and terms else t for t in TABLES)
+    return Mapping("salesforce", tables, events, _cases_sql(cfg), stages)
 
 
 def _cases_sql(cfg: dict[str, object]) -> str:
@@ -121,6 +132,7 @@ def _cases_sql(cfg: dict[str, object]) -> str:
     alias = {"Account": "a", "User": "u"}.get(table, "o")
     regions = cfg["regions"]
     region = f"{alias}.{field}"
+    terms = f"nullif({quote(str(cfg['payment_terms_field']))}, '')" if cfg["payment_terms_field"] else "NULL"
     if regions:
         cases = " ".join(f"WHEN {lit(k)} THEN {lit(v)}" for k, v in regions.items())  # type: ignore[union-attr]
         region = f"CASE {region} {cases} ELSE {region} END"
@@ -128,7 +140,7 @@ def _cases_sql(cfg: dict[str, object]) -> str:
     SELECT o.Id AS SalesOpportunityId, TRY_CAST(o.Amount AS DOUBLE) AS OpportunityAmount, o.StageName AS SalesStage,
            a.Name AS CustomerName, u.Name AS OpportunityOwner, {region} AS SalesRegion,
            nullif(o.LeadSource, '') AS LeadSource, nullif(o.Type, '') AS OpportunityType,
-           d.discount AS DiscountPercentage, p.Family AS ProductCategory
+           d.discount AS DiscountPercentage, p.Family AS ProductCategory, pt.terms AS PaymentTerms
     FROM {{Opportunity}} o
     LEFT JOIN {{Account}} a ON a.Id = o.AccountId
     LEFT JOIN {{User}} u ON u.Id = o.OwnerId
@@ -140,4 +152,7 @@ def _cases_sql(cfg: dict[str, object]) -> str:
                JOIN {{Product2}} pr ON pr.Id = li.Product2Id
                QUALIFY row_number() OVER (PARTITION BY li.OpportunityId
                  ORDER BY TRY_CAST(li.TotalPrice AS DOUBLE) DESC NULLS LAST, li._row) = 1
-              ) p ON p.OpportunityId = o.Id"""
+              ) p ON p.OpportunityId = o.Id
+    LEFT JOIN (SELECT OpportunityId, {terms} AS terms FROM {{Order}}
+               QUALIFY row_number() OVER (PARTITION BY OpportunityId ORDER BY "CreatedDate@utc", _row) = 1
+              ) pt ON pt.OpportunityId = o.Id"""

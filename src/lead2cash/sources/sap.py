@@ -126,6 +126,7 @@ def mapping(cfg: dict[str, object], crm_present: bool) -> Mapping:
                   once_per="trim(t.VBELN)"),
         EventRule("Payment Received", "BSAD", "AUGDT", "ch.case_id", "BELNR",
                   c + " JOIN {VBRK} k ON trim(k.VBELN) = trim(t.VBELN)",
+                  f"trim(k.VBTYP) IN {cat['invoice']} AND "
                   f"coalesce(trim(k.FKSTO), '') NOT IN {lits(cfg['invoice_cancelled'])} AND "  # type: ignore[arg-type]
                   + cancelled.replace("t.VBELN", "k.VBELN")),
     ]

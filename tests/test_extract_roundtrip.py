@@ -1,0 +1,55 @@
+"""Round trip: simulate a landscape, extract its files, get exactly the simulator's ground truth."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+
+from lead2cash.model import CASE_ATTRIBUTES
+from lead2cash.simulate import LANDSCAPES, simulate
+from lead2cash.sources.registry import extract
+from lead2cash.store import Workspace
+
+LANDSCAPE_NAMES = ("salesforce", "sap-s4hana", "dynamics365", "oracle-cx", "salesforce+sap-s4hana")
+KEY = "SalesOpportunityId, ActivityName, EventTime, SourceSystem"
+COMPARED = (*CASE_ATTRIBUTES, "SalesStage", "LastDataUpdate", "event_type")
+
+
+def _differences(ws: Workspace, truth: Path) -> dict[str, object]:
+    """Events only on one side, and per attribute the events whose value differs."""
+    con = ws.con
+    con.execute(
+        f"CREATE OR REPLACE TEMP TABLE gt AS SELECT * REPLACE (EventTime::TIMESTAMP AS EventTime, "
+        f"LastDataUpdate::TIMESTAMP AS LastDataUpdate, "
+        f"to_microseconds(SalesCycleDuration) AS SalesCycleDuration) FROM '{truth}'")
+    numbered = "SELECT {k}, row_number() OVER (PARTITION BY {k}) AS n FROM {t}"
+    a, b = numbered.format(k=KEY, t="gt"), numbered.format(k=KEY, t="events")
+    out: dict[str, object] = {
+        "only in ground truth": con.execute(
+            f"SELECT ActivityName, count(*) FROM ({a} EXCEPT ALL {b}) GROUP BY 1").fetchall(),
+        "only in extract": con.execute(
+            f"SELECT ActivityName, count(*) FROM ({b} EXCEPT ALL {a}) GROUP BY 1").fetchall(),
+    }
+    for attr in COMPARED:
+        rows = con.execute(
+            f'SELECT g.SalesOpportunityId, g.ActivityName, g."{attr}", e."{attr}" FROM gt g '
+            f'JOIN events e USING ({KEY}) WHERE g."{attr}" IS DISTINCT FROM e."{attr}" LIMIT 3'
+        ).fetchall()
+        if rows:
+            out[attr] = rows
+    return {k: v for k, v in out.items() if v}
+
+
+@pytest.mark.parametrize("seed", [1, 2, 3])
+@pytest.mark.parametrize("landscape", LANDSCAPE_NAMES)
+def test_extract_equals_ground_truth(tmp_path: Path, workspace: Workspace, landscape: str,
+                                     seed: int) -> None:
+    if landscape not in LANDSCAPES:
+        pytest.skip(f"the simulator does not provide the {landscape!r} landscape yet")
+    result = simulate(tmp_path / "sim", 250 + 50 * seed, seed, landscape)
+    systems = LANDSCAPES[landscape].systems
+    extract(workspace, {m.KEY: tmp_path / "sim" / m.KEY for m in systems})
+    n = workspace.con.execute("SELECT count(*), count(DISTINCT SalesOpportunityId) FROM events").fetchall()
+    assert n[0][0] == result.events and n[0][1] >= 250 + 50 * seed - 5
+    assert _differences(workspace, result.ground_truth) == {}
