@@ -18,7 +18,9 @@ import pytest
 
 from lead2cash.io.importer import import_log
 from lead2cash.mining import DuckDBEngine, case_durations, process_map, variant_stats
-from lead2cash.store import CORE_COLUMNS, Workspace
+from lead2cash.store import Workspace
+
+from mining_log import load_frame
 
 pm4py = pytest.importorskip("pm4py")
 
@@ -27,8 +29,6 @@ LOGS = ["receipt.csv", "helpdesk.xes.gz", "running-example.xes", "roadtraffic100
 # (cases, variants, directly-follows edges) published in ../shared/data/README.md where given.
 PUBLISHED = {"receipt.csv": (1434, 116, None), "helpdesk.xes.gz": (4580, 226, None),
              "bpic2012.xes.gz": (13087, 4366, 125), "running-example.xes": (6, None, None)}
-KEYS = {"case:concept:name": "SalesOpportunityId", "concept:name": "ActivityName",
-        "time:timestamp": "EventTime"}
 
 
 @dataclass
@@ -49,20 +49,14 @@ def _pm4py_frame(path: Path) -> pd.DataFrame:
     return pm4py.read_xes(str(path))
 
 
-def _load_from_frame(ws: Workspace, frame: pd.DataFrame) -> None:
-    """Load pm4py's frame as the workspace log (until the importer reads this format)."""
-    src = pd.DataFrame({
+def _model_frame(frame: pd.DataFrame) -> pd.DataFrame:
+    """pm4py's frame as model columns, times as naive UTC, event_id in file order."""
+    return pd.DataFrame({
         "SalesOpportunityId": frame["case:concept:name"].astype(str),
         "ActivityName": frame["concept:name"].astype(str),
         "EventTime": frame["time:timestamp"].dt.tz_convert("UTC").dt.tz_localize(None),
         "event_id": range(len(frame)),
     })
-    ws.con.register("oracle_src", src)
-    cols = [c if c in src.columns else ("'imported'" if c == "event_type" else "NULL")
-            for c in CORE_COLUMNS]
-    with ws.transaction():
-        ws.replace_log(f"SELECT {', '.join(cols)} FROM oracle_src ORDER BY event_id", {}, {})
-    ws.con.unregister("oracle_src")
 
 
 @pytest.fixture(scope="module", params=LOGS)
@@ -75,7 +69,7 @@ def loaded(request: pytest.FixtureRequest, shared_data: Path,
     if path.suffix == ".csv" or importlib.util.find_spec("lead2cash.io.xes"):
         import_log(ws, path)
     else:
-        _load_from_frame(ws, frame)
+        load_frame(ws, _model_frame(frame))  # until the importer reads this format
     yield Loaded(DuckDBEngine(ws), frame)
     ws.close()
 

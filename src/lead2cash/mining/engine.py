@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import os
 import tempfile
+import uuid
 from abc import ABC, abstractmethod
 from collections.abc import Iterable, Iterator, Sequence
 from contextlib import contextmanager
@@ -110,9 +111,9 @@ class SparkEngine(Engine):
 
     def __init__(self, session: SparkSession, parquet: str | os.PathLike[str]) -> None:
         backend = ibis.pyspark.connect(session)
-        frame = session.read.parquet(str(parquet))
-        frame.createOrReplaceTempView(EVENTS)
-        events = backend.table(EVENTS)
+        view = f"{EVENTS}_{uuid.uuid4().hex}"  # one view per engine: sessions are shared
+        session.read.parquet(str(parquet)).createOrReplaceTempView(view)
+        events = backend.table(view)
         steps = derived.steps_expr(events).cache()
         cases = derived.cases_expr(steps, self.ordered_concat).cache()
         self.session = session
@@ -153,15 +154,18 @@ def spark_session(master: str | None = None) -> SparkSession:
         raise Lead2CashError(
             "the Spark engine needs PySpark", "pip install 'lead2cash[spark]' (and a Java 17 runtime)"
         ) from exc
-    return (
+    session = (
         SparkSession.builder.master(master or os.environ.get("LEAD2CASH_SPARK_MASTER", "local[2]"))
         .appName("lead2cash")
         .config("spark.sql.session.timeZone", "UTC")
         .config("spark.ui.enabled", "false")
+        .config("spark.ui.showConsoleProgress", "false")
         .config("spark.sql.shuffle.partitions", os.environ.get("LEAD2CASH_SPARK_PARTITIONS", "4"))
         .config("spark.driver.memory", os.environ.get("LEAD2CASH_SPARK_MEMORY", "2g"))
         .getOrCreate()
     )
+    session.sparkContext.setLogLevel("ERROR")
+    return session
 
 
 Source = Engine | Workspace | str | os.PathLike[str]

@@ -17,7 +17,7 @@ from ..errors import Lead2CashError
 from ..model import ACTIVITIES, HAPPY_PATH, ActivityGroup
 from .engine import Engine
 from .filters import Filter
-from .stats import DurationStats, duration_aggs, seconds
+from .stats import DurationStats, duration_aggs, seconds, whole
 
 __all__ = [
     "Between",
@@ -161,7 +161,7 @@ def _pairs(
     row = engine.execute(per.aggregate(**aggs)).iloc[0]
     return [
         Between(points[i][0], points[i + 1][0], points[i][1], points[i + 1][1],
-                DurationStats.from_row(row, f"p{i}_"), int(row[f"p{i}_reversed"] or 0))
+                DurationStats.from_row(row, f"p{i}_"), whole(row[f"p{i}_reversed"]))
         for i in range(len(points) - 1)
     ]
 
@@ -233,9 +233,8 @@ def rework(engine: Engine, filters: Iterable[Filter] = ()) -> Rework:
          zip(by_act.ActivityName, by_act.cases, by_act.extra)),
         key=lambda r: (-r.cases, -r.extra_events, r.activity),
     )
-    as_int = (lambda v: int(v) if v == v and v is not None else 0)
-    return Rework(as_int(totals.total), as_int(totals.repeats), tuple(repeated),
-                  as_int(totals.regressed), back_events, as_int(totals.reopened))
+    return Rework(whole(totals.total), whole(totals.repeats), tuple(repeated),
+                  whole(totals.regressed), back_events, whole(totals.reopened))
 
 
 @dataclass(frozen=True, slots=True)

@@ -9,7 +9,7 @@ from typing import Any
 
 import ibis.expr.types as ir
 
-__all__ = ["DurationStats", "duration_aggs", "seconds"]
+__all__ = ["DurationStats", "duration_aggs", "seconds", "whole"]
 
 _FIELDS = ("count", "mean", "median", "p90", "min", "max")
 
@@ -19,6 +19,13 @@ def seconds(us: object) -> float | None:
     if us is None or (isinstance(us, float) and math.isnan(us)):
         return None
     return round(float(us) / 1e6, 6)  # type: ignore[arg-type]
+
+
+def whole(value: object) -> int:
+    """A count from a result cell: missing (None or NaN, e.g. a sum over no rows) is 0."""
+    if value is None or (isinstance(value, float) and math.isnan(value)):
+        return 0
+    return int(value)  # type: ignore[call-overload]
 
 
 @dataclass(frozen=True, slots=True)
@@ -35,9 +42,8 @@ class DurationStats:
     @classmethod
     def from_row(cls, row: Mapping[str, Any], prefix: str = "d_") -> DurationStats:
         """Read the columns `duration_aggs(prefix)` produced from one result row."""
-        count = row[f"{prefix}count"]
         return cls(
-            0 if count is None or count != count else int(count),
+            whole(row[f"{prefix}count"]),
             *(seconds(row[f"{prefix}{f}"]) for f in _FIELDS[1:]),
         )
 

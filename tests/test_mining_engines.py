@@ -1,0 +1,89 @@
+"""Every analysis gives identical results on DuckDB and on Spark (local mode).
+
+`ANALYSES` is the registry: add a (name, callable) pair and it runs on both
+engines. The log is the seeded synthetic one: microsecond times, ties,
+shuffled rows, rework, reopened and open deals.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Iterator
+from pathlib import Path
+from typing import Any
+
+import pytest
+from mining_log import load_frame, synthetic_frame
+
+from lead2cash.mining import DuckDBEngine, Engine, SparkEngine, dfg, parse_filters, performance
+from lead2cash.mining import variants as variants_mod
+from lead2cash.store import Workspace
+
+FILTERS = (
+    "SalesRegion = 'EMEA' and has 'Quote Issued' and duration > 30d",
+    "not follows 'Opportunity Lost' -> 'Opportunity Reopened' and OpportunityAmount >= 20000",
+    "started from 2024-03-01 to 2024-08-01 and closed",
+    "active from 2024-06-01 to 2024-06-15 and outcome in ('Won', 'Lost')",
+)
+Analysis = Callable[[Engine], Any]
+
+ANALYSES: list[tuple[str, Analysis]] = [
+    ("process map", lambda e: dfg.discover(e).to_dict()),
+    ("process map, 60% activities, 40% paths",
+     lambda e: dfg.discover(e, activities=0.6, paths=0.4).to_dict()),
+    ("variants", lambda e: variants_mod.discover(e).to_dict()),
+    ("variants covering 80%", lambda e: variants_mod.discover(e, coverage=0.8).to_dict()),
+    ("case durations per case", lambda e: performance.case_durations(e, per_case=True).to_dict()),
+    ("quote (last) to won", lambda e: performance.between(
+        e, "Quote Issued", "Opportunity Won", source_occurrence="last").to_dict()),
+    ("throughput", lambda e: [b.to_dict() for b in performance.throughput(e)]),
+    ("time in stage", lambda e: [s.to_dict() for s in performance.time_in_stage(e)]),
+    ("rework", lambda e: performance.rework(e).to_dict()),
+    *(
+        (f"filtered: {text}", lambda e, text=text: {
+            "map": dfg.discover(e, parse_filters([text])).to_dict(),
+            "variants": variants_mod.discover(e, parse_filters([text])).to_dict(),
+            "rework": performance.rework(e, parse_filters([text])).to_dict(),
+        })
+        for text in FILTERS
+    ),
+    ("filtered: variant and open", lambda e: performance.case_durations(
+        e, parse_filters(["not variant = ['Opportunity Created', 'Opportunity Qualified']",
+                          "not closed"]), per_case=True).to_dict()),
+]
+
+
+@pytest.fixture(scope="module")
+def workspace_path(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Path]:
+    """The synthetic log loaded into a workspace file."""
+    path = tmp_path_factory.mktemp("engines") / "log.duckdb"
+    with Workspace(path, memory_limit="1GB") as ws:
+        load_frame(ws, synthetic_frame())
+    yield path
+
+
+@pytest.fixture(scope="module")
+def duck(workspace_path: Path) -> Iterator[DuckDBEngine]:
+    """The DuckDB engine on the workspace."""
+    with Workspace(workspace_path, read_only=True) as ws:
+        yield DuckDBEngine(ws)
+
+
+@pytest.fixture(scope="module")
+def spark(workspace_path: Path) -> Iterator[SparkEngine]:
+    """The same log exported to Parquet and read by the shared local Spark session."""
+    with Workspace(workspace_path, read_only=True) as ws:
+        yield SparkEngine.from_workspace(ws)
+
+
+@pytest.mark.parametrize(("name", "analysis"), ANALYSES, ids=[n for n, _ in ANALYSES])
+def test_duckdb_gives_a_non_trivial_answer(duck: DuckDBEngine, name: str, analysis: Analysis) -> None:
+    result = analysis(duck)
+    assert result and result == analysis(duck)  # deterministic, and not empty
+
+
+@pytest.mark.spark
+@pytest.mark.slow
+@pytest.mark.parametrize(("name", "analysis"), ANALYSES, ids=[n for n, _ in ANALYSES])
+def test_spark_equals_duckdb(duck: DuckDBEngine, spark: SparkEngine, name: str,
+                             analysis: Analysis) -> None:
+    assert analysis(spark) == analysis(duck)
