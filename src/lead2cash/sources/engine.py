@@ -60,6 +60,7 @@ class EventRule:
     joins: str = ""
     where: str = "TRUE"
     once_per: str | None = None
+    fallback_time: str | None = None  # time column used where `time` is empty
 
 
 @dataclass(frozen=True, slots=True)
@@ -108,13 +109,16 @@ def _rule_sql(rule: EventRule, folder: SystemFolder, system: str, names: _Names)
     """The SELECT yielding one rule's events in the engine's intermediate shape."""
     src = folder.files.get(rule.table, f"{folder.system}/{rule.table}")
     record = f"{lit(src + ':' + rule.id + '=')} || t.{quote(rule.id)}"
+    when = f"t.{quote(parsed(rule.time))}"
+    if rule.fallback_time:
+        when = f"coalesce({when}, t.{quote(parsed(rule.fallback_time))})"
     sql = (
         f"SELECT CAST({rule.case} AS VARCHAR) AS SalesOpportunityId, {lit(rule.activity)} AS ActivityName, "
-        f"t.{quote(parsed(rule.time))} AS EventTime, {lit(system)} AS SourceSystem, "
+        f"{when} AS EventTime, {lit(system)} AS SourceSystem, "
         f"{record} AS source_record, t._row AS _seq"
         + (f", CAST({rule.once_per} AS VARCHAR) AS _once" if rule.once_per else "")
         + f" FROM {names[rule.table]} t {rule.joins.format_map(names)} "
-        f"WHERE ({rule.where.format_map(names)}) AND t.{quote(parsed(rule.time))} IS NOT NULL"
+        f"WHERE ({rule.where.format_map(names)}) AND {when} IS NOT NULL"
     )
     if rule.once_per:
         sql = (f"SELECT * EXCLUDE (_once) FROM ({sql}) WHERE SalesOpportunityId IS NOT NULL "

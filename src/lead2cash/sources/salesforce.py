@@ -30,7 +30,7 @@ _STATUS_DOCS = {
 SETTINGS: tuple[Setting, ...] = (
     *(Setting(key, list(_D.status[key]), doc) for key, doc in _STATUS_DOCS.items()),
     Setting("invoice_time", "CreatedDate",
-            "blng__Invoice__c field dating Invoice Generated (blng__InvoiceDate__c is date only)"),
+            "blng__Invoice__c field dating Invoice Generated (else the date-only blng__InvoiceDate__c)"),
     Setting("payment_terms_field", "Payment_Terms__c",
             "Order field holding the payment terms (none in standard Sales Cloud; empty: not read)"),
     Setting("region_field", "Account.BillingCountry",
@@ -104,7 +104,8 @@ def mapping(cfg: dict[str, object], crm_present: bool) -> Mapping:
         _status_rule("Order Fulfilled", "OrderHistory", "OrderId", cfg["order_fulfilled"],  # type: ignore[arg-type]
                      "o.OpportunityId", "JOIN {Order} o ON o.Id = t.OrderId"),
         EventRule("Invoice Generated", "blng__Invoice__c", str(cfg["invoice_time"]), "o.OpportunityId",
-                  "Id", "JOIN {Order} o ON o.Id = t.blng__Order__c", invoice_ok),
+                  "Id", "JOIN {Order} o ON o.Id = t.blng__Order__c", invoice_ok,
+                  fallback_time="blng__InvoiceDate__c"),
         EventRule("Payment Received", "blng__Payment__c", "blng__PaymentDate__c", "o.OpportunityId",
                   "Id", "JOIN {blng__Invoice__c} i ON i.Id = t.blng__Invoice__c "
                   "JOIN {Order} o ON o.Id = i.blng__Order__c",
