@@ -23,6 +23,7 @@ __all__ = ["KEY", "crm", "master", "order_to_cash"]
 
 KEY = "salesforce"
 SYSTEM = SOURCE_SYSTEMS[KEY]
+CSV_QUOTING = "needed"
 STAGES = DEFAULTS[KEY].stages
 ISO = "%Y-%m-%dT%H:%M:%S.000+0000"
 _TF = pa.array(["false", "true"])

@@ -23,6 +23,7 @@ __all__ = ["KEY", "master", "order_to_cash"]
 
 KEY = "sap-s4hana"
 SYSTEM = SOURCE_SYSTEMS[KEY]
+CSV_QUOTING = "none"
 MANDT, BUKRS, WAERK = "100", "1000", "USD"
 # Number ranges (per document category, as SAP keeps them apart).
 ORDER, DELIVERY, INVOICE, CANCEL, FI_INVOICE, FI_PAYMENT = (

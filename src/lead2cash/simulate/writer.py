@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import json
 from pathlib import Path
+from typing import BinaryIO
 
 import pyarrow as pa
 import pyarrow.csv as pcsv
@@ -17,14 +18,19 @@ from .ground_truth import SCHEMA
 
 __all__ = ["ExtractWriter", "GroundTruthWriter"]
 
-_CSV = pcsv.WriteOptions(include_header=True, quoting_style="needed")
 
 
 class ExtractWriter:
-    """One system's folder: a CSV per object or table, then its `_manifest.json`."""
+    """One system's folder: a CSV per object or table, then its `_manifest.json`.
 
-    def __init__(self, folder: Path) -> None:
+    `quoting` is "needed" (Salesforce's Bulk API quotes every text value) or "none" (SAP
+    table downloads are plain; the simulator never writes a value holding a comma).
+    """
+
+    def __init__(self, folder: Path, quoting: str = "needed") -> None:
         self.folder = folder
+        self._quoting = quoting
+        self._files: list[BinaryIO] = []
         folder.mkdir(parents=True, exist_ok=True)
         self._writers: dict[str, pcsv.CSVWriter] = {}
         self.rows: dict[str, int] = {}
@@ -34,16 +40,27 @@ class ExtractWriter:
         for name, table in tables.items():
             table = table.cast(pa.schema([(f, pa.string()) for f in table.column_names]))
             if name not in self._writers:
-                self._writers[name] = pcsv.CSVWriter(
-                    self.folder / name, table.schema, write_options=_CSV)
+                self._writers[name] = self._open(name, table.schema)
                 self.rows[name] = 0
             self._writers[name].write_table(table)
             self.rows[name] += table.num_rows
+
+    def _open(self, name: str, schema: pa.Schema) -> pcsv.CSVWriter:
+        """A CSV writer for one file; Arrow always quotes the header, so plain files write it."""
+        sink = open(self.folder / name, "wb")  # noqa: SIM115 - closed in close()
+        self._files.append(sink)
+        plain = self._quoting == "none"
+        if plain:
+            sink.write((",".join(schema.names) + "\n").encode())
+        options = pcsv.WriteOptions(include_header=not plain, quoting_style=self._quoting)
+        return pcsv.CSVWriter(sink, schema, write_options=options)
 
     def close(self, manifest: dict[str, object]) -> list[Path]:
         """Finish the files and write the manifest describing them."""
         for w in self._writers.values():
             w.close()
+        for f in self._files:
+            f.close()
         files = sorted(self._writers)
         manifest = {**manifest, "files": {f: {"rows": self.rows[f]} for f in files}}
         path = self.folder / "_manifest.json"

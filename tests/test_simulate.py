@@ -1,0 +1,211 @@
+"""The simulator writes real-shaped extracts whose ground truth they really encode."""
+
+from __future__ import annotations
+
+import hashlib
+import re
+from pathlib import Path
+
+import duckdb
+import pyarrow.parquet as pq
+import pytest
+
+from lead2cash.model import ACTIVITY_NAMES, SOURCE_SYSTEMS
+from lead2cash.simulate import simulate
+from lead2cash.simulate.params import SimulationParams
+from lead2cash.sources.defaults import DEFAULTS
+from lead2cash.store import CORE_COLUMNS, Workspace
+
+REFERENCE = Path(__file__).resolve().parents[2] / "shared" / "reference" / "source-systems.md"
+# Columns we write that the reference does not list, each a documented real field.
+NOT_IN_REFERENCE = {
+    "Payment_Terms__c",  # custom field on Order (the reference: "or a custom field")
+    "OrderId",  # OrderHistory's parent reference, like OpportunityHistory.OpportunityId
+    "SPRAS",  # language key of the text table TVZBT
+    "REBZG",  # BSEG/BSAD: invoice a (partial) payment refers to
+    "SFAKN",  # VBRK: the cancelled billing document (listed in the VBRK field list)
+}
+
+
+def _digest(folder: Path) -> dict[str, str]:
+    return {str(f.relative_to(folder)): hashlib.sha256(f.read_bytes()).hexdigest()
+            for f in sorted(folder.rglob("*")) if f.is_file()}
+
+
+@pytest.fixture(scope="module")
+def mixed(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    out = tmp_path_factory.mktemp("mixed")
+    simulate(out, 2500, 11, params=SimulationParams(noise=0.05, chunk_cases=1000))
+    return out
+
+
+@pytest.fixture(scope="module")
+def sf_only(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    out = tmp_path_factory.mktemp("sf")
+    simulate(out, 1500, 5, "salesforce")
+    return out
+
+
+def test_same_seed_same_bytes(tmp_path: Path) -> None:
+    a, b, c = (simulate(tmp_path / d, 300, s, params=SimulationParams(chunk_cases=128))
+               for d, s in (("a", 4), ("b", 4), ("c", 5)))
+    assert _digest(a.out_dir) == _digest(b.out_dir)
+    assert len(_digest(a.out_dir)) == 1 + 10 + 12  # ground truth, 9 SF and 11 SAP files, 2 manifests
+    assert _digest(a.out_dir)["ground_truth.parquet"] != _digest(c.out_dir)["ground_truth.parquet"]
+
+
+def test_every_column_is_a_real_field(mixed: Path, sf_only: Path) -> None:
+    reference = REFERENCE.read_text()
+    named = set(re.findall(r"(?:`|\*\*)([A-Za-z0-9_]+)(?:`|\*\*)", reference))
+    for folder in (mixed / "salesforce", mixed / "sap-s4hana", sf_only / "salesforce"):
+        for f in folder.glob("*.csv"):
+            assert f.stem in named, f"{f.name} is not a table/object of the reference"
+            header = f.open().readline().strip().replace('"', "").split(",")
+            unknown = set(header) - named - NOT_IN_REFERENCE
+            assert not unknown, f"{f.name}: {unknown}"
+    sap = (mixed / "sap-s4hana" / "VBAK.csv").open().readline().strip().split(",")
+    assert sap[:4] == ["MANDT", "VBELN", "ERDAT", "ERZET"] and "BSTNK" in sap
+
+
+def test_ground_truth_has_the_store_columns_and_loads(mixed: Path, workspace: Workspace) -> None:
+    table = pq.read_table(mixed / "ground_truth.parquet")
+    assert table.column_names == list(CORE_COLUMNS)
+    assert table["event_id"].to_pylist() == list(range(table.num_rows))
+    with workspace.transaction():
+        workspace.replace_log(
+            # Parquet has no duration type: DuckDB reads the µs count, the store wants INTERVAL
+            "SELECT * REPLACE (to_microseconds(SalesCycleDuration) AS SalesCycleDuration) "
+            f"FROM read_parquet('{mixed / 'ground_truth.parquet'}')", {}, {})
+    n, cases, first = workspace.con.execute(
+        "SELECT count(*), count(DISTINCT SalesOpportunityId), min(EventTime) FROM events"
+    ).fetchone()
+    assert n == table.num_rows and cases == 2500 and first.year == 2023
+
+
+def test_mixed_landscape_has_all_fifteen_activities(mixed: Path) -> None:
+    con = duckdb.connect()
+    rows = con.execute(
+        f"SELECT ActivityName, SourceSystem, count(*) FROM '{mixed}/ground_truth.parquet' "
+        "GROUP BY ALL").fetchall()
+    assert {r[0] for r in rows} == set(ACTIVITY_NAMES)
+    systems = {(a, s) for a, s, _ in rows}
+    assert ("Invoice Generated", SOURCE_SYSTEMS["sap-s4hana"]) in systems
+    assert ("Opportunity Won", SOURCE_SYSTEMS["salesforce"]) in systems
+
+
+# How each extract row gives its event's time (SAP: local date+time in the manifest's zone).
+_SAP = "timezone('Europe/Berlin', strptime({d} || {t}, '%Y%m%d%H%M%S'))::TIMESTAMP"
+TIME_OF = {
+    ("Opportunity.csv", "*"): "CreatedDate::TIMESTAMPTZ::TIMESTAMP",
+    ("OpportunityHistory.csv", "*"): "CreatedDate::TIMESTAMPTZ::TIMESTAMP",
+    ("Quote.csv", "Quote Issued"): "CreatedDate::TIMESTAMPTZ::TIMESTAMP",
+    ("Quote.csv", "Quote Accepted"): "LastModifiedDate::TIMESTAMPTZ::TIMESTAMP",
+    ("Contract.csv", "*"): "ActivatedDate::TIMESTAMPTZ::TIMESTAMP",
+    ("Order.csv", "*"): "CreatedDate::TIMESTAMPTZ::TIMESTAMP",
+    ("OrderHistory.csv", "*"): "CreatedDate::TIMESTAMPTZ::TIMESTAMP",
+    ("blng__Invoice__c.csv", "*"): "CreatedDate::TIMESTAMPTZ::TIMESTAMP",
+    ("blng__Payment__c.csv", "*"): "blng__PaymentDate__c::DATE::TIMESTAMP",
+    ("VBAK.csv", "*"): _SAP.format(d="ERDAT", t="ERZET"),
+    ("LIKP.csv", "*"): _SAP.format(d="WADAT_IST", t="SPE_WAUHR_IST"),
+    ("VBRK.csv", "*"): _SAP.format(d="ERDAT", t="ERZET"),
+    ("BSAD.csv", "*"): "strptime(AUGDT, '%Y%m%d')",
+}
+
+
+@pytest.mark.parametrize("which", ["mixed", "sf_only"])
+def test_every_event_points_at_its_extract_row_and_time(which: str,
+                                                        request: pytest.FixtureRequest) -> None:
+    out: Path = request.getfixturevalue(which)
+    con = duckdb.connect()
+    con.execute("SET TimeZone = 'UTC'")
+    con.execute(
+        f"CREATE TABLE gt AS SELECT *, split_part(source_record, ':', 1) AS file, "
+        f"split_part(split_part(source_record, ':', 2), '=', 1) AS key, "
+        f"split_part(source_record, '=', 2) AS val, EventTime::TIMESTAMP AS t "
+        f"FROM '{out}/ground_truth.parquet'")
+    groups = con.execute("SELECT DISTINCT file, key, ActivityName FROM gt").fetchall()
+    checked = 0
+    for file, key, act in groups:
+        name = file.split("/")[1]
+        expr = TIME_OF.get((name, act)) or TIME_OF[(name, "*")]
+        bad, total = con.execute(
+            f"SELECT count(*) FILTER (WHERE x.k IS NULL OR x.ts <> gt.t), count(*) FROM gt "
+            f"LEFT JOIN (SELECT {key} AS k, {expr} AS ts FROM read_csv('{out}/{file}', "
+            f"all_varchar=true)) x ON x.k = gt.val "
+            f"WHERE gt.file = ? AND gt.ActivityName = ?", [file, act]).fetchone()
+        assert bad == 0, f"{bad} of {total} '{act}' events do not match {file}"
+        checked += total
+    assert checked == con.execute("SELECT count(*) FROM gt").fetchone()[0]
+
+
+def test_stage_events_follow_the_derivation_rules(mixed: Path) -> None:
+    """An independent SQL derivation from OpportunityHistory + OpportunityStage gives the same."""
+    sf = mixed / "salesforce"
+    stages = DEFAULTS["salesforce"].stages
+    milestones = " ".join(f"WHEN '{s.name}' THEN '{s.activity}'" for s in stages if s.activity)
+    con = duckdb.connect()
+    derived = con.execute(f"""
+        WITH h AS (
+          SELECT h.Id, OpportunityId AS opp, StageName, CreatedDate::TIMESTAMPTZ AS t,
+                 s.IsClosed = 'true' AS closed, s.IsWon = 'true' AS won,
+                 lag(StageName) OVER w AS prev, lag(s.IsClosed = 'true') OVER w AS prev_closed,
+                 row_number() OVER (PARTITION BY OpportunityId, StageName ORDER BY
+                   CreatedDate, h.Id) AS visit
+          FROM read_csv('{sf}/OpportunityHistory.csv', all_varchar=true) h
+          JOIN read_csv('{sf}/OpportunityStage.csv', all_varchar=true) s ON s.ApiName = StageName
+          WINDOW w AS (PARTITION BY OpportunityId ORDER BY CreatedDate, h.Id))
+        SELECT opp, CASE
+            WHEN closed AND won THEN 'Opportunity Won'
+            WHEN closed THEN 'Opportunity Lost'
+            WHEN prev_closed THEN 'Opportunity Reopened'
+            WHEN visit = 1 AND (CASE StageName {milestones} END) IS NOT NULL
+              THEN CASE StageName {milestones} END
+            WHEN prev IS NULL THEN NULL
+            ELSE 'Opportunity Stage Changed' END AS act, t
+        FROM h WHERE prev IS NULL OR prev <> StageName
+        EXCEPT ALL SELECT NULL, NULL, NULL""").fetchall()
+    derived = sorted((o, a, t) for o, a, t in derived if a is not None)
+    truth = sorted(con.execute(
+        f"SELECT SalesOpportunityId, ActivityName, EventTime FROM '{mixed}/ground_truth.parquet' "
+        "WHERE source_record LIKE 'salesforce/OpportunityHistory.csv:%'").fetchall())
+    assert derived == truth and len(truth) > 5000
+
+
+def test_history_quirks_are_present(mixed: Path) -> None:
+    con = duckdb.connect()
+    amount_only, ties = con.execute(f"""
+        WITH h AS (SELECT *, lag(StageName) OVER w AS ps, lag(Amount) OVER w AS pa,
+                          lag(CreatedDate) OVER w AS pt
+                   FROM read_csv('{mixed}/salesforce/OpportunityHistory.csv', all_varchar=true)
+                   WINDOW w AS (PARTITION BY OpportunityId ORDER BY CreatedDate, Id))
+        SELECT count(*) FILTER (WHERE ps = StageName AND pa <> Amount),
+               count(*) FILTER (WHERE pt = CreatedDate) FROM h""").fetchone()
+    assert amount_only > 300 and ties > 100
+    sap = mixed / "sap-s4hana"
+    cancelled = con.execute(
+        f"SELECT count(*) FROM read_csv('{sap}/VBRK.csv', all_varchar=true) WHERE FKSTO = 'X'"
+    ).fetchone()[0]
+    leaked = con.execute(
+        f"SELECT count(*) FROM read_csv('{sap}/VBRK.csv', all_varchar=true) k "
+        f"JOIN '{mixed}/ground_truth.parquet' g ON g.source_record = "
+        f"'sap-s4hana/VBRK.csv:VBELN=' || k.VBELN WHERE k.FKSTO = 'X' OR k.VBTYP = 'N'"
+    ).fetchone()[0]
+    assert cancelled > 5 and leaked == 0
+    open_items = con.execute(
+        f"SELECT count(*) FROM read_csv('{sap}/BSID.csv', all_varchar=true) WHERE AUGDT = '00000000'"
+    ).fetchone()[0]
+    assert open_items > 10
+
+
+def test_manifest_states_extraction_time_and_zone(mixed: Path) -> None:
+    import json
+
+    sap = json.loads((mixed / "sap-s4hana" / "_manifest.json").read_text())
+    sf = json.loads((mixed / "salesforce" / "_manifest.json").read_text())
+    assert sap["extracted_at"] == sf["extracted_at"] == "2025-01-01T02:00:00Z"
+    assert sap["time_zone"] == "Europe/Berlin" and sf["time_zone"] == "UTC"
+    assert sap["files"]["VBAK.csv"]["rows"] > 0 and "Opportunity.csv" in sf["files"]
+    ldu = duckdb.connect().execute(
+        f"SELECT DISTINCT LastDataUpdate, max(EventTime) <= LastDataUpdate "
+        f"FROM '{mixed}/ground_truth.parquet' GROUP BY 1").fetchall()
+    assert len(ldu) == 1 and ldu[0][1]
