@@ -1,14 +1,12 @@
 """The mining core against pm4py (test-only oracle) on every real log in ../shared/data.
 
-Each log is loaded into a workspace once (by the importer when it reads the
-format, else from pm4py's own frame, so both sides see the same events in the
-same order), then the process map, start/end activities, variants and case
-durations must equal pm4py's.
+Each log goes through the product's importer into a workspace once; pm4py
+reads the same file its own way; then the process map, start/end activities,
+variants and case durations must equal pm4py's.
 """
 
 from __future__ import annotations
 
-import importlib.util
 from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path
@@ -20,12 +18,10 @@ from lead2cash.io.importer import import_log
 from lead2cash.mining import DuckDBEngine, case_durations, process_map, variant_stats
 from lead2cash.store import Workspace
 
-from mining_log import load_frame
-
 pm4py = pytest.importorskip("pm4py")
 
 LOGS = ["receipt.csv", "helpdesk.xes.gz", "running-example.xes", "roadtraffic100traces.xes",
-        "bpic2012.xes.gz"]
+        pytest.param("bpic2012.xes.gz", marks=pytest.mark.slow)]  # 262k events: slow tier
 # (cases, variants, directly-follows edges) published in ../shared/data/README.md where given.
 PUBLISHED = {"receipt.csv": (1434, 116, None), "helpdesk.xes.gz": (4580, 226, None),
              "bpic2012.xes.gz": (13087, 4366, 125), "running-example.xes": (6, None, None)}
@@ -49,16 +45,6 @@ def _pm4py_frame(path: Path) -> pd.DataFrame:
     return pm4py.read_xes(str(path))
 
 
-def _model_frame(frame: pd.DataFrame) -> pd.DataFrame:
-    """pm4py's frame as model columns, times as naive UTC, event_id in file order."""
-    return pd.DataFrame({
-        "SalesOpportunityId": frame["case:concept:name"].astype(str),
-        "ActivityName": frame["concept:name"].astype(str),
-        "EventTime": frame["time:timestamp"].dt.tz_convert("UTC").dt.tz_localize(None),
-        "event_id": range(len(frame)),
-    })
-
-
 @pytest.fixture(scope="module", params=LOGS)
 def loaded(request: pytest.FixtureRequest, shared_data: Path,
            tmp_path_factory: pytest.TempPathFactory) -> Iterator[Loaded]:
@@ -66,10 +52,7 @@ def loaded(request: pytest.FixtureRequest, shared_data: Path,
     path = shared_data / request.param
     frame = _pm4py_frame(path)
     ws = Workspace(tmp_path_factory.mktemp("oracle") / "log.duckdb", memory_limit="2GB")
-    if path.suffix == ".csv" or importlib.util.find_spec("lead2cash.io.xes"):
-        import_log(ws, path)
-    else:
-        load_frame(ws, _model_frame(frame))  # until the importer reads this format
+    import_log(ws, path)
     yield Loaded(DuckDBEngine(ws), frame)
     ws.close()
 
