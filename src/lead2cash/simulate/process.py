@@ -151,7 +151,9 @@ def generate(p: SimulationParams, crm: SystemDefaults, world: World, cal: Busine
     dup = rng.random(n) < p.noise
     extra_at = np.where(amt | dup, rng.integers(0, 1 << 30, n) % (last + 1), -1)
     visit[np.arange(n), np.maximum(reg_at, 0)] |= reg
-    visit[np.arange(n), np.maximum(extra_at, 0)] |= extra_at >= 0
+    # extra rows go to a stage the case visits (the last one if the drawn one was skipped)
+    extra_at = np.where(visit[np.arange(n), np.maximum(extra_at, 0)], extra_at, last)
+    extra_at = np.where(amt | dup, extra_at, -1)
     reo = rng.random(n) < p.reopen_rate
     first_close = np.where(rng.random(n) < 0.8, lost_i, won_i)
     final_close = np.where(won, won_i, lost_i)
