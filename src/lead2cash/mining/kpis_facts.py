@@ -11,8 +11,9 @@ or in working time (`calendar.working_seconds` on the same pairs).
 from __future__ import annotations
 
 from collections.abc import Sequence
-from dataclasses import dataclass, field, replace
+from dataclasses import dataclass, replace
 from datetime import datetime
+from functools import cached_property
 from typing import Any
 
 import ibis
@@ -186,15 +187,23 @@ def _us(series: pd.Series) -> np.ndarray:
     return pd.to_datetime(series).to_numpy().astype("datetime64[us]")
 
 
+def _frame(expr: ir.Table) -> pd.DataFrame:
+    """Run an expression and read the result through Arrow (faster than Ibis's pandas path)."""
+    return expr.to_pyarrow().to_pandas()
+
+
 @dataclass(frozen=True)
 class CaseFacts:
-    """The materialised facts (one row per case) and stage visits, with how to measure time."""
+    """The materialised facts (one row per case) and stage visits, with how to measure time.
+
+    `cases` carries `case_no` (its row in the whole log); `all_visits` carries the `case_no`
+    and the region of its case, so restricting them to a subset of cases is an integer lookup.
+    """
 
     cases: pd.DataFrame
-    visits: pd.DataFrame
+    all_visits: pd.DataFrame
     as_of: datetime | None
     calendar: CalendarSet | None = None
-    options: dict[str, Any] = field(default_factory=dict)
 
     @classmethod
     def load(
@@ -203,25 +212,33 @@ class CaseFacts:
         by: str | None = None,
         amount_bands: Sequence[float] | None = None,
         calendar: CalendarSet | None = None,
-        **options: Any,
     ) -> CaseFacts:
         """Run the facts query on the events' engine and label each case with its segment."""
         facts_expr, visits_expr = case_facts(events, by)
-        cases = facts_expr.execute()
-        visits = visits_expr.execute()
-        cases = cases.sort_values(CASE, ignore_index=True)
+        cases = _frame(facts_expr).sort_values(CASE, ignore_index=True)
+        cases["case_no"] = np.arange(len(cases))
         cases[SEGMENT] = segments(cases, by, amount_bands)
+        close = cases["close_activity"]
+        cases["outcome"] = close.map({WON: "Won", LOST: "Lost"}).astype(object).where(
+            close.isin([WON, LOST]))
+        visits = _frame(visits_expr)
+        visits["case_no"] = pd.Index(cases[CASE]).get_indexer(visits[CASE])
+        visits[f"attr_{REGION}"] = cases[f"attr_{REGION}"].to_numpy(dtype=object)[visits["case_no"]]
         newest = cases["updated_max"].max() if len(cases) else None
         if newest is None or pd.isna(newest):
             newest = cases["end"].max() if len(cases) else None
         as_of = None if newest is None or pd.isna(newest) else pd.Timestamp(newest).to_pydatetime()
-        return cls(cases, visits, as_of, calendar, dict(options))
+        return cls(cases, visits, as_of, calendar)
+
+    @cached_property
+    def visits(self) -> pd.DataFrame:
+        """The stage visits of this object's cases."""
+        mine = np.isin(self.all_visits["case_no"].to_numpy(), self.cases["case_no"].to_numpy())
+        return self.all_visits[mine]
 
     def subset(self, mask: np.ndarray | pd.Series) -> CaseFacts:
         """The same facts restricted to the cases where mask is true."""
-        part = self.cases[np.asarray(mask, dtype=bool)].reset_index(drop=True)
-        seen = self.visits[self.visits[CASE].isin(set(part[CASE]))].reset_index(drop=True)
-        return replace(self, cases=part, visits=seen)
+        return replace(self, cases=self.cases[np.asarray(mask, dtype=bool)].reset_index(drop=True))
 
     def slices(self) -> dict[str, CaseFacts]:
         """One CaseFacts per segment, sorted by segment name."""
@@ -256,8 +273,7 @@ class CaseFacts:
     @property
     def outcome(self) -> pd.Series:
         """'Won', 'Lost' or None (open) from each case's last closing event."""
-        close = self.cases["close_activity"]
-        return close.map({WON: "Won", LOST: "Lost"}).astype(object).where(close.isin([WON, LOST]))
+        return self.cases["outcome"]
 
 
 @dataclass(frozen=True, slots=True)

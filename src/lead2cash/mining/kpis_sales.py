@@ -14,7 +14,6 @@ import pandas as pd
 
 from .kpis_facts import (
     AMOUNT,
-    CASE,
     DISCOUNT,
     FUNNEL,
     NONE_LABEL,
@@ -148,7 +147,7 @@ def funnel(f: CaseFacts) -> Funnel:
     """Cases reaching each stage (or beyond), conversion to the next, time until the next stage event."""
     reached_idx = f.cases["max_stage"].to_numpy(dtype=float)
     reached = [int(np.sum(reached_idx >= i)) for i in range(len(FUNNEL))]
-    visits = f.visits.merge(f.cases[[CASE, f"attr_{REGION}"]], on=CASE, how="left")
+    visits = f.visits
     seconds = f.seconds(visits["entered"], visits["left"], visits[f"attr_{REGION}"])
     stages = []
     for i, name in enumerate(FUNNEL):
