@@ -23,7 +23,7 @@ from ..progress import NO_PROGRESS, Progress
 from ..store import Workspace, quote
 from .tables import SourceTable, SystemFolder, parsed
 
-__all__ = ["EventRule", "Mapping", "StageHistory", "lit", "lits", "run_extract"]
+__all__ = ["EventRule", "Mapping", "StageHistory", "history_rows", "lit", "lits", "run_extract"]
 
 COMPUTED = ("OpportunityOutcome", "SalesCycleDuration")
 
@@ -65,15 +65,24 @@ class EventRule:
 
 @dataclass(frozen=True, slots=True)
 class StageHistory:
-    """The stage history table: one row per recorded stage value, in time order."""
+    """A stage history: one row per recorded stage value, and what each stage means.
 
-    table: str
-    case: str
-    time: str
-    stage: str
-    id: str
+    `rows` is a SELECT of SalesOpportunityId, EventTime, _seq (tie-break), stage, source_record
+    and, for error messages, _file, _row and _column (see `history_rows`).
+    """
+
+    rows: str
+    tables: tuple[str, ...]  # the source tables the rows come from
     classes: str  # SELECT stage, milestone, is_closed, is_won (one row per known stage)
     known_from: str  # what defines the known stages, for the unknown-stage message
+
+
+def history_rows(table: str, case: str, time: str, stage: str, id: str, where: str = "TRUE") -> str:
+    """The `StageHistory.rows` SELECT for a history kept in one source table."""
+    return (f"SELECT CAST({quote(case)} AS VARCHAR) AS SalesOpportunityId, {quote(parsed(time))} "
+            f"AS EventTime, _row AS _seq, {quote(stage)} AS stage, {{@{table}}} || ':{id}=' || "
+            f"{quote(id)} AS source_record, {{@{table}}} AS _file, _row, '{stage}' AS _column "
+            f"FROM {{{table}}} WHERE {where}")
 
 
 @dataclass(frozen=True, slots=True)
@@ -95,13 +104,15 @@ def _refs(sql: str) -> list[str]:
 
 
 class _Names(dict[str, str]):
-    """Placeholder values: a table name maps to its temporary table."""
+    """Placeholder values: `{Table}` is its temporary table, `{@Table}` its file name."""
 
     def __init__(self, folder: SystemFolder) -> None:
         super().__init__()
         self.folder = folder
 
     def __missing__(self, key: str) -> str:
+        if key.startswith("@"):  # {@Table}: the file's display path, as a SQL literal
+            return lit(self.folder.files.get(key[1:], f"{self.folder.system}/{key[1:]}"))
         return self.folder.sql_name(key)
 
 
@@ -129,28 +140,26 @@ def _rule_sql(rule: EventRule, folder: SystemFolder, system: str, names: _Names)
 
 def _stage_sql(h: StageHistory, folder: SystemFolder, system: str, names: _Names) -> str:
     """Inferred and stage events from a stage history; rows that keep the stage yield nothing."""
-    cls = quote(f"{folder.system}:stage_class")
+    cls, rows = quote(f"{folder.system}:stage_class"), quote(f"{folder.system}:stage_rows")
     folder.con.execute(f"CREATE OR REPLACE TEMP TABLE {cls} AS {h.classes.format_map(names)}")
-    src = folder.files.get(h.table, f"{folder.system}/{h.table}")
-    table = names[h.table]
+    folder.con.execute(f"CREATE OR REPLACE TEMP TABLE {rows} AS {h.rows.format_map(names)}")
     unknown = folder.con.execute(
-        f"SELECT t._row, t.{quote(h.stage)}, count(*) OVER () FROM {table} t "
-        f"ANTI JOIN {cls} c ON c.stage = t.{quote(h.stage)} ORDER BY t._row LIMIT 1"
+        f"SELECT t._file, t._row, t._column, t.stage, count(*) OVER () FROM {rows} t "
+        f"ANTI JOIN {cls} c ON c.stage = t.stage ORDER BY t._file, t._row LIMIT 1"
     ).fetchall()
     if unknown:
-        row, value, n = unknown[0]
-        raise InputError(Location(src, row, h.stage), f"unknown stage name (known stages come from "
+        file, row, column, value, n = unknown[0]
+        raise InputError(Location(file, row, column), f"unknown stage name (known stages come from "
                          f"{h.known_from})", f"add the stage to {h.known_from}", value, n - 1)
     return f"""
     WITH h AS (
-      SELECT CAST(t.{quote(h.case)} AS VARCHAR) AS SalesOpportunityId, t.{quote(parsed(h.time))} AS EventTime,
-             t._row AS _seq, t.{quote(h.stage)} AS SalesStage, c.milestone, c.is_closed, c.is_won,
-             {lit(src + ':' + h.id + '=')} || t.{quote(h.id)} AS source_record,
-             lag(t.{quote(h.stage)}) OVER w AS prev_stage, lag(c.is_closed) OVER w AS prev_closed,
-             row_number() OVER (PARTITION BY t.{quote(h.case)}, t.{quote(h.stage)}
-                                ORDER BY t.{quote(parsed(h.time))}, t._row) = 1 AS first_entry
-      FROM {table} t JOIN {cls} c ON c.stage = t.{quote(h.stage)}
-      WINDOW w AS (PARTITION BY t.{quote(h.case)} ORDER BY t.{quote(parsed(h.time))}, t._row)
+      SELECT t.SalesOpportunityId, t.EventTime, t._seq, t.stage AS SalesStage, t.source_record,
+             c.milestone, c.is_closed, c.is_won,
+             lag(t.stage) OVER w AS prev_stage, lag(c.is_closed) OVER w AS prev_closed,
+             row_number() OVER (PARTITION BY t.SalesOpportunityId, t.stage
+                                ORDER BY t.EventTime, t._seq) = 1 AS first_entry
+      FROM {rows} t JOIN {cls} c ON c.stage = t.stage
+      WINDOW w AS (PARTITION BY t.SalesOpportunityId ORDER BY t.EventTime, t._seq)
     )
     SELECT SalesOpportunityId,
            CASE WHEN is_closed AND is_won THEN 'Opportunity Won'
@@ -174,7 +183,7 @@ def _sources_of(mapping: Mapping) -> list[tuple[str, list[str]]]:
     """(activity, source tables it needs) for every rule of a mapping."""
     out = [(r.activity, [r.table, *_refs(r.joins + r.where)]) for r in mapping.events]
     if mapping.stages:
-        out += [(a, [mapping.stages.table]) for a in STAGE_ACTIVITIES]
+        out += [(a, list(mapping.stages.tables)) for a in STAGE_ACTIVITIES]
     return [(a, [t for t in tables if t not in mapping.prepare]) for a, tables in out]
 
 
@@ -203,6 +212,7 @@ def run_extract(
 ) -> dict[str, str]:
     """Read each system folder, derive one event log, replace the workspace log atomically."""
     con = ws.con
+    con.execute("SET enable_progress_bar = false")  # progress goes through `progress`, not stdout
     crm_present = any(s in ("salesforce", "dynamics365", "oracle-cx") for s in sources)
     events, cases, stamps, plans, meta = [], [], [], [], {}
     for prio, (key, folder_path) in enumerate(sources.items()):

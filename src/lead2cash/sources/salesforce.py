@@ -11,7 +11,7 @@ from dataclasses import replace
 from .config import Setting
 from .defaults import DEFAULTS, REGION_BY_COUNTRY
 from ..store import quote
-from .engine import EventRule, Mapping, StageHistory, lit, lits
+from .engine import EventRule, Mapping, StageHistory, history_rows, lit, lits
 from .tables import SourceTable, TimeField
 
 __all__ = ["SETTINGS", "mapping"]
@@ -119,8 +119,8 @@ def mapping(cfg: dict[str, object], crm_present: bool) -> Mapping:
         "TRY_CAST(lower(IsClosed) AS BOOLEAN) AS is_closed, TRY_CAST(lower(IsWon) AS BOOLEAN) AS is_won "
         "FROM (SELECT MasterLabel AS stage, * FROM {OpportunityStage} UNION ALL BY NAME "
         "SELECT ApiName AS stage, * FROM {OpportunityStage} WHERE ApiName IS NOT NULL)")
-    stages = StageHistory("OpportunityHistory", "OpportunityId", "CreatedDate", "StageName", "Id",
-                          classes, "OpportunityStage (MasterLabel/ApiName)")
+    rows = history_rows("OpportunityHistory", "OpportunityId", "CreatedDate", "StageName", "Id")
+    stages = StageHistory(rows, ("OpportunityHistory",), classes, "OpportunityStage (MasterLabel/ApiName)")
     terms = str(cfg["payment_terms_field"])
     tables = tuple(replace(t, optional_columns=(*t.optional_columns, terms))
                    if t.name == "Order" and terms else t for t in TABLES)

@@ -138,12 +138,16 @@ class SystemFolder:
         return f"SELECT COLUMNS(*)::VARCHAR, row_number() OVER () AS _row FROM {src}"
 
     def _json_source(self, path: Path, p: str) -> str:
-        """A JSON array of records, or a REST page whose `items` holds the records."""
+        """A JSON array of records, or a REST page holding them in `items` (Oracle) or `value` (OData)."""
         with path.open("rb") as fh:
             head = fh.read(1).strip() or b"["
-        if head == b"{":
-            return f"(SELECT unnest(items, recursive := true) FROM read_json('{p}'))"
-        return f"read_json('{p}')"
+        if head != b"{":
+            return f"read_json('{p}')"
+        keys = {r[0] for r in self.con.execute(f"DESCRIBE SELECT * FROM read_json('{p}')").fetchall()}
+        envelope = next((k for k in ("items", "value") if k in keys), None)
+        if envelope is None:
+            return f"read_json('{p}')"
+        return f"(SELECT unnest({envelope}, recursive := true) FROM read_json('{p}'))"
 
     def _rename_case(self, name: str, present: list[str], spec: SourceTable) -> None:
         """Accept columns whose names differ from the real field names only by case."""

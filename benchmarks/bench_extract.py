@@ -1,0 +1,68 @@
+"""Extraction speed and peak memory on a simulated mixed landscape (Salesforce CRM + SAP S/4HANA).
+
+Usage: .venv/bin/python benchmarks/bench_extract.py [--cases 112000] [--workdir /tmp/l2c-bench]
+
+The simulation runs first in its own process (not measured); the extraction then runs in a
+fresh child process, which reports its own peak resident memory (ru_maxrss).
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import shutil
+import subprocess
+import sys
+from pathlib import Path
+
+_SIMULATE = """
+import sys
+from pathlib import Path
+from lead2cash.simulate import simulate
+r = simulate(Path(sys.argv[1]), int(sys.argv[2]), 7, "salesforce+sap-s4hana")
+print(r.events)
+"""
+
+_EXTRACT = """
+import json, resource, sys, time
+from pathlib import Path
+from lead2cash.sources.registry import extract
+from lead2cash.store import Workspace
+root = Path(sys.argv[1])
+t0 = time.perf_counter()
+with Workspace(root / "bench.duckdb", memory_limit=sys.argv[2]) as ws:
+    meta = extract(ws, {"salesforce": root / "salesforce", "sap-s4hana": root / "sap-s4hana"})
+seconds = time.perf_counter() - t0
+peak = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
+print(json.dumps({"events": int(meta["events"]), "seconds": seconds, "peak_mb": peak}))
+"""
+
+
+def _child(code: str, *args: str) -> str:
+    """Run Python code in a child process and return its standard output."""
+    done = subprocess.run([sys.executable, "-c", code, *args], check=True, capture_output=True,
+                          text=True)
+    return done.stdout.strip()
+
+
+def main() -> None:
+    """Simulate once, extract once, print events/s and the extraction's peak memory."""
+    ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    ap.add_argument("--cases", type=int, default=112_000, help="opportunities (~9 events each)")
+    ap.add_argument("--workdir", type=Path, default=Path("/tmp/l2c-bench"))
+    ap.add_argument("--memory-limit", default="2GB", help="DuckDB memory_limit of the workspace")
+    args = ap.parse_args()
+    shutil.rmtree(args.workdir, ignore_errors=True)
+    truth_events = int(_child(_SIMULATE, str(args.workdir), str(args.cases)))
+    result = json.loads(_child(_EXTRACT, str(args.workdir), args.memory_limit).splitlines()[-1])
+    size = sum(p.stat().st_size for p in args.workdir.rglob("*.csv")) / 2**20
+    print(f"cases {args.cases:,}, input CSV {size:,.0f} MB, ground truth {truth_events:,} events")
+    print(f"extracted {result['events']:,} events in {result['seconds']:.2f} s = "
+          f"{result['events'] / result['seconds']:,.0f} events/s")
+    print(f"peak RSS of the extraction process {result['peak_mb']:,.0f} MB, "
+          f"DuckDB memory_limit {args.memory_limit}")
+    shutil.rmtree(args.workdir, ignore_errors=True)
+
+
+if __name__ == "__main__":
+    main()
