@@ -16,8 +16,9 @@ from ..progress import NO_PROGRESS, Progress
 from .xes_exact import read_exact
 from .xes_fast import NotFast, read_fast
 from .xes_source import XesTable
+from .xes_write import write_xes
 
-__all__ = ["XesTable", "read_xes"]
+__all__ = ["XesTable", "read_xes", "write_xes"]
 
 
 def read_xes(path: str | Path, progress: Progress = NO_PROGRESS) -> XesTable:
