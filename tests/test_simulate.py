@@ -24,6 +24,8 @@ NOT_IN_REFERENCE = {
     "SPRAS",  # language key of the text table TVZBT
     "REBZG",  # BSEG/BSAD: invoice a (partial) payment refers to
     "SFAKN",  # VBRK: the cancelled billing document (listed in the VBRK field list)
+    # Dataverse primary keys follow `<table>id`; the reference lists the tables, not their keys
+    "accountid", "systemuserid", "opportunityproductid",
 }
 
 
@@ -36,6 +38,13 @@ def _digest(folder: Path) -> dict[str, str]:
 def mixed(tmp_path_factory: pytest.TempPathFactory) -> Path:
     out = tmp_path_factory.mktemp("mixed")
     simulate(out, 2500, 11, params=SimulationParams(noise=0.05, chunk_cases=1000))
+    return out
+
+
+@pytest.fixture(scope="module")
+def dynamics(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    out = tmp_path_factory.mktemp("dyn")
+    simulate(out, 1500, 6, "dynamics365", params=SimulationParams(noise=0.05))
     return out
 
 
@@ -54,10 +63,11 @@ def test_same_seed_same_bytes(tmp_path: Path) -> None:
     assert _digest(a.out_dir)["ground_truth.parquet"] != _digest(c.out_dir)["ground_truth.parquet"]
 
 
-def test_every_column_is_a_real_field(mixed: Path, sf_only: Path) -> None:
+def test_every_column_is_a_real_field(mixed: Path, sf_only: Path, dynamics: Path) -> None:
     reference = REFERENCE.read_text()
     named = set(re.findall(r"(?:`|\*\*)([A-Za-z0-9_]+)(?:`|\*\*)", reference))
-    for folder in (mixed / "salesforce", mixed / "sap-s4hana", sf_only / "salesforce"):
+    for folder in (mixed / "salesforce", mixed / "sap-s4hana", sf_only / "salesforce",
+                   dynamics / "dynamics365"):
         for f in folder.glob("*.csv"):
             assert f.stem in named, f"{f.name} is not a table/object of the reference"
             header = f.open().readline().strip().replace('"', "").split(",")
@@ -109,10 +119,18 @@ TIME_OF = {
     ("LIKP.csv", "*"): _SAP.format(d="WADAT_IST", t="SPE_WAUHR_IST"),
     ("VBRK.csv", "*"): _SAP.format(d="ERDAT", t="ERZET"),
     ("BSAD.csv", "*"): "strptime(AUGDT, '%Y%m%d')",
+    ("opportunity.csv", "*"): "createdon::TIMESTAMPTZ::TIMESTAMP",
+    ("audit.csv", "*"): "createdon::TIMESTAMPTZ::TIMESTAMP",
+    ("opportunityclose.csv", "*"): "createdon::TIMESTAMPTZ::TIMESTAMP",
+    ("quote.csv", "Quote Issued"): "createdon::TIMESTAMPTZ::TIMESTAMP",
+    ("quote.csv", "Quote Accepted"): "closedon::TIMESTAMPTZ::TIMESTAMP",
+    ("salesorder.csv", "Sales Order Created"): "createdon::TIMESTAMPTZ::TIMESTAMP",
+    ("salesorder.csv", "Order Fulfilled"): "datefulfilled::DATE::TIMESTAMP",
+    ("invoice.csv", "*"): "createdon::TIMESTAMPTZ::TIMESTAMP",
 }
 
 
-@pytest.mark.parametrize("which", ["mixed", "sf_only"])
+@pytest.mark.parametrize("which", ["mixed", "sf_only", "dynamics"])
 def test_every_event_points_at_its_extract_row_and_time(which: str,
                                                         request: pytest.FixtureRequest) -> None:
     out: Path = request.getfixturevalue(which)

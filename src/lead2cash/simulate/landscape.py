@@ -6,7 +6,7 @@ from dataclasses import dataclass
 from types import ModuleType
 
 from ..errors import Lead2CashError
-from . import salesforce, sap
+from . import dynamics, salesforce, sap
 
 __all__ = ["LANDSCAPES", "Landscape", "landscape"]
 
@@ -28,6 +28,7 @@ class Landscape:
 LANDSCAPES: dict[str, Landscape] = {
     "salesforce+sap-s4hana": Landscape("salesforce+sap-s4hana", salesforce, sap),
     "salesforce": Landscape("salesforce", salesforce, salesforce),
+    "dynamics365": Landscape("dynamics365", dynamics, dynamics),
 }
 
 

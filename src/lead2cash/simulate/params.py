@@ -35,7 +35,7 @@ class SimulationParams:
     easter_holidays: bool = True  # Good Friday and Easter Monday too
 
     # Outcome: base win rate of closed deals, shifted by odds multipliers per attribute.
-    base_win_rate: float = 0.27
+    base_win_rate: float = 0.22
     lead_sources: dict[str, float] = field(default_factory=lambda: {
         "Web": 0.30, "Phone Inquiry": 0.15, "Partner Referral": 0.20,
         "Purchased List": 0.15, "Trade Show": 0.12, "Other": 0.08})

@@ -8,7 +8,7 @@ change), and whether it is closed / won. Stage lists are in pipeline order.
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 
 __all__ = [
     "DEFAULTS",
@@ -43,6 +43,8 @@ class SystemDefaults:
     stages: tuple[Stage, ...]
     status: dict[str, tuple[str, ...]]
     time_zone: str = "UTC"
+    # option-set / lookup codes of attribute fields: field → {code: label}
+    codes: dict[str, dict[str, str]] = field(default_factory=dict)
 
     @property
     def open_stages(self) -> tuple[Stage, ...]:
@@ -149,6 +151,17 @@ DYNAMICS365 = SystemDefaults(
         "invoice_cancelled": ("3",),
         # opportunity.statecode 0 Open after 1/2 = reopened.
         "reopened": ("0",),
+    },
+    codes={
+        # lead.leadsourcecode (opportunity.originatingleadid → lead)
+        "leadsourcecode": {
+            "1": "Advertisement", "2": "Employee Referral", "3": "External Referral",
+            "4": "Partner", "5": "Public Relations", "6": "Seminar", "7": "Trade Show",
+            "8": "Web", "9": "Word of Mouth", "10": "Other"},
+        # quote / salesorder / invoice .paymenttermscode (100000000: a custom option value)
+        "paymenttermscode": {
+            "1": "Net 30", "2": "2% 10, Net 30", "3": "Net 45", "4": "Net 60",
+            "100000000": "Due on Receipt"},
     },
 )
 
