@@ -97,3 +97,48 @@ def sap_sd(folder: Path, reference: str = "") -> Path:
     write_csv(folder, "BSAD", [{"VBELN": "0090000001", "BELNR": "1400000001", "AUGDT": "20240201"}])
     write_csv(folder, "KNA1", [{"KUNNR": "0000100001", "NAME1": "Global Tech Inc.", "LAND1": "DE"}])
     return folder
+
+
+def _z(day: int, hour: int = 9) -> str:
+    """A Dataverse datetime (UTC, Z) in March 2024."""
+    return f"2024-03-{day:02d}T{hour:02d}:00:00Z"
+
+
+def dynamics_org(folder: Path) -> Path:
+    """Two opportunities: a won one invoiced and paid, a lost one reopened (audit) and won."""
+    write_csv(folder, "opportunity", [
+        {"opportunityid": "a1", "createdon": _z(1), "statecode": "1", "salesstage": "3",
+         "estimatedvalue": "1000", "actualvalue": "1200", "discountpercentage": "5",
+         "_customerid_value": "c1", "_ownerid_value": "u1", "_originatingleadid_value": "l1"},
+        {"opportunityid": "b2", "createdon": _z(2), "statecode": "1", "salesstage": "1",
+         "estimatedvalue": "500", "actualvalue": "", "discountpercentage": "",
+         "_customerid_value": "c1", "_ownerid_value": "u1", "_originatingleadid_value": ""},
+    ])
+    audit = [("a1", "salesstage", "0", _z(1)), ("a1", "salesstage", "1", _z(2)),
+             ("a1", "estimatedvalue", "900", _z(2, 10)), ("a1", "salesstage", "2", _z(3)),
+             ("a1", "salesstage", "3", _z(4)), ("b2", "salesstage", "0", _z(2)),
+             ("b2", "salesstage", "1", _z(3)), ("b2", "statecode", "0", _z(6))]
+    write_csv(folder, "audit", [
+        {"auditid": f"x{i}", "objectid": o, "objecttypecode": "opportunity", "createdon": t,
+         "attributename": a, "newvalue": v} for i, (o, a, v, t) in enumerate(audit)])
+    write_csv(folder, "opportunityclose", [
+        {"activityid": "k1", "_opportunityid_value": "a1", "opportunitystatecode": "1", "createdon": _z(5)},
+        {"activityid": "k2", "_opportunityid_value": "b2", "opportunitystatecode": "2", "createdon": _z(4)},
+        {"activityid": "k3", "_opportunityid_value": "b2", "opportunitystatecode": "1", "createdon": _z(8)}])
+    write_csv(folder, "account", [{"accountid": "c1", "name": "Contoso Ltd.", "address1_country": "FR"}])
+    write_csv(folder, "systemuser", [{"systemuserid": "u1", "fullname": "Omar Khan"}])
+    write_csv(folder, "lead", [{"leadid": "l1", "leadsourcecode": "7"}])
+    write_csv(folder, "quote", [
+        {"quoteid": "q1", "_opportunityid_value": "a1", "statecode": "2", "createdon": _z(3, 12),
+         "closedon": _z(4, 12), "paymenttermscode": "3"},
+        {"quoteid": "q0", "_opportunityid_value": "a1", "statecode": "0", "createdon": _z(3, 11),
+         "closedon": "", "paymenttermscode": ""}])
+    write_csv(folder, "salesorder", [
+        {"salesorderid": "s1", "_opportunityid_value": "a1", "createdon": _z(6), "statecode": "4",
+         "datefulfilled": "2024-03-09", "paymenttermscode": "4"}])
+    write_csv(folder, "invoice", [
+        {"invoiceid": "i1", "_salesorderid_value": "s1", "createdon": _z(10), "statecode": "2",
+         "modifiedon": _z(20, 15)},
+        {"invoiceid": "i2", "_salesorderid_value": "s1", "createdon": _z(10, 11), "statecode": "3",
+         "modifiedon": _z(11)}])
+    return folder

@@ -10,7 +10,7 @@ from types import ModuleType
 from ..errors import Lead2CashError
 from ..progress import NO_PROGRESS, Progress
 from ..store import Workspace
-from . import salesforce, sap
+from . import dynamics, salesforce, sap
 from .config import load_config
 from .engine import run_extract
 
@@ -19,6 +19,7 @@ __all__ = ["SYSTEMS", "extract"]
 SYSTEMS: dict[str, ModuleType] = {
     "salesforce": salesforce,
     "sap-s4hana": sap,
+    "dynamics365": dynamics,
 }
 
 
