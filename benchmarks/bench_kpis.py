@@ -16,7 +16,7 @@ from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
-from lead2cash.mining import DuckDBEngine, parse_filters
+from lead2cash.mining import DuckDBEngine, SparkEngine, parse_filters
 from lead2cash.mining.calendar import BUILTIN_CALENDARS, CalendarSet
 from lead2cash.mining.kpis import kpis
 from lead2cash.store import CORE_COLUMNS, Workspace
@@ -90,6 +90,7 @@ def main() -> None:
     ap.add_argument("--events", type=int, default=1_000_000)
     ap.add_argument("--memory", default="2GB")
     ap.add_argument("--runs", type=int, default=3)
+    ap.add_argument("--spark", action="store_true", help="also time the whole-log KPIs on Spark local")
     args = ap.parse_args()
     with tempfile.TemporaryDirectory() as tmp:
         ws = Workspace(Path(tmp) / "bench.duckdb", memory_limit=args.memory)
@@ -112,6 +113,11 @@ def main() -> None:
         print("|---|---|")
         for name, fn in cases.items():
             print(f"| {name} | {best_of(args.runs, fn):.2f} s |")
+        if args.spark:
+            t = time.perf_counter()
+            spark = SparkEngine.from_workspace(ws)
+            print(f"| Spark local: export + session start | {time.perf_counter() - t:.1f} s |")
+            print(f"| Spark local: whole log | {best_of(args.runs, lambda: kpis(spark.events())):.2f} s |")
         ws.close()
 
 
