@@ -7,7 +7,7 @@ from pathlib import Path
 
 from lead2cash.sources.defaults import DEFAULTS
 
-__all__ = ["write_csv", "salesforce_org"]
+__all__ = ["audit_change", "dynamics_org", "salesforce_org", "sap_sd", "write_csv"]
 
 
 def write_csv(folder: Path, name: str, rows: list[dict[str, str]]) -> Path:
@@ -104,41 +104,49 @@ def _z(day: int, hour: int = 9) -> str:
     return f"2024-03-{day:02d}T{hour:02d}:00:00Z"
 
 
+def audit_change(field: str, new: str) -> str:
+    """An audit `changedata` JSON with one changed attribute."""
+    return '{"changedAttributes":[{"logicalName":"%s","oldValue":null,"newValue":"%s"}]}' % (field, new)
+
+
 def dynamics_org(folder: Path) -> Path:
-    """Two opportunities: a won one invoiced and paid, a lost one reopened (audit) and won."""
+    """Two opportunities: a won one invoiced and paid in two parts, a lost one reopened and won."""
     write_csv(folder, "opportunity", [
         {"opportunityid": "a1", "createdon": _z(1), "statecode": "1", "salesstage": "3",
-         "estimatedvalue": "1000", "actualvalue": "1200", "discountpercentage": "5",
-         "_customerid_value": "c1", "_ownerid_value": "u1", "_originatingleadid_value": "l1"},
+         "estimatedvalue": "1200", "discountpercentage": "5.00", "customerid": "c1",
+         "ownerid": "u1", "originatingleadid": "l1"},
         {"opportunityid": "b2", "createdon": _z(2), "statecode": "1", "salesstage": "1",
-         "estimatedvalue": "500", "actualvalue": "", "discountpercentage": "",
-         "_customerid_value": "c1", "_ownerid_value": "u1", "_originatingleadid_value": ""},
+         "estimatedvalue": "500", "discountpercentage": "", "customerid": "c1", "ownerid": "u1",
+         "originatingleadid": ""},
     ])
-    audit = [("a1", "salesstage", "0", _z(1)), ("a1", "salesstage", "1", _z(2)),
-             ("a1", "estimatedvalue", "900", _z(2, 10)), ("a1", "salesstage", "2", _z(3)),
-             ("a1", "salesstage", "3", _z(4)), ("b2", "salesstage", "0", _z(2)),
-             ("b2", "salesstage", "1", _z(3)), ("b2", "statecode", "0", _z(6))]
+    audit = [("a1", "opportunity", "salesstage", "0", _z(1)), ("a1", "opportunity", "salesstage", "1", _z(2)),
+             ("a1", "opportunity", "estimatedvalue", "900", _z(2, 10)),
+             ("a1", "opportunity", "salesstage", "2", _z(3)), ("a1", "opportunity", "salesstage", "3", _z(4)),
+             ("b2", "opportunity", "salesstage", "0", _z(2)), ("b2", "opportunity", "salesstage", "1", _z(3)),
+             ("b2", "opportunity", "statecode", "0", _z(6)), ("i1", "invoice", "statecode", "2", _z(15, 8)),
+             ("i1", "invoice", "statecode", "2", _z(20, 8))]
     write_csv(folder, "audit", [
-        {"auditid": f"x{i}", "objectid": o, "objecttypecode": "opportunity", "createdon": t,
-         "attributename": a, "newvalue": v} for i, (o, a, v, t) in enumerate(audit)])
+        {"auditid": f"x{i}", "objectid": o, "objecttypecode": e, "createdon": t,
+         "changedata": audit_change(a, v)} for i, (o, e, a, v, t) in enumerate(audit)])
     write_csv(folder, "opportunityclose", [
-        {"activityid": "k1", "_opportunityid_value": "a1", "opportunitystatecode": "1", "createdon": _z(5)},
-        {"activityid": "k2", "_opportunityid_value": "b2", "opportunitystatecode": "2", "createdon": _z(4)},
-        {"activityid": "k3", "_opportunityid_value": "b2", "opportunitystatecode": "1", "createdon": _z(8)}])
+        {"activityid": "k1", "opportunityid": "a1", "opportunitystatecode": "1", "createdon": _z(5)},
+        {"activityid": "k2", "opportunityid": "b2", "opportunitystatecode": "2", "createdon": _z(4)},
+        {"activityid": "k3", "opportunityid": "b2", "opportunitystatecode": "1", "createdon": _z(8)}])
     write_csv(folder, "account", [{"accountid": "c1", "name": "Contoso Ltd.", "address1_country": "FR"}])
     write_csv(folder, "systemuser", [{"systemuserid": "u1", "fullname": "Omar Khan"}])
     write_csv(folder, "lead", [{"leadid": "l1", "leadsourcecode": "7"}])
+    write_csv(folder, "product", [{"productid": "f1", "name": "Hardware", "parentproductid": ""},
+                                  {"productid": "p1", "name": "Server Bundle", "parentproductid": "f1"}])
+    write_csv(folder, "opportunityproduct", [
+        {"opportunityproductid": "op1", "opportunityid": "a1", "productid": "p1", "extendedamount": "1200"}])
     write_csv(folder, "quote", [
-        {"quoteid": "q1", "_opportunityid_value": "a1", "statecode": "2", "createdon": _z(3, 12),
-         "closedon": _z(4, 12), "paymenttermscode": "3"},
-        {"quoteid": "q0", "_opportunityid_value": "a1", "statecode": "0", "createdon": _z(3, 11),
-         "closedon": "", "paymenttermscode": ""}])
+        {"quoteid": "q1", "opportunityid": "a1", "statecode": "2", "createdon": _z(3, 12), "closedon": _z(4, 12)},
+        {"quoteid": "q0", "opportunityid": "a1", "statecode": "0", "createdon": _z(3, 11), "closedon": ""}])
     write_csv(folder, "salesorder", [
-        {"salesorderid": "s1", "_opportunityid_value": "a1", "createdon": _z(6), "statecode": "4",
-         "datefulfilled": "2024-03-09", "paymenttermscode": "4"}])
+        {"salesorderid": "s1", "opportunityid": "a1", "createdon": _z(6), "datefulfilled": "2024-03-09",
+         "paymenttermscode": "4"}])
     write_csv(folder, "invoice", [
-        {"invoiceid": "i1", "_salesorderid_value": "s1", "createdon": _z(10), "statecode": "2",
-         "modifiedon": _z(20, 15)},
-        {"invoiceid": "i2", "_salesorderid_value": "s1", "createdon": _z(10, 11), "statecode": "3",
-         "modifiedon": _z(11)}])
+        {"invoiceid": "i1", "salesorderid": "s1", "createdon": _z(10), "statecode": "2", "opportunityid": ""},
+        {"invoiceid": "i2", "salesorderid": "s1", "createdon": _z(10, 11), "statecode": "3",
+         "opportunityid": "a1"}])
     return folder

@@ -6,7 +6,7 @@ from datetime import datetime, timedelta
 from pathlib import Path
 
 import pytest
-from extract_fixtures import dynamics_org, write_csv
+from extract_fixtures import audit_change, dynamics_org, write_csv
 
 from lead2cash.errors import InputError
 from lead2cash.sources.registry import extract
@@ -21,18 +21,19 @@ def test_activities_from_audit_close_activities_and_documents(workspace: Workspa
         "SELECT SalesOpportunityId, ActivityName, strftime(EventTime, '%d %H'), SalesStage "
         "FROM events ORDER BY event_id").fetchall()
     assert rows == [
-        ("a1", "Opportunity Created", "01 09", "Close"),
+        ("a1", "Opportunity Created", "01 09", "Won"),  # other events: the current stage
         ("a1", "Opportunity Qualified", "02 09", "Develop"),
         ("a1", "Solution Proposed", "03 09", "Propose"),
-        ("a1", "Quote Issued", "03 12", "Close"),  # q0 is a draft: not issued
+        ("a1", "Quote Issued", "03 12", "Won"),  # q0 is a draft: not issued
         ("a1", "Opportunity Stage Changed", "04 09", "Close"),
-        ("a1", "Quote Accepted", "04 12", "Close"),
+        ("a1", "Quote Accepted", "04 12", "Won"),
         ("a1", "Opportunity Won", "05 09", "Won"),
-        ("a1", "Sales Order Created", "06 09", "Close"),
-        ("a1", "Order Fulfilled", "09 00", "Close"),  # datefulfilled is date only
-        ("a1", "Invoice Generated", "10 09", "Close"),  # i2 was cancelled
-        ("a1", "Payment Received", "20 15", "Close"),
-        ("b2", "Opportunity Created", "02 09", "Develop"),
+        ("a1", "Sales Order Created", "06 09", "Won"),
+        ("a1", "Order Fulfilled", "09 00", "Won"),  # datefulfilled is date only
+        ("a1", "Invoice Generated", "10 09", "Won"),  # i2 was cancelled
+        ("a1", "Payment Received", "15 08", "Won"),  # two audited payments of i1
+        ("a1", "Payment Received", "20 08", "Won"),
+        ("b2", "Opportunity Created", "02 09", "Won"),
         ("b2", "Opportunity Qualified", "03 09", "Develop"),
         ("b2", "Opportunity Lost", "04 09", "Lost"),
         ("b2", "Opportunity Reopened", "06 09", "Develop"),  # statecode back to open
@@ -40,12 +41,13 @@ def test_activities_from_audit_close_activities_and_documents(workspace: Workspa
     ]
     cases = workspace.con.execute(
         "SELECT SalesOpportunityId, OpportunityAmount, CustomerName, OpportunityOwner, SalesRegion, "
-        "DiscountPercentage, LeadSource, PaymentTerms, OpportunityOutcome, SalesCycleDuration "
+        "DiscountPercentage, LeadSource, PaymentTerms, ProductCategory, OpportunityOutcome, SalesCycleDuration "
         "FROM cases ORDER BY 1").fetchall()
     assert cases == [
-        ("a1", 1200.0, "Contoso Ltd.", "Omar Khan", "EMEA", 0.05, "Trade Show", "Net 60", "Won",
-         timedelta(days=4)),
-        ("b2", 500.0, "Contoso Ltd.", "Omar Khan", "EMEA", None, None, None, "Won", timedelta(days=6)),
+        ("a1", 1200.0, "Contoso Ltd.", "Omar Khan", "EMEA", 0.05, "Trade Show", "Net 60", "Hardware",
+         "Won", timedelta(days=4)),
+        ("b2", 500.0, "Contoso Ltd.", "Omar Khan", "EMEA", None, None, None, None, "Won",
+         timedelta(days=6)),
     ]
     assert workspace.con.execute("SELECT DISTINCT SourceSystem FROM events").fetchall() == [
         ("Microsoft Dynamics 365",)]
@@ -53,9 +55,10 @@ def test_activities_from_audit_close_activities_and_documents(workspace: Workspa
 
 def test_unknown_salesstage_code_is_named(workspace: Workspace, tmp_path: Path) -> None:
     folder = dynamics_org(tmp_path / "d")
-    write_csv(folder, "audit", [{"auditid": "x1", "objectid": "a1", "createdon": "2024-03-01T09:00:00Z",
-                                 "attributename": "salesstage", "newvalue": "7"}])
-    with pytest.raises(InputError, match=r"dynamics365/audit\.csv, row 1, column 'newvalue': "
+    write_csv(folder, "audit", [{"auditid": "x1", "objectid": "a1", "objecttypecode": "opportunity",
+                                 "createdon": "2024-03-01T09:00:00Z",
+                                 "changedata": audit_change("salesstage", "7")}])
+    with pytest.raises(InputError, match=r"dynamics365/audit\.csv, row 1, column 'changedata': "
                        r"unknown stage name .*\(value '7'\)"):
         extract(workspace, {"dynamics365": folder})
 

@@ -1,9 +1,10 @@
-"""Microsoft Dynamics 365 Sales (Dataverse): tables by logical name, lookups as `_<name>_value`.
+"""Microsoft Dynamics 365 Sales (Dataverse): tables by logical name, as Synapse Link exports them.
 
-Stage history comes from `audit` rows of `salesstage` (flattened old/new values, as
-RetrieveRecordChangeHistory returns them) and from `opportunityclose` activities (won / lost);
-an audit row setting `statecode` back to open reopens the deal at its last open stage.
-Dynamics Sales has no payment table: Payment Received is the invoice's Paid state.
+Stage history comes from `audit` rows of the opportunity (the `changedata` JSON lists each
+changed attribute with old and new value): a `salesstage` change enters a stage; a
+`statecode` set back to open reopens the deal at its last open stage. Wins and losses are
+`opportunityclose` activities. Dynamics Sales has no payment table: each audited change of an
+invoice's `statecode` to Paid is a Payment Received.
 """
 
 from __future__ import annotations
@@ -22,7 +23,7 @@ _CLOSED = [s for s in _D.stages if s.closed]
 _STATUS_DOCS = {
     "quote_issued": "quote.statecode values of issued quotes (Quote Issued at createdon)",
     "quote_accepted": "quote.statecode values of won quotes (Quote Accepted at closedon, else modifiedon)",
-    "invoice_paid": "invoice.statecode values meaning paid (Payment Received at modifiedon)",
+    "invoice_paid": "invoice.statecode values meaning (partly) paid: each audited change to one is a payment",
     "invoice_cancelled": "invoice.statecode values of cancelled invoices (not counted)",
     "reopened": "opportunity statecode that, set again after a close (audit), reopens the deal",
 }
@@ -34,12 +35,8 @@ SETTINGS: tuple[Setting, ...] = (
             "opportunityclose.opportunitystatecode -> closed stage name (Won / Lost)"),
     Setting("stages", {s.name: s.activity for s in _OPEN if s.activity},
             "stage name -> milestone activity its first entry means (others: Stage Changed)"),
-    Setting("lead_sources", {"1": "Advertisement", "2": "Employee Referral", "3": "External Referral",
-                             "4": "Partner", "5": "Public Relations", "6": "Seminar", "7": "Trade Show",
-                             "8": "Web", "9": "Word of Mouth", "10": "Other"},
-            "lead.leadsourcecode -> LeadSource"),
-    Setting("payment_terms", {"1": "Net 30", "2": "2% 10, Net 30", "3": "Net 45", "4": "Net 60"},
-            "paymenttermscode -> PaymentTerms"),
+    Setting("lead_sources", dict(_D.codes["leadsourcecode"]), "lead.leadsourcecode -> LeadSource"),
+    Setting("payment_terms", dict(_D.codes["paymenttermscode"]), "salesorder.paymenttermscode -> PaymentTerms"),
     Setting("regions", dict(REGION_BY_COUNTRY), "account address1_country -> SalesRegion (others kept)"),
 )
 
@@ -47,27 +44,35 @@ _ISO = "iso"
 _T = (TimeField("createdon", _ISO),)
 TABLES: tuple[SourceTable, ...] = (
     SourceTable("opportunity", ("opportunityid", "createdon", "statecode"), key="opportunityid", times=_T,
-                optional_columns=("salesstage", "estimatedvalue", "actualvalue", "discountpercentage",
-                                  "_customerid_value", "_ownerid_value", "_originatingleadid_value")),
-    SourceTable("audit", ("auditid", "objectid", "createdon", "attributename", "newvalue"), key="auditid",
-                optional=True, times=_T),
-    SourceTable("opportunityclose", ("activityid", "_opportunityid_value", "opportunitystatecode", "createdon"),
+                optional_columns=("salesstage", "estimatedvalue", "discountpercentage", "customerid",
+                                  "ownerid", "originatingleadid")),
+    SourceTable("audit", ("auditid", "objectid", "objecttypecode", "createdon", "changedata"),
+                key="auditid", optional=True, times=_T),
+    SourceTable("opportunityclose", ("activityid", "opportunityid", "opportunitystatecode", "createdon"),
                 key="activityid", optional=True, times=_T),
     SourceTable("account", ("accountid", "name"), key="accountid", optional=True,
                 optional_columns=("address1_country",)),
     SourceTable("systemuser", ("systemuserid", "fullname"), key="systemuserid", optional=True),
     SourceTable("lead", ("leadid", "leadsourcecode"), key="leadid", optional=True),
-    SourceTable("quote", ("quoteid", "_opportunityid_value", "statecode", "createdon"), key="quoteid",
-                optional=True, times=(*_T, TimeField("closedon", _ISO, required=False),
-                                      TimeField("modifiedon", _ISO, required=False)),
-                optional_columns=("closedon", "modifiedon", "discountpercentage", "paymenttermscode")),
-    SourceTable("salesorder", ("salesorderid", "_opportunityid_value", "createdon"), key="salesorderid",
+    SourceTable("opportunityproduct", ("opportunityproductid", "opportunityid", "productid"),
+                key="opportunityproductid", optional=True, optional_columns=("extendedamount",)),
+    SourceTable("product", ("productid", "name"), key="productid", optional=True,
+                optional_columns=("parentproductid",)),
+    SourceTable("quote", ("quoteid", "opportunityid", "statecode", "createdon"), key="quoteid",
+                optional=True, times=(*_T, TimeField("closedon", _ISO, required=False)),
+                optional_columns=("closedon",)),
+    SourceTable("salesorder", ("salesorderid", "opportunityid", "createdon"), key="salesorderid",
                 optional=True, times=(*_T, TimeField("datefulfilled", "date", required=False)),
-                optional_columns=("statecode", "datefulfilled", "paymenttermscode")),
-    SourceTable("invoice", ("invoiceid", "_salesorderid_value", "createdon", "statecode"), key="invoiceid",
-                optional=True, times=(*_T, TimeField("modifiedon", _ISO, required=False)),
-                optional_columns=("modifiedon", "_opportunityid_value")),
+                optional_columns=("datefulfilled", "paymenttermscode")),
+    SourceTable("invoice", ("invoiceid", "salesorderid", "createdon", "statecode"), key="invoiceid",
+                optional=True, times=_T, optional_columns=("opportunityid",)),
 )
+
+# One row per changed attribute of an audit record (the `changedata` JSON), for every entity.
+_CHANGES = ("SELECT a.auditid, a.objectid, a.objecttypecode, a.\"createdon@utc\", a._row, "
+            "ch.logicalName AS field, ch.newValue AS new FROM {audit} a, unnest(from_json("
+            "json_extract(a.changedata, '$.changedAttributes'), "
+            "'[{{\"logicalName\": \"VARCHAR\", \"newValue\": \"VARCHAR\"}}]')) AS c(ch)")
 
 
 def _case_of(values: object, column: str) -> str:
@@ -78,45 +83,45 @@ def _case_of(values: object, column: str) -> str:
 
 def _history(cfg: dict[str, object]) -> str:
     """Stage rows: salesstage audits, opportunityclose won/lost, statecode-reopen audits."""
-    stage = _case_of(cfg["salesstage"], "newvalue")
+    stage = _case_of(cfg["salesstage"], "new")
     closed = _case_of(cfg["closed"], "opportunitystatecode")
     reopened = lits(cfg["reopened"])  # type: ignore[arg-type]
-    current = _case_of(cfg["salesstage"], "o.salesstage")
     return f"""
     WITH u AS (
       SELECT objectid AS opp, "createdon@utc" AS ts, _row AS _seq, {{@audit}} AS _file, _row,
-             'newvalue' AS _column, {{@audit}} || ':auditid=' || auditid AS source_record,
-             CASE WHEN attributename = 'salesstage' THEN {stage} END AS open_stage, NULL AS closed_stage
-      FROM {{audit}} WHERE attributename = 'salesstage'
-         OR (attributename = 'statecode' AND trim(newvalue) IN {reopened})
+             'changedata' AS _column, {{@audit}} || ':auditid=' || auditid AS source_record,
+             CASE WHEN field = 'salesstage' THEN {stage} END AS open_stage, NULL AS closed_stage
+      FROM {{changes}} WHERE objecttypecode = 'opportunity'
+        AND (field = 'salesstage' OR (field = 'statecode' AND trim(new) IN {reopened}))
       UNION ALL
-      SELECT _opportunityid_value, "createdon@utc", 1000000000 + _row, {{@opportunityclose}}, _row,
+      SELECT opportunityid, "createdon@utc", 1000000000 + _row, {{@opportunityclose}}, _row,
              'opportunitystatecode', {{@opportunityclose}} || ':activityid=' || activityid, NULL, {closed}
       FROM {{opportunityclose}}
     )
-    SELECT u.opp AS SalesOpportunityId, u.ts AS EventTime, u._seq, u.source_record, u._file, u._row,
-           u._column, coalesce(u.closed_stage, u.open_stage, last_value(u.open_stage IGNORE NULLS)
-             OVER (PARTITION BY u.opp ORDER BY u.ts, u._seq ROWS UNBOUNDED PRECEDING), {current}) AS stage
-    FROM u LEFT JOIN {{opportunity}} o ON o.opportunityid = u.opp"""
+    SELECT opp AS SalesOpportunityId, ts AS EventTime, _seq, source_record, _file, _row, _column,
+           coalesce(closed_stage, open_stage, last_value(open_stage IGNORE NULLS)
+             OVER (PARTITION BY opp ORDER BY ts, _seq ROWS UNBOUNDED PRECEDING)) AS stage
+    FROM u"""
 
 
 def mapping(cfg: dict[str, object], crm_present: bool) -> Mapping:
     """The Dynamics 365 mapping under a configuration."""
-    so = "LEFT JOIN {salesorder} so ON so.salesorderid = t._salesorderid_value"
-    inv_case = "coalesce(nullif(t._opportunityid_value, ''), so._opportunityid_value)"
+    so = "LEFT JOIN {salesorder} so ON so.salesorderid = t.salesorderid"
+    inv_case = "coalesce(nullif(t.opportunityid, ''), so.opportunityid)"
     events = (
         EventRule("Opportunity Created", "opportunity", "createdon", "t.opportunityid", "opportunityid"),
-        EventRule("Quote Issued", "quote", "createdon", "t._opportunityid_value", "quoteid",
+        EventRule("Quote Issued", "quote", "createdon", "t.opportunityid", "quoteid",
                   where=f"trim(t.statecode) IN {lits(cfg['quote_issued'])}"),  # type: ignore[arg-type]
-        EventRule("Quote Accepted", "quote", "closedon", "t._opportunityid_value", "quoteid",
-                  where=f"trim(t.statecode) IN {lits(cfg['quote_accepted'])}",  # type: ignore[arg-type]
-                  fallback_time="modifiedon"),
-        EventRule("Sales Order Created", "salesorder", "createdon", "t._opportunityid_value", "salesorderid"),
-        EventRule("Order Fulfilled", "salesorder", "datefulfilled", "t._opportunityid_value", "salesorderid"),
+        EventRule("Quote Accepted", "quote", "closedon", "t.opportunityid", "quoteid",
+                  where=f"trim(t.statecode) IN {lits(cfg['quote_accepted'])}"),  # type: ignore[arg-type]
+        EventRule("Sales Order Created", "salesorder", "createdon", "t.opportunityid", "salesorderid"),
+        EventRule("Order Fulfilled", "salesorder", "datefulfilled", "t.opportunityid", "salesorderid"),
         EventRule("Invoice Generated", "invoice", "createdon", inv_case, "invoiceid", so,
                   f"trim(t.statecode) NOT IN {lits(cfg['invoice_cancelled'])}"),  # type: ignore[arg-type]
-        EventRule("Payment Received", "invoice", "modifiedon", inv_case, "invoiceid", so,
-                  f"trim(t.statecode) IN {lits(cfg['invoice_paid'])}"),  # type: ignore[arg-type]
+        EventRule("Payment Received", "audit", "createdon", inv_case.replace("t.", "i."), "auditid",
+                  "JOIN {changes} p ON p.auditid = t.auditid JOIN {invoice} i ON i.invoiceid = t.objectid "
+                  + so.replace("t.", "i."), "t.objecttypecode = 'invoice' AND p.field = 'statecode' "
+                  f"AND trim(p.new) IN {lits(cfg['invoice_paid'])}"),  # type: ignore[arg-type]
     )
     names = [*cfg["salesstage"].values(), *cfg["closed"].values()]  # type: ignore[attr-defined]
     closed_names = set(cfg["closed"].values())  # type: ignore[attr-defined]
@@ -127,26 +132,31 @@ def mapping(cfg: dict[str, object], crm_present: bool) -> Mapping:
     classes = f"SELECT * FROM (VALUES {rows}) AS v(stage, milestone, is_closed, is_won)"
     stages = StageHistory(_history(cfg), ("audit", "opportunityclose"), classes,
                           "the salesstage / closed settings of [dynamics365]")
-    return Mapping("dynamics365", TABLES, events, _cases_sql(cfg), stages)
+    return Mapping("dynamics365", TABLES, events, _cases_sql(cfg), stages, prepare={"changes": _CHANGES})
 
 
 def _cases_sql(cfg: dict[str, object]) -> str:
-    """Case attributes: opportunity values, account, owner, lead source, order (else quote) terms."""
+    """Case attributes: opportunity values, account, owner, lead source, product family, order terms."""
     region = _case_of(cfg["regions"], "a.address1_country")
     lead = _case_of(cfg["lead_sources"], "l.leadsourcecode")
-    terms = _case_of(cfg["payment_terms"], "coalesce(nullif(so.paymenttermscode, ''), q.paymenttermscode)")
-    stage = _case_of(cfg["salesstage"], "o.salesstage")
-    first = ("QUALIFY row_number() OVER (PARTITION BY _opportunityid_value "
-             "ORDER BY \"createdon@utc\" DESC, _row DESC) = 1")
+    terms = _case_of(cfg["payment_terms"], "so.paymenttermscode")
+    open_stage = _case_of(cfg["salesstage"], "o.salesstage")
+    state = _case_of(cfg["closed"], "o.statecode")
+    first = ("QUALIFY row_number() OVER (PARTITION BY opportunityid "
+             "ORDER BY \"createdon@utc\", _row) = 1")
     return f"""
-    SELECT o.opportunityid AS SalesOpportunityId,
-           TRY_CAST(coalesce(nullif(o.actualvalue, ''), o.estimatedvalue) AS DOUBLE) AS OpportunityAmount,
+    SELECT o.opportunityid AS SalesOpportunityId, TRY_CAST(o.estimatedvalue AS DOUBLE) AS OpportunityAmount,
            a.name AS CustomerName, u.fullname AS OpportunityOwner, {region} AS SalesRegion,
-           TRY_CAST(o.discountpercentage AS DOUBLE) / 100 AS DiscountPercentage,
-           {lead} AS LeadSource, {stage} AS SalesStage, {terms} AS PaymentTerms
+           TRY_CAST(o.discountpercentage AS DOUBLE) / 100 AS DiscountPercentage, {lead} AS LeadSource,
+           CASE WHEN trim(o.statecode) IN {lits(list(cfg["closed"]))} THEN {state} ELSE {open_stage} END
+             AS SalesStage, {terms} AS PaymentTerms, coalesce(fam.name, pr.name) AS ProductCategory
     FROM {{opportunity}} o
-    LEFT JOIN {{account}} a ON a.accountid = o._customerid_value
-    LEFT JOIN {{systemuser}} u ON u.systemuserid = o._ownerid_value
-    LEFT JOIN {{lead}} l ON l.leadid = o._originatingleadid_value
-    LEFT JOIN (SELECT * FROM {{salesorder}} {first}) so ON so._opportunityid_value = o.opportunityid
-    LEFT JOIN (SELECT * FROM {{quote}} {first}) q ON q._opportunityid_value = o.opportunityid"""
+    LEFT JOIN {{account}} a ON a.accountid = o.customerid
+    LEFT JOIN {{systemuser}} u ON u.systemuserid = o.ownerid
+    LEFT JOIN {{lead}} l ON l.leadid = o.originatingleadid
+    LEFT JOIN (SELECT * FROM {{salesorder}} {first}) so ON so.opportunityid = o.opportunityid
+    LEFT JOIN (SELECT * FROM {{opportunityproduct}} QUALIFY row_number() OVER (PARTITION BY opportunityid
+               ORDER BY TRY_CAST(extendedamount AS DOUBLE) DESC NULLS LAST, _row) = 1) op
+      ON op.opportunityid = o.opportunityid
+    LEFT JOIN {{product}} pr ON pr.productid = op.productid
+    LEFT JOIN {{product}} fam ON fam.productid = pr.parentproductid"""
