@@ -71,3 +71,18 @@ def test_odata_json_page_is_read(workspace: Workspace, tmp_path: Path) -> None:
     (folder / "opportunity.csv").unlink()
     extract(workspace, {"dynamics365": folder}, extracted_at=WHEN)
     assert workspace.con.execute("SELECT count(*) FROM cases").fetchall() == [(2,)]
+
+
+def test_flattened_audit_and_web_api_lookups_give_the_same_log(workspace: Workspace, tmp_path: Path) -> None:
+    extract(workspace, {"dynamics365": dynamics_org(tmp_path / "a")}, extracted_at=WHEN)
+    first = workspace.con.execute("SELECT * EXCLUDE (source_record) FROM events ORDER BY event_id").fetchall()
+    folder = dynamics_org(tmp_path / "b")
+    con = workspace.con
+    con.execute(f"COPY (SELECT auditid, objectid, objecttypecode, createdon, "
+                f"json_extract_string(changedata, '$.changedAttributes[0].logicalName') AS attributename, "
+                f"json_extract_string(changedata, '$.changedAttributes[0].newValue') AS newvalue "
+                f"FROM read_csv('{folder}/audit.csv', all_varchar=true)) TO '{folder}/audit.csv'")
+    con.execute(f"COPY (SELECT * RENAME (customerid AS _customerid_value, ownerid AS _ownerid_value) "
+                f"FROM read_csv('{folder}/opportunity.csv', all_varchar=true)) TO '{folder}/opportunity.csv'")
+    extract(workspace, {"dynamics365": folder}, extracted_at=WHEN)
+    assert con.execute("SELECT * EXCLUDE (source_record) FROM events ORDER BY event_id").fetchall() == first

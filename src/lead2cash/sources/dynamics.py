@@ -23,7 +23,8 @@ _CLOSED = [s for s in _D.stages if s.closed]
 _STATUS_DOCS = {
     "quote_issued": "quote.statecode values of issued quotes (Quote Issued at createdon)",
     "quote_accepted": "quote.statecode values of won quotes (Quote Accepted at closedon, else modifiedon)",
-    "invoice_paid": "invoice.statecode values meaning (partly) paid: each audited change to one is a payment",
+    "invoice_paid": "invoice.statecode values meaning paid: each audited change to one is a payment "
+                    "(without audit: one at modifiedon)",
     "invoice_cancelled": "invoice.statecode values of cancelled invoices (not counted)",
     "reopened": "opportunity statecode that, set again after a close (audit), reopens the deal",
 }
@@ -42,37 +43,51 @@ SETTINGS: tuple[Setting, ...] = (
 
 _ISO = "iso"
 _T = (TimeField("createdon", _ISO),)
+
+
+def _table(name: str, columns: tuple[str, ...], key: str, lookups: tuple[str, ...] = (),
+           optional: bool = True, **kw: object) -> SourceTable:
+    """A Dataverse table: lookups read as `<name>` (Synapse Link) or `_<name>_value` (Web API)."""
+    return SourceTable(name, columns, key=key, optional=optional,
+                       aliases=tuple((c, f"_{c}_value") for c in lookups), **kw)  # type: ignore[arg-type]
+
+
 TABLES: tuple[SourceTable, ...] = (
-    SourceTable("opportunity", ("opportunityid", "createdon", "statecode"), key="opportunityid", times=_T,
-                optional_columns=("salesstage", "estimatedvalue", "discountpercentage", "customerid",
-                                  "ownerid", "originatingleadid")),
-    SourceTable("audit", ("auditid", "objectid", "objecttypecode", "createdon", "changedata"),
-                key="auditid", optional=True, times=_T),
-    SourceTable("opportunityclose", ("activityid", "opportunityid", "opportunitystatecode", "createdon"),
-                key="activityid", optional=True, times=_T),
-    SourceTable("account", ("accountid", "name"), key="accountid", optional=True,
-                optional_columns=("address1_country",)),
-    SourceTable("systemuser", ("systemuserid", "fullname"), key="systemuserid", optional=True),
-    SourceTable("lead", ("leadid", "leadsourcecode"), key="leadid", optional=True),
-    SourceTable("opportunityproduct", ("opportunityproductid", "opportunityid", "productid"),
-                key="opportunityproductid", optional=True, optional_columns=("extendedamount",)),
-    SourceTable("product", ("productid", "name"), key="productid", optional=True,
-                optional_columns=("parentproductid",)),
-    SourceTable("quote", ("quoteid", "opportunityid", "statecode", "createdon"), key="quoteid",
-                optional=True, times=(*_T, TimeField("closedon", _ISO, required=False)),
-                optional_columns=("closedon",)),
-    SourceTable("salesorder", ("salesorderid", "opportunityid", "createdon"), key="salesorderid",
-                optional=True, times=(*_T, TimeField("datefulfilled", "date", required=False)),
-                optional_columns=("datefulfilled", "paymenttermscode")),
-    SourceTable("invoice", ("invoiceid", "salesorderid", "createdon", "statecode"), key="invoiceid",
-                optional=True, times=_T, optional_columns=("opportunityid",)),
+    _table("opportunity", ("opportunityid", "createdon", "statecode"), "opportunityid",
+           ("customerid", "ownerid", "originatingleadid"), optional=False, times=_T,
+           optional_columns=("salesstage", "estimatedvalue", "discountpercentage", "customerid",
+                             "ownerid", "originatingleadid")),
+    _table("audit", ("auditid", "objectid", "objecttypecode", "createdon"), "auditid", times=_T,
+           optional_columns=("changedata", "attributename", "newvalue")),
+    _table("opportunityclose", ("activityid", "opportunityid", "opportunitystatecode", "createdon"),
+           "activityid", ("opportunityid",), times=_T),
+    _table("account", ("accountid", "name"), "accountid", optional_columns=("address1_country",)),
+    _table("systemuser", ("systemuserid", "fullname"), "systemuserid"),
+    _table("lead", ("leadid", "leadsourcecode"), "leadid"),
+    _table("opportunityproduct", ("opportunityproductid", "opportunityid", "productid"),
+           "opportunityproductid", ("opportunityid", "productid"), optional_columns=("extendedamount",)),
+    _table("product", ("productid", "name"), "productid", ("parentproductid",),
+           optional_columns=("parentproductid",)),
+    _table("quote", ("quoteid", "opportunityid", "statecode", "createdon"), "quoteid", ("opportunityid",),
+           times=(*_T, TimeField("closedon", _ISO, required=False)), optional_columns=("closedon",)),
+    _table("salesorder", ("salesorderid", "opportunityid", "createdon"), "salesorderid", ("opportunityid",),
+           times=(*_T, TimeField("datefulfilled", "date", required=False)),
+           optional_columns=("datefulfilled", "paymenttermscode")),
+    _table("invoice", ("invoiceid", "salesorderid", "createdon", "statecode"), "invoiceid",
+           ("salesorderid", "opportunityid"), times=(*_T, TimeField("modifiedon", _ISO, required=False)),
+           optional_columns=("opportunityid", "modifiedon")),
 )
 
-# One row per changed attribute of an audit record (the `changedata` JSON), for every entity.
-_CHANGES = ("SELECT a.auditid, a.objectid, a.objecttypecode, a.\"createdon@utc\", a._row, "
-            "ch.logicalName AS field, ch.newValue AS new FROM {audit} a, unnest(from_json("
-            "json_extract(a.changedata, '$.changedAttributes'), "
-            "'[{{\"logicalName\": \"VARCHAR\", \"newValue\": \"VARCHAR\"}}]')) AS c(ch)")
+# One row per changed attribute of an audit record: flattened (`attributename`, `newvalue`, as
+# RetrieveRecordChangeHistory gives it) or the `changedata` JSON of the audit table itself.
+_CHANGES = """
+    SELECT auditid, objectid, objecttypecode, "createdon@utc", _row, attributename AS field,
+           newvalue AS new FROM {audit} WHERE attributename IS NOT NULL
+    UNION ALL
+    SELECT a.auditid, a.objectid, a.objecttypecode, a."createdon@utc", a._row, ch.logicalName, ch.newValue
+    FROM {audit} a, unnest(from_json(json_extract(a.changedata, '$.changedAttributes'),
+         '[{{"logicalName": "VARCHAR", "newValue": "VARCHAR"}}]')) AS c(ch)
+    WHERE a.attributename IS NULL AND a.changedata IS NOT NULL"""
 
 
 def _case_of(values: object, column: str) -> str:
@@ -108,6 +123,8 @@ def mapping(cfg: dict[str, object], crm_present: bool) -> Mapping:
     """The Dynamics 365 mapping under a configuration."""
     so = "LEFT JOIN {salesorder} so ON so.salesorderid = t.salesorderid"
     inv_case = "coalesce(nullif(t.opportunityid, ''), so.opportunityid)"
+    paid = lits(cfg["invoice_paid"])  # type: ignore[arg-type]
+    paid_change = f"p.field = 'statecode' AND trim(p.new) IN {paid}"
     events = (
         EventRule("Opportunity Created", "opportunity", "createdon", "t.opportunityid", "opportunityid"),
         EventRule("Quote Issued", "quote", "createdon", "t.opportunityid", "quoteid",
@@ -120,8 +137,10 @@ def mapping(cfg: dict[str, object], crm_present: bool) -> Mapping:
                   f"trim(t.statecode) NOT IN {lits(cfg['invoice_cancelled'])}"),  # type: ignore[arg-type]
         EventRule("Payment Received", "audit", "createdon", inv_case.replace("t.", "i."), "auditid",
                   "JOIN {changes} p ON p.auditid = t.auditid JOIN {invoice} i ON i.invoiceid = t.objectid "
-                  + so.replace("t.", "i."), "t.objecttypecode = 'invoice' AND p.field = 'statecode' "
-                  f"AND trim(p.new) IN {lits(cfg['invoice_paid'])}"),  # type: ignore[arg-type]
+                  + so.replace("t.", "i."), f"t.objecttypecode = 'invoice' AND {paid_change}"),
+        EventRule("Payment Received", "invoice", "modifiedon", inv_case, "invoiceid", so,
+                  f"trim(t.statecode) IN {paid} AND t.invoiceid NOT IN (SELECT objectid FROM {{changes}} p "
+                  f"WHERE {paid_change})"),  # without audit: the Paid state, as last modified
     )
     names = [*cfg["salesstage"].values(), *cfg["closed"].values()]  # type: ignore[attr-defined]
     closed_names = set(cfg["closed"].values())  # type: ignore[attr-defined]

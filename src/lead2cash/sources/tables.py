@@ -44,6 +44,7 @@ class SourceTable:
     optional: bool = False
     times: tuple[TimeField, ...] = ()
     optional_columns: tuple[str, ...] = ()
+    aliases: tuple[tuple[str, str], ...] = ()  # (column, other spelling accepted for it)
 
 
 def parsed(column: str) -> str:
@@ -150,11 +151,14 @@ class SystemFolder:
         return f"(SELECT unnest({envelope}, recursive := true) FROM read_json('{p}'))"
 
     def _rename_case(self, name: str, present: list[str], spec: SourceTable) -> None:
-        """Accept columns whose names differ from the real field names only by case."""
+        """Accept columns whose names differ only by case, or that use a declared alias."""
         by_lower = {c.lower(): c for c in present}
+        other = dict(spec.aliases)
         for col in (*spec.columns, *spec.optional_columns):
-            actual = by_lower.get(col.lower())
-            if actual is not None and actual != col and col not in present:
+            if col in present:
+                continue
+            actual = by_lower.get(col.lower()) or by_lower.get(other.get(col, "\0").lower())
+            if actual is not None and actual not in (*spec.columns, *spec.optional_columns):
                 self.con.execute(f"ALTER TABLE {name} RENAME {quote(actual)} TO {quote(col)}")
 
     def _check_columns(self, spec: SourceTable, shown: str, name: str) -> None:
