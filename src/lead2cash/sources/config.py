@@ -11,10 +11,14 @@ import tomllib
 from collections.abc import Mapping
 from dataclasses import dataclass
 from pathlib import Path
+from typing import Any
 
 from ..errors import InputError, Lead2CashError, Location
 
-__all__ = ["Setting", "default_toml", "load_config"]
+__all__ = ["Setting", "Settings", "default_toml", "load_config"]
+
+# One system's settings, key -> value (types as the defaults: str, bool, list or dict of str).
+Settings = dict[str, Any]
 
 
 @dataclass(frozen=True, slots=True)
@@ -49,19 +53,19 @@ def default_toml(system: str) -> str:
         raise Lead2CashError(f"unknown system {system!r}",
                              f"choose one of: {', '.join(_systems())}")
     lines = [f'["{system}"]']
-    tables = []
+    tables: list[tuple[Setting, dict[str, object]]] = []
     for s in settings:
         if isinstance(s.default, dict):
-            tables.append(s)
+            tables.append((s, s.default))
             continue
         lines += [f"# {s.doc}", f"{s.key} = {_toml_value(s.default)}"]
-    for s in tables:
+    for s, table in tables:
         lines += ["", f"# {s.doc}", f'["{system}".{s.key}]']
-        lines += [f"{_toml_value(k)} = {_toml_value(v)}" for k, v in s.default.items()]  # type: ignore[union-attr]
+        lines += [f"{_toml_value(k)} = {_toml_value(v)}" for k, v in table.items()]
     return "\n".join(lines) + "\n"
 
 
-def load_config(path: Path | None) -> dict[str, dict[str, object]]:
+def load_config(path: Path | None) -> dict[str, Settings]:
     """Every system's settings: the defaults, overridden by the user's TOML file if given."""
     systems = _systems()
     config = {sys: {s.key: s.default for s in settings} for sys, settings in systems.items()}
@@ -82,7 +86,7 @@ def load_config(path: Path | None) -> dict[str, dict[str, object]]:
     return config
 
 
-def _check(path: Path, system: str, key: str, value: object, defaults: dict[str, object]) -> None:
+def _check(path: Path, system: str, key: str, value: object, defaults: Settings) -> None:
     """Reject unknown keys and values whose type differs from the default's."""
     where = Location(str(path), f"[{system}]", key)
     if key not in defaults:

@@ -9,7 +9,7 @@ invoice's `statecode` to Paid is a Payment Received.
 
 from __future__ import annotations
 
-from .config import Setting
+from .config import Setting, Settings
 from .defaults import DEFAULTS, REGION_BY_COUNTRY
 from .engine import EventRule, Mapping, StageHistory, lit, lits
 from .tables import SourceTable, TimeField
@@ -49,7 +49,7 @@ def _table(name: str, columns: tuple[str, ...], key: str, lookups: tuple[str, ..
            optional: bool = True, **kw: object) -> SourceTable:
     """A Dataverse table: lookups read as `<name>` (Synapse Link) or `_<name>_value` (Web API)."""
     return SourceTable(name, columns, key=key, optional=optional,
-                       aliases=tuple((c, f"_{c}_value") for c in lookups), **kw)  # type: ignore[arg-type]
+                       aliases=tuple((c, f"_{c}_value") for c in lookups), **kw)
 
 
 TABLES: tuple[SourceTable, ...] = (
@@ -92,15 +92,15 @@ _CHANGES = """
 
 def _case_of(values: object, column: str) -> str:
     """SQL CASE mapping codes to labels (unknown codes kept as they are)."""
-    whens = " ".join(f"WHEN {lit(k)} THEN {lit(v)}" for k, v in values.items())  # type: ignore[attr-defined]
+    whens = " ".join(f"WHEN {lit(k)} THEN {lit(v)}" for k, v in values.items())
     return f"CASE trim({column}) {whens} ELSE trim({column}) END" if whens else column
 
 
-def _history(cfg: dict[str, object]) -> str:
+def _history(cfg: Settings) -> str:
     """Stage rows: salesstage audits, opportunityclose won/lost, statecode-reopen audits."""
     stage = _case_of(cfg["salesstage"], "new")
     closed = _case_of(cfg["closed"], "opportunitystatecode")
-    reopened = lits(cfg["reopened"])  # type: ignore[arg-type]
+    reopened = lits(cfg["reopened"])
     return f"""
     WITH u AS (
       SELECT objectid AS opp, "createdon@utc" AS ts, _row AS _seq, {{@audit}} AS _file, _row,
@@ -119,22 +119,22 @@ def _history(cfg: dict[str, object]) -> str:
     FROM u"""
 
 
-def mapping(cfg: dict[str, object], crm_present: bool) -> Mapping:
+def mapping(cfg: Settings, crm_present: bool) -> Mapping:
     """The Dynamics 365 mapping under a configuration."""
     so = "LEFT JOIN {salesorder} so ON so.salesorderid = t.salesorderid"
     inv_case = "coalesce(nullif(t.opportunityid, ''), so.opportunityid)"
-    paid = lits(cfg["invoice_paid"])  # type: ignore[arg-type]
+    paid = lits(cfg["invoice_paid"])
     paid_change = f"p.field = 'statecode' AND trim(p.new) IN {paid}"
     events = (
         EventRule("Opportunity Created", "opportunity", "createdon", "t.opportunityid", "opportunityid"),
         EventRule("Quote Issued", "quote", "createdon", "t.opportunityid", "quoteid",
-                  where=f"trim(t.statecode) IN {lits(cfg['quote_issued'])}"),  # type: ignore[arg-type]
+                  where=f"trim(t.statecode) IN {lits(cfg['quote_issued'])}"),
         EventRule("Quote Accepted", "quote", "closedon", "t.opportunityid", "quoteid",
-                  where=f"trim(t.statecode) IN {lits(cfg['quote_accepted'])}"),  # type: ignore[arg-type]
+                  where=f"trim(t.statecode) IN {lits(cfg['quote_accepted'])}"),
         EventRule("Sales Order Created", "salesorder", "createdon", "t.opportunityid", "salesorderid"),
         EventRule("Order Fulfilled", "salesorder", "datefulfilled", "t.opportunityid", "salesorderid"),
         EventRule("Invoice Generated", "invoice", "createdon", inv_case, "invoiceid", so,
-                  f"trim(t.statecode) NOT IN {lits(cfg['invoice_cancelled'])}"),  # type: ignore[arg-type]
+                  f"trim(t.statecode) NOT IN {lits(cfg['invoice_cancelled'])}"),
         EventRule("Payment Received", "audit", "createdon", inv_case.replace("t.", "i."), "auditid",
                   "JOIN {changes} p ON p.auditid = t.auditid JOIN {invoice} i ON i.invoiceid = t.objectid "
                   + so.replace("t.", "i."), f"t.objecttypecode = 'invoice' AND {paid_change}"),
@@ -142,11 +142,11 @@ def mapping(cfg: dict[str, object], crm_present: bool) -> Mapping:
                   f"trim(t.statecode) IN {paid} AND t.invoiceid NOT IN (SELECT objectid FROM {{changes}} p "
                   f"WHERE {paid_change})"),  # without audit: the Paid state, as last modified
     )
-    names = [*cfg["salesstage"].values(), *cfg["closed"].values()]  # type: ignore[attr-defined]
-    closed_names = set(cfg["closed"].values())  # type: ignore[attr-defined]
-    won = cfg["closed"].get("1")  # type: ignore[attr-defined]  # statecode 1 is Won in Dataverse
+    names = [*cfg["salesstage"].values(), *cfg["closed"].values()]
+    closed_names = set(cfg["closed"].values())
+    won = cfg["closed"].get("1")  # statecode 1 is Won in Dataverse
     rows = ", ".join(
-        f"({lit(n)}, {lit(cfg['stages'].get(n))}, {lit(n in closed_names)}, {lit(n == won)})"  # type: ignore[attr-defined]
+        f"({lit(n)}, {lit(cfg['stages'].get(n))}, {lit(n in closed_names)}, {lit(n == won)})"
         for n in dict.fromkeys(names))
     classes = f"SELECT * FROM (VALUES {rows}) AS v(stage, milestone, is_closed, is_won)"
     stages = StageHistory(_history(cfg), ("audit", "opportunityclose"), classes,
@@ -154,7 +154,7 @@ def mapping(cfg: dict[str, object], crm_present: bool) -> Mapping:
     return Mapping("dynamics365", TABLES, events, _cases_sql(cfg), stages, prepare={"changes": _CHANGES})
 
 
-def _cases_sql(cfg: dict[str, object]) -> str:
+def _cases_sql(cfg: Settings) -> str:
     """Case attributes: opportunity values, account, owner, lead source, product family, order terms."""
     region = _case_of(cfg["regions"], "a.address1_country")
     lead = _case_of(cfg["lead_sources"], "l.leadsourcecode")

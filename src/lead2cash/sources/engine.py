@@ -17,6 +17,8 @@ from dataclasses import dataclass, field
 from datetime import datetime
 from pathlib import Path
 
+import duckdb
+
 from ..errors import InputError, Location
 from ..model import ACTIVITIES, ATTRIBUTE_NAMES, CASE_ATTRIBUTES, HAPPY_PATH, SOURCE_SYSTEMS
 from ..progress import NO_PROGRESS, Progress
@@ -187,7 +189,8 @@ def _sources_of(mapping: Mapping) -> list[tuple[str, list[str]]]:
     return [(a, [t for t in tables if t not in mapping.prepare]) for a, tables in out]
 
 
-def _absent_reasons(con, plans: list[tuple[str, str, list[str], list[str]]]) -> dict[str, str]:  # type: ignore[no-untyped-def]
+def _absent_reasons(con: duckdb.DuckDBPyConnection,
+                    plans: list[tuple[str, str, list[str], list[str]]]) -> dict[str, str]:
     """Why each model activity is absent from the extracted events: no source, file absent, no rows."""
     present = {r[0] for r in con.execute("SELECT DISTINCT ActivityName FROM x_events").fetchall()}
     reasons: dict[str, list[str]] = {}
@@ -254,7 +257,7 @@ def run_extract(
     return meta
 
 
-def _build_cases(con, cases: list[str]) -> None:  # type: ignore[no-untyped-def]
+def _build_cases(con: duckdb.DuckDBPyConnection, cases: list[str]) -> None:
     """One row per case: each attribute from the first system (in --source order) that has it."""
     attrs = [a for a in (*CASE_ATTRIBUTES, "SalesStage") if a not in COMPUTED]
     union = " UNION ALL BY NAME ".join(cases)

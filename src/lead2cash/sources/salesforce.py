@@ -8,7 +8,7 @@ from __future__ import annotations
 
 from dataclasses import replace
 
-from .config import Setting
+from .config import Setting, Settings
 from .defaults import DEFAULTS, REGION_BY_COUNTRY
 from ..store import quote
 from .engine import EventRule, Mapping, StageHistory, history_rows, lit, lits
@@ -84,24 +84,24 @@ def _status_rule(activity: str, table: str, parent: str, statuses: list[str], ca
                      f"t.Field = 'Status' AND t.NewValue IN {lits(statuses)}", once_per=f"t.{parent}")
 
 
-def mapping(cfg: dict[str, object], crm_present: bool) -> Mapping:
+def mapping(cfg: Settings, crm_present: bool) -> Mapping:
     """The Salesforce mapping under a configuration."""
     q = "JOIN {Quote} q ON q.Id = t.QuoteId"
     no_history = "t.Id NOT IN (SELECT QuoteId FROM {QuoteHistory})"  # else QuoteHistory gives the times
-    invoice_ok = f"coalesce(t.blng__InvoiceStatus__c, '') NOT IN {lits(cfg['invoice_cancelled'])}"  # type: ignore[arg-type]
+    invoice_ok = f"coalesce(t.blng__InvoiceStatus__c, '') NOT IN {lits(cfg['invoice_cancelled'])}"
     events = (
         EventRule("Opportunity Created", "Opportunity", "CreatedDate", "t.Id", "Id"),
-        _status_rule("Quote Issued", "QuoteHistory", "QuoteId", cfg["quote_issued"], "q.OpportunityId", q),  # type: ignore[arg-type]
-        _status_rule("Quote Accepted", "QuoteHistory", "QuoteId", cfg["quote_accepted"], "q.OpportunityId", q),  # type: ignore[arg-type]
+        _status_rule("Quote Issued", "QuoteHistory", "QuoteId", cfg["quote_issued"], "q.OpportunityId", q),
+        _status_rule("Quote Accepted", "QuoteHistory", "QuoteId", cfg["quote_accepted"], "q.OpportunityId", q),
         EventRule("Quote Issued", "Quote", "CreatedDate", "t.OpportunityId", "Id", "",
-                  f"t.Status IN {lits(cfg['quote_issued'])} AND {no_history}"),  # type: ignore[arg-type]
+                  f"t.Status IN {lits(cfg['quote_issued'])} AND {no_history}"),
         EventRule("Quote Accepted", "Quote", "LastModifiedDate", "t.OpportunityId", "Id", "",
-                  f"t.Status IN {lits(cfg['quote_accepted'])} AND {no_history}"),  # type: ignore[arg-type]
+                  f"t.Status IN {lits(cfg['quote_accepted'])} AND {no_history}"),
         EventRule("Contract Signed", "Contract", "ActivatedDate", "o.Id", "Id",
                   "JOIN {Opportunity} o ON o.ContractId = t.Id",
-                  f"t.Status IN {lits(cfg['contract_signed'])}"),  # type: ignore[arg-type]
+                  f"t.Status IN {lits(cfg['contract_signed'])}"),
         EventRule("Sales Order Created", "Order", "CreatedDate", "t.OpportunityId", "Id"),
-        _status_rule("Order Fulfilled", "OrderHistory", "OrderId", cfg["order_fulfilled"],  # type: ignore[arg-type]
+        _status_rule("Order Fulfilled", "OrderHistory", "OrderId", cfg["order_fulfilled"],
                      "o.OpportunityId", "JOIN {Order} o ON o.Id = t.OrderId"),
         EventRule("Invoice Generated", "blng__Invoice__c", str(cfg["invoice_time"]), "o.OpportunityId",
                   "Id", "JOIN {Order} o ON o.Id = t.blng__Order__c", invoice_ok,
@@ -109,11 +109,11 @@ def mapping(cfg: dict[str, object], crm_present: bool) -> Mapping:
         EventRule("Payment Received", "blng__Payment__c", "blng__PaymentDate__c", "o.OpportunityId",
                   "Id", "JOIN {blng__Invoice__c} i ON i.Id = t.blng__Invoice__c "
                   "JOIN {Order} o ON o.Id = i.blng__Order__c",
-                  f"coalesce(t.blng__Status__c, {lit(cfg['payment_received'][0])}) "  # type: ignore[index]
-                  f"IN {lits(cfg['payment_received'])} AND " + invoice_ok.replace("t.", "i.")),  # type: ignore[arg-type]
+                  f"coalesce(t.blng__Status__c, {lit(cfg['payment_received'][0])}) "
+                  f"IN {lits(cfg['payment_received'])} AND " + invoice_ok.replace("t.", "i.")),
     )
     milestones = cfg["stages"]
-    ms = " ".join(f"WHEN {lit(k)} THEN {lit(v)}" for k, v in milestones.items())  # type: ignore[union-attr]
+    ms = " ".join(f"WHEN {lit(k)} THEN {lit(v)}" for k, v in milestones.items())
     classes = (
         "SELECT DISTINCT stage, CASE stage " + (ms or "WHEN NULL THEN NULL") + " END AS milestone, "
         "TRY_CAST(lower(IsClosed) AS BOOLEAN) AS is_closed, TRY_CAST(lower(IsWon) AS BOOLEAN) AS is_won "
@@ -127,7 +127,7 @@ def mapping(cfg: dict[str, object], crm_present: bool) -> Mapping:
     return Mapping("salesforce", tables, events, _cases_sql(cfg), stages)
 
 
-def _cases_sql(cfg: dict[str, object]) -> str:
+def _cases_sql(cfg: Settings) -> str:
     """Case attributes: Opportunity fields, Account/User names, quote discount, product family."""
     table, _, field = str(cfg["region_field"]).partition(".")
     alias = {"Account": "a", "User": "u"}.get(table, "o")
@@ -135,7 +135,7 @@ def _cases_sql(cfg: dict[str, object]) -> str:
     region = f"{alias}.{field}"
     terms = f"nullif({quote(str(cfg['payment_terms_field']))}, '')" if cfg["payment_terms_field"] else "NULL"
     if regions:
-        cases = " ".join(f"WHEN {lit(k)} THEN {lit(v)}" for k, v in regions.items())  # type: ignore[union-attr]
+        cases = " ".join(f"WHEN {lit(k)} THEN {lit(v)}" for k, v in regions.items())
         region = f"CASE {region} {cases} ELSE {region} END"
     return f"""
     SELECT o.Id AS SalesOpportunityId, TRY_CAST(o.Amount AS DOUBLE) AS OpportunityAmount, o.StageName AS SalesStage,

@@ -10,7 +10,7 @@ attributes appear. Dates and times are `YYYYMMDD` / `HHMMSS` in the system's tim
 
 from __future__ import annotations
 
-from .config import Setting
+from .config import Setting, Settings
 from .defaults import DEFAULTS, REGION_BY_COUNTRY
 from .engine import EventRule, Mapping, lit, lits
 from .tables import SourceTable, TimeField
@@ -64,10 +64,10 @@ TABLES: tuple[SourceTable, ...] = (
 )
 
 
-def _chain_sql(cfg: dict[str, object], crm_present: bool) -> str:
+def _chain_sql(cfg: Settings, crm_present: bool) -> str:
     """doc -> case id: each document's chain root (walking VBFA back), or the root's CRM reference."""
-    cats = lits(cfg["chain_categories"])  # type: ignore[arg-type]
-    roots = lits(cfg["root_categories"])  # type: ignore[arg-type]
+    cats = lits(cfg["chain_categories"])
+    roots = lits(cfg["root_categories"])
     ref = str(cfg["opportunity_field"]).partition(".")[2] or "BSTNK"
     case = "c.root"
     if crm_present:
@@ -92,11 +92,11 @@ def _chain_sql(cfg: dict[str, object], crm_present: bool) -> str:
     SELECT c.doc, c.root, {case} AS case_id FROM chain c LEFT JOIN refs r USING (root)"""
 
 
-def mapping(cfg: dict[str, object], crm_present: bool) -> Mapping:
+def mapping(cfg: Settings, crm_present: bool) -> Mapping:
     """The SAP mapping under a configuration; `crm_present` switches the case id to the CRM reference."""
     c = "JOIN {chain} ch ON ch.doc = trim(t.VBELN)"
     cv = "JOIN {chain} ch ON ch.doc = trim(t.VBELV)"
-    cat = {k: lits(cfg[k]) for k in ("quotation", "order", "inquiry", "delivery", "goods_movement",  # type: ignore[arg-type]
+    cat = {k: lits(cfg[k]) for k in ("quotation", "order", "inquiry", "delivery", "goods_movement",
                                      "invoice", "invoice_cancellation")}
     cancelled = (f"trim(t.VBELN) NOT IN (SELECT trim(VBELV) FROM {{VBFA}} "
                  f"WHERE trim(VBTYP_N) IN {cat['invoice_cancellation']})")
@@ -114,20 +114,20 @@ def mapping(cfg: dict[str, object], crm_present: bool) -> Mapping:
         EventRule("Sales Order Created", "VBFA", "ERDAT", "ch.case_id", "VBELN", c,
                   f"trim(t.VBTYP_N) IN {cat['order']} AND {no_vbak}", once_per="trim(t.VBELN)"),
         EventRule("Order Fulfilled", "LIKP", "WADAT_IST", "ch.case_id", "VBELN", c,
-                  f"coalesce(trim(t.WBSTK), 'C') IN {lits(cfg['goods_issued'])}"),  # type: ignore[arg-type]
+                  f"coalesce(trim(t.WBSTK), 'C') IN {lits(cfg['goods_issued'])}"),
         EventRule("Order Fulfilled", "VBFA", "ERDAT", "ch.case_id", "VBELN", cv,
                   f"trim(t.VBTYP_V) IN {cat['delivery']} AND trim(t.VBTYP_N) IN {cat['goods_movement']}"
                   " AND trim(t.VBELV) NOT IN (SELECT trim(VBELN) FROM {LIKP})", once_per="trim(t.VBELV)"),
         EventRule("Invoice Generated", "VBRK", "ERDAT", "ch.case_id", "VBELN", c,
                   f"trim(t.VBTYP) IN {cat['invoice']} AND coalesce(trim(t.FKSTO), '') NOT IN "
-                  f"{lits(cfg['invoice_cancelled'])} AND {cancelled}"),  # type: ignore[arg-type]
+                  f"{lits(cfg['invoice_cancelled'])} AND {cancelled}"),
         EventRule("Invoice Generated", "VBFA", "ERDAT", "ch.case_id", "VBELN", c,
                   f"trim(t.VBTYP_N) IN {cat['invoice']} AND {cancelled} AND {no_vbrk}",
                   once_per="trim(t.VBELN)"),
         EventRule("Payment Received", "BSAD", "AUGDT", "ch.case_id", "BELNR",
                   c + " JOIN {VBRK} k ON trim(k.VBELN) = trim(t.VBELN)",
                   f"trim(k.VBTYP) IN {cat['invoice']} AND "
-                  f"coalesce(trim(k.FKSTO), '') NOT IN {lits(cfg['invoice_cancelled'])} AND "  # type: ignore[arg-type]
+                  f"coalesce(trim(k.FKSTO), '') NOT IN {lits(cfg['invoice_cancelled'])} AND "
                   + cancelled.replace("t.VBELN", "k.VBELN")),
     ]
     if not crm_present:
@@ -140,14 +140,14 @@ def mapping(cfg: dict[str, object], crm_present: bool) -> Mapping:
                    timezone=str(cfg["timezone"]), prepare={"chain": _chain_sql(cfg, crm_present)})
 
 
-def _cases_sql(cfg: dict[str, object]) -> str:
+def _cases_sql(cfg: Settings) -> str:
     """Case attributes from the chain's sales documents: the order's (else root's) header data."""
     regions = cfg["regions"]
     land = "cu.LAND1"
     if regions:
         land = "CASE cu.LAND1 " + " ".join(
-            f"WHEN {lit(k)} THEN {lit(v)}" for k, v in regions.items()) + " ELSE cu.LAND1 END"  # type: ignore[union-attr]
-    orders = lits(cfg["order"])  # type: ignore[arg-type]
+            f"WHEN {lit(k)} THEN {lit(v)}" for k, v in regions.items()) + " ELSE cu.LAND1 END"
+    orders = lits(cfg["order"])
     return f"""
     WITH docs AS (
       SELECT ch.case_id, k.*, row_number() OVER (PARTITION BY ch.case_id
