@@ -389,3 +389,24 @@ def test_timestamps_keep_microseconds(tmp_path: Path) -> None:
                               "</event></trace>"), encoding="utf-8")
     value = read_xes(path).table[TIME][0].as_py()
     assert value == stamp and datetime.fromisoformat(value).microsecond == 123456
+
+
+@pytest.mark.parametrize("bad", ["\x01", "\x0c"])
+def test_characters_xml_forbids_are_errors_not_data(tmp_path: Path, bad: str) -> None:
+    """A control character in a value, or a form feed between tags, is malformed XML."""
+    path = tmp_path / "control.xes"
+    in_value = GOOD.replace('value="a5"', f'value="a{bad}5"')
+    path.write_text(in_value, encoding="utf-8")
+    line = GOOD.splitlines().index('\t\t\t<string key="concept:name" value="a5"/>') + 1
+    assert f"line {line}," in (msg := error_of(path)) and "malformed XML" in msg
+    between = GOOD.replace("\t\t<event>", f"\t\t{bad}<event>", 3)
+    path.write_text(between, encoding="utf-8")
+    assert "malformed XML" in error_of(path)
+
+
+def test_writer_replaces_characters_xml_cannot_hold(written: Workspace, tmp_path: Path) -> None:
+    written.con.execute(f"UPDATE {EVENTS} SET SalesStage = 'bell' || chr(7) || ' & tab' || chr(9)")
+    path = tmp_path / "controls.xes"
+    write_xes(written.con, path)
+    stages = set(read_fast(path, silent).table["SalesStage"].to_pylist())
+    assert stages == {"bell\ufffd & tab\t"}

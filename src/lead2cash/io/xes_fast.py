@@ -29,19 +29,24 @@ from .xes_source import AttrRows, XesTable, assemble, blocks
 __all__ = ["NotFast", "read_fast"]
 
 TYPES = ("string", "date", "int", "float", "boolean", "id")
-_ATTR_OPEN = r"\s*<(?:string|date|int|float|boolean|id) key=$"
-_LOOPS = r"(?:\s*(?:<event>\s*</event>|</trace>\s*<trace>))*"
+_WS = r"[ \t\r\n]*"  # XML whitespace (RE2's and re's \s also accept \f and \v, which XML forbids)
+_ATTR_OPEN = _WS + r"<(?:string|date|int|float|boolean|id) key=$"
+_LOOPS = r"(?:" + _WS + r"(?:<event>" + _WS + r"</event>|</trace>" + _WS + r"<trace>))*"
 # Tag text between two attributes, valid when the previous attribute sat in a trace
 # (level 1) or in an event (level 2); empty events and traces are allowed in between.
-_FROM_TRACE = r"^\s*/>" + _LOOPS + r"\s*(?:<event>)?" + _ATTR_OPEN
-_FROM_EVENT = r"^\s*/>\s*(?:</event>" + _LOOPS + r"\s*(?:<event>)?)?" + _ATTR_OPEN
-_STRUCT = re.compile(rb"\s*<(/?)(trace|event)>")
-_HEAD_END = re.compile(rb"\s*<(string|date|int|float|boolean|id) key=\Z")
-_TAIL_START = re.compile(rb"\s*/>")
-_LOG_END = re.compile(rb"\s*</log>\s*\Z")
+_FROM_TRACE = "^" + _WS + "/>" + _LOOPS + _WS + "(?:<event>)?" + _ATTR_OPEN
+_FROM_EVENT = "^" + _WS + "/>" + _WS + "(?:</event>" + _LOOPS + _WS + "(?:<event>)?)?" + _ATTR_OPEN
+_VALUE_SEP = "^[ \t\r\n]+value=$"
+_STRUCT = re.compile(rb"[ \t\r\n]*<(/?)(trace|event)>")
+_HEAD_END = re.compile(rb"[ \t\r\n]*<(string|date|int|float|boolean|id) key=\Z")
+_TAIL_START = re.compile(rb"[ \t\r\n]*/>")
+_LOG_END = re.compile(rb"[ \t\r\n]*</log>[ \t\r\n]*\Z")
 # (closing slash, tag) -> (level before, level after): 0 in <log>, 1 in <trace>, 2 in <event>
 _MOVES = {(b"", b"trace"): (0, 1), (b"/", b"trace"): (1, 0),
           (b"", b"event"): (1, 2), (b"/", b"event"): (2, 1)}
+# Values an XML parser would change (whitespace, references) or reject (control characters).
+_SPECIAL = r"[&<\t\n\r\x00-\x08\x0b\x0c\x0e-\x1f\x{FFFE}\x{FFFF}]"
+_ILLEGAL = re.compile("[\x00-\x08\x0b\x0c\x0e-\x1f\ufffe\uffff]")
 _ENTITY = re.compile(r"&(?:(amp|lt|gt|quot|apos)|#([0-9]+)|#x([0-9a-fA-F]+));")
 _NAMED = {"amp": "&", "lt": "<", "gt": ">", "quot": '"', "apos": "'"}
 _SPACES = str.maketrans({"\t": " ", "\n": " "})
@@ -62,8 +67,8 @@ def _char(code: int) -> str:
 
 def _unescape(raw: str) -> str:
     """An attribute value as an XML parser returns it: whitespace normalised, entities resolved."""
-    if "<" in raw:
-        raise NotFast("'<' in an attribute value")
+    if "<" in raw or _ILLEGAL.search(raw):
+        raise NotFast("a character XML forbids in an attribute value")
     text = raw.replace("\r\n", "\n").replace("\r", "\n").translate(_SPACES)
     found = 0
 
@@ -85,7 +90,7 @@ def _decoded(raw: pa.Array) -> pa.Array:
         text = raw.cast(pa.string())
     except pa.ArrowInvalid as exc:
         raise NotFast("invalid UTF-8") from exc
-    mask = pc.match_substring_regex(text, "[&<\t\n\r]")
+    mask = pc.match_substring_regex(text, _SPECIAL)
     if not pc.any(mask).as_py():
         return text
     fixed = [_unescape(s) for s in text.filter(mask).to_pylist()]
@@ -116,6 +121,25 @@ def _check_header(path: Path, head: bytes) -> None:
         raise xml_error(path, exc) from None
     if depth != 1 or (encoding[0] or "utf-8").lower() not in _UTF8:
         raise NotFast("header")
+
+
+def _pieces(text: bytes, quotes: np.ndarray) -> tuple[pa.Array, pa.Array, pa.Array, pa.Array]:
+    """Cut at the quotes (zero-copy) into the cycle tag text, key, ` value=`, value.
+
+    Tag text is returned for every attribute but the first (whose tags precede the first quote).
+    """
+    bounds = np.empty(2 * len(quotes) + 2, np.int32)
+    bounds[0], bounds[-1] = 0, len(text)
+    bounds[1:-1:2], bounds[2:-1:2] = quotes, quotes + 1  # the quotes become 1-byte pieces
+    pieces = pa.BinaryArray.from_buffers(pa.binary(), len(bounds) - 1,
+                                         [None, pa.py_buffer(bounds), pa.py_buffer(text)])
+    end = 2 * len(quotes)  # 8 pieces per attribute: 4 texts, each followed by a quote
+
+    def every(first: int) -> pa.Array:
+        """Every 8th piece from `first` on."""
+        return pieces.take(pa.array(np.arange(first, end, 8, dtype=np.int32)))
+
+    return every(8), every(2), every(4), every(6)
 
 
 class _Scanner:
@@ -157,24 +181,12 @@ class _Scanner:
         head = _HEAD_END.match(text, pos, int(quotes[0]))
         if head is None or level == 0:
             raise NotFast("head")
-        bounds = np.empty(2 * len(quotes) + 2, np.int32)
-        bounds[0], bounds[-1] = 0, len(text)
-        bounds[1:-1:2], bounds[2:-1:2] = quotes, quotes + 1
-        pieces = pa.BinaryArray.from_buffers(pa.binary(), len(bounds) - 1,
-                                             [None, pa.py_buffer(bounds), pa.py_buffer(text)])
-        n = len(quotes) // 4
-
-        def every_attribute(piece: int) -> pa.Array:
-            """The pieces at one place of the tag / key / ` value=` / value cycle."""
-            return pieces.take(pa.array(np.arange(piece, 8 * n, 8, dtype=np.int32)))
-
-        tags, keys, seps, values = every_attribute(8), every_attribute(2), every_attribute(4), \
-            every_attribute(6)
+        tags, keys, seps, values = _pieces(text, quotes)
         if not pc.all(pc.equal(seps, pa.scalar(b" value=", pa.binary()))).as_py() and \
-                not pc.all(pc.match_substring_regex(seps, r"^\s+value=$")).as_py():
+                not pc.all(pc.match_substring_regex(seps, _VALUE_SEP)).as_py():
             raise NotFast("attribute layout")
         levels, traces, event_at = self._middle(tags, level)
-        kinds = np.zeros(n, np.int8)
+        kinds = np.zeros(len(keys), np.int8)
         kinds[0] = TYPES.index(head.group(1).decode())
         for code, name in enumerate(TYPES[1:], start=1):
             kinds[1:][pc.ends_with(tags, f"<{name} key=").to_numpy(zero_copy_only=False)] = code
