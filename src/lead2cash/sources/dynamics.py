@@ -103,19 +103,19 @@ def _history(cfg: Settings) -> str:
     reopened = lits(cfg["reopened"])
     return f"""
     WITH u AS (
-      SELECT objectid AS opp, "createdon@utc" AS ts, _row AS _seq, {{@audit}} AS _file, _row,
+      SELECT objectid AS opp, "createdon@utc" AS ts, auditid AS _tie, {{@audit}} AS _file, _row,
              'changedata' AS _column, {{@audit}} || ':auditid=' || auditid AS source_record,
              CASE WHEN field = 'salesstage' THEN {stage} END AS open_stage, NULL AS closed_stage
       FROM {{changes}} WHERE objecttypecode = 'opportunity'
         AND (field = 'salesstage' OR (field = 'statecode' AND trim(new) IN {reopened}))
       UNION ALL
-      SELECT opportunityid, "createdon@utc", 1000000000 + _row, {{@opportunityclose}}, _row,
+      SELECT opportunityid, "createdon@utc", activityid, {{@opportunityclose}}, _row,
              'opportunitystatecode', {{@opportunityclose}} || ':activityid=' || activityid, NULL, {closed}
       FROM {{opportunityclose}}
     )
-    SELECT opp AS SalesOpportunityId, ts AS EventTime, _seq, source_record, _file, _row, _column,
+    SELECT opp AS SalesOpportunityId, ts AS EventTime, _tie, source_record, _file, _row, _column,
            coalesce(closed_stage, open_stage, last_value(open_stage IGNORE NULLS)
-             OVER (PARTITION BY opp ORDER BY ts, _seq ROWS UNBOUNDED PRECEDING)) AS stage
+             OVER (PARTITION BY opp ORDER BY ts, _tie ROWS UNBOUNDED PRECEDING)) AS stage
     FROM u"""
 
 

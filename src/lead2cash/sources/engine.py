@@ -69,8 +69,8 @@ class EventRule:
 class StageHistory:
     """A stage history: one row per recorded stage value, and what each stage means.
 
-    `rows` is a SELECT of SalesOpportunityId, EventTime, _seq (tie-break), stage, source_record
-    and, for error messages, _file, _row and _column (see `history_rows`).
+    `rows` is a SELECT of SalesOpportunityId, EventTime, _tie (the record id: breaks ties between
+    equal times), stage, source_record and, for error messages, _file, _row and _column.
     """
 
     rows: str
@@ -82,7 +82,7 @@ class StageHistory:
 def history_rows(table: str, case: str, time: str, stage: str, id: str, where: str = "TRUE") -> str:
     """The `StageHistory.rows` SELECT for a history kept in one source table."""
     return (f"SELECT CAST({quote(case)} AS VARCHAR) AS SalesOpportunityId, {quote(parsed(time))} "
-            f"AS EventTime, _row AS _seq, {quote(stage)} AS stage, {{@{table}}} || ':{id}=' || "
+            f"AS EventTime, {quote(id)} AS _tie, {quote(stage)} AS stage, {{@{table}}} || ':{id}=' || "
             f"{quote(id)} AS source_record, {{@{table}}} AS _file, _row, '{stage}' AS _column "
             f"FROM {{{table}}} WHERE {where}")
 
@@ -155,13 +155,13 @@ def _stage_sql(h: StageHistory, folder: SystemFolder, system: str, names: _Names
                          f"{h.known_from})", f"add the stage to {h.known_from}", value, n - 1)
     return f"""
     WITH h AS (
-      SELECT t.SalesOpportunityId, t.EventTime, t._seq, t.stage AS SalesStage, t.source_record,
-             c.milestone, c.is_closed, c.is_won,
+      SELECT t.SalesOpportunityId, t.EventTime, row_number() OVER w AS _seq, t.stage AS SalesStage,
+             t.source_record, c.milestone, c.is_closed, c.is_won,
              lag(t.stage) OVER w AS prev_stage, lag(c.is_closed) OVER w AS prev_closed,
              row_number() OVER (PARTITION BY t.SalesOpportunityId, t.stage
-                                ORDER BY t.EventTime, t._seq) = 1 AS first_entry
+                                ORDER BY t.EventTime, t._tie) = 1 AS first_entry
       FROM {rows} t JOIN {cls} c ON c.stage = t.stage
-      WINDOW w AS (PARTITION BY t.SalesOpportunityId ORDER BY t.EventTime, t._seq)
+      WINDOW w AS (PARTITION BY t.SalesOpportunityId ORDER BY t.EventTime, t._tie)
     )
     SELECT SalesOpportunityId,
            CASE WHEN is_closed AND is_won THEN 'Opportunity Won'
