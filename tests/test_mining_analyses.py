@@ -162,3 +162,17 @@ def test_cli_reports_bad_filters_without_traceback(hand: tuple[DuckDBEngine, Pat
     )
     assert run.returncode == 2
     assert "character 12" in run.stderr and "fix:" in run.stderr and "Traceback" not in run.stderr
+
+
+def test_case_counts_of_activities_and_edges(tmp_path: Path) -> None:
+    frame = synthetic_frame(cases=50, seed=5)
+    with Workspace(tmp_path / "c.duckdb", memory_limit="1GB") as ws:
+        load_frame(ws, frame)
+        pm = process_map(ws)
+    traces = [list(g.ActivityName) for _, g in
+              frame.sort_values(["EventTime", "event_id"]).groupby("SalesOpportunityId")]
+    acts = {a.activity: a.cases for a in pm.activities}
+    edges = {(e.source, e.target): e.cases for e in pm.edges}
+    assert acts == {a: sum(a in t for t in traces) for a in acts}
+    assert edges == {p: sum(p in set(zip(t, t[1:])) for t in traces) for p in edges}
+    assert any(e.cases < e.frequency for e in pm.edges)  # repeated pairs are counted once per case

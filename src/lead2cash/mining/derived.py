@@ -2,10 +2,11 @@
 
 `steps`: one row per event with its position in the case (ordered by EventTime,
 then event_id), the directly-following activity and the microseconds until it.
-`cases`: one row per case with its trace (the variant), first and last
-activity, start, end and duration in microseconds. Both are defined once as
-Ibis expressions; DuckDB stores them as tables at load time (`derive`), Spark
-computes and caches them when the engine starts.
+`cases`: one row per case with its trace (the variant) and the trace's id,
+first and last activity, start, end and duration in microseconds.
+`variant_steps`: the distinct (activity, next activity) pairs of each variant.
+All are defined once as Ibis expressions; DuckDB stores them as tables at load
+time (`derive`), Spark computes and caches them when the engine starts.
 """
 
 from __future__ import annotations
@@ -18,14 +19,20 @@ import ibis.expr.types as ir
 
 from ..store import EVENTS
 
-__all__ = ["CASES", "SEP", "STEPS", "cases_expr", "derive", "duckdb_concat", "is_derived", "steps_expr"]
+__all__ = [
+    "CASES", "REQUIRED_COLUMNS", "SEP", "STEPS", "VARIANT_STEPS", "cases_expr", "derive",
+    "duckdb_concat", "is_derived", "steps_expr", "variant_steps_expr",
+]
 
 STEPS = "mining_steps"
 CASES = "mining_cases"
+VARIANT_STEPS = "mining_variant_steps"
 SEP = "\x1f"
 """Separator of activities inside a stored trace (the ASCII unit separator: never in a name)."""
 
 CASE, ACT, TIME, EID = "SalesOpportunityId", "ActivityName", "EventTime", "event_id"
+REQUIRED_COLUMNS: tuple[str, ...] = (CASE, ACT, TIME, EID)
+"""The columns mining reads from any events source; the rest are optional attributes."""
 
 OrderedConcat = Callable[[ir.StringColumn, Sequence[ir.Column], str], ir.Scalar]
 
@@ -50,16 +57,27 @@ def steps_expr(events: ir.Table) -> ir.Table:
 
 
 def cases_expr(steps: ir.Table, ordered_concat: OrderedConcat) -> ir.Table:
-    """One row per case: trace, first/last activity, start, end, events, duration_us."""
+    """One row per case: trace and its id, first/last activity, start, end, events, duration_us."""
     agg = steps.group_by(CASE).aggregate(
-        variant=ordered_concat(steps[ACT], [steps[TIME], steps[EID]], SEP),
+        variant=ordered_concat(steps[ACT], [steps.pos], SEP),
         events=steps.count(),
         first_activity=steps[ACT].max(where=steps.pos == 0),
         last_activity=steps[ACT].max(where=steps.target_id.isnull()),
         start_time=steps[TIME].min(),
         end_time=steps[TIME].max(),
     )
-    return agg.mutate(duration_us=agg.end_time.delta(agg.start_time, unit="microsecond"))
+    return agg.mutate(
+        duration_us=agg.end_time.delta(agg.start_time, unit="microsecond"),
+        variant_id=ibis.dense_rank().over(ibis.window(order_by=agg.variant)),
+    )
+
+
+def variant_steps_expr(steps: ir.Table, cases: ir.Table) -> ir.Table:
+    """Each variant's distinct (activity, next activity) pairs: case counts per activity and
+    per edge then come from variant counts instead of a count(distinct) over all events."""
+    ids = cases.select(CASE, "variant_id")
+    joined = steps.select(CASE, ACT, "target").join(ids, CASE)
+    return joined.select("variant_id", ACT, "target").distinct()
 
 
 def duckdb_concat(value: ir.StringColumn, order_by: Sequence[ir.Column], sep: str) -> ir.Scalar:
@@ -68,20 +86,24 @@ def duckdb_concat(value: ir.StringColumn, order_by: Sequence[ir.Column], sep: st
 
 
 # The store's contract for the columns the derivation reads (see store.events_ddl).
-_EVENTS_SCHEMA = ibis.schema({CASE: "string", ACT: "string", TIME: "timestamp(6)", EID: "int64"})
+_EVENTS_SCHEMA = ibis.schema(dict(zip(REQUIRED_COLUMNS, ("string", "string", "timestamp(6)", "int64"))))
 
 
 def derive(con: duckdb.DuckDBPyConnection) -> None:
     """(Re)build the derived tables from the events table; called by every load path."""
     steps = steps_expr(ibis.table(_EVENTS_SCHEMA, name=EVENTS))
     con.execute(f"CREATE OR REPLACE TABLE {STEPS} AS {ibis.to_sql(steps, dialect='duckdb')}")
-    cases = cases_expr(ibis.table(steps.schema(), name=STEPS), duckdb_concat)
+    stored_steps = ibis.table(steps.schema(), name=STEPS)
+    cases = cases_expr(stored_steps, duckdb_concat)
     con.execute(f"CREATE OR REPLACE TABLE {CASES} AS {ibis.to_sql(cases, dialect='duckdb')}")
+    pairs = variant_steps_expr(stored_steps, ibis.table(cases.schema(), name=CASES))
+    con.execute(f"CREATE OR REPLACE TABLE {VARIANT_STEPS} AS {ibis.to_sql(pairs, dialect='duckdb')}")
 
 
 def is_derived(con: duckdb.DuckDBPyConnection) -> bool:
     """Whether the derived tables exist (logs loaded by older versions lack them)."""
     row = con.execute(
-        "SELECT count(*) FROM information_schema.tables WHERE table_name IN (?, ?)", [STEPS, CASES]
+        "SELECT count(*) FROM information_schema.tables WHERE table_name IN (?, ?, ?)",
+        [STEPS, CASES, VARIANT_STEPS],
     ).fetchone()
-    return bool(row and row[0] == 2)
+    return bool(row and row[0] == 3)

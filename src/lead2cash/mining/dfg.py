@@ -14,11 +14,11 @@ from collections.abc import Iterable
 from dataclasses import dataclass, field, replace
 from typing import Any
 
-import ibis
+import ibis.expr.types as ir
 
 from .derived import steps_expr
 from .engine import Engine
-from .filters import Filter
+from .filters import Filter, LogTables
 from .stats import DurationStats, duration_aggs
 
 __all__ = ["ActivityCount", "Edge", "ProcessMap", "discover", "simplify_paths"]
@@ -78,27 +78,47 @@ def _counts(frame: Any, key: str) -> dict[str, int]:
     return {k: int(n) for k, n in rows}
 
 
-def _map_from_steps(engine: Engine, steps: ibis.Table) -> ProcessMap:
-    """Run the four small aggregations of a process map over a steps table."""
-    case = steps.SalesOpportunityId
-    acts = steps.group_by("ActivityName").aggregate(n=steps.count(), cases=case.nunique())
+def _case_counts(t: LogTables) -> tuple[ir.Table, ir.Table]:
+    """Cases per activity and per edge, from the variant counts of the (filtered) cases."""
+    per_variant = t.cases.group_by("variant_id").aggregate(k=t.cases.count())
+    vs = t.variant_steps.join(per_variant, "variant_id")
+    acts = vs.select("variant_id", "ActivityName", "k").distinct()
+    pairs = vs.filter(vs.target.notnull())
+    return (acts.group_by("ActivityName").aggregate(cases=acts.k.sum()),
+            pairs.group_by(["ActivityName", "target"]).aggregate(cases=pairs.k.sum()))
+
+
+def _projected_case_counts(steps: ir.Table) -> tuple[ir.Table, ir.Table]:
+    """Cases per activity and per edge of a projected log (no precomputed variants there)."""
+    acts = steps.select("SalesOpportunityId", "ActivityName").distinct()
+    moves = steps.filter(steps.target_id.notnull())
+    pairs = moves.select("SalesOpportunityId", "ActivityName", "target").distinct()
+    return (acts.group_by("ActivityName").aggregate(cases=acts.count()),
+            pairs.group_by(["ActivityName", "target"]).aggregate(cases=pairs.count()))
+
+
+def _map_from_steps(engine: Engine, steps: ir.Table, case_counts: tuple[ir.Table, ir.Table]) -> ProcessMap:
+    """Run the small aggregations of a process map over a steps table."""
+    acts = steps.group_by("ActivityName").aggregate(n=steps.count())
     moves = steps.filter(steps.target_id.notnull())
     edges = moves.group_by(["ActivityName", "target"]).aggregate(
-        frequency=moves.count(), cases=moves.SalesOpportunityId.nunique(),
-        **duration_aggs(moves.duration_us),
+        frequency=moves.count(), **duration_aggs(moves.duration_us)
     )
     firsts = steps.filter(steps.pos == 0)
     lasts = steps.filter(steps.target_id.isnull())
     starts = firsts.group_by("ActivityName").aggregate(n=firsts.count())
     ends = lasts.group_by("ActivityName").aggregate(n=lasts.count())
-    a, e, s, t = (engine.execute(x) for x in (acts, edges, starts, ends))
+    a, e, s, t, ac, ec = (engine.execute(x) for x in (acts, edges, starts, ends, *case_counts))
+    act_cases = dict(zip(ac.ActivityName, ac.cases))
+    edge_cases = dict(zip(zip(ec.ActivityName, ec.target), ec.cases))
     activities = sorted(
-        (ActivityCount(n, int(ev), int(c)) for n, ev, c in zip(a.ActivityName, a.n, a.cases)),
+        (ActivityCount(n, int(ev), int(act_cases[n])) for n, ev in zip(a.ActivityName, a.n)),
         key=lambda x: (-x.events, x.activity),
     )
     edge_list = sorted(
-        (Edge(r["ActivityName"], r["target"], int(r["frequency"]), int(r["cases"]),
-              DurationStats.from_row(r)) for r in e.to_dict("records")),
+        (Edge(r["ActivityName"], r["target"], int(r["frequency"]),
+              int(edge_cases[r["ActivityName"], r["target"]]), DurationStats.from_row(r))
+         for r in e.to_dict("records")),
         key=lambda x: (-x.frequency, x.source, x.target),
     )
     return ProcessMap(tuple(activities), tuple(edge_list),
@@ -113,13 +133,13 @@ def discover(
         if not 0.0 < share <= 1.0:
             raise ValueError(f"{name} share must be in (0, 1], got {share}")
     tables = engine.tables(filters)
-    full = _map_from_steps(engine, tables.steps)
+    full = _map_from_steps(engine, tables.steps, _case_counts(tables))
     if activities < 1.0:
         n_keep = max(1, math.ceil(activities * len(full.activities)))
         kept = [a.activity for a in full.activities[:n_keep]]
         ev = tables.events
         projected = steps_expr(ev.filter(ev.ActivityName.isin(kept)))
-        full = _map_from_steps(engine, projected)
+        full = _map_from_steps(engine, projected, _projected_case_counts(projected))
     return simplify_paths(full, paths) if paths < 1.0 else full
 
 

@@ -24,7 +24,7 @@ import ibis.expr.types as ir
 from ..errors import Lead2CashError
 from ..store import EVENTS, Workspace, quote
 from . import derived
-from .filters import Filter, LogTables, apply
+from .filters import CASE, Filter, LogTables, restrict, select_cases
 
 if TYPE_CHECKING:
     from pyspark.sql import SparkSession
@@ -37,9 +37,9 @@ class Engine(ABC):
 
     name: ClassVar[str]
 
-    def __init__(self, backend: Any, events: ir.Table, steps: ir.Table, cases: ir.Table) -> None:
+    def __init__(self, backend: Any, tables: LogTables) -> None:
         self.backend = backend
-        self._tables = LogTables(events=events, steps=steps, cases=cases)
+        self._tables = tables
 
     @staticmethod
     @abstractmethod
@@ -48,7 +48,12 @@ class Engine(ABC):
 
     def tables(self, filters: Iterable[Filter] = ()) -> LogTables:
         """Events, steps and cases restricted to the cases the filters keep."""
-        return apply(self._tables, filters)
+        chosen = tuple(filters)
+        if not chosen:
+            return self._tables
+        # Select the cases once (a temporary table / cached frame), not once per query.
+        keep = select_cases(self._tables, chosen).name(CASE).as_table().cache()
+        return restrict(self._tables, keep[CASE])
 
     def events(self, filters: Iterable[Filter] = ()) -> ir.Table:
         """The events table (all columns), restricted to the cases the filters keep."""
@@ -94,14 +99,45 @@ class DuckDBEngine(Engine):
                 ) from exc
         backend = ibis.duckdb.from_connection(ws.con)
         self.workspace = ws
-        super().__init__(
-            backend,
-            backend.table(EVENTS),
-            backend.table(derived.STEPS),
-            backend.table(derived.CASES),
-        )
+        self._owned: Workspace | None = None
+        super().__init__(backend, LogTables(*(backend.table(name) for name in (
+            EVENTS, derived.STEPS, derived.CASES, derived.VARIANT_STEPS))))
 
     ordered_concat = staticmethod(derived.duckdb_concat)
+
+    @classmethod
+    def from_parquet(
+        cls, parquet: str | os.PathLike[str], memory_limit: str | None = None, threads: int | None = None
+    ) -> DuckDBEngine:
+        """Mine a Parquet log in the model's columns without importing it (in memory, spilling
+        to a temp folder); the derived tables are built once, here. Close the engine when done."""
+        ws = Workspace(":memory:", memory_limit=memory_limit, threads=threads,
+                       temp_directory=tempfile.mkdtemp(prefix="lead2cash-duckdb-"))
+        source = "read_parquet('" + str(parquet).replace("'", "''") + "')"
+        try:
+            names = {r[0] for r in ws.con.execute(f"DESCRIBE SELECT * FROM {source}").fetchall()}
+            missing = [c for c in derived.REQUIRED_COLUMNS if c not in names]
+            if missing:
+                ws.close()
+                raise Lead2CashError(
+                    f"{parquet}: not an event log in the model's columns (missing {', '.join(missing)})",
+                    "export one with `lead2cash export --format parquet`, or import the file instead",
+                )
+            ws.con.execute(f"CREATE VIEW {EVENTS} AS SELECT * REPLACE "
+                           f"(CAST(EventTime AS TIMESTAMP) AS EventTime) FROM {source}")
+        except duckdb.Error as exc:
+            ws.close()
+            raise Lead2CashError(f"{parquet}: cannot read it as Parquet ({exc})",
+                                 "check the path, or import CSV and XES files instead") from exc
+        engine = cls(ws)
+        engine._owned = ws
+        return engine
+
+    def close(self) -> None:
+        """Close the in-memory database `from_parquet` opened (a caller's workspace stays open)."""
+        if self._owned is not None:
+            self._owned.close()
+            self._owned = None
 
 
 class SparkEngine(Engine):
@@ -116,8 +152,9 @@ class SparkEngine(Engine):
         events = backend.table(view)
         steps = derived.steps_expr(events).cache()
         cases = derived.cases_expr(steps, self.ordered_concat).cache()
+        pairs = derived.variant_steps_expr(steps, cases).cache()
         self.session = session
-        super().__init__(backend, events, steps, cases)
+        super().__init__(backend, LogTables(events, steps, cases, pairs))
 
     @classmethod
     def from_workspace(cls, ws: Workspace, session: SparkSession | None = None) -> SparkEngine:

@@ -31,6 +31,7 @@ __all__ = [
     "TimeWindow",
     "Variant",
     "apply",
+    "restrict",
     "select_cases",
 ]
 
@@ -46,6 +47,7 @@ class LogTables:
     events: ir.Table
     steps: ir.Table
     cases: ir.Table
+    variant_steps: ir.Table  # per variant, not per case: filters leave it as it is
 
 
 class Filter(Protocol):
@@ -196,14 +198,17 @@ def select_cases(t: LogTables, filters: Sequence[Filter]) -> ir.Column:
     return t.cases.filter(cond)[CASE]
 
 
-def apply(t: LogTables, filters: Iterable[Filter]) -> LogTables:
-    """Restrict events, steps and cases to the cases every filter keeps."""
-    chosen = tuple(filters)
-    if not chosen:
-        return t
-    keep = select_cases(t, chosen)
+def restrict(t: LogTables, keep: ir.Column) -> LogTables:
+    """Events, steps and cases of the cases whose id is in `keep`."""
     return LogTables(
         events=t.events.filter(t.events[CASE].isin(keep)),
         steps=t.steps.filter(t.steps[CASE].isin(keep)),
         cases=t.cases.filter(t.cases[CASE].isin(keep)),
+        variant_steps=t.variant_steps,
     )
+
+
+def apply(t: LogTables, filters: Iterable[Filter]) -> LogTables:
+    """Restrict events, steps and cases to the cases every filter keeps."""
+    chosen = tuple(filters)
+    return restrict(t, select_cases(t, chosen)) if chosen else t
