@@ -1,9 +1,51 @@
-"""The `demo` command (being written; see the module owner)."""
+"""The `demo` command: a simulated company's CRM and ERP data turned into an analysed event log."""
 
 from __future__ import annotations
 
+from pathlib import Path
+from typing import Annotated
+
 import typer
+
+from .console import console, progress_bars
+from .log_commands import print_check, print_summary
+
+__all__ = ["register"]
+
+
+def demo_cmd(
+    out: Annotated[Path, typer.Option("--out", help="Folder for the extracts and the workspace.")] = Path("lead2cash-demo"),
+    cases: Annotated[int, typer.Option(min=1, help="Opportunities to simulate.")] = 3000,
+    seed: Annotated[int, typer.Option(help="Random seed (same seed, same data).")] = 42,
+    landscape: Annotated[str, typer.Option(help="salesforce+sap-s4hana, salesforce, dynamics365, ...")] = "salesforce+sap-s4hana",
+) -> None:
+    """Simulate a company, extract its event log through the connectors, check and mine it."""
+    from ..demo import run_demo
+    from .kpis import render
+
+    console.rule("[bold]lead2cash demo")
+    with progress_bars() as progress:
+        result = run_demo(out, cases, seed, landscape, progress)
+    sim = result.simulation
+    console.print(f"simulated {sim.cases:,} opportunities ({sim.landscape}) → {sim.events:,} events; "
+                  f"extracts in {out}/: " + ", ".join(str(p.name) for p in result.sources.values()))
+    console.rule("event log")
+    print_summary(result.summary)
+    console.rule("checks")
+    print_check(result.check)
+    console.rule("Lead-to-Cash KPIs by lead source")
+    render(result.kpis)
+    db = result.workspace
+    console.rule("next")
+    console.print(
+        f"Explore the log (workspace {db}):\n"
+        f"  lead2cash mine dfg --db {db}\n"
+        f"  lead2cash mine variants --db {db}\n"
+        f"  lead2cash mine kpis --db {db} --by SalesRegion --filter \"OpportunityType = 'New Business'\"\n"
+        f"  lead2cash export {out}/log.xes --db {db}"
+    )
 
 
 def register(app: typer.Typer) -> None:
-    """Attach this module's commands to the app."""
+    """Attach the demo command to the app."""
+    app.command("demo")(demo_cmd)
