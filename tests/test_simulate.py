@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import hashlib
+import json
 import re
 from pathlib import Path
 
@@ -26,6 +27,14 @@ NOT_IN_REFERENCE = {
     "SFAKN",  # VBRK: the cancelled billing document (listed in the VBRK field list)
     # Dataverse primary keys follow `<table>id`; the reference lists the tables, not their keys
     "accountid", "systemuserid", "opportunityproductid",
+    # Oracle Fusion: table keys and columns the reference leaves out (~ real names)
+    "OPTY_SNAPSHOT_ID", "OPTY_STG_SNAPSHOT_ID", "STG_ID", "LANGUAGE", "TERM_ID", "STATUS_TRX",
+    "INTERFACE_HEADER_ATTRIBUTE1", "FULFILL_LINE_NUMBER", "ORDERED_QTY", "SHIPPED_QTY",
+    "ACTUAL_SHIP_DATE", "FULFILL_LINE_DETAIL_ID", "RECEIVABLE_APPLICATION_ID", "AMOUNT_APPLIED",
+    "AMOUNT", "PAY_FROM_CUSTOMER",
+    # Oracle REST: account / resource attributes, the ChildRevenue child and its attributes
+    "PartyId", "PartyName", "OrganizationName", "ChildRevenue", "RevnId", "RevnAmount",
+    "ProdGroupId", "ProdGroupName", "PrimaryFlag",
 }
 
 
@@ -49,6 +58,13 @@ def dynamics(tmp_path_factory: pytest.TempPathFactory) -> Path:
 
 
 @pytest.fixture(scope="module")
+def oracle(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    out = tmp_path_factory.mktemp("oracle")
+    simulate(out, 1500, 8, "oracle-cx", params=SimulationParams(noise=0.05))
+    return out
+
+
+@pytest.fixture(scope="module")
 def sf_only(tmp_path_factory: pytest.TempPathFactory) -> Path:
     out = tmp_path_factory.mktemp("sf")
     simulate(out, 1500, 5, "salesforce")
@@ -63,14 +79,23 @@ def test_same_seed_same_bytes(tmp_path: Path) -> None:
     assert _digest(a.out_dir)["ground_truth.parquet"] != _digest(c.out_dir)["ground_truth.parquet"]
 
 
-def test_every_column_is_a_real_field(mixed: Path, sf_only: Path, dynamics: Path) -> None:
+def test_every_column_is_a_real_field(mixed: Path, sf_only: Path, dynamics: Path,
+                                      oracle: Path) -> None:
     reference = REFERENCE.read_text()
     named = set(re.findall(r"(?:`|\*\*)([A-Za-z0-9_]+)(?:`|\*\*)", reference))
+    named |= {"opportunities", "accounts", "resources"}  # Oracle REST resources (URL paths)
+    named |= {"RA_TERMS_TL"}  # Receivables payment-terms names (TERM_ID → NAME)
     for folder in (mixed / "salesforce", mixed / "sap-s4hana", sf_only / "salesforce",
-                   dynamics / "dynamics365"):
-        for f in folder.glob("*.csv"):
+                   dynamics / "dynamics365", oracle / "oracle-cx"):
+        for f in [*folder.glob("*.csv"), *folder.glob("*.json")]:
+            if f.name == "_manifest.json":
+                continue
             assert f.stem in named, f"{f.name} is not a table/object of the reference"
-            header = f.open().readline().strip().replace('"', "").split(",")
+            if f.suffix == ".json":
+                item = json.loads(f.read_text())["items"][0]
+                header = [*item, *item.get("ChildRevenue", [{}])[0]]
+            else:
+                header = f.open().readline().strip().replace('"', "").split(",")
             unknown = set(header) - named - NOT_IN_REFERENCE
             assert not unknown, f"{f.name}: {unknown}"
     sap = (mixed / "sap-s4hana" / "VBAK.csv").open().readline().strip().split(",")
@@ -127,10 +152,26 @@ TIME_OF = {
     ("salesorder.csv", "Sales Order Created"): "createdon::TIMESTAMPTZ::TIMESTAMP",
     ("salesorder.csv", "Order Fulfilled"): "datefulfilled::DATE::TIMESTAMP",
     ("invoice.csv", "*"): "createdon::TIMESTAMPTZ::TIMESTAMP",
+    ("opportunities.json", "*"): "OptyCreationDate::TIMESTAMPTZ::TIMESTAMP",
+    ("MOO_OPTY_STG_SNAPSHOTS.csv", "*"): "CREATION_DATE::TIMESTAMPTZ::TIMESTAMP",
+    ("MOO_OPTY_SNAPSHOTS.csv", "*"): "CREATION_DATE::TIMESTAMPTZ::TIMESTAMP",
+    ("ZCA_SALES_ORDER_HEADERS.csv", "Quote Issued"): "CREATION_DATE::TIMESTAMPTZ::TIMESTAMP",
+    ("ZCA_SALES_ORDER_HEADERS.csv", "Quote Accepted"): "PLACED_ON_DATE::TIMESTAMPTZ::TIMESTAMP",
+    ("DOO_HEADERS_ALL.csv", "*"): "CREATION_DATE::TIMESTAMPTZ::TIMESTAMP",
+    ("DOO_FULFILL_LINES_ALL.csv", "*"): "ACTUAL_SHIP_DATE::TIMESTAMPTZ::TIMESTAMP",
+    ("RA_CUSTOMER_TRX_ALL.csv", "*"): "TRX_DATE::DATE::TIMESTAMP",
+    ("AR_RECEIVABLE_APPLICATIONS_ALL.csv", "*"): "APPLY_DATE::DATE::TIMESTAMP",
 }
 
 
-@pytest.mark.parametrize("which", ["mixed", "sf_only", "dynamics"])
+def _rows(path: Path) -> str:
+    """SQL source of an extract's rows: CSV as text, REST JSON as its items."""
+    if path.suffix == ".json":
+        return f"(SELECT unnest(items, recursive := true) FROM read_json('{path}'))"
+    return f"read_csv('{path}', all_varchar=true)"
+
+
+@pytest.mark.parametrize("which", ["mixed", "sf_only", "dynamics", "oracle"])
 def test_every_event_points_at_its_extract_row_and_time(which: str,
                                                         request: pytest.FixtureRequest) -> None:
     out: Path = request.getfixturevalue(which)
@@ -148,8 +189,8 @@ def test_every_event_points_at_its_extract_row_and_time(which: str,
         expr = TIME_OF.get((name, act)) or TIME_OF[(name, "*")]
         bad, total = con.execute(
             f"SELECT count(*) FILTER (WHERE x.k IS NULL OR x.ts <> gt.t), count(*) FROM gt "
-            f"LEFT JOIN (SELECT {key} AS k, {expr} AS ts FROM read_csv('{out}/{file}', "
-            f"all_varchar=true)) x ON x.k = gt.val "
+            f"LEFT JOIN (SELECT {key}::VARCHAR AS k, {expr} AS ts FROM {_rows(out / file)}) x "
+            f"ON x.k = gt.val "
             f"WHERE gt.file = ? AND gt.ActivityName = ?", [file, act]).fetchone()
         assert bad == 0, f"{bad} of {total} '{act}' events do not match {file}"
         checked += total

@@ -6,7 +6,7 @@ from dataclasses import dataclass
 from types import ModuleType
 
 from ..errors import Lead2CashError
-from . import dynamics, salesforce, sap
+from . import dynamics, oracle, salesforce, sap
 
 __all__ = ["LANDSCAPES", "Landscape", "landscape"]
 
@@ -29,6 +29,7 @@ LANDSCAPES: dict[str, Landscape] = {
     "salesforce+sap-s4hana": Landscape("salesforce+sap-s4hana", salesforce, sap),
     "salesforce": Landscape("salesforce", salesforce, salesforce),
     "dynamics365": Landscape("dynamics365", dynamics, dynamics),
+    "oracle-cx": Landscape("oracle-cx", oracle, oracle),
 }
 
 

@@ -11,7 +11,8 @@ import pyarrow as pa
 import pyarrow.compute as pc
 
 __all__ = [
-    "concat", "const", "date_text", "digits", "money", "sf_ids", "take", "time_text", "uuids",
+    "Raw", "concat", "const", "date_text", "digits", "json_objects", "money", "sf_ids", "take",
+    "time_text", "uuids",
 ]
 
 _B62 = np.frombuffer(b"0123456789ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz", np.uint8)
@@ -90,3 +91,32 @@ def take(values: list[str] | tuple[str, ...], index: np.ndarray) -> pa.Array:
 def const(value: str, n: int) -> pa.Array:
     """The same string n times."""
     return pa.array([value]).take(np.zeros(n, np.int64))
+
+
+class Raw:
+    """A column that already holds JSON text (a nested object or array)."""
+
+    def __init__(self, values: pa.Array) -> None:
+        self.values = values
+
+
+def _json_value(values: pa.Array | Raw) -> pa.Array:
+    """JSON text of each value: strings quoted and escaped, numbers and booleans bare, null."""
+    if isinstance(values, Raw):
+        text = values.values
+    elif pa.types.is_string(values.type):
+        escaped = pc.replace_substring(pc.replace_substring(values, "\\", "\\\\"), '"', '\\"')
+        text = concat('"', escaped, '"')
+    elif pa.types.is_boolean(values.type):
+        text = pc.if_else(values, "true", "false")
+    else:
+        text = values.cast(pa.string())
+    return pc.fill_null(text, "null")
+
+
+def json_objects(columns: dict[str, pa.Array | Raw]) -> pa.Array:
+    """One JSON object per row, keys in the given order (REST API items)."""
+    parts: list[pa.Array | str] = []
+    for i, (name, values) in enumerate(columns.items()):
+        parts += [("{" if i == 0 else ",") + f'"{name}":', _json_value(values)]
+    return concat(*parts, "}")

@@ -11,6 +11,7 @@ from pathlib import Path
 from typing import BinaryIO
 
 import pyarrow as pa
+import pyarrow.compute as pc
 import pyarrow.csv as pcsv
 import pyarrow.parquet as pq
 
@@ -31,19 +32,40 @@ class ExtractWriter:
         self.folder = folder
         self._quoting = quoting
         self._files: list[BinaryIO] = []
+        self._json: dict[str, BinaryIO] = {}
         folder.mkdir(parents=True, exist_ok=True)
         self._writers: dict[str, pcsv.CSVWriter] = {}
         self.rows: dict[str, int] = {}
 
     def write(self, tables: dict[str, pa.Table]) -> None:
-        """Append each table to its file (all values as text, header on the first write)."""
+        """Append each table to its file (all values as text, header on the first write).
+
+        A `.json` file is a REST collection `{"items": [...], "count": n, ...}`; its table
+        has one column `item` holding each item's JSON text.
+        """
         for name, table in tables.items():
+            if name.endswith(".json"):
+                self._write_items(name, table.column("item").combine_chunks())
+                continue
             table = table.cast(pa.schema([(f, pa.string()) for f in table.column_names]))
             if name not in self._writers:
                 self._writers[name] = self._open(name, table.schema)
                 self.rows[name] = 0
             self._writers[name].write_table(table)
             self.rows[name] += table.num_rows
+
+    def _write_items(self, name: str, items: pa.Array) -> None:
+        """Append REST items to a collection file, opening it on the first chunk."""
+        if name not in self.rows:
+            sink = open(self.folder / name, "wb")  # noqa: SIM115 - closed in close()
+            sink.write(b'{"items":[\n')
+            self._json[name] = sink
+            self.rows[name] = 0
+        if len(items):
+            one = pa.ListArray.from_arrays(pa.array([0, len(items)], pa.int32()), items)
+            text = pc.binary_join(one, ",\n")[0].as_py()
+            self._json[name].write(((",\n" if self.rows[name] else "") + text).encode())
+        self.rows[name] += len(items)
 
     def _open(self, name: str, schema: pa.Schema) -> pcsv.CSVWriter:
         """A CSV writer for one file; Arrow always quotes the header, so plain files write it."""
@@ -61,7 +83,11 @@ class ExtractWriter:
             w.close()
         for f in self._files:
             f.close()
-        files = sorted(self._writers)
+        for name, sink in self._json.items():
+            n = self.rows[name]
+            sink.write(f'\n],"count":{n},"hasMore":false,"limit":{n},"offset":0}}\n'.encode())
+            sink.close()
+        files = sorted(self.rows)
         manifest = {**manifest, "files": {f: {"rows": self.rows[f]} for f in files}}
         path = self.folder / "_manifest.json"
         path.write_text(json.dumps(manifest, indent=2) + "\n")

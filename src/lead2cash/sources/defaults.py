@@ -178,9 +178,15 @@ ORACLE_CX = SystemDefaults(
         _S("LOST", "LOST", None, closed=True, probability=0),
     ),
     status={
+        # ZCA_SALES_ORDER_HEADERS.STATUS of an accepted CPQ quote (Quote Accepted at PLACED_ON_DATE)
         "quote_accepted": ("ORDERED",),
-        "invoice_cancelled": ("VOID",),
+        # DOO_FULFILL_LINES_ALL.STATUS_CODE of shipped lines (Order Fulfilled at ACTUAL_SHIP_DATE)
+        "order_fulfilled": ("SHIPPED", "CLOSED"),
+        # RA_CUSTOMER_TRX_ALL.STATUS_TRX of a voided invoice (not counted)
+        "invoice_cancelled": ("VD",),
+        # AR_RECEIVABLE_APPLICATIONS_ALL.STATUS of an applied receipt (Payment Received)
         "payment_received": ("APP",),
+        # MOO_OPTY_SNAPSHOTS.STATUS_CATEGORY after WON / LOST that reopens the deal
         "reopened": ("OPEN",),
     },
 )

@@ -1,0 +1,301 @@
+"""Oracle CX Sales (REST API JSON) with Fusion Order Management and Receivables (BICC tables).
+
+Opportunities, accounts and resources are REST collections (`{"items": [...], "count": n}`,
+revenue lines expanded as the `ChildRevenue` child); stage history, CPQ quotes, orders and
+receivables are database-table extracts. Times are ISO 8601 with offset (UTC), dates
+`YYYY-MM-DD`, ids numeric.
+"""
+
+from __future__ import annotations
+
+import numpy as np
+import pyarrow as pa
+
+from ..model import SOURCE_SYSTEMS
+from ..sources.defaults import DEFAULTS
+from .calendar import DAY, BusinessCalendar
+from .ground_truth import Events, activity, order_terms, stage_activities
+from .params import SimulationParams
+from .process import Chunk, segments
+from .text import Raw, concat, const, date_text, digits, json_objects, money, take, time_text
+from .world import COUNTRIES, REGIONS, World
+
+__all__ = ["KEY", "crm", "master", "order_to_cash"]
+
+KEY = "oracle-cx"
+SYSTEM = SOURCE_SYSTEMS[KEY]
+CSV_QUOTING = "needed"
+STAGES = DEFAULTS[KEY].stages
+ISO = "%Y-%m-%dT%H:%M:%S.000+00:00"
+# Id ranges per object (Fusion ids are 15-digit numbers).
+OPTY, RESOURCE, PARTY, SNAPSHOT, REVENUE, QUOTE = (
+    300_000_000_000_000, 100_000_000_000, 200_000_000_000, 400_000_000_000_000,
+    500_000_000_000_000, 600_000_000_000_000)
+HEADER, LINE, DETAIL, TRX, SCHEDULE, RECEIPT, APPLICATION = (
+    700_000_000_000_000, 710_000_000_000_000, 720_000_000_000_000, 800_000_000_000_000,
+    810_000_000_000_000, 820_000_000_000_000, 830_000_000_000_000)
+STAGE_ID, TERM_ID = 100, 1000
+
+
+def _iso(utc: np.ndarray) -> pa.Array:
+    return time_text(utc, ISO)
+
+
+def _ids(base: int, values: np.ndarray) -> pa.Array:
+    return pa.array(base + np.asarray(values, np.int64))
+
+
+def _text(base: int, values: np.ndarray) -> pa.Array:
+    return _ids(base, values).cast(pa.string())
+
+
+def _record(file: str, key: str, values: pa.Array) -> pa.Array:
+    return concat(f"{KEY}/{file}:{key}=", values.cast(pa.string()))
+
+
+def _items(columns: dict[str, pa.Array | Raw]) -> pa.Table:
+    return pa.table({"item": json_objects(columns)})
+
+
+def master(p: SimulationParams, world: World) -> dict[str, pa.Table]:
+    """accounts and resources (REST), sales stages `MOO_STG_VL`, payment terms `RA_TERMS_TL`."""
+    n, r = len(world.customer_country), len(world.rep_region)
+    st = STAGES[: len(DEFAULTS[KEY].open_stages)]
+    return {
+        "accounts.json": _items({
+            "PartyId": _ids(PARTY, np.arange(n)), "OrganizationName": world.customer_name,
+            "Country": take(COUNTRIES, world.customer_country)}),
+        "resources.json": _items({
+            "PartyId": _ids(RESOURCE, np.arange(r)), "PartyName": world.rep_name}),
+        "MOO_STG_VL.csv": pa.table({
+            "STG_ID": [str(STAGE_ID + i) for i in range(len(st))], "NAME": [s.name for s in st],
+            "PHASE_CD": [s.code for s in st], "STG_ORDER": [str(i + 1) for i in range(len(st))],
+            "RCMND_WIN_PROB": [str(s.probability) for s in st], "LANGUAGE": ["US"] * len(st)}),
+        "RA_TERMS_TL.csv": pa.table({
+            "TERM_ID": [str(TERM_ID + i) for i in range(len(p.payment_terms))],
+            "NAME": [t.name for t in p.payment_terms],
+            "LANGUAGE": ["US"] * len(p.payment_terms)}),
+    }
+
+
+def crm(p: SimulationParams, c: Chunk, cal: BusinessCalendar, world: World) -> tuple[
+        dict[str, pa.Table], list[Events], dict[str, pa.Array], pa.Array]:
+    """opportunities (REST, with ChildRevenue), stage and status snapshots, CPQ quotes."""
+    n, cases = c.n, c.case_ids
+    opp = _ids(OPTY, cases)
+    names = [s.name for s in STAGES]
+    closed_stage = np.array([s.closed for s in STAGES])
+    won_stage = np.array([s.won for s in STAGES])
+    first_row = np.r_[True, c.h_case[1:] != c.h_case[:-1]]
+    last_row = np.r_[c.h_case[1:] != c.h_case[:-1], True]
+    prev = np.r_[0, c.h_stage[:-1]]
+    is_close = closed_stage[c.h_stage]
+    reopen = ~first_row & closed_stage[prev] & ~is_close
+    entered = ~is_close & ~reopen & (first_row | (c.h_stage != prev))
+    amount = np.zeros(n, np.int64)
+    amount[c.h_case[last_row]] = c.h_amount[last_row]
+    current = np.zeros(n, np.int64)
+    current[c.h_case[~is_close]] = c.h_stage[~is_close]  # the last open stage entered
+    last_time = np.zeros(n, np.int64)
+    last_time[c.h_case[last_row]] = c.h_time[last_row]
+    final_closed, final_won = closed_stage[c.final_stage], won_stage[c.final_stage]
+    status = np.where(final_closed, np.where(final_won, "WON", "LOST"), "OPEN")
+    snap_id = SNAPSHOT + (c.case0 + c.h_case) * 64 + c.h_slot
+    # stage entries → MOO_OPTY_STG_SNAPSHOTS; closes, reopens, other saves → MOO_OPTY_SNAPSHOTS
+    st = np.flatnonzero(entered)
+    op = np.flatnonzero(~entered)
+    latest = np.zeros(len(st), bool)  # ACTIVE_FLAG: the most recent visit of each stage
+    key = c.h_case[st] * len(STAGES) + c.h_stage[st]
+    latest[len(key) - 1 - np.unique(key[::-1], return_index=True)[1]] = True
+    op_status = np.where(is_close[op], take(names, c.h_stage[op]).to_numpy(zero_copy_only=False),
+                         "OPEN")
+    close_day = cal.local_day(np.where(final_closed, last_time, c.created + 45 * DAY))
+    revenue = json_objects({
+        "RevnId": _ids(REVENUE, cases), "OptyId": opp, "RevnAmount": pa.array(amount / 100),
+        "ProdGroupId": pa.array(c.family + 1), "ProdGroupName": take(list(p.product_families),
+                                                                     c.family),
+        "PrimaryFlag": pa.array(np.ones(n, bool)), "StatusCode": pa.array(status),
+        "ActualCloseDate": pa.array(date_text(close_day).to_numpy(zero_copy_only=False),
+                                    mask=~final_closed)})
+    # CPQ quotes (ZCA_SALES_ORDER_HEADERS), one row per version
+    newest = np.r_[c.q_case[1:] != c.q_case[:-1], True] if len(c.q_case) else np.zeros(0, bool)
+    accepted = c.q_accepted >= 0
+    q_key = (c.case0 + c.q_case) * 8 + c.q_no
+    q_status = np.select([accepted, ~newest, c.q_closed], ["ORDERED", "SUPERSEDED", "REJECTED"],
+                         "QUOTED")
+    tables = {
+        "opportunities.json": _items({
+            "OptyId": opp, "OptyNumber": concat("OPTY-", digits(cases, 8)),
+            "Name": concat("Deal ", pa.array(cases).cast(pa.string())),
+            "StatusCode": pa.array(status), "SalesStage": take(names, current),
+            "SalesStageId": pa.array(STAGE_ID + current),
+            "SalesMethod": const("Standard Sales Process", n),
+            "Revenue": pa.array(amount / 100), "CurrencyCode": const("USD", n),
+            "EffectiveDate": date_text(close_day), "OptyCreationDate": _iso(c.created),
+            "OptyLastUpdateDate": _iso(last_time),
+            "OwnerResourcePartyId": _ids(RESOURCE, c.owner),
+            "TargetPartyId": _ids(PARTY, c.customer),
+            "TargetPartyName": world.customer_name.take(pa.array(c.customer)),
+            "PrimaryRevenueId": _ids(REVENUE, cases),
+            "ChildRevenue": Raw(concat("[", revenue, "]"))}),
+        "MOO_OPTY_STG_SNAPSHOTS.csv": pa.table({
+            "OPTY_STG_SNAPSHOT_ID": pa.array(snap_id[st]).cast(pa.string()),
+            "OPTY_ID": opp.take(pa.array(c.h_case[st])).cast(pa.string()),
+            "STG_ID": pa.array(STAGE_ID + c.h_stage[st]).cast(pa.string()),
+            "ACTIVE_FLAG": pa.array(np.where(latest, "Y", "N")),
+            "CREATION_DATE": _iso(c.h_time[st])}),
+        "MOO_OPTY_SNAPSHOTS.csv": pa.table({
+            "OPTY_SNAPSHOT_ID": pa.array(snap_id[op]).cast(pa.string()),
+            "OPTY_ID": opp.take(pa.array(c.h_case[op])).cast(pa.string()),
+            "CURR_STG_ID": pa.array(STAGE_ID + np.where(is_close[op], prev[op], c.h_stage[op])
+                                    ).cast(pa.string()),
+            "STATUS_CATEGORY": pa.array(op_status), "REVN_AMT": money(c.h_amount[op]),
+            "CREATION_DATE": _iso(c.h_time[op])}),
+        "ZCA_SALES_ORDER_HEADERS.csv": pa.table({
+            "ORDER_HEADER_ID": _text(QUOTE, q_key), "ORDER_HEADER_NUMBER": digits(q_key, 9),
+            "OPTY_ID": opp.take(pa.array(c.q_case)).cast(pa.string()),
+            "VERSION_NUMBER": pa.array(c.q_no + 1).cast(pa.string()),
+            "ACTIVE_VERSION_FLAG": pa.array(np.where(newest, "Y", "N")),
+            "STATUS": pa.array(q_status),
+            "WIN_STATUS_CODE": pa.array(np.where(accepted, "WON", "LOST"),
+                                        mask=~(accepted | (newest & c.q_closed))),
+            "PLACED_ON_DATE": pa.array(_iso(np.maximum(c.q_accepted, 0)).to_numpy(
+                zero_copy_only=False), mask=~accepted),
+            "EXPIRATION_DATE": date_text(cal.local_day(c.q_time) + 30),
+            "SOLD_CUST_PARTY_ID": _text(PARTY, c.customer[c.q_case]),
+            "CREATION_DATE": _iso(c.q_time)}),
+    }
+    acts = stage_activities(c.h_case, c.h_stage, STAGES)
+    stage_name = take(names, c.h_stage)
+    events = [Events(SYSTEM, np.arange(n), np.full(n, activity("Opportunity Created")),
+                     c.created, _record("opportunities.json", "OptyId", opp))]
+    for rows, file, key in ((st, "MOO_OPTY_STG_SNAPSHOTS.csv", "OPTY_STG_SNAPSHOT_ID"),
+                            (op, "MOO_OPTY_SNAPSHOTS.csv", "OPTY_SNAPSHOT_ID")):
+        ev = rows[acts[rows] >= 0]
+        events.append(Events(SYSTEM, c.h_case[ev], acts[ev], c.h_time[ev],
+                             _record(file, key, pa.array(snap_id[ev])),
+                             stage_name.take(pa.array(ev))))
+    events += [
+        Events(SYSTEM, c.q_case, np.full(len(c.q_case), activity("Quote Issued")), c.q_time,
+               _record("ZCA_SALES_ORDER_HEADERS.csv", "ORDER_HEADER_ID", _ids(QUOTE, q_key))),
+        Events(SYSTEM, c.q_case[accepted], np.full(accepted.sum(), activity("Quote Accepted")),
+               c.q_accepted[accepted], _record("ZCA_SALES_ORDER_HEADERS.csv", "ORDER_HEADER_ID",
+                                               _ids(QUOTE, q_key[accepted]))),
+    ]
+    attrs = {
+        "SalesOpportunityId": opp.cast(pa.string()),
+        "OpportunityAmount": pa.array(amount / 100),
+        "CustomerName": world.customer_name.take(pa.array(c.customer)),
+        "OpportunityOwner": world.rep_name.take(pa.array(c.owner)),
+        "SalesRegion": take(REGIONS, c.region),  # accounts Country via REGION_BY_COUNTRY
+        "OpportunityOutcome": pa.array(np.where(final_won, "Won", "Lost"), mask=~final_closed),
+        "ProductCategory": take(list(p.product_families), c.family),
+    }
+    return tables, events, attrs, take(names, current)
+
+
+def order_to_cash(p: SimulationParams, c: Chunk, cal: BusinessCalendar, opp_ids: pa.Array
+                  ) -> tuple[dict[str, pa.Table], list[Events], dict[str, pa.Array]]:
+    """DOO orders and fulfilment lines, AR transactions, payment schedules, receipts, applications.
+
+    An order names its CPQ quote in `SOURCE_ORDER_NUMBER`; invoices carry the order number in
+    `INTERFACE_HEADER_ATTRIBUTE1` and are named by the fulfilment line's billing details.
+    """
+    no, gcase = len(c.o_case), c.case0 + c.o_case
+    accepted = np.flatnonzero(c.q_accepted >= 0)
+    quote_of = np.zeros(c.n, np.int64)
+    quote_of[c.q_case[accepted]] = (c.case0 + c.q_case[accepted]) * 8 + c.q_no[accepted]
+    order_no = digits(gcase, 8)
+    lines_order, line_no = segments(c.o_deliveries)
+    shipped_count = np.bincount(c.d_order, minlength=no)
+    shipped = line_no < shipped_count[lines_order]
+    ship_time = np.zeros(len(lines_order), np.int64)
+    starts = np.cumsum(c.o_deliveries) - c.o_deliveries
+    ship_time[starts[c.d_order] + c.d_no] = c.d_time
+    line_key = gcase[lines_order] * 4 + line_no
+    complete = shipped_count == c.o_deliveries
+    inv_key = gcase[c.i_order] * 8 + c.i_no * 2
+    cut = c.i_cancelled_time >= 0
+    sel = np.r_[np.arange(len(c.i_order)), np.flatnonzero(cut)]
+    valid = np.r_[np.ones(len(c.i_order), bool), np.zeros(cut.sum(), bool)]
+    trx_key = np.r_[inv_key, inv_key[cut] + 1]
+    trx_day = cal.local_day(np.r_[c.i_time, c.i_cancelled_time[cut]])
+    paid = np.bincount(c.p_invoice, c.p_amount, len(c.i_order)).astype(np.int64)
+    closed_on = np.full(len(c.i_order), -1, np.int64)
+    closed_on[c.p_invoice[c.p_settles]] = c.p_day[c.p_settles]
+    pay_key = inv_key[c.p_invoice] * 2 + c.p_no
+    inv_case = c.o_case[c.i_order]
+    tables = {
+        "DOO_HEADERS_ALL.csv": pa.table({
+            "HEADER_ID": _text(HEADER, gcase), "ORDER_NUMBER": order_no,
+            "SOURCE_ORDER_SYSTEM": const("CPQ", no),
+            "SOURCE_ORDER_NUMBER": digits(quote_of[c.o_case], 9),
+            "SOURCE_ORDER_ID": _text(QUOTE, quote_of[c.o_case]),
+            "SOLD_TO_PARTY_ID": _text(PARTY, c.customer[c.o_case]),
+            "ORDERED_DATE": _iso(c.o_time),
+            "STATUS_CODE": pa.array(np.where(complete, "CLOSED", "OPEN")),
+            "OPEN_FLAG": pa.array(np.where(complete, "N", "Y")), "CANCELED_FLAG": const("N", no),
+            "SUBMITTED_FLAG": const("Y", no),
+            "PAYMENT_TERM_ID": pa.array(TERM_ID + c.terms[c.o_case]).cast(pa.string()),
+            "TRANSACTIONAL_CURRENCY_CODE": const("USD", no), "CREATION_DATE": _iso(c.o_time)}),
+        "DOO_FULFILL_LINES_ALL.csv": pa.table({
+            "FULFILL_LINE_ID": _text(LINE, line_key),
+            "HEADER_ID": _text(HEADER, gcase[lines_order]),
+            "FULFILL_LINE_NUMBER": pa.array(line_no + 1).cast(pa.string()),
+            "STATUS_CODE": pa.array(np.where(shipped, "SHIPPED", "AWAIT_SHIPPING")),
+            "ORDERED_QTY": const("1", len(line_key)),
+            "SHIPPED_QTY": pa.array(np.where(shipped, "1", "0")),
+            "ACTUAL_SHIP_DATE": pa.array(_iso(ship_time).to_numpy(zero_copy_only=False),
+                                         mask=~shipped)}),
+        "DOO_FULFILL_LINE_DETAILS.csv": pa.table({
+            "FULFILL_LINE_DETAIL_ID": _text(DETAIL, inv_key),
+            "FULFILL_LINE_ID": _text(LINE, gcase[c.i_order] * 4 + c.i_no),
+            "TASK_TYPE": const("Invoice", len(inv_key)),
+            "BILLING_TRANSACTION_NUMBER": digits(inv_key, 10),
+            "BILLING_TRANSACTION_DATE": date_text(cal.local_day(c.i_time))}),
+        "RA_CUSTOMER_TRX_ALL.csv": pa.table({
+            "CUSTOMER_TRX_ID": _text(TRX, trx_key), "TRX_NUMBER": digits(trx_key, 10),
+            "TRX_DATE": date_text(trx_day),
+            "BILL_TO_CUSTOMER_ID": _text(PARTY, c.customer[inv_case[sel]]),
+            "STATUS_TRX": pa.array(np.where(valid, np.where(
+                np.r_[closed_on, np.zeros(cut.sum(), np.int64)] >= 0, "CL", "OP"), "VD")),
+            "INTERFACE_HEADER_ATTRIBUTE1": order_no.take(pa.array(c.i_order[sel])),
+            "TERM_ID": pa.array(TERM_ID + c.terms[inv_case[sel]]).cast(pa.string()),
+            "CREATION_DATE": _iso(np.r_[c.i_time, c.i_cancelled_time[cut]])}),
+        "AR_PAYMENT_SCHEDULES_ALL.csv": pa.table({
+            "PAYMENT_SCHEDULE_ID": _text(SCHEDULE, inv_key),
+            "CUSTOMER_TRX_ID": _text(TRX, inv_key), "DUE_DATE": date_text(c.i_due_day),
+            "AMOUNT_DUE_ORIGINAL": money(c.i_amount),
+            "AMOUNT_DUE_REMAINING": money(c.i_amount - paid),
+            "STATUS": pa.array(np.where(closed_on >= 0, "CL", "OP")),
+            "ACTUAL_DATE_CLOSED": pa.array(date_text(np.maximum(closed_on, 0)).to_numpy(
+                zero_copy_only=False), mask=closed_on < 0)}),
+        "AR_CASH_RECEIPTS_ALL.csv": pa.table({
+            "CASH_RECEIPT_ID": _text(RECEIPT, pay_key), "RECEIPT_NUMBER": digits(pay_key, 10),
+            "RECEIPT_DATE": date_text(c.p_day), "AMOUNT": money(c.p_amount),
+            "STATUS": const("APP", len(pay_key)),
+            "PAY_FROM_CUSTOMER": _text(PARTY, c.customer[inv_case[c.p_invoice]])}),
+        "AR_RECEIVABLE_APPLICATIONS_ALL.csv": pa.table({
+            "RECEIVABLE_APPLICATION_ID": _text(APPLICATION, pay_key),
+            "CASH_RECEIPT_ID": _text(RECEIPT, pay_key),
+            "APPLIED_CUSTOMER_TRX_ID": _text(TRX, inv_key[c.p_invoice]),
+            "APPLICATION_TYPE": const("CASH", len(pay_key)), "STATUS": const("APP", len(pay_key)),
+            "AMOUNT_APPLIED": money(c.p_amount), "APPLY_DATE": date_text(c.p_day),
+            "CREATION_DATE": _iso(c.p_day * DAY + 8 * 3600)}),
+    }
+    ship = np.flatnonzero(shipped)
+    events = [
+        Events(SYSTEM, c.o_case, np.full(no, activity("Sales Order Created")), c.o_time,
+               _record("DOO_HEADERS_ALL.csv", "HEADER_ID", _ids(HEADER, gcase))),
+        Events(SYSTEM, c.o_case[lines_order[ship]], np.full(len(ship), activity("Order Fulfilled")),
+               ship_time[ship], _record("DOO_FULFILL_LINES_ALL.csv", "FULFILL_LINE_ID",
+                                        _ids(LINE, line_key[ship]))),
+        Events(SYSTEM, inv_case, np.full(len(inv_case), activity("Invoice Generated")),
+               trx_day[: len(inv_case)] * DAY,
+               _record("RA_CUSTOMER_TRX_ALL.csv", "CUSTOMER_TRX_ID", _ids(TRX, inv_key))),
+        Events(SYSTEM, inv_case[c.p_invoice], np.full(len(pay_key), activity("Payment Received")),
+               c.p_day * DAY, _record("AR_RECEIVABLE_APPLICATIONS_ALL.csv",
+                                      "RECEIVABLE_APPLICATION_ID", _ids(APPLICATION, pay_key))),
+    ]
+    del opp_ids  # orders reach the opportunity through the CPQ quote (SOURCE_ORDER_NUMBER)
+    return tables, events, order_terms([t.name for t in p.payment_terms], c)
