@@ -15,6 +15,7 @@ import pyarrow.compute as pc
 from ..model import SOURCE_SYSTEMS
 from ..sources.defaults import DEFAULTS
 from .calendar import DAY, BusinessCalendar
+from .history import History
 from .ground_truth import Events, activity, order_terms, stage_activities
 from .params import SimulationParams
 from .process import Chunk
@@ -89,22 +90,11 @@ def crm(p: SimulationParams, c: Chunk, cal: BusinessCalendar, world: World) -> t
     n, cases = c.n, c.case_ids
     opp = uuids(cases, _OPP)
     codes = [s.code for s in STAGES]
-    closed_stage = np.array([s.closed for s in STAGES])
     won_stage = np.array([s.won for s in STAGES])
-    first_row = np.r_[True, c.h_case[1:] != c.h_case[:-1]]
-    last_row = np.r_[c.h_case[1:] != c.h_case[:-1], True]
-    prev = np.r_[0, c.h_stage[:-1]]
-    is_close = closed_stage[c.h_stage]
-    reopen = ~first_row & closed_stage[prev] & ~is_close
-    amount = np.zeros(n, np.int64)
-    amount[c.h_case[last_row]] = c.h_amount[last_row]
-    open_rows = ~is_close
-    current = np.zeros(n, np.int64)  # salesstage: the last open stage entered
-    current[c.h_case[open_rows]] = c.h_stage[open_rows]  # later rows overwrite earlier ones
-    final_closed = closed_stage[c.final_stage]
-    final_won = won_stage[c.final_stage]
-    last_time = np.zeros(n, np.int64)
-    last_time[c.h_case[last_row]] = c.h_time[last_row]
+    h = History.of(c, STAGES)
+    first_row, prev, is_close, reopen = h.first_row, h.prev, h.is_close, h.reopen
+    amount, current, last_time = h.amount, h.current, h.last_time  # current = salesstage
+    final_closed, final_won = h.final_closed, h.final_won
     row_key = (c.case0 + c.h_case) * 64 + c.h_slot
     # closes: opportunityclose activities
     cl = np.flatnonzero(is_close)

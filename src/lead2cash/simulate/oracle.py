@@ -14,6 +14,7 @@ import pyarrow as pa
 from ..model import SOURCE_SYSTEMS
 from ..sources.defaults import DEFAULTS
 from .calendar import DAY, BusinessCalendar
+from .history import History
 from .ground_truth import Events, activity, order_terms, stage_activities
 from .params import SimulationParams
 from .process import Chunk, segments
@@ -84,21 +85,12 @@ def crm(p: SimulationParams, c: Chunk, cal: BusinessCalendar, world: World) -> t
     n, cases = c.n, c.case_ids
     opp = _ids(OPTY, cases)
     names = [s.name for s in STAGES]
-    closed_stage = np.array([s.closed for s in STAGES])
     won_stage = np.array([s.won for s in STAGES])
-    first_row = np.r_[True, c.h_case[1:] != c.h_case[:-1]]
-    last_row = np.r_[c.h_case[1:] != c.h_case[:-1], True]
-    prev = np.r_[0, c.h_stage[:-1]]
-    is_close = closed_stage[c.h_stage]
-    reopen = ~first_row & closed_stage[prev] & ~is_close
+    h = History.of(c, STAGES)
+    first_row, prev, is_close, reopen = h.first_row, h.prev, h.is_close, h.reopen
     entered = ~is_close & ~reopen & (first_row | (c.h_stage != prev))
-    amount = np.zeros(n, np.int64)
-    amount[c.h_case[last_row]] = c.h_amount[last_row]
-    current = np.zeros(n, np.int64)
-    current[c.h_case[~is_close]] = c.h_stage[~is_close]  # the last open stage entered
-    last_time = np.zeros(n, np.int64)
-    last_time[c.h_case[last_row]] = c.h_time[last_row]
-    final_closed, final_won = closed_stage[c.final_stage], won_stage[c.final_stage]
+    amount, current, last_time = h.amount, h.current, h.last_time
+    final_closed, final_won = h.final_closed, h.final_won
     status = np.where(final_closed, np.where(final_won, "WON", "LOST"), "OPEN")
     snap_id = SNAPSHOT + (c.case0 + c.h_case) * 64 + c.h_slot
     # stage entries → MOO_OPTY_STG_SNAPSHOTS; closes, reopens, other saves → MOO_OPTY_SNAPSHOTS

@@ -13,6 +13,7 @@ import pyarrow.compute as pc
 from ..model import SOURCE_SYSTEMS
 from ..sources.defaults import DEFAULTS
 from .calendar import DAY, BusinessCalendar
+from .history import History
 from .ground_truth import Events, activity, order_terms, stage_activities
 from .params import SimulationParams
 from .process import Chunk
@@ -87,13 +88,8 @@ def crm(p: SimulationParams, c: Chunk, cal: BusinessCalendar, world: World) -> t
     n, cases = c.n, c.case_ids
     opp = opportunity_ids(cases)
     names = [s.name for s in STAGES]
-    last_row = np.r_[c.h_case[1:] != c.h_case[:-1], True]
-    amount = np.zeros(n, np.int64)
-    amount[c.h_case[last_row]] = c.h_amount[last_row]
-    closed = np.array([s.closed for s in STAGES])[c.final_stage]
-    won = np.array([s.won for s in STAGES])[c.final_stage]
-    last_time = np.zeros(n, np.int64)
-    last_time[c.h_case[last_row]] = c.h_time[last_row]
+    h = History.of(c, STAGES)
+    amount, closed, won, last_time = h.amount, h.final_closed, h.final_won, h.last_time
     close_day = cal.local_day(np.where(closed, last_time, c.created + 45 * DAY))
     # quotes: ids per case and revision; the synced quote is the newest one
     q_id = sf_ids("0Q0", (c.case0 + c.q_case) * 8 + c.q_no)
