@@ -1,11 +1,13 @@
-"""A small hand-built Lead-to-Cash log whose KPIs are worked out by hand in test_kpis.py."""
+"""Logs for the KPI tests: a small hand-built one (answers worked out in test_kpis.py), a simulated one."""
 
 from __future__ import annotations
 
 from datetime import datetime
+from pathlib import Path
 from typing import Any
 
-from lead2cash.store import EVENTS, Workspace, events_ddl
+from lead2cash.simulate import simulate
+from lead2cash.store import CORE_COLUMNS, EVENTS, Workspace, events_ddl, quote
 
 # Each case: its attributes and its events (time, activity).
 CASES: dict[str, tuple[dict[str, Any], list[tuple[str, str]]]] = {
@@ -81,3 +83,12 @@ def write_log(ws: Workspace) -> None:
         marks = ", ".join("?" * len(cols))
         names = ", ".join(f'"{c}"' for c in cols)
         ws.con.execute(f"INSERT INTO {EVENTS} ({names}) VALUES ({marks})", [*row.values(), "explicit"])
+
+
+def load_simulated(ws: Workspace, folder: Path, cases: int, seed: int) -> None:
+    """Simulate a Salesforce company and load its ground truth as the workspace's log."""
+    simulate(folder, cases, seed, "salesforce")
+    cols = ", ".join("to_microseconds(SalesCycleDuration)" if c == "SalesCycleDuration" else quote(c)
+                     for c in CORE_COLUMNS)
+    with ws.transaction():
+        ws.replace_log(f"SELECT {cols} FROM read_parquet('{folder / 'ground_truth.parquet'}')", {}, {})

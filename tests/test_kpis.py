@@ -215,3 +215,24 @@ def test_ties_between_closing_events_follow_event_id(
         "VALUES (?, 'C3', 'Opportunity Won', TIMESTAMP '2024-01-31', 'explicit')", [event_id])
     r = kpis(ibis.duckdb.from_connection(workspace.con).table("events"), now=NOW).to_dict()
     assert r["won"] == won and r["won"] + r["lost"] == 4
+
+
+def test_stage_history_regressions_and_current_stage(workspace: Workspace) -> None:
+    write_log(workspace)
+    con = workspace.con
+    con.execute("UPDATE events SET SalesStage = 'Qualification' "
+                "WHERE ActivityName = 'Opportunity Qualified' AND SalesOpportunityId IN ('C3', 'C6')")
+    add = ("INSERT INTO events (event_id, SalesOpportunityId, ActivityName, EventTime, SalesStage, "
+           "OpportunityAmount, event_type) VALUES (?, ?, 'Opportunity Stage Changed', ?, ?, ?, 'explicit')")
+    # C6 moves on to Needs Analysis, then back to Qualification: a regression; it is open and
+    # now sits in the CRM stage 'Qualification' since Feb 28 (7 days before the as-of time).
+    con.execute(add, [2001, "C6", datetime(2024, 2, 27), "Needs Analysis", 10000.0])
+    con.execute(add, [2002, "C6", datetime(2024, 2, 28), "Qualification", 10000.0])
+    # C3 re-enters Qualification after it was lost: not a regression.
+    con.execute(add, [2003, "C3", datetime(2024, 2, 1), "Qualification", 20000.0])
+    r = kpis(ibis.duckdb.from_connection(con).table("events"), now=NOW).to_dict()
+    assert r["regressed_cases"] == 2  # C5 (activity order) and C6 (stage history)
+    stalls = {s["stage"]: s for s in r["stalls"]}
+    assert stalls["Qualification"]["age_days_median"] == 7.0
+    assert stalls["Requirements Gathered"]["open_cases"] == 1
+    assert r["value_at_stake"]["lost_amount_by_stage"] == {"Qualification": 20000.0}

@@ -7,7 +7,7 @@ from datetime import datetime
 from typing import Any
 
 import pytest
-from kpi_log import write_log
+from kpi_log import load_simulated, write_log
 
 from lead2cash.mining import DuckDBEngine, SparkEngine
 from lead2cash.mining.calendar import load_calendars
@@ -26,11 +26,17 @@ CASES = {
 }
 
 
-@pytest.fixture(scope="module")
-def engines(tmp_path_factory: pytest.TempPathFactory) -> Iterator[tuple[DuckDBEngine, SparkEngine]]:
-    """The hand-built log on DuckDB and the same log exported to Spark."""
-    ws = Workspace(tmp_path_factory.mktemp("kpis") / "log.duckdb", memory_limit="1GB")
-    write_log(ws)
+@pytest.fixture(scope="module", params=["hand-built", "simulated"])
+def engines(
+    request: pytest.FixtureRequest, tmp_path_factory: pytest.TempPathFactory
+) -> Iterator[tuple[DuckDBEngine, SparkEngine]]:
+    """A log on DuckDB and the same log exported to Spark."""
+    folder = tmp_path_factory.mktemp("kpis")
+    ws = Workspace(folder / "log.duckdb", memory_limit="1GB")
+    if request.param == "hand-built":
+        write_log(ws)
+    else:
+        load_simulated(ws, folder, 600, 3)
     yield DuckDBEngine(ws), SparkEngine.from_workspace(ws)
     ws.close()
 

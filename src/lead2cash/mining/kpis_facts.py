@@ -53,11 +53,17 @@ def _col(name: str) -> str:
 CASE, ACT, TIME = _col("SalesOpportunityId"), _col("ActivityName"), _col("EventTime")
 AMOUNT, DISCOUNT, OWNER = _col("OpportunityAmount"), _col("DiscountPercentage"), _col("OpportunityOwner")
 REGION, TERMS, UPDATED = _col("SalesRegion"), _col("PaymentTerms"), _col("LastDataUpdate")
+STAGE = _col("SalesStage")
 EID = "event_id"
 CREATED, WON, LOST = _act("Opportunity Created"), _act("Opportunity Won"), _act("Opportunity Lost")
 REOPENED, STAGE_CHANGED = _act("Opportunity Reopened"), _act("Opportunity Stage Changed")
 FUNNEL: tuple[str, ...] = HAPPY_PATH[: HAPPY_PATH.index(WON) + 1]
 """Pipeline stages in order, from Opportunity Created to Opportunity Won."""
+STAGE_ENTRIES: tuple[str, ...] = (
+    _act("Opportunity Qualified"), _act("Requirements Gathered"), _act("Solution Proposed"),
+    STAGE_CHANGED,
+)
+"""Activities read from the stage history: their SalesStage is the stage the deal entered."""
 
 MILESTONES: dict[str, str] = {
     "quote": _act("Quote Issued"),
@@ -84,12 +90,25 @@ def case_facts(events: ir.Table, by: str | None = None) -> tuple[ir.Table, ir.Ta
         )
     w = ibis.window(group_by=events[CASE], order_by=[events[TIME], events[EID]])
     stage_index = ibis.cases(*((events[ACT] == s, i) for i, s in enumerate(FUNNEL)), else_=None)
-    e = events.mutate(pos=ibis.row_number().over(w), stage_idx=stage_index)
-    e = e.mutate(reached=e.stage_idx.max().over(ibis.cumulative_window(group_by=e[CASE],
-                                                                        order_by=[e[TIME], e[EID]])))
+    entered = ibis.ifelse(events[ACT].isin(list(STAGE_ENTRIES)), events[STAGE], ibis.null("string"))
+    decided = ibis.ifelse(events[ACT].isin([WON, LOST]), events[TIME], ibis.null("timestamp"))
+    e = events.mutate(
+        pos=ibis.row_number().over(w),
+        stage_idx=stage_index,
+        entered=entered,
+        decided=decided.min().over(ibis.window(group_by=events[CASE])),
+    )
+    e = e.mutate(
+        reached=e.stage_idx.max().over(ibis.cumulative_window(group_by=e[CASE],
+                                                              order_by=[e[TIME], e[EID]])),
+        entry_no=ibis.row_number().over(ibis.window(group_by=[e[CASE], e.entered],
+                                                    order_by=[e[TIME], e[EID]])),
+    )
     act, t = e[ACT], e[TIME]
     closing = act.isin([WON, LOST, REOPENED])
     in_funnel = act.isin(list(FUNNEL))
+    back = (e.stage_idx < e.reached) | (e.entered.notnull() & (e.entry_no > 0)
+                                        & (e.decided.isnull() | (t < e.decided)))
     attrs = dict.fromkeys([*CASE_COLUMNS, *([by] if by else [])])
     facts = e.group_by(CASE).aggregate(
         start=t.min(),
@@ -100,17 +119,23 @@ def case_facts(events: ir.Table, by: str | None = None) -> tuple[ir.Table, ir.Ta
         last_payment=t.max(where=act == PAYMENT),
         close_activity=act.argmax(e.pos, where=closing),
         close_time=t.argmax(e.pos, where=closing),
-        stage=act.argmax(e.pos, where=in_funnel),
-        stage_time=t.argmax(e.pos, where=in_funnel),
+        stage_activity=act.argmax(e.pos, where=in_funnel),
+        stage_activity_time=t.argmax(e.pos, where=in_funnel),
+        stage_entered=e.entered.argmax(e.pos, where=e.entered.notnull()),
+        stage_entered_time=t.argmax(e.pos, where=e.entered.notnull()),
         max_stage=e.stage_idx.max(),
         closes=act.count(where=act.isin([WON, LOST])),
         reopens=act.count(where=act == REOPENED),
-        regressions=act.count(where=e.stage_idx < e.reached),
+        regressions=act.count(where=back),
         updated_max=e[UPDATED].max(),
         updated_min=e[UPDATED].min(),
         updated_missing=act.count(where=e[UPDATED].isnull()),
         **{f"first_{k}": t.min(where=act == a) for k, a in MILESTONES.items()},
         **{f"attr_{c}": e[c].argmax(e.pos, where=e[c].notnull()) for c in attrs},
+    )
+    facts = facts.mutate(
+        stage=facts.stage_entered.coalesce(facts.stage_activity),
+        stage_time=facts.stage_entered_time.coalesce(facts.stage_activity_time),
     )
     boundary = events[ACT].isin([*FUNNEL, LOST, REOPENED, STAGE_CHANGED])
     s = events.filter(boundary)
