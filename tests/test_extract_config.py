@@ -1,0 +1,77 @@
+"""Connector configuration: documented defaults round-trip, overrides change the log, bad keys are named."""
+
+from __future__ import annotations
+
+import subprocess
+import sys
+import tomllib
+from datetime import datetime
+from pathlib import Path
+
+import pytest
+from extract_fixtures import salesforce_org, sap_sd
+
+from lead2cash.errors import InputError
+from lead2cash.sources import SYSTEMS, extract
+from lead2cash.sources.config import default_toml, load_config
+from lead2cash.store import Workspace
+
+WHEN = datetime(2024, 7, 27, 2, 0)
+CLI = [sys.executable, "-m", "lead2cash"]
+
+
+@pytest.mark.parametrize("system", list(SYSTEMS))
+def test_printed_defaults_load_back_unchanged(tmp_path: Path, system: str) -> None:
+    path = tmp_path / "c.toml"
+    path.write_text(default_toml(system))
+    assert tomllib.loads(path.read_text())[system]
+    assert load_config(path) == load_config(None)
+
+
+def test_overrides_change_stage_mapping_and_time_zone(tmp_path: Path, workspace: Workspace) -> None:
+    path = tmp_path / "c.toml"
+    path.write_text('["salesforce".stages]\n"Needs Analysis" = "Solution Proposed"\n\n'
+                    '["sap-s4hana"]\ntimezone = "UTC"\n')
+    sources = {"salesforce": salesforce_org(tmp_path / "sf"), "sap-s4hana": sap_sd(tmp_path / "sap", "006A")}
+    extract(workspace, sources, path, WHEN)
+    rows = workspace.con.execute(
+        "SELECT ActivityName, strftime(EventTime, '%m-%d %H:%M') FROM events WHERE SalesOpportunityId = "
+        "'006A' AND ActivityName IN ('Solution Proposed', 'Requirements Gathered', 'Sales Order Created') "
+        "ORDER BY event_id").fetchall()
+    # the config replaces the whole stage table: Qualification is no milestone any more
+    # SAP's ERDAT/ERZET 20240105 090000 now read as UTC; Salesforce's own Order follows
+    assert rows == [("Solution Proposed", "01-03 09:00"), ("Sales Order Created", "01-05 09:00"),
+                    ("Sales Order Created", "01-06 09:00")]
+
+
+@pytest.mark.parametrize(("text", "message"), [
+    ('["salesforce"]\nregion = "x"\n', "[salesforce], column 'region': unknown setting"),
+    ('["sap-s4hana"]\ntimezone = 1\n', "[sap-s4hana], column 'timezone': expected a str (value 1)"),
+    ('["netsuite"]\nx = 1\n', "column 'netsuite': unknown system table"),
+])
+def test_bad_config_is_named(tmp_path: Path, workspace: Workspace, text: str, message: str) -> None:
+    path = tmp_path / "c.toml"
+    path.write_text(text)
+    with pytest.raises(InputError) as err:
+        extract(workspace, {"salesforce": salesforce_org(tmp_path / "sf")}, path)
+    assert str(err.value).startswith(f"{path}, {message}") or message in str(err.value)
+
+
+def test_cli_extracts_with_progress_and_reports_errors_without_traceback(tmp_path: Path) -> None:
+    org = salesforce_org(tmp_path / "sf")
+    db = tmp_path / "w.duckdb"
+    ok = subprocess.run([*CLI, "extract", "--source", f"salesforce={org}", "--db", str(db),
+                         "--extracted-at", "2024-07-27T02:00:00Z"], capture_output=True, text=True)
+    assert ok.returncode == 0, ok.stderr
+    assert "extracted 15 events from salesforce" in ok.stdout and "read salesforce" in ok.stderr
+    (org / "Opportunity.csv").write_text("Id,AccountId\n006A,001A\n")
+    bad = subprocess.run([*CLI, "extract", "--source", f"salesforce={org}", "--db", str(db)],
+                         capture_output=True, text=True)
+    assert bad.returncode == 2 and "Traceback" not in bad.stderr
+    said = " ".join(bad.stderr.split())  # rich wraps long lines
+    assert "salesforce/Opportunity.csv, column 'OwnerId': missing column(s) OwnerId, StageName" in said
+    with Workspace(db) as ws:
+        assert ws.con.execute("SELECT count(*) FROM events").fetchall() == [(15,)]
+    printed = subprocess.run([*CLI, "extract", "--print-default-config", "sap-s4hana"],
+                             capture_output=True, text=True)
+    assert printed.returncode == 0 and 'opportunity_field = "VBAK.BSTNK"' in printed.stdout
