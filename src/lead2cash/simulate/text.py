@@ -61,9 +61,31 @@ def uuids(values: np.ndarray, namespace: int) -> pa.Array:
 
 
 def time_text(utc_seconds: np.ndarray, fmt: str) -> pa.Array:
-    """Format epoch seconds with strftime (`%Y-%m-%dT%H:%M:%S.000+0000`, SAP `%Y%m%d`, ...)."""
-    ts = pa.array(np.asarray(utc_seconds, np.int64).astype("datetime64[s]"))
-    return pc.strftime(ts, format=fmt)
+    """Format epoch seconds with a strftime subset (%Y %m %d %H %M %S and literal text).
+
+    Builds the digits as a byte matrix: several times faster than Arrow's strftime.
+    """
+    s = np.asarray(utc_seconds, np.int64)
+    day = (s // 86_400).astype("datetime64[D]")
+    month = day.astype("datetime64[M]")
+    year = month.astype("datetime64[Y]")
+    sec = s % 86_400
+    fields = {
+        "Y": (year.astype(np.int64) + 1970, 4),
+        "m": ((month - year).astype(np.int64) + 1, 2),
+        "d": ((day - month).astype(np.int64) + 1, 2),
+        "H": (sec // 3600, 2), "M": (sec // 60 % 60, 2), "S": (sec % 60, 2),
+    }
+    blocks = []
+    for i, piece in enumerate(fmt.split("%")):
+        if i:
+            values, width = fields[piece[0]]
+            blocks.append(_base(values, width, _B62[:10]))
+            piece = piece[1:]
+        if piece:
+            blocks.append(np.broadcast_to(np.frombuffer(piece.encode(), np.uint8),
+                                          (len(s), len(piece))))
+    return _strings(np.concatenate(blocks, axis=1))
 
 
 def date_text(days: np.ndarray, fmt: str = "%Y-%m-%d") -> pa.Array:
