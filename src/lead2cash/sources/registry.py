@@ -10,7 +10,7 @@ from types import ModuleType
 from ..errors import Lead2CashError
 from ..progress import NO_PROGRESS, Progress
 from ..store import Workspace
-from . import dynamics, salesforce, sap
+from . import dynamics, oracle, salesforce, sap
 from .config import load_config
 from .engine import run_extract
 
@@ -20,6 +20,7 @@ SYSTEMS: dict[str, ModuleType] = {
     "salesforce": salesforce,
     "sap-s4hana": sap,
     "dynamics365": dynamics,
+    "oracle-cx": oracle,
 }
 
 

@@ -128,7 +128,7 @@ class SystemFolder:
         self._parse_times(spec, shown, name)
 
     def _reader(self, path: Path) -> str:
-        """SELECT reading a file as text columns plus its 1-based data row number."""
+        """SELECT reading a file as text columns (nested values as JSON text) plus its data row number."""
         p = str(path).replace("'", "''")
         if path.suffix == ".parquet":
             src = f"read_parquet('{p}')"
@@ -136,7 +136,11 @@ class SystemFolder:
             src = self._json_source(path, p)
         else:
             src = f"read_csv('{p}', header = true, all_varchar = true)"
-        return f"SELECT COLUMNS(*)::VARCHAR, row_number() OVER () AS _row FROM {src}"
+        cols = self.con.execute(f"DESCRIBE SELECT * FROM {src}").fetchall()
+        text = ", ".join(
+            f"{'to_json(' + quote(c) + ')' if t.endswith(']') or t.startswith(('STRUCT', 'MAP')) else quote(c)}"
+            f"::VARCHAR AS {quote(c)}" for c, t, *_ in cols)
+        return f"SELECT {text}, row_number() OVER () AS _row FROM {src}"
 
     def _json_source(self, path: Path, p: str) -> str:
         """A JSON array of records, or a REST page holding them in `items` (Oracle) or `value` (OData)."""
@@ -148,7 +152,7 @@ class SystemFolder:
         envelope = next((k for k in ("items", "value") if k in keys), None)
         if envelope is None:
             return f"read_json('{p}')"
-        return f"(SELECT unnest({envelope}, recursive := true) FROM read_json('{p}'))"
+        return f"(SELECT unnest(r) FROM (SELECT unnest({envelope}) AS r FROM read_json('{p}')))"
 
     def _rename_case(self, name: str, present: list[str], spec: SourceTable) -> None:
         """Accept columns whose names differ only by case, or that use a declared alias."""

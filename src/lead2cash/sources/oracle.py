@@ -1,0 +1,145 @@
+"""Oracle CX Sales (REST JSON) with Fusion Order Management and Receivables (BICC table extracts).
+
+The stage history is the union of `MOO_OPTY_STG_SNAPSHOTS` (entries into a sales stage) and
+`MOO_OPTY_SNAPSHOTS` (status snapshots: `STATUS_CATEGORY` WON / LOST closes the deal, OPEN
+after a close reopens it at `CURR_STG_ID`, other saves keep the stage). Orders reach the
+opportunity through their CPQ quote (`DOO_HEADERS_ALL.SOURCE_ORDER_NUMBER` =
+`ZCA_SALES_ORDER_HEADERS.ORDER_HEADER_NUMBER`), invoices through the order number in
+`RA_CUSTOMER_TRX_ALL.INTERFACE_HEADER_ATTRIBUTE1`, payments through the applied transaction.
+"""
+
+from __future__ import annotations
+
+from .config import Setting, Settings
+from .defaults import DEFAULTS, REGION_BY_COUNTRY
+from .engine import EventRule, Mapping, StageHistory, lit, lits
+from .tables import SourceTable, TimeField
+
+__all__ = ["SETTINGS", "mapping"]
+
+_D = DEFAULTS["oracle-cx"]
+
+_STATUS_DOCS = {
+    "quote_accepted": "ZCA_SALES_ORDER_HEADERS.STATUS of accepted CPQ quotes (Quote Accepted at PLACED_ON_DATE)",
+    "order_fulfilled": "DOO_FULFILL_LINES_ALL.STATUS_CODE of shipped lines (Order Fulfilled at ACTUAL_SHIP_DATE)",
+    "invoice_cancelled": "RA_CUSTOMER_TRX_ALL.STATUS_TRX of voided invoices (not counted)",
+    "payment_received": "AR_RECEIVABLE_APPLICATIONS_ALL.STATUS of applied receipts (Payment Received)",
+    "reopened": "MOO_OPTY_SNAPSHOTS.STATUS_CATEGORY that, after WON / LOST, reopens the deal",
+}
+
+SETTINGS: tuple[Setting, ...] = (
+    *(Setting(key, list(_D.status[key]), doc) for key, doc in _STATUS_DOCS.items()),
+    Setting("closed", {s.name: "won" if s.won else "lost" for s in _D.stages if s.closed},
+            "MOO_OPTY_SNAPSHOTS.STATUS_CATEGORY -> won / lost"),
+    Setting("stages", {s.name: s.activity for s in _D.stages if s.activity},
+            "sales stage NAME (MOO_STG_VL) -> milestone activity its first entry means"),
+    Setting("regions", dict(REGION_BY_COUNTRY), "accounts Country -> SalesRegion (others kept as is)"),
+)
+
+_ISO = "iso"
+_C = (TimeField("CREATION_DATE", _ISO),)
+TABLES: tuple[SourceTable, ...] = (
+    SourceTable("opportunities", ("OptyId", "OptyCreationDate"), key="OptyId",
+                times=(TimeField("OptyCreationDate", _ISO),),
+                optional_columns=("OptyNumber", "StatusCode", "SalesStage", "Revenue", "TargetPartyId",
+                                  "TargetPartyName", "OwnerResourcePartyId", "ChildRevenue")),
+    SourceTable("accounts", ("PartyId", "OrganizationName"), key="PartyId", optional=True,
+                optional_columns=("Country",)),
+    SourceTable("resources", ("PartyId", "PartyName"), key="PartyId", optional=True),
+    SourceTable("MOO_STG_VL", ("STG_ID", "NAME"), key="STG_ID"),
+    SourceTable("MOO_OPTY_STG_SNAPSHOTS", ("OPTY_STG_SNAPSHOT_ID", "OPTY_ID", "STG_ID", "CREATION_DATE"),
+                key="OPTY_STG_SNAPSHOT_ID", optional=True, times=_C),
+    SourceTable("MOO_OPTY_SNAPSHOTS", ("OPTY_SNAPSHOT_ID", "OPTY_ID", "CURR_STG_ID", "STATUS_CATEGORY",
+                                       "CREATION_DATE"), key="OPTY_SNAPSHOT_ID", optional=True, times=_C),
+    SourceTable("ZCA_SALES_ORDER_HEADERS", ("ORDER_HEADER_ID", "ORDER_HEADER_NUMBER", "OPTY_ID", "STATUS",
+                                            "CREATION_DATE"), key="ORDER_HEADER_ID", optional=True,
+                times=(*_C, TimeField("PLACED_ON_DATE", _ISO, required=False)),
+                optional_columns=("PLACED_ON_DATE",)),
+    SourceTable("DOO_HEADERS_ALL", ("HEADER_ID", "ORDER_NUMBER", "SOURCE_ORDER_NUMBER", "CREATION_DATE"),
+                key="HEADER_ID", optional=True, times=_C, optional_columns=("PAYMENT_TERM_ID",)),
+    SourceTable("DOO_FULFILL_LINES_ALL", ("FULFILL_LINE_ID", "HEADER_ID", "STATUS_CODE", "ACTUAL_SHIP_DATE"),
+                key="FULFILL_LINE_ID", optional=True,
+                times=(TimeField("ACTUAL_SHIP_DATE", _ISO, required=False),)),
+    SourceTable("RA_CUSTOMER_TRX_ALL", ("CUSTOMER_TRX_ID", "TRX_DATE", "INTERFACE_HEADER_ATTRIBUTE1"),
+                key="CUSTOMER_TRX_ID", optional=True, times=(TimeField("TRX_DATE", "date"),),
+                optional_columns=("STATUS_TRX",)),
+    SourceTable("AR_RECEIVABLE_APPLICATIONS_ALL", ("RECEIVABLE_APPLICATION_ID", "APPLIED_CUSTOMER_TRX_ID",
+                                                   "STATUS", "APPLY_DATE"),
+                key="RECEIVABLE_APPLICATION_ID", optional=True, times=(TimeField("APPLY_DATE", "date"),)),
+    SourceTable("RA_TERMS_TL", ("TERM_ID", "NAME"), optional=True),
+)
+
+# order header -> opportunity, through the CPQ quote the order was placed from
+_ORDER_CASE = ("JOIN {ZCA_SALES_ORDER_HEADERS} q ON q.ORDER_HEADER_NUMBER = h.SOURCE_ORDER_NUMBER")
+
+
+def _history(cfg: Settings) -> str:
+    """Stage entries and status snapshots as one stage history (closes as WON / LOST)."""
+    closed = lits(list(cfg["closed"]))
+    return f"""
+    SELECT s.OPTY_ID AS SalesOpportunityId, s."CREATION_DATE@utc" AS EventTime, s.OPTY_STG_SNAPSHOT_ID AS _tie,
+           {{@MOO_OPTY_STG_SNAPSHOTS}} || ':OPTY_STG_SNAPSHOT_ID=' || s.OPTY_STG_SNAPSHOT_ID AS source_record,
+           {{@MOO_OPTY_STG_SNAPSHOTS}} AS _file, s._row, 'STG_ID' AS _column, coalesce(v.NAME, s.STG_ID) AS stage
+    FROM {{MOO_OPTY_STG_SNAPSHOTS}} s LEFT JOIN {{MOO_STG_VL}} v ON v.STG_ID = s.STG_ID
+    UNION ALL
+    SELECT s.OPTY_ID, s."CREATION_DATE@utc", s.OPTY_SNAPSHOT_ID,
+           {{@MOO_OPTY_SNAPSHOTS}} || ':OPTY_SNAPSHOT_ID=' || s.OPTY_SNAPSHOT_ID, {{@MOO_OPTY_SNAPSHOTS}}, s._row,
+           CASE WHEN s.STATUS_CATEGORY IN {closed} THEN 'STATUS_CATEGORY' ELSE 'CURR_STG_ID' END,
+           CASE WHEN s.STATUS_CATEGORY IN {closed} THEN s.STATUS_CATEGORY ELSE coalesce(v.NAME, s.CURR_STG_ID) END
+    FROM {{MOO_OPTY_SNAPSHOTS}} s LEFT JOIN {{MOO_STG_VL}} v ON v.STG_ID = s.CURR_STG_ID"""
+
+
+def mapping(cfg: Settings, crm_present: bool) -> Mapping:
+    """The Oracle CX Sales + Fusion mapping under a configuration."""
+    order = "JOIN {DOO_HEADERS_ALL} h ON h.ORDER_NUMBER = t.INTERFACE_HEADER_ATTRIBUTE1 " + _ORDER_CASE
+    void = f"coalesce(t.STATUS_TRX, '') NOT IN {lits(cfg['invoice_cancelled'])}"
+    events = (
+        EventRule("Opportunity Created", "opportunities", "OptyCreationDate", "t.OptyId", "OptyId"),
+        EventRule("Quote Issued", "ZCA_SALES_ORDER_HEADERS", "CREATION_DATE", "t.OPTY_ID", "ORDER_HEADER_ID"),
+        EventRule("Quote Accepted", "ZCA_SALES_ORDER_HEADERS", "PLACED_ON_DATE", "t.OPTY_ID", "ORDER_HEADER_ID",
+                  where=f"t.STATUS IN {lits(cfg['quote_accepted'])}"),
+        EventRule("Sales Order Created", "DOO_HEADERS_ALL", "CREATION_DATE", "q.OPTY_ID", "HEADER_ID",
+                  _ORDER_CASE.replace("h.", "t.")),
+        EventRule("Order Fulfilled", "DOO_FULFILL_LINES_ALL", "ACTUAL_SHIP_DATE", "q.OPTY_ID", "FULFILL_LINE_ID",
+                  "JOIN {DOO_HEADERS_ALL} h ON h.HEADER_ID = t.HEADER_ID " + _ORDER_CASE,
+                  f"t.STATUS_CODE IN {lits(cfg['order_fulfilled'])}"),
+        EventRule("Invoice Generated", "RA_CUSTOMER_TRX_ALL", "TRX_DATE", "q.OPTY_ID", "CUSTOMER_TRX_ID",
+                  order, void),
+        EventRule("Payment Received", "AR_RECEIVABLE_APPLICATIONS_ALL", "APPLY_DATE", "q.OPTY_ID",
+                  "RECEIVABLE_APPLICATION_ID",
+                  "JOIN {RA_CUSTOMER_TRX_ALL} i ON i.CUSTOMER_TRX_ID = t.APPLIED_CUSTOMER_TRX_ID "
+                  + order.replace("t.", "i."), f"t.STATUS IN {lits(cfg['payment_received'])} AND "
+                  + void.replace("t.", "i.")),
+    )
+    closed = cfg["closed"]
+    classes = (
+        f"SELECT NAME AS stage, CASE NAME {_whens(cfg['stages'])} END AS milestone, FALSE AS is_closed, "
+        f"FALSE AS is_won FROM {{MOO_STG_VL}} UNION ALL SELECT * FROM (VALUES "
+        + ", ".join(f"({lit(k)}, NULL, TRUE, {lit(v == 'won')})" for k, v in closed.items())
+        + ") AS v(stage, milestone, is_closed, is_won)")
+    stages = StageHistory(_history(cfg), ("MOO_OPTY_STG_SNAPSHOTS", "MOO_OPTY_SNAPSHOTS"), classes,
+                          "MOO_STG_VL (NAME) and the closed setting of [oracle-cx]")
+    return Mapping("oracle-cx", TABLES, events, _cases_sql(cfg), stages)
+
+
+def _whens(values: dict[str, str]) -> str:
+    """CASE branches mapping keys to values (a never-true branch when empty)."""
+    return " ".join(f"WHEN {lit(k)} THEN {lit(v)}" for k, v in values.items()) or "WHEN NULL THEN NULL"
+
+
+def _cases_sql(cfg: Settings) -> str:
+    """Case attributes: revenue, customer, owner, account country, primary revenue line, order terms."""
+    return f"""
+    SELECT o.OptyId AS SalesOpportunityId, TRY_CAST(o.Revenue AS DOUBLE) AS OpportunityAmount,
+           coalesce(o.TargetPartyName, a.OrganizationName) AS CustomerName, r.PartyName AS OpportunityOwner,
+           CASE a.Country {_whens(cfg['regions'])} ELSE a.Country END AS SalesRegion,
+           o.SalesStage AS SalesStage, t.NAME AS PaymentTerms,
+           list_filter(from_json(o.ChildRevenue, '[{{{{"PrimaryFlag": "BOOLEAN", "ProdGroupName": "VARCHAR"}}}}]'),
+                       lambda x: x.PrimaryFlag)[1].ProdGroupName AS ProductCategory
+    FROM {{opportunities}} o
+    LEFT JOIN {{accounts}} a ON a.PartyId = o.TargetPartyId
+    LEFT JOIN {{resources}} r ON r.PartyId = o.OwnerResourcePartyId
+    LEFT JOIN (SELECT q.OPTY_ID, h.PAYMENT_TERM_ID FROM {{DOO_HEADERS_ALL}} h {_ORDER_CASE}
+               QUALIFY row_number() OVER (PARTITION BY q.OPTY_ID ORDER BY h."CREATION_DATE@utc", h._row) = 1
+              ) ot ON ot.OPTY_ID = o.OptyId
+    LEFT JOIN {{RA_TERMS_TL}} t ON t.TERM_ID = ot.PAYMENT_TERM_ID"""
