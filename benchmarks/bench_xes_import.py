@@ -5,7 +5,7 @@
 Rounds are interleaved (round 1 of every reader, then round 2, ...) so a busy machine hurts all
 readers alike. Each timed read runs in a fresh Python process that first imports its library
 and reads a tiny log (untimed warm-up), then times one read of the file; the process's peak
-RSS is reported too. pm4py is AGPL and only ever runs here and in tests, never in lead2cash.
+RSS and its CPU time (median; all threads) are reported too. pm4py is AGPL and only ever runs here and in tests, never in lead2cash.
 """
 
 from __future__ import annotations
@@ -78,11 +78,11 @@ def one_run(name: str, path: Path) -> None:
     os.environ.setdefault("TQDM_DISABLE", "1")
     read = READERS[name][1]()
     read(WARMUP)
-    start = time.perf_counter()
+    start, cpu = time.perf_counter(), time.process_time()
     read(path)
-    seconds = time.perf_counter() - start
+    seconds, cpu = time.perf_counter() - start, time.process_time() - cpu
     rss_mb = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
-    print(json.dumps({"seconds": seconds, "rss_mb": rss_mb}))
+    print(json.dumps({"seconds": seconds, "cpu": cpu, "rss_mb": rss_mb}))
 
 
 def main() -> None:
@@ -105,10 +105,11 @@ def main() -> None:
             print(f"round {round_no}: {name:14} {results[name][-1]['seconds']:7.3f} s", flush=True)
     median = {n: statistics.median(r["seconds"] for r in runs) for n, runs in results.items()}
     print(f"\n{args.file.name}, median of {args.runs} runs (interleaved, fresh process each):")
-    print(f"{'reader':14} {'median s':>9} {'min s':>7} {'max s':>7} {'peak RSS MB':>12}  what")
+    print(f"{'reader':14} {'median s':>9} {'min s':>7} {'max s':>7} {'CPU s':>6} {'peak RSS MB':>12}  what")
     for name, runs in results.items():
         secs = [r["seconds"] for r in runs]
-        print(f"{name:14} {median[name]:9.3f} {min(secs):7.3f} {max(secs):7.3f} "
+        cpu = statistics.median(r["cpu"] for r in runs)
+        print(f"{name:14} {median[name]:9.3f} {min(secs):7.3f} {max(secs):7.3f} {cpu:6.2f} "
               f"{max(r['rss_mb'] for r in runs):12.0f}  {READERS[name][0]}")
     ratios = [("pm4py-lxml / read_xes", "pm4py-lxml", "read_xes"),
               ("read_xes / rustxes", "read_xes", "rustxes"),

@@ -16,12 +16,12 @@ import pyarrow as pa
 
 from ..errors import InputError, Location
 from ..progress import Progress
-from .xes_source import AttrRows, XesTable, assemble, blocks, line_text
+from .xes_source import TYPE_NAMES, AttrRows, XesTable, assemble, blocks, line_text
 
 __all__ = ["read_exact", "ATTRIBUTE_TAGS", "xml_error"]
 
 ATTRIBUTE_TAGS = frozenset({"string", "date", "int", "float", "boolean", "id", "list", "container"})
-_SIMPLE = {"list": "string", "container": "string"}
+_KIND = {name: code for code, name in enumerate(TYPE_NAMES)}  # list, container: 0 (string)
 
 
 class _Collector:
@@ -32,7 +32,7 @@ class _Collector:
         self.stack: list[str] = []
         self.trace = -1
         self.event_trace: list[int] = []
-        self.rows: dict[str, tuple[list[int], list[str], list[str], list[str]]] = {
+        self.rows: dict[str, tuple[list[int], list[str], list[int], list[str]]] = {
             "event": ([], [], [], []), "trace": ([], [], [], [])}
 
     def _fail(self, problem: str, hint: str, column: str | None = None) -> InputError:
@@ -65,7 +65,7 @@ class _Collector:
             owner, keys, types, values = self.rows[parent]
             owner.append(len(self.event_trace) - 1 if parent == "event" else self.trace)
             keys.append(key)
-            types.append(_SIMPLE.get(name, name))
+            types.append(_KIND.get(name, 0))
             values.append(attrs["value"])
 
     def end(self, name: str) -> None:
@@ -75,8 +75,8 @@ class _Collector:
     def attr_rows(self, owner: str) -> AttrRows:
         """The kept attributes of events or traces."""
         owners, keys, types, values = self.rows[owner]
-        return AttrRows(np.array(owners, np.int64), pa.array(keys, pa.string()),
-                        pa.array(types, pa.string()), pa.array(values, pa.string()))
+        return AttrRows(np.array(owners, np.int64), pa.array(keys, pa.string()).dictionary_encode(),
+                        np.array(types, np.int8), pa.array(values, pa.string()))
 
 
 def xml_error(path: Path, exc: expat.ExpatError) -> InputError:

@@ -24,11 +24,11 @@ import pyarrow.compute as pc
 
 from ..progress import Progress
 from .xes_exact import xml_error
+from .xes_source import TYPE_NAMES as TYPES
 from .xes_source import AttrRows, XesTable, assemble, blocks
 
 __all__ = ["NotFast", "read_fast"]
 
-TYPES = ("string", "date", "int", "float", "boolean", "id")
 _WS = r"[ \t\r\n]*"  # XML whitespace (RE2's and re's \s also accept \f and \v, which XML forbids)
 _ATTR_OPEN = _WS + r"<(?:string|date|int|float|boolean|id) key=$"
 _LOOPS = r"(?:" + _WS + r"(?:<event>" + _WS + r"</event>|</trace>" + _WS + r"<trace>))*"
@@ -190,13 +190,12 @@ class _Scanner:
         kinds[0] = TYPES.index(head.group(1).decode())
         for code, name in enumerate(TYPES[1:], start=1):
             kinds[1:][pc.ends_with(tags, f"<{name} key=").to_numpy(zero_copy_only=False)] = code
-        types = pa.DictionaryArray.from_arrays(pa.array(kinds), pa.array(TYPES))
-        keys, values = _decoded(keys), _decoded(values)
+        keys, values = pc.dictionary_encode(_decoded(keys)), _decoded(values)
         for lvl, owner in ((2, event_at), (1, traces)):
             mask = levels == lvl
             if mask.any():
                 sel = pa.array(mask)
-                self.rows[lvl].append(AttrRows(owner[mask], keys.filter(sel), types.filter(sel),
+                self.rows[lvl].append(AttrRows(owner[mask], keys.filter(sel), kinds[mask],
                                                values.filter(sel)))
         tail = _TAIL_START.match(text, int(quotes[-1]) + 1)
         if tail is None:

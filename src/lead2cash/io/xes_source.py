@@ -15,14 +15,14 @@ from pathlib import Path
 
 import numpy as np
 import pyarrow as pa
-import pyarrow.compute as pc
 
 from ..errors import InputError, Location
 from ..progress import Progress
 
-__all__ = ["XesTable", "AttrRows", "assemble", "blocks", "line_text", "missing_file"]
+__all__ = ["TYPE_NAMES", "XesTable", "AttrRows", "assemble", "blocks", "line_text", "missing_file"]
 
 BLOCK = 16 << 20  # decompressed bytes handed to a reader at a time
+TYPE_NAMES = ("string", "date", "int", "float", "boolean", "id")
 
 
 @dataclass(frozen=True)
@@ -42,21 +42,26 @@ class XesTable:
 class AttrRows:
     """Attribute occurrences in document order: owner (event or trace index), key, type, value."""
 
-    owner: np.ndarray
-    key: pa.Array
-    type: pa.Array
-    value: pa.Array
+    owner: np.ndarray  # int64 index of the event or trace the attribute belongs to
+    key: pa.DictionaryArray  # the attribute keys, dictionary-encoded
+    kind: np.ndarray  # int8 index into TYPE_NAMES
+    value: pa.Array  # raw strings
 
     @staticmethod
     def concat(parts: list[AttrRows]) -> AttrRows:
-        """One AttrRows from several chunks (owners are already global)."""
-        if not parts:
-            empty = pa.array([], pa.string())
-            return AttrRows(np.zeros(0, np.int64), empty, empty, empty)
+        """One AttrRows from several chunks (owners are already global; dictionaries unified)."""
+        names: dict[str, int] = {}
+        codes = []
+        for part in parts:
+            remap = np.array([names.setdefault(k, len(names)) for k in part.key.dictionary.to_pylist()],
+                             np.int32)
+            codes.append(remap[part.key.indices.to_numpy(zero_copy_only=False)])
         return AttrRows(
-            np.concatenate([p.owner for p in parts]),
-            *(pa.concat_arrays([getattr(p, f).cast(pa.string()) for p in parts])
-              for f in ("key", "type", "value")),
+            np.concatenate([np.zeros(0, np.int64)] + [p.owner for p in parts]),
+            pa.DictionaryArray.from_arrays(pa.array(np.concatenate([np.zeros(0, np.int32)] + codes)),
+                                           pa.array(list(names), pa.string())),
+            np.concatenate([np.zeros(0, np.int8)] + [p.kind for p in parts]),
+            pa.concat_arrays([pa.array([], pa.string())] + [p.value for p in parts]),
         )
 
 
@@ -111,26 +116,21 @@ def _shown(raw: bytes) -> str:
 
 def _pivot(rows: AttrRows, n: int, prefix: str) -> tuple[dict[str, pa.Array], dict[str, str]]:
     """One column per key (first-seen order), `n` rows; a later duplicate key wins."""
-    if len(rows.owner) == 0:
-        return {}, {}
-    keys = pc.dictionary_encode(rows.key)
-    codes = keys.indices.to_numpy(zero_copy_only=False)
+    codes = rows.key.indices.to_numpy(zero_copy_only=False)
+    names = rows.key.dictionary.to_pylist()
     order = np.argsort(codes, kind="stable")
-    bounds = np.searchsorted(codes[order], np.arange(len(keys.dictionary) + 1))
-    pairs = pa.table({"k": rows.key, "t": rows.type}).group_by(["k", "t"]).aggregate([])
-    seen: dict[str, set[str]] = {}
-    for k, t in zip(pairs["k"].to_pylist(), pairs["t"].to_pylist(), strict=True):
-        seen.setdefault(k, set()).add(t)
+    bounds = np.searchsorted(codes[order], np.arange(len(names) + 1))
+    present, first = np.unique(codes, return_index=True)
     columns: dict[str, pa.Array] = {}
     types: dict[str, str] = {}
-    for code, key in enumerate(keys.dictionary.to_pylist()):
+    for code in present[np.argsort(first)]:
         sel = order[bounds[code]:bounds[code + 1]]
         where = np.full(n, -1, np.int64)
         where[rows.owner[sel]] = np.arange(len(sel))
-        values = rows.value.take(pa.array(sel))
-        columns[prefix + key] = values.take(pa.array(where, mask=where < 0))
-        kinds = seen[key]
-        types[prefix + key] = kinds.pop() if len(kinds) == 1 else "string"
+        name = prefix + names[code]
+        columns[name] = rows.value.take(pa.array(sel)).take(pa.array(where, mask=where < 0))
+        kinds = np.flatnonzero(np.bincount(rows.kind[sel], minlength=len(TYPE_NAMES)))
+        types[name] = TYPE_NAMES[kinds[0]] if len(kinds) == 1 else "string"
     return columns, types
 
 
