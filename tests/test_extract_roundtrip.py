@@ -41,7 +41,8 @@ def _differences(ws: Workspace, truth: Path) -> dict[str, object]:
     return {k: v for k, v in out.items() if v}
 
 
-@pytest.mark.parametrize("seed", [1, 2, 3])
+@pytest.mark.parametrize("seed", [1, pytest.param(2, marks=pytest.mark.slow),
+                                  pytest.param(3, marks=pytest.mark.slow)])
 @pytest.mark.parametrize("landscape", LANDSCAPE_NAMES)
 def test_extract_equals_ground_truth(tmp_path: Path, workspace: Workspace, landscape: str,
                                      seed: int) -> None:
