@@ -1,11 +1,12 @@
 """Benchmark XES import side by side: pm4py (lxml and its default), rustxes, our reader, our import.
 
-    .venv/bin/python benchmarks/bench_xes_import.py [--file ../shared/data/bpic2012.xes.gz] [--runs 3]
+    .venv/bin/python benchmarks/bench_xes_import.py [--file PATH.xes.gz] [--runs 3] [--only ...]
 
 Rounds are interleaved (round 1 of every reader, then round 2, ...) so a busy machine hurts all
 readers alike. Each timed read runs in a fresh Python process that first imports its library
 and reads a tiny log (untimed warm-up), then times one read of the file; the process's peak
-RSS and its CPU time (median; all threads) are reported too. pm4py is AGPL and only ever runs here and in tests, never in lead2cash.
+RSS and the read's CPU time (all threads; less sensitive to a busy machine) are reported too.
+pm4py is AGPL and only ever runs here and in tests, never in lead2cash.
 """
 
 from __future__ import annotations
@@ -99,13 +100,14 @@ def main() -> None:
     results: dict[str, list[dict[str, float]]] = {n: [] for n in args.only}
     for round_no in range(1, args.runs + 1):
         for name in args.only:
-            out = subprocess.run([sys.executable, __file__, "--one", name, "--file", str(args.file)],
-                                 check=True, capture_output=True, text=True).stdout
+            command = [sys.executable, __file__, "--one", name, "--file", str(args.file)]
+            out = subprocess.run(command, check=True, capture_output=True, text=True).stdout
             results[name].append(json.loads(out.strip().splitlines()[-1]))
             print(f"round {round_no}: {name:14} {results[name][-1]['seconds']:7.3f} s", flush=True)
     median = {n: statistics.median(r["seconds"] for r in runs) for n, runs in results.items()}
     print(f"\n{args.file.name}, median of {args.runs} runs (interleaved, fresh process each):")
-    print(f"{'reader':14} {'median s':>9} {'min s':>7} {'max s':>7} {'CPU s':>6} {'peak RSS MB':>12}  what")
+    print(f"{'reader':14} {'median s':>9} {'min s':>7} {'max s':>7} {'CPU s':>6} "
+          f"{'peak RSS MB':>12}  what")
     for name, runs in results.items():
         secs = [r["seconds"] for r in runs]
         cpu = statistics.median(r["cpu"] for r in runs)

@@ -205,13 +205,14 @@ def written(workspace: Workspace) -> Workspace:
 
 
 def expected_events() -> list[tuple[str, str, pd.Timestamp]]:
-    """(case, activity, UTC time) in the order the writer must emit: cases by first event, ties by id."""
+    """(case, activity, UTC time) in the writer's order: cases by first event, ties by event_id."""
     rows = sorted(ROWS, key=lambda r: (r[1] != "OPP-2", r[3], r[0]))
     return [(r[1], r[2], pd.Timestamp(r[3], tz="UTC")) for r in rows]
 
 
 @pytest.mark.parametrize("name", ["log.xes", "log.xes.gz"])
-def test_written_xes_reads_back_in_pm4py_and_ours(written: Workspace, tmp_path: Path, name: str) -> None:
+def test_written_xes_reads_back_in_pm4py_and_ours(written: Workspace, tmp_path: Path,
+                                                  name: str) -> None:
     path = tmp_path / name
     seen: list[tuple[int, int | None]] = []
     assert write_xes(written.con, path, progress=lambda s, d, t=None: seen.append((d, t))) == 5
@@ -245,7 +246,8 @@ def test_written_header_declares_the_standard(written: Workspace, tmp_path: Path
     root = ET.parse(path).getroot()
     assert root.tag == f"{ns}log" and root.get("xes.version") == "1849-2016"
     assert {e.get("prefix"): e.get("uri") for e in root.iter(f"{ns}extension")} == {
-        p: f"http://www.xes-standard.org/{p}.xesext" for p in ("concept", "time", "lifecycle", "org")}
+        p: f"http://www.xes-standard.org/{p}.xesext"
+        for p in ("concept", "time", "lifecycle", "org")}
     assert {c.get("name"): c.get("keys") for c in root.iter(f"{ns}classifier")} == {
         "Activity": "concept:name", "Activity+Lifecycle": "concept:name lifecycle:transition"}
     scopes = {g.get("scope"): {a.get("key") for a in g} for g in root.iter(f"{ns}global")}
@@ -271,13 +273,15 @@ def table_of(ws: Workspace) -> pd.DataFrame:
 
 
 @pytest.mark.parametrize("name", ["running-example.xes", "helpdesk.xes.gz"])
-def test_import_export_reimport_gives_the_same_log(name: str, shared_data: Path, tmp_path: Path) -> None:
+def test_import_export_reimport_gives_the_same_log(name: str, shared_data: Path,
+                                                   tmp_path: Path) -> None:
     from lead2cash.io.importer import import_log
 
     with Workspace(tmp_path / "a.duckdb") as a, Workspace(tmp_path / "b.duckdb") as b:
         import_log(a, shared_data / name)
-        out = tmp_path / ("out" + ".xes.gz" if name.endswith(".gz") else "out.xes")
-        assert write_xes(a.con, out) == a.con.execute("SELECT count(*) FROM events").fetchall()[0][0]
+        out = tmp_path / ("out.xes.gz" if name.endswith(".gz") else "out.xes")
+        events = a.con.execute("SELECT count(*) FROM events").fetchall()[0][0]
+        assert write_xes(a.con, out) == events
         import_log(b, out)
         pd.testing.assert_frame_equal(table_of(a), table_of(b))
 

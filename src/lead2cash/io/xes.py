@@ -22,7 +22,7 @@ __all__ = ["XesTable", "read_xes", "write_xes"]
 
 
 def read_xes(path: str | Path, progress: Progress = NO_PROGRESS) -> XesTable:
-    """Read a `.xes` or `.xes.gz` file: events in document order, trace attributes as `case:<key>`."""
+    """Read a `.xes` or `.xes.gz` file: events in document order, trace attributes as `case:`."""
     path = Path(path)
     try:
         return read_fast(path, progress)

@@ -50,7 +50,8 @@ class _Collector:
                              "an XES file has one <log> element holding <trace> elements")
         if name == "trace":
             if parent != "log":
-                raise self._fail(f"a <trace> inside <{parent}>", "put every <trace> directly in <log>")
+                raise self._fail(f"a <trace> inside <{parent}>",
+                                 "put every <trace> directly in <log>")
             self.trace += 1
         elif name == "event":
             if parent != "trace":

@@ -152,7 +152,7 @@ class _Scanner:
         self.rows: dict[int, list[AttrRows]] = {1: [], 2: []}
 
     def walk(self, text: bytes, pos: int, level: int) -> tuple[int, int]:
-        """Follow the <trace>/<event> tags at `pos`; returns the position after them and the level."""
+        """Follow the <trace>/<event> tags at `pos`; returns the position after them, the level."""
         opened: list[int] = []
         while (m := _STRUCT.match(text, pos)) is not None:
             before, after = _MOVES[m.groups()]

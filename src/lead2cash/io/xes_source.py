@@ -53,13 +53,14 @@ class AttrRows:
         names: dict[str, int] = {}
         codes = []
         for part in parts:
-            remap = np.array([names.setdefault(k, len(names)) for k in part.key.dictionary.to_pylist()],
-                             np.int32)
+            own = part.key.dictionary.to_pylist()
+            remap = np.array([names.setdefault(k, len(names)) for k in own], np.int32)
             codes.append(remap[part.key.indices.to_numpy(zero_copy_only=False)])
         return AttrRows(
             np.concatenate([np.zeros(0, np.int64)] + [p.owner for p in parts]),
-            pa.DictionaryArray.from_arrays(pa.array(np.concatenate([np.zeros(0, np.int32)] + codes)),
-                                           pa.array(list(names), pa.string())),
+            pa.DictionaryArray.from_arrays(
+                pa.array(np.concatenate([np.zeros(0, np.int32)] + codes)),
+                pa.array(list(names), pa.string())),
             np.concatenate([np.zeros(0, np.int8)] + [p.kind for p in parts]),
             pa.concat_arrays([pa.array([], pa.string())] + [p.value for p in parts]),
         )
@@ -67,7 +68,8 @@ class AttrRows:
 
 def missing_file(path: Path) -> InputError:
     """The error for an input path that is not a readable file."""
-    return InputError(Location(str(path)), "no such file", "check the path (and the current folder)")
+    return InputError(Location(str(path)), "no such file",
+                      "check the path (and the current folder)")
 
 
 def blocks(path: Path, progress: Progress, step: str) -> Iterator[bytes]:

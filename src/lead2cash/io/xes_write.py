@@ -29,6 +29,7 @@ _XES_NAME = {v: k for k, v in XES_KEYS.items()}  # model field -> XES key
 _CASE_ID = "SalesOpportunityId"
 _EXTENSIONS = (("Concept", "concept"), ("Time", "time"), ("Lifecycle", "lifecycle"),
                ("Organizational", "org"))
+_STANDARD = "http://www.xes-standard.org/"
 _ISO = "'%Y-%m-%dT%H:%M:%S.%f+00:00'"
 _INTS = {"TINYINT", "SMALLINT", "INTEGER", "BIGINT", "HUGEINT", "UTINYINT", "USMALLINT",
          "UINTEGER", "UBIGINT", "UHUGEINT"}
@@ -108,15 +109,17 @@ def _plan(con: duckdb.DuckDBPyConnection, table: str) -> tuple[list[str], list[s
 
 def _header(lifecycle: bool) -> str:
     """The log element's opening: extensions, globals, classifiers."""
-    ext = "".join(f'\t<extension name="{n}" prefix="{p}" uri="http://www.xes-standard.org/{p}.xesext"/>\n'
+    ext = "".join(f'\t<extension name="{n}" prefix="{p}" uri="{_STANDARD}{p}.xesext"/>\n'
                   for n, p in _EXTENSIONS)
     classifiers = '\t<classifier name="Activity" keys="concept:name"/>\n'
     if lifecycle:
-        classifiers += '\t<classifier name="Activity+Lifecycle" keys="concept:name lifecycle:transition"/>\n'
+        classifiers += ('\t<classifier name="Activity+Lifecycle" '
+                        'keys="concept:name lifecycle:transition"/>\n')
     return (
         '<?xml version="1.0" encoding="UTF-8"?>\n'
-        '<log xes.version="1849-2016" xmlns="http://www.xes-standard.org/">\n' + ext
-        + '\t<global scope="trace">\n\t\t<string key="concept:name" value="__INVALID__"/>\n\t</global>\n'
+        f'<log xes.version="1849-2016" xmlns="{_STANDARD}">\n' + ext
+        + '\t<global scope="trace">\n\t\t<string key="concept:name" value="__INVALID__"/>\n'
+        '\t</global>\n'
         '\t<global scope="event">\n\t\t<string key="concept:name" value="__INVALID__"/>\n'
         '\t\t<date key="time:timestamp" value="1970-01-01T00:00:00.000000+00:00"/>\n\t</global>\n'
         + classifiers + '\t<string key="creator" value="lead2cash"/>\n'
@@ -127,7 +130,8 @@ def _events_sql(table: str, trace: list[str], events: list[str]) -> str:
     """One row per event, in case order, holding its XML (with trace open/close around it)."""
     case = quote(_CASE_ID)
     return (
-        f"WITH o AS (SELECT *, row_number() OVER w AS _pos, count(*) OVER (PARTITION BY {case}) AS _n, "
+        f"WITH o AS (SELECT *, row_number() OVER w AS _pos, "
+        f"count(*) OVER (PARTITION BY {case}) AS _n, "
         f"first_value(EventTime) OVER w AS _ct, first_value(event_id) OVER w AS _ci FROM {table} "
         f"WINDOW w AS (PARTITION BY {case} ORDER BY EventTime, event_id)) "
         f"SELECT concat(CASE WHEN _pos = 1 THEN concat('\t<trace>\n', {', '.join(trace)}) END, "
