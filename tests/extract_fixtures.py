@@ -3,11 +3,12 @@
 from __future__ import annotations
 
 import csv
+import json
 from pathlib import Path
 
 from lead2cash.sources.defaults import DEFAULTS
 
-__all__ = ["audit_change", "dynamics_org", "salesforce_org", "sap_sd", "write_csv"]
+__all__ = ["audit_change", "dynamics_org", "oracle_org", "salesforce_org", "sap_sd", "write_csv"]
 
 
 def write_csv(folder: Path, name: str, rows: list[dict[str, str]]) -> Path:
@@ -149,4 +150,53 @@ def dynamics_org(folder: Path) -> Path:
         {"invoiceid": "i1", "salesorderid": "s1", "createdon": _z(10), "statecode": "2", "opportunityid": ""},
         {"invoiceid": "i2", "salesorderid": "s1", "createdon": _z(10, 11), "statecode": "3",
          "opportunityid": "a1"}])
+    return folder
+
+
+def _o(day: int, hour: int = 9) -> str:
+    """An Oracle REST / BICC datetime (ISO with offset) in May 2024."""
+    return f"2024-05-{day:02d}T{hour:02d}:00:00.000+00:00"
+
+
+def oracle_org(folder: Path) -> Path:
+    """One opportunity: stage entries, a loss, a reopen, a win, CPQ quote, order, invoices, receipts."""
+    folder.mkdir(parents=True, exist_ok=True)
+    opp = {"OptyId": 300000000000001, "OptyNumber": "OPTY-1", "OptyCreationDate": _o(1),
+           "StatusCode": "WON", "SalesStage": "03 - Discover", "Revenue": 8000.5,
+           "TargetPartyId": 200000000001, "TargetPartyName": "Initech", "OwnerResourcePartyId": 100000000001,
+           "ChildRevenue": [{"PrimaryFlag": False, "ProdGroupName": "Services"},
+                            {"PrimaryFlag": True, "ProdGroupName": "Hardware"}]}
+    (folder / "opportunities.json").write_text(json.dumps({"items": [opp], "count": 1}))
+    (folder / "accounts.json").write_text(json.dumps(
+        {"items": [{"PartyId": 200000000001, "OrganizationName": "Initech", "Country": "JP"}]}))
+    (folder / "resources.json").write_text(json.dumps(
+        {"items": [{"PartyId": 100000000001, "PartyName": "Kenji Sato"}]}))
+    open_stages = [s for s in DEFAULTS["oracle-cx"].stages if not s.closed]
+    write_csv(folder, "MOO_STG_VL", [{"STG_ID": str(101 + i), "NAME": s.name} for i, s in enumerate(open_stages)])
+    o = "300000000000001"
+    write_csv(folder, "MOO_OPTY_STG_SNAPSHOTS", [
+        {"OPTY_STG_SNAPSHOT_ID": f"40{i}", "OPTY_ID": o, "STG_ID": g, "CREATION_DATE": t}
+        for i, (g, t) in enumerate([("101", _o(1)), ("102", _o(2)), ("103", _o(3))])])
+    write_csv(folder, "MOO_OPTY_SNAPSHOTS", [
+        {"OPTY_SNAPSHOT_ID": f"41{i}", "OPTY_ID": o, "CURR_STG_ID": g, "STATUS_CATEGORY": c, "CREATION_DATE": t}
+        for i, (g, c, t) in enumerate([("103", "OPEN", _o(3, 10)), ("103", "LOST", _o(4)),
+                                       ("103", "OPEN", _o(6)), ("103", "WON", _o(8))])])
+    write_csv(folder, "ZCA_SALES_ORDER_HEADERS", [
+        {"ORDER_HEADER_ID": "600", "ORDER_HEADER_NUMBER": "000000600", "OPTY_ID": o, "STATUS": "ORDERED",
+         "CREATION_DATE": _o(7), "PLACED_ON_DATE": _o(8, 8)}])
+    write_csv(folder, "DOO_HEADERS_ALL", [
+        {"HEADER_ID": "700", "ORDER_NUMBER": "00000001", "SOURCE_ORDER_NUMBER": "000000600",
+         "CREATION_DATE": _o(9), "PAYMENT_TERM_ID": "1001"}])
+    write_csv(folder, "DOO_FULFILL_LINES_ALL", [
+        {"FULFILL_LINE_ID": "710", "HEADER_ID": "700", "STATUS_CODE": "SHIPPED", "ACTUAL_SHIP_DATE": _o(10, 14)},
+        {"FULFILL_LINE_ID": "711", "HEADER_ID": "700", "STATUS_CODE": "AWAIT_SHIPPING", "ACTUAL_SHIP_DATE": ""}])
+    write_csv(folder, "RA_CUSTOMER_TRX_ALL", [
+        {"CUSTOMER_TRX_ID": "800", "TRX_DATE": "2024-05-11", "INTERFACE_HEADER_ATTRIBUTE1": "00000001",
+         "STATUS_TRX": "CL"},
+        {"CUSTOMER_TRX_ID": "801", "TRX_DATE": "2024-05-11", "INTERFACE_HEADER_ATTRIBUTE1": "00000001",
+         "STATUS_TRX": "VD"}])
+    write_csv(folder, "AR_RECEIVABLE_APPLICATIONS_ALL", [
+        {"RECEIVABLE_APPLICATION_ID": f"83{i}", "APPLIED_CUSTOMER_TRX_ID": trx, "STATUS": "APP", "APPLY_DATE": d}
+        for i, (trx, d) in enumerate([("800", "2024-05-20"), ("800", "2024-06-03"), ("801", "2024-05-12")])])
+    write_csv(folder, "RA_TERMS_TL", [{"TERM_ID": "1001", "NAME": "Net 45"}])
     return folder

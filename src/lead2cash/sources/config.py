@@ -15,7 +15,7 @@ from typing import Any
 
 from ..errors import InputError, Lead2CashError, Location
 
-__all__ = ["Setting", "Settings", "default_toml", "load_config"]
+__all__ = ["Setting", "Settings", "default_toml", "load_config", "status_settings"]
 
 # One system's settings, key -> value (types as the defaults: str, bool, list or dict of str).
 Settings = dict[str, Any]
@@ -28,6 +28,11 @@ class Setting:
     key: str
     default: object
     doc: str
+
+
+def status_settings(status: Mapping[str, tuple[str, ...]], docs: dict[str, str]) -> tuple[Setting, ...]:
+    """Settings for status-value lists, defaulting to the system's values in `sources.defaults`."""
+    return tuple(Setting(key, list(status[key]), doc) for key, doc in docs.items())
 
 
 def _systems() -> dict[str, tuple[Setting, ...]]:

@@ -9,7 +9,7 @@ invoice's `statecode` to Paid is a Payment Received.
 
 from __future__ import annotations
 
-from .config import Setting, Settings
+from .config import Setting, Settings, status_settings
 from .defaults import DEFAULTS, REGION_BY_COUNTRY
 from .engine import EventRule, Mapping, StageHistory, lit, lits
 from .tables import SourceTable, TimeField
@@ -30,7 +30,7 @@ _STATUS_DOCS = {
 }
 
 SETTINGS: tuple[Setting, ...] = (
-    *(Setting(key, list(_D.status[key]), doc) for key, doc in _STATUS_DOCS.items()),
+    *status_settings(_D.status, _STATUS_DOCS),
     Setting("salesstage", {s.code: s.name for s in _OPEN}, "opportunity salesstage code -> stage name"),
     Setting("closed", {s.code: s.name for s in _CLOSED},
             "opportunityclose.opportunitystatecode -> closed stage name (Won / Lost)"),

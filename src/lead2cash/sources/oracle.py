@@ -10,7 +10,7 @@ opportunity through their CPQ quote (`DOO_HEADERS_ALL.SOURCE_ORDER_NUMBER` =
 
 from __future__ import annotations
 
-from .config import Setting, Settings
+from .config import Setting, Settings, status_settings
 from .defaults import DEFAULTS, REGION_BY_COUNTRY
 from .engine import EventRule, Mapping, StageHistory, lit, lits
 from .tables import SourceTable, TimeField
@@ -28,7 +28,7 @@ _STATUS_DOCS = {
 }
 
 SETTINGS: tuple[Setting, ...] = (
-    *(Setting(key, list(_D.status[key]), doc) for key, doc in _STATUS_DOCS.items()),
+    *status_settings(_D.status, _STATUS_DOCS),
     Setting("closed", {s.name: "won" if s.won else "lost" for s in _D.stages if s.closed},
             "MOO_OPTY_SNAPSHOTS.STATUS_CATEGORY -> won / lost"),
     Setting("stages", {s.name: s.activity for s in _D.stages if s.activity},

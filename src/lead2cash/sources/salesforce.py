@@ -8,7 +8,7 @@ from __future__ import annotations
 
 from dataclasses import replace
 
-from .config import Setting, Settings
+from .config import Setting, Settings, status_settings
 from .defaults import DEFAULTS, REGION_BY_COUNTRY
 from ..store import quote
 from .engine import EventRule, Mapping, StageHistory, history_rows, lit, lits
@@ -28,7 +28,7 @@ _STATUS_DOCS = {
 }
 
 SETTINGS: tuple[Setting, ...] = (
-    *(Setting(key, list(_D.status[key]), doc) for key, doc in _STATUS_DOCS.items()),
+    *status_settings(_D.status, _STATUS_DOCS),
     Setting("invoice_time", "CreatedDate",
             "blng__Invoice__c field dating Invoice Generated (else the date-only blng__InvoiceDate__c)"),
     Setting("payment_terms_field", "Payment_Terms__c",
