@@ -8,13 +8,15 @@ shuffled rows, rework, reopened and open deals.
 from __future__ import annotations
 
 from collections.abc import Callable, Iterator
+from datetime import datetime
 from pathlib import Path
 from typing import Any
 
 import pytest
 from mining_log import load_frame, synthetic_frame
 
-from lead2cash.mining import DuckDBEngine, Engine, SparkEngine, dfg, parse_filters, performance
+from lead2cash.mining import DuckDBEngine, Engine, SparkEngine, dfg, kpis, parse_filters, performance
+from lead2cash.mining.calendar import load_calendars
 from lead2cash.mining import variants as variants_mod
 from lead2cash.store import Workspace
 
@@ -25,6 +27,7 @@ FILTERS = (
     "active from 2024-06-01 to 2024-06-15 and outcome in ('Won', 'Lost')",
 )
 Analysis = Callable[[Engine], Any]
+NOW = datetime(2025, 1, 1)  # KPIs' freshness is measured against this fixed "now"
 
 ANALYSES: list[tuple[str, Analysis]] = [
     ("process map", lambda e: dfg.discover(e).to_dict()),
@@ -46,6 +49,12 @@ ANALYSES: list[tuple[str, Analysis]] = [
         })
         for text in FILTERS
     ),
+    ("kpis", lambda e: kpis.report(e, now=NOW).to_dict()),
+    ("kpis by region and amount band, working time (de)", lambda e: kpis.report(
+        e, by="SalesRegion", amount_bands=[20000, 60000], calendar=load_calendars("de"),
+        now=NOW).to_dict()),
+    ("kpis filtered, by owner", lambda e: kpis.report(
+        e, parse_filters([FILTERS[0]]), by="OpportunityOwner", now=NOW).to_dict()),
     ("filtered: variant and open", lambda e: performance.case_durations(
         e, parse_filters(["not variant = ['Opportunity Created', 'Opportunity Qualified']",
                           "not closed"]), per_case=True).to_dict()),

@@ -7,7 +7,7 @@ import typer
 
 from ..errors import Lead2CashError
 from ..mining.calendar import load_calendars
-from ..mining.kpis import KpiOptions, KpiReport, kpis
+from ..mining.kpis import KpiOptions, KpiReport, report
 from .console import console, progress_bars
 
 __all__ = ["parse_bands", "register"]
@@ -47,14 +47,14 @@ def _cell(value: Any, fmt: str) -> str:
     return "-" if value is None else fmt.format(value)
 
 
-def render(report: KpiReport) -> None:
+def render(result: KpiReport) -> None:
     """Print the KPIs as rich tables: headlines (per segment), funnel, stalls, discounts, freshness."""
     from .mine import _table  # the shared table style; imported late (mine imports this module)
 
-    d = report.to_dict()
+    d = result.to_dict()
     rows = [("all cases", d)] + [(s["segment"], s) for s in d["segments"]]
     head = _table(f"Lead-to-Cash KPIs ({d['time']} time, as of {d['as_of'] or '-'})",
-                  "segment" if report.by or report.amount_bands else "",
+                  "segment" if result.by or result.amount_bands else "",
                   *(label for label, _, _ in HEADLINES))
     for name, values in rows:
         head.add_row(name, *(_cell(values.get(k), f) for _, k, f in HEADLINES))
@@ -62,7 +62,7 @@ def render(report: KpiReport) -> None:
     for s in d["funnel"]:
         funnel.add_row(s["stage"], f"{s['cases_reached']:,}", _cell(s["conversion_to_next"], "{:.1%}"),
                        *(_cell(s[f"days_in_stage_{k}"], "{:.1f}") for k in ("median", "mean", "p90")))
-    stall = _table(f"Open deals by current stage (stalled: > {report.overall.stalls.threshold_days:g} d)",
+    stall = _table(f"Open deals by current stage (stalled: > {result.overall.stalls.threshold_days:g} d)",
                    "stage", "open", "amount", "age median (d)", "stalled", "stalled amount")
     for s in d["stalls"]:
         stall.add_row(s["stage"], f"{s['open_cases']:,}", f"{s['open_amount']:,.0f}",
@@ -121,5 +121,5 @@ def register(mine_app: typer.Typer) -> None:
                              discount_policy)
         calendar = load_calendars(working_time) if working_time else None
         with open_engine(db, engine, filter_) as (eng, filters), progress_bars() as progress:
-            report = kpis(eng.events(filters), by, bands, calendar, options, progress=progress)
-        emit(report, as_json, render)
+            result = report(eng, filters, by, bands, calendar, options, progress=progress)
+        emit(result, as_json, render)

@@ -14,7 +14,7 @@ import functools
 from collections.abc import Callable
 from typing import Concatenate, ParamSpec, TypeVar
 
-from . import dfg, performance
+from . import dfg, kpis, performance
 from . import variants as _variants
 from .engine import DuckDBEngine, Engine, Source, SparkEngine, spark_session, using
 from .filter_language import parse_filter, parse_filters
@@ -50,6 +50,7 @@ __all__ = [
     "Variant",
     "between",
     "case_durations",
+    "kpi_report",
     "parse_filter",
     "parse_filters",
     "process_map",
@@ -83,3 +84,4 @@ between = _on_any_source(performance.between)
 throughput = _on_any_source(performance.throughput)
 time_in_stage = _on_any_source(performance.time_in_stage)
 rework = _on_any_source(performance.rework)
+kpi_report = _on_any_source(kpis.report)

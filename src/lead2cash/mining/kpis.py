@@ -9,7 +9,7 @@ Definitions and formulas: docs/kpis.md.
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
@@ -18,6 +18,8 @@ import ibis.expr.types as ir
 
 from ..progress import NO_PROGRESS, Progress
 from .calendar import CalendarSet
+from .engine import Engine
+from .filters import Filter
 from .kpis_facts import CaseFacts, Transition
 from .kpis_o2c import Freshness, LatePayments, freshness, late_payments, o2c_transitions
 from .kpis_sales import (
@@ -39,7 +41,7 @@ from .kpis_sales import (
     win_rate,
 )
 
-__all__ = ["KpiOptions", "KpiReport", "KpiSet", "kpi_set", "kpis"]
+__all__ = ["KpiOptions", "KpiReport", "KpiSet", "kpi_set", "kpis", "report"]
 
 
 @dataclass(frozen=True, slots=True)
@@ -153,3 +155,17 @@ def kpis(
         as_of=None if facts.as_of is None else facts.as_of.isoformat() + "Z",
         freshness=freshness(facts, now),
     )
+
+
+def report(
+    engine: Engine,
+    filters: Iterable[Filter] = (),
+    by: str | None = None,
+    amount_bands: Sequence[float] = (),
+    calendar: CalendarSet | None = None,
+    options: KpiOptions = KpiOptions(),
+    now: datetime | None = None,
+    progress: Progress = NO_PROGRESS,
+) -> KpiReport:
+    """The KPIs of an engine's log restricted by filters (the API shape of the other analyses)."""
+    return kpis(engine.events(filters), by, amount_bands, calendar, options, now, progress)

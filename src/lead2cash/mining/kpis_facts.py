@@ -157,7 +157,7 @@ class Stats:
     def of(cls, seconds: np.ndarray | pd.Series) -> Stats:
         """Statistics of the non-missing values (linear-interpolated quantiles, as the engines)."""
         v = np.asarray(seconds, dtype=float)
-        v = v[~np.isnan(v)]
+        v = np.sort(v[~np.isnan(v)])  # one summation order whatever order the engine returned
         if not len(v):
             return cls(0, None, None, None)
         return cls(len(v), float(v.mean()), float(np.quantile(v, 0.5)), float(np.quantile(v, 0.9)))
