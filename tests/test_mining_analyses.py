@@ -16,6 +16,8 @@ from mining_log import load_frame, synthetic_frame
 from typer.testing import CliRunner
 
 from lead2cash.cli import app
+from lead2cash.errors import Lead2CashError
+from lead2cash.io.export import export_log
 from lead2cash.mining import Activity, DuckDBEngine, dfg, performance, process_map, variant_stats
 from lead2cash.mining.dfg import END, START, ProcessMap
 from lead2cash.store import Workspace
@@ -176,3 +178,17 @@ def test_case_counts_of_activities_and_edges(tmp_path: Path) -> None:
     assert acts == {a: sum(a in t for t in traces) for a in acts}
     assert edges == {p: sum(p in set(zip(t, t[1:])) for t in traces) for p in edges}
     assert any(e.cases < e.frequency for e in pm.edges)  # repeated pairs are counted once per case
+
+
+def test_parquet_export_mines_like_the_workspace(hand: tuple[DuckDBEngine, Path], tmp_path: Path) -> None:
+    engine = hand[0]
+    export_log(engine.workspace, tmp_path / "log.parquet")
+    with DuckDBEngine.from_parquet(tmp_path / "log.parquet", memory_limit="500MB") as direct:
+        assert process_map(direct) == process_map(engine)
+        assert variant_stats(direct) == variant_stats(engine)
+        assert performance.rework(direct) == performance.rework(engine)
+    bare = tmp_path / "bare.parquet"
+    engine.workspace.con.execute(f"COPY (SELECT * EXCLUDE (event_id) FROM events) TO '{bare}'")
+    with pytest.raises(Lead2CashError, match=r"missing event_id") as err:
+        DuckDBEngine.from_parquet(bare)
+    assert "export" in (err.value.hint or "")

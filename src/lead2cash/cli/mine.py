@@ -82,7 +82,8 @@ def open_engine(
                 progress("starting Spark and loading the log", 1, 1)
         else:
             eng = DuckDBEngine(ws)
-        yield eng, parsed
+        with eng:
+            yield eng, parsed
     finally:
         ws.close()
 

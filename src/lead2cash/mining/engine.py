@@ -9,6 +9,7 @@ through `Engine.ordered_concat`, which each backend implements its own way.
 from __future__ import annotations
 
 import os
+import shutil
 import tempfile
 import uuid
 from abc import ABC, abstractmethod
@@ -40,6 +41,7 @@ class Engine(ABC):
     def __init__(self, backend: Any, tables: LogTables) -> None:
         self.backend = backend
         self._tables = tables
+        self._scratch: Path | None = None  # a temporary folder this engine made, removed on close
 
     @staticmethod
     @abstractmethod
@@ -73,6 +75,9 @@ class Engine(ABC):
 
     def close(self) -> None:
         """Release what the engine opened (the workspace or Spark session stay with their owner)."""
+        if self._scratch is not None:
+            shutil.rmtree(self._scratch, ignore_errors=True)
+            self._scratch = None
 
     def __enter__(self) -> Engine:
         return self
@@ -111,14 +116,15 @@ class DuckDBEngine(Engine):
     ) -> DuckDBEngine:
         """Mine a Parquet log in the model's columns without importing it (in memory, spilling
         to a temp folder); the derived tables are built once, here. Close the engine when done."""
-        ws = Workspace(":memory:", memory_limit=memory_limit, threads=threads,
-                       temp_directory=tempfile.mkdtemp(prefix="lead2cash-duckdb-"))
+        scratch = Path(tempfile.mkdtemp(prefix="lead2cash-duckdb-"))
+        ws = Workspace(":memory:", memory_limit=memory_limit, threads=threads, temp_directory=scratch)
         source = "read_parquet('" + str(parquet).replace("'", "''") + "')"
         try:
             names = {r[0] for r in ws.con.execute(f"DESCRIBE SELECT * FROM {source}").fetchall()}
             missing = [c for c in derived.REQUIRED_COLUMNS if c not in names]
             if missing:
                 ws.close()
+                shutil.rmtree(scratch, ignore_errors=True)
                 raise Lead2CashError(
                     f"{parquet}: not an event log in the model's columns (missing {', '.join(missing)})",
                     "export one with `lead2cash export --format parquet`, or import the file instead",
@@ -127,10 +133,11 @@ class DuckDBEngine(Engine):
                            f"(CAST(EventTime AS TIMESTAMP) AS EventTime) FROM {source}")
         except duckdb.Error as exc:
             ws.close()
+            shutil.rmtree(scratch, ignore_errors=True)
             raise Lead2CashError(f"{parquet}: cannot read it as Parquet ({exc})",
                                  "check the path, or import CSV and XES files instead") from exc
         engine = cls(ws)
-        engine._owned = ws
+        engine._owned, engine._scratch = ws, scratch
         return engine
 
     def close(self) -> None:
@@ -138,6 +145,7 @@ class DuckDBEngine(Engine):
         if self._owned is not None:
             self._owned.close()
             self._owned = None
+        super().close()
 
 
 class SparkEngine(Engine):
@@ -158,12 +166,20 @@ class SparkEngine(Engine):
 
     @classmethod
     def from_workspace(cls, ws: Workspace, session: SparkSession | None = None) -> SparkEngine:
-        """Export a workspace's events to Parquet (in its temp directory) and read them with Spark."""
+        """Export a workspace's events to a temporary Parquet file and read it with Spark."""
+        scratch = Path(tempfile.mkdtemp(prefix="lead2cash-spark-"))
+        cls.write_parquet(ws, scratch / "events.parquet")
+        engine = cls(session or spark_session(), scratch / "events.parquet")
+        engine._scratch = scratch
+        return engine
+
+    @staticmethod
+    def write_parquet(ws: Workspace, path: str | os.PathLike[str]) -> None:
+        """Write a workspace's events as Parquet that Spark reads (INTERVAL columns become
+        integer microseconds, which Spark's Parquet reader cannot take as intervals)."""
         ws.require_log()
-        folder = Path(tempfile.mkdtemp(prefix="lead2cash-spark-"))
-        target = folder / "events.parquet"
+        target = str(path).replace("'", "''")
         ws.con.execute(f"COPY ({_portable_select(ws)}) TO '{target}' (FORMAT parquet)")
-        return cls(session or spark_session(), target)
 
     @staticmethod
     def ordered_concat(value: ir.StringColumn, order_by: Sequence[ir.Column], sep: str) -> ir.Scalar:
