@@ -19,7 +19,7 @@ from .process import Chunk
 from .text import concat, const, digits, money, take, time_text
 from .world import COUNTRIES, World
 
-__all__ = ["KEY", "master", "order_to_cash"]
+__all__ = ["KEY", "MATKL", "flow", "kunnr", "master", "order_to_cash", "vbak", "vbap"]
 
 KEY = "sap-s4hana"
 SYSTEM = SOURCE_SYSTEMS[KEY]
@@ -29,7 +29,7 @@ MANDT, BUKRS, WAERK = "100", "1000", "USD"
 ORDER, DELIVERY, INVOICE, CANCEL, FI_INVOICE, FI_PAYMENT = (
     100_000_000, 800_000_000, 900_000_000, 950_000_000, 1_000_000_000, 1_400_000_000)
 _EMPTY_DATE = "00000000"
-_MATKL = ("LIC", "SUB", "SRV", "HW")
+MATKL = ("LIC", "SUB", "SRV", "HW")
 
 
 
@@ -67,6 +67,38 @@ def master(p: SimulationParams, world: World) -> dict[str, pa.Table]:
     }
 
 
+def vbak(n: int, **columns: pa.Array | str) -> pa.Table:
+    """Sales document headers (quotations, orders, contracts share one table and column set)."""
+    defaults = dict(ERNAM="SALES_RFC", AUDAT=columns["ERDAT"], WAERK=WAERK, VKORG="1000",
+                    VTWEG="10", SPART="00", GBSTK="", BSTNK="", ANGDT="", BNDDT="", ABSTK="",
+                    VGBEL="")
+    order = ("VBELN", "ERDAT", "ERZET", "ERNAM", "AUDAT", "VBTYP", "AUART", "NETWR", "WAERK",
+             "VKORG", "VTWEG", "SPART", "KUNNR", "GBSTK", "BSTNK", "ANGDT", "BNDDT", "ABSTK",
+             "VGBEL")
+    merged = defaults | columns
+    return _table(n, **{k: merged[k] for k in order})
+
+
+def vbap(n: int, vbeln: pa.Array, family: np.ndarray, cents: np.ndarray, erdat: pa.Array,
+         erzet: pa.Array, abgru: pa.Array | str) -> pa.Table:
+    """One item `000010` per sales document; `MATKL` is the product family's material group."""
+    return _table(n, VBELN=vbeln, POSNR="000010", MATNR=concat("MAT-", take(MATKL, family)),
+                  MATKL=take(MATKL, family), KWMENG="1.000", NETWR=money(cents), WAERK=WAERK,
+                  ABGRU=abgru, ERDAT=erdat, ERZET=erzet)
+
+
+def flow(cal: BusinessCalendar, links: list[tuple[pa.Array, pa.Array, str, str, np.ndarray,
+                                                  np.ndarray]]) -> pa.Table:
+    """`VBFA` rows (preceding, subsequent, VBTYP_V, VBTYP_N, created UTC, value in cents)."""
+    parts = []
+    for prev, nxt, tv, tn, when, amt in links:
+        erdat, erzet = _dt(cal, when)
+        parts.append(_table(len(nxt), VBELV=prev, POSNV="000010", VBELN=nxt, POSNN="000010",
+                            VBTYP_V=tv, VBTYP_N=tn, RFMNG="1.000", RFWRT=money(amt),
+                            WAERS=WAERK, ERDAT=erdat, ERZET=erzet))
+    return pa.concat_tables(parts)
+
+
 def _record(file: str, key: str, values: pa.Array) -> pa.Array:
     return concat(f"{KEY}/{file}:{key}=", values)
 
@@ -85,17 +117,12 @@ def order_to_cash(p: SimulationParams, c: Chunk, cal: BusinessCalendar, opp_ids:
     terms = c.terms[c.o_case]
     zterm = take([t.sap_key for t in p.payment_terms], terms)
     tables: dict[str, pa.Table] = {
-        "VBAK.csv": _table(no, VBELN=vbeln, ERDAT=erdat, ERZET=erzet, ERNAM="SALES_RFC",
-                           AUDAT=erdat, VBTYP="C", AUART="OR", NETWR=money(amount), WAERK=WAERK,
-                           VKORG="1000", VTWEG="10", SPART="00",
-                           KUNNR=kunnr(c.customer[c.o_case]),
-                           GBSTK=pa.array(np.where(
-                               np.bincount(c.i_order, minlength=no) > 0, "C", "A")),
-                           BSTNK=opp_ids.take(pa.array(c.o_case))),
-        "VBAP.csv": _table(no, VBELN=vbeln, POSNR="000010",
-                           MATNR=concat("MAT-", take(_MATKL, c.family[c.o_case])),
-                           MATKL=take(_MATKL, c.family[c.o_case]), KWMENG="1.000",
-                           NETWR=money(amount), WAERK=WAERK, ABGRU="", ERDAT=erdat, ERZET=erzet),
+        "VBAK.csv": vbak(no, VBELN=vbeln, ERDAT=erdat, ERZET=erzet, VBTYP="C", AUART="OR",
+                         NETWR=money(amount), KUNNR=kunnr(c.customer[c.o_case]),
+                         GBSTK=pa.array(np.where(
+                             np.bincount(c.i_order, minlength=no) > 0, "C", "A")),
+                         BSTNK=opp_ids.take(pa.array(c.o_case))),
+        "VBAP.csv": vbap(no, vbeln, c.family[c.o_case], amount, erdat, erzet, ""),
         "VBKD.csv": _table(no, VBELN=vbeln, POSNR="000000", ZTERM=zterm,
                            BSTKD=opp_ids.take(pa.array(c.o_case))),
     }
@@ -192,13 +219,7 @@ def _flow(c: Chunk, cal: BusinessCalendar, vbeln: pa.Array, d_vbeln: pa.Array,
          c.i_amount[cut]),
         (x_vbeln, s_vbeln, "M", "N", s_time, c.i_amount[cut]),
     ]
-    parts = []
-    for prev, nxt, tv, tn, when, amt in links:
-        erdat, erzet = _dt(cal, when)
-        parts.append(_table(len(nxt), VBELV=prev, POSNV="000010", VBELN=nxt, POSNN="000010",
-                            VBTYP_V=tv, VBTYP_N=tn, RFMNG="1.000", RFWRT=money(amt),
-                            WAERS=WAERK, ERDAT=erdat, ERZET=erzet))
-    return pa.concat_tables(parts)
+    return flow(cal, links)
 
 
 def _fi(c: Chunk, cal: BusinessCalendar, i_vbeln: pa.Array, x_vbeln: pa.Array,
