@@ -19,8 +19,13 @@ _SIMULATE = """
 import sys
 from pathlib import Path
 from lead2cash.simulate import simulate
-r = simulate(Path(sys.argv[1]), int(sys.argv[2]), 7, "salesforce+sap-s4hana")
-print(r.events)
+simulate(Path(sys.argv[1]), int(sys.argv[2]), 7, "salesforce+sap-s4hana")
+"""
+
+_COUNT = """
+import sys, duckdb
+what = sys.argv[2] if len(sys.argv) > 2 else "*"
+print(duckdb.sql(f"SELECT count({what}) FROM '{sys.argv[1]}'").fetchall()[0][0])
 """
 
 _EXTRACT = """
@@ -51,17 +56,25 @@ def main() -> None:
     ap.add_argument("--cases", type=int, default=112_000, help="opportunities (~9 events each)")
     ap.add_argument("--workdir", type=Path, default=Path("/tmp/l2c-bench"))
     ap.add_argument("--memory-limit", default="2GB", help="DuckDB memory_limit of the workspace")
+    ap.add_argument("--keep", action="store_true",
+                    help="reuse a simulation already in --workdir and keep it afterwards")
     args = ap.parse_args()
-    shutil.rmtree(args.workdir, ignore_errors=True)
-    truth_events = int(_child(_SIMULATE, str(args.workdir), str(args.cases)))
+    truth = args.workdir / "ground_truth.parquet"
+    if not (args.keep and truth.exists()):
+        shutil.rmtree(args.workdir, ignore_errors=True)
+        _child(_SIMULATE, str(args.workdir), str(args.cases))
+    (args.workdir / "bench.duckdb").unlink(missing_ok=True)
+    truth_events = int(_child(_COUNT, str(truth)))
     result = json.loads(_child(_EXTRACT, str(args.workdir), args.memory_limit).splitlines()[-1])
     size = sum(p.stat().st_size for p in args.workdir.rglob("*.csv")) / 2**20
-    print(f"cases {args.cases:,}, input CSV {size:,.0f} MB, ground truth {truth_events:,} events")
+    cases = int(_child(_COUNT, str(truth), "DISTINCT SalesOpportunityId"))
+    print(f"cases {cases:,}, input CSV {size:,.0f} MB, ground truth {truth_events:,} events")
     print(f"extracted {result['events']:,} events in {result['seconds']:.2f} s = "
           f"{result['events'] / result['seconds']:,.0f} events/s")
     print(f"peak RSS of the extraction process {result['peak_mb']:,.0f} MB, "
           f"DuckDB memory_limit {args.memory_limit}")
-    shutil.rmtree(args.workdir, ignore_errors=True)
+    if not args.keep:
+        shutil.rmtree(args.workdir, ignore_errors=True)
 
 
 if __name__ == "__main__":

@@ -73,6 +73,24 @@ def _time_sql(tf: TimeField, timezone: str) -> str:
     return f"timezone('{timezone}', {local})::TIMESTAMP"
 
 
+def _nested(sql_type: str) -> bool:
+    """Whether a column type is a list, struct or map (kept as JSON text)."""
+    return sql_type.endswith("]") or sql_type.startswith(("STRUCT", "MAP"))
+
+
+def _spec_names(present: list[str], spec: SourceTable) -> dict[str, str]:
+    """Each file column's name in the table: the spec's spelling when it differs only by case
+    or is a declared alias (e.g. `_customerid_value` for `customerid`), else unchanged."""
+    wanted = (*spec.columns, *spec.optional_columns)
+    other = {alias.lower(): col for col, alias in spec.aliases}
+    by_lower = {c.lower(): c for c in wanted}
+    names = {}
+    for c in present:
+        target = c if c in wanted else by_lower.get(c.lower()) or other.get(c.lower()) or c
+        names[c] = target if target == c or target not in present else c
+    return names
+
+
 _FORMAT_HINT = {
     "iso": "write ISO 8601 date-times such as 2024-03-01T14:22:05.000+0000",
     "date": "write dates as YYYY-MM-DD",
@@ -119,16 +137,15 @@ class SystemFolder:
         shown = f"{self.system}/{path.name}"
         self.files[spec.name] = shown
         name = self.sql_name(spec.name)
-        self.con.execute(f"CREATE OR REPLACE TEMP TABLE {name} AS {self._reader(path)}")
-        present = [r[0] for r in self.con.execute(f"DESCRIBE {name}").fetchall()]
-        self._rename_case(name, present, spec)
-        self._check_columns(spec, shown, name)
+        self.con.execute(f"CREATE OR REPLACE TEMP TABLE {name} AS {self._reader(path, spec, shown)}")
         if spec.key:
             self._check_unique(spec.key, shown, name)
-        self._parse_times(spec, shown, name)
+        for tf in spec.times:
+            self._check_time(tf, shown, name)
 
-    def _reader(self, path: Path) -> str:
-        """SELECT reading a file as text columns (nested values as JSON text) plus its data row number."""
+    def _reader(self, path: Path, spec: SourceTable, shown: str) -> str:
+        """One SELECT reading a file: its columns as text under their real names, the absent
+        optional ones as NULL, the data row number and a parsed UTC column per time field."""
         p = str(path).replace("'", "''")
         if path.suffix == ".parquet":
             src = f"read_parquet('{p}')"
@@ -137,10 +154,14 @@ class SystemFolder:
         else:
             src = f"read_csv('{p}', header = true, all_varchar = true)"
         cols = self.con.execute(f"DESCRIBE SELECT * FROM {src}").fetchall()
-        text = ", ".join(
-            f"{'to_json(' + quote(c) + ')' if t.endswith(']') or t.startswith(('STRUCT', 'MAP')) else quote(c)}"
-            f"::VARCHAR AS {quote(c)}" for c, t, *_ in cols)
-        return f"SELECT {text}, row_number() OVER () AS _row FROM {src}"
+        names = _spec_names([c for c, *_ in cols], spec)
+        self._check_columns(spec, shown, set(names.values()))
+        text = [f"{'to_json(' + quote(c) + ')' if _nested(t) else quote(c)}::VARCHAR AS {quote(names[c])}"
+                for c, t, *_ in cols]
+        text += [f"NULL::VARCHAR AS {quote(c)}" for c in spec.optional_columns if c not in names.values()]
+        times = "".join(f", {_time_sql(tf, self.timezone)} AS {quote(parsed(tf.column))}" for tf in spec.times)
+        return (f"SELECT *{times} FROM (SELECT {', '.join(text)}, row_number() OVER () AS _row "
+                f"FROM {src})")
 
     def _json_source(self, path: Path, p: str) -> str:
         """A JSON array of records, or a REST page holding them in `items` (Oracle) or `value` (OData)."""
@@ -154,20 +175,8 @@ class SystemFolder:
             return f"read_json('{p}')"
         return f"(SELECT unnest(r) FROM (SELECT unnest({envelope}) AS r FROM read_json('{p}')))"
 
-    def _rename_case(self, name: str, present: list[str], spec: SourceTable) -> None:
-        """Accept columns whose names differ only by case, or that use a declared alias."""
-        by_lower = {c.lower(): c for c in present}
-        other = dict(spec.aliases)
-        for col in (*spec.columns, *spec.optional_columns):
-            if col in present:
-                continue
-            actual = by_lower.get(col.lower()) or by_lower.get(other.get(col, "\0").lower())
-            if actual is not None and actual not in (*spec.columns, *spec.optional_columns):
-                self.con.execute(f"ALTER TABLE {name} RENAME {quote(actual)} TO {quote(col)}")
-
-    def _check_columns(self, spec: SourceTable, shown: str, name: str) -> None:
-        """Fail on missing required columns; add absent optional ones as NULL."""
-        present = {r[0] for r in self.con.execute(f"DESCRIBE {name}").fetchall()}
+    def _check_columns(self, spec: SourceTable, shown: str, present: set[str]) -> None:
+        """Fail on missing required columns, naming them and the columns expected."""
         lacking = [c for c in spec.columns if c not in present]
         if lacking:
             raise InputError(
@@ -176,9 +185,6 @@ class SystemFolder:
                 f"{', '.join(spec.columns)}",
                 "export these fields with their real API names in the header row",
             )
-        for col in spec.optional_columns:
-            if col not in present:
-                self.con.execute(f"ALTER TABLE {name} ADD COLUMN {quote(col)} VARCHAR")
 
     def _check_unique(self, key: str, shown: str, name: str) -> None:
         """Fail when an id occurs twice: the second occurrence is named."""
@@ -194,16 +200,6 @@ class SystemFolder:
                 Location(shown, row, key), "duplicate id: it appeared on an earlier row", 
                 "remove the duplicated rows (export each record once)", value, n - 1,
             )
-
-    def _parse_times(self, spec: SourceTable, shown: str, name: str) -> None:
-        """Add a parsed UTC column per time field; fail on the first value that is not a time."""
-        if not spec.times:
-            return
-        cols = ", ".join(f"{_time_sql(tf, self.timezone)} AS {quote(parsed(tf.column))}"
-                         for tf in spec.times)
-        self.con.execute(f"CREATE OR REPLACE TEMP TABLE {name} AS SELECT *, {cols} FROM {name}")
-        for tf in spec.times:
-            self._check_time(tf, shown, name)
 
     def _check_time(self, tf: TimeField, shown: str, name: str) -> None:
         """Raise on the first unparsable value (and on blanks or 00000000 where a time is required)."""
