@@ -27,6 +27,8 @@ NOT_IN_REFERENCE = {
     "SFAKN",  # VBRK: the cancelled billing document (listed in the VBRK field list)
     # Dataverse primary keys follow `<table>id`; the reference lists the tables, not their keys
     "accountid", "systemuserid", "opportunityproductid",
+    # SAP CRM opportunity header: text, sold-to party, currency; material group text
+    "DESCRIPTION", "SOLD_TO_PARTY", "CURRENCY", "WGBEZ",
     # Oracle Fusion: table keys and columns the reference leaves out (~ real names)
     "OPTY_SNAPSHOT_ID", "OPTY_STG_SNAPSHOT_ID", "STG_ID", "LANGUAGE", "TERM_ID", "STATUS_TRX",
     "INTERFACE_HEADER_ATTRIBUTE1", "FULFILL_LINE_NUMBER", "ORDERED_QTY", "SHIPPED_QTY",
@@ -65,6 +67,13 @@ def oracle(tmp_path_factory: pytest.TempPathFactory) -> Path:
 
 
 @pytest.fixture(scope="module")
+def sap_only(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    out = tmp_path_factory.mktemp("sap")
+    simulate(out, 1500, 9, "sap-s4hana", params=SimulationParams(noise=0.05))
+    return out
+
+
+@pytest.fixture(scope="module")
 def sf_only(tmp_path_factory: pytest.TempPathFactory) -> Path:
     out = tmp_path_factory.mktemp("sf")
     simulate(out, 1500, 5, "salesforce")
@@ -80,13 +89,14 @@ def test_same_seed_same_bytes(tmp_path: Path) -> None:
 
 
 def test_every_column_is_a_real_field(mixed: Path, sf_only: Path, dynamics: Path,
-                                      oracle: Path) -> None:
+                                      oracle: Path, sap_only: Path) -> None:
     reference = REFERENCE.read_text()
     named = set(re.findall(r"(?:`|\*\*)([A-Za-z0-9_]+)(?:`|\*\*)", reference))
     named |= {"opportunities", "accounts", "resources"}  # Oracle REST resources (URL paths)
     named |= {"RA_TERMS_TL"}  # Receivables payment-terms names (TERM_ID → NAME)
+    named |= {"T023T"}  # SAP material group texts (MATKL → WGBEZ), the product category
     for folder in (mixed / "salesforce", mixed / "sap-s4hana", sf_only / "salesforce",
-                   dynamics / "dynamics365", oracle / "oracle-cx"):
+                   dynamics / "dynamics365", oracle / "oracle-cx", sap_only / "sap-s4hana"):
         for f in [*folder.glob("*.csv"), *folder.glob("*.json")]:
             if f.name == "_manifest.json":
                 continue
@@ -144,6 +154,9 @@ TIME_OF = {
     ("LIKP.csv", "*"): _SAP.format(d="WADAT_IST", t="SPE_WAUHR_IST"),
     ("VBRK.csv", "*"): _SAP.format(d="ERDAT", t="ERZET"),
     ("BSAD.csv", "*"): "strptime(AUGDT, '%Y%m%d')",
+    ("CRMS4D_OPPT_H.csv", "*"): "strptime(CREATED_AT_H, '%Y%m%d%H%M%S')",  # a UTC timestamp
+    ("CDHDR.csv", "*"): _SAP.format(d="UDATE", t="UTIME"),
+    ("VBFA.csv", "*"): _SAP.format(d="ERDAT", t="ERZET"),
     ("opportunity.csv", "*"): "createdon::TIMESTAMPTZ::TIMESTAMP",
     ("audit.csv", "*"): "createdon::TIMESTAMPTZ::TIMESTAMP",
     ("opportunityclose.csv", "*"): "createdon::TIMESTAMPTZ::TIMESTAMP",
@@ -171,7 +184,7 @@ def _rows(path: Path) -> str:
     return f"read_csv('{path}', all_varchar=true)"
 
 
-@pytest.mark.parametrize("which", ["mixed", "sf_only", "dynamics", "oracle"])
+@pytest.mark.parametrize("which", ["mixed", "sf_only", "dynamics", "oracle", "sap_only"])
 def test_every_event_points_at_its_extract_row_and_time(which: str,
                                                         request: pytest.FixtureRequest) -> None:
     out: Path = request.getfixturevalue(which)

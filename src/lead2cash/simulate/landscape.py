@@ -6,7 +6,7 @@ from dataclasses import dataclass
 from types import ModuleType
 
 from ..errors import Lead2CashError
-from . import dynamics, oracle, salesforce, sap
+from . import dynamics, oracle, salesforce, sap, sap_crm
 
 __all__ = ["LANDSCAPES", "Landscape", "landscape"]
 
@@ -21,13 +21,19 @@ class Landscape:
 
     @property
     def systems(self) -> tuple[ModuleType, ...]:
-        """The distinct systems, CRM first."""
+        """One module per distinct system (by `KEY`), CRM first."""
+        return (self.crm,) if self.crm.KEY == self.o2c.KEY else (self.crm, self.o2c)
+
+    @property
+    def modules(self) -> tuple[ModuleType, ...]:
+        """The distinct renderer modules (a system may have a CRM and an order-to-cash one)."""
         return (self.crm,) if self.crm is self.o2c else (self.crm, self.o2c)
 
 
 LANDSCAPES: dict[str, Landscape] = {
     "salesforce+sap-s4hana": Landscape("salesforce+sap-s4hana", salesforce, sap),
     "salesforce": Landscape("salesforce", salesforce, salesforce),
+    "sap-s4hana": Landscape("sap-s4hana", sap_crm, sap),
     "dynamics365": Landscape("dynamics365", dynamics, dynamics),
     "oracle-cx": Landscape("oracle-cx", oracle, oracle),
 }

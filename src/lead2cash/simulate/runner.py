@@ -60,7 +60,7 @@ def simulate(out_dir: Path, cases: int, seed: int, landscape: str = "salesforce+
     world = World.build(p, cases, seed)
     crm_stages = DEFAULTS[land.crm.KEY]
     writers = {m.KEY: ExtractWriter(out_dir / m.KEY, m.CSV_QUOTING) for m in land.systems}
-    for m in land.systems:
+    for m in land.modules:
         writers[m.KEY].write(m.master(p, world))
     truth = GroundTruthWriter(out_dir / "ground_truth.parquet")
     by_system = {SOURCE_SYSTEMS[m.KEY]: 0 for m in land.systems}
