@@ -19,7 +19,7 @@ import ibis.expr.types as ir
 from .derived import steps_expr
 from .engine import Engine
 from .filters import Filter, LogTables
-from .stats import DurationStats, duration_aggs
+from .stats import DurationStats, duration_aggs, stats_list
 
 __all__ = ["ActivityCount", "Edge", "ProcessMap", "discover", "simplify_paths"]
 
@@ -116,9 +116,8 @@ def _map_from_steps(engine: Engine, steps: ir.Table, case_counts: tuple[ir.Table
         key=lambda x: (-x.events, x.activity),
     )
     edge_list = sorted(
-        (Edge(r["ActivityName"], r["target"], int(r["frequency"]),
-              int(edge_cases[r["ActivityName"], r["target"]]), DurationStats.from_row(r))
-         for r in e.to_dict("records")),
+        (Edge(s_, t_, int(f), int(edge_cases[s_, t_]), d) for s_, t_, f, d in
+         zip(e.ActivityName.tolist(), e.target.tolist(), e.frequency.tolist(), stats_list(e))),
         key=lambda x: (-x.frequency, x.source, x.target),
     )
     return ProcessMap(tuple(activities), tuple(edge_list),

@@ -8,8 +8,9 @@ from dataclasses import asdict, dataclass
 from typing import Any
 
 import ibis.expr.types as ir
+import pandas as pd
 
-__all__ = ["DurationStats", "duration_aggs", "seconds", "whole"]
+__all__ = ["DurationStats", "duration_aggs", "seconds", "stats_list", "whole"]
 
 _FIELDS = ("count", "mean", "median", "p90", "min", "max")
 
@@ -50,6 +51,17 @@ class DurationStats:
     def to_dict(self, prefix: str = "") -> dict[str, Any]:
         """Flat JSON fields, optionally prefixed (`duration_mean_s`, ...)."""
         return {f"{prefix}{k}": v for k, v in asdict(self).items()}
+
+
+def stats_list(frame: pd.DataFrame, prefix: str = "d_") -> list[DurationStats]:
+    """One DurationStats per row of a result frame, converted column-wise (fast on many rows)."""
+    counts = frame[f"{prefix}count"].fillna(0).astype("int64").tolist()
+    columns = [
+        [None if math.isnan(v) else v
+         for v in (frame[f"{prefix}{f}"].astype("float64") / 1e6).round(6).tolist()]
+        for f in _FIELDS[1:]
+    ]
+    return [DurationStats(c, *values) for c, *values in zip(counts, *columns)]
 
 
 def duration_aggs(us: ir.IntegerColumn, prefix: str = "d_") -> dict[str, ir.Scalar]:

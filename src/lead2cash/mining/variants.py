@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import itertools
 from collections.abc import Iterable
 from dataclasses import dataclass
 from typing import Any
@@ -9,7 +10,7 @@ from typing import Any
 from .derived import SEP
 from .engine import Engine
 from .filters import Filter
-from .stats import DurationStats, duration_aggs
+from .stats import DurationStats, duration_aggs, stats_list
 
 __all__ = ["VariantStat", "Variants", "discover"]
 
@@ -56,16 +57,21 @@ def discover(
     most frequent that together hold at least that share of cases."""
     cases = engine.cases(filters)
     agg = cases.group_by("variant").aggregate(n=cases.count(), **duration_aggs(cases.duration_us))
-    rows = sorted(engine.execute(agg).to_dict("records"), key=lambda r: (-int(r["n"]), r["variant"]))
-    total = sum(int(r["n"]) for r in rows)
-    listed: list[VariantStat] = []
-    covered = 0
-    for r in rows:
-        if (top is not None and len(listed) >= top) or (
+    frame = engine.execute(agg).sort_values(["n", "variant"], ascending=[False, True],
+                                            ignore_index=True)
+    counts = frame.n.astype("int64").tolist()
+    total = sum(counts)
+    listed = 0
+    for covered in itertools.accumulate(counts, initial=0):
+        if listed == len(counts) or (top is not None and listed >= top) or (
             coverage is not None and total and covered / total >= coverage
         ):
             break
-        covered += int(r["n"])
-        listed.append(VariantStat(tuple(r["variant"].split(SEP)), int(r["n"]),
-                                  round(int(r["n"]) / total, 9), DurationStats.from_row(r)))
-    return Variants(tuple(listed), len(rows), total, round(covered / total, 9) if total else 0.0)
+        listed += 1
+    head = frame.iloc[:listed]
+    chosen = tuple(
+        VariantStat(tuple(v.split(SEP)), n, round(n / total, 9), d)
+        for v, n, d in zip(head.variant.tolist(), counts[:listed], stats_list(head))
+    )
+    covered = sum(counts[:listed])
+    return Variants(chosen, len(counts), total, round(covered / total, 9) if total else 0.0)
