@@ -95,8 +95,9 @@ def due_dates(f: CaseFacts) -> pd.Series:
     rules = {t: parse_terms(t) for t in terms.dropna().unique()}
     invoice = pd.to_datetime(f.cases["first_invoice"])
     delivery = pd.to_datetime(f.cases["first_fulfilled"])
-    days = terms.map(lambda t: rules[t].days if rules.get(t) else np.nan).astype(float)
-    on_delivery = terms.map(lambda t: bool(rules.get(t) and rules[t].anchor == "delivery"))
+    days = terms.map({t: r.days for t, r in rules.items() if r}).astype(float)
+    on_delivery = terms.map({t: r.anchor == "delivery" for t, r in rules.items() if r})
+    on_delivery = on_delivery.astype(object).where(on_delivery.notna(), False)
     base = invoice.where(~on_delivery.astype(bool), np.maximum(invoice, delivery.fillna(invoice)))
     return base + pd.to_timedelta(days, unit="D")
 
