@@ -14,10 +14,10 @@ Dates: YYYY-MM-DD[THH:MM[:SS]] in UTC; `from` is included, `to` excluded.
 from __future__ import annotations
 
 import re
-from collections.abc import Iterable
+from collections.abc import Callable, Iterable
 from dataclasses import dataclass
 from datetime import datetime
-from typing import cast
+from typing import TypeVar, cast
 
 from ..errors import Lead2CashError
 from .filters import (
@@ -55,6 +55,7 @@ _TOKEN = re.compile(
     )""",
     re.VERBOSE,
 )
+T = TypeVar("T")
 _UNITS_S = {"us": 1e-6, "ms": 1e-3, "s": 1.0, "m": 60.0, "h": 3600.0, "d": 86400.0, "w": 604800.0}
 _MODES = ("started", "ended", "active", "contained")
 _COMPARE = ("=", "!=", "<", "<=", ">", ">=")
@@ -172,7 +173,7 @@ class _Parser:
             self.i -= 1
             raise self.fail(f"{tok.text!r} is not a valid date ({exc})") from exc
 
-    def sequence(self, open_: str, close: str, item) -> list:  # type: ignore[no-untyped-def]
+    def sequence(self, open_: str, close: str, item: Callable[[], T]) -> list[T]:
         self.take("op", open_, f"'{open_}'")
         items = [item()]
         while self.peek(",", "op"):
@@ -181,7 +182,7 @@ class _Parser:
         self.take("op", close, f"',' or '{close}'")
         return items
 
-    def values_after_in_or_eq(self, item) -> list:  # type: ignore[no-untyped-def]
+    def values_after_in_or_eq(self, item: Callable[[], T]) -> list[T]:
         if self.peek("in", "word"):
             self.i += 1
             return self.sequence("(", ")", item)
