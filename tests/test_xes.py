@@ -272,7 +272,8 @@ def table_of(ws: Workspace) -> pd.DataFrame:
     return df[sorted(df.columns)]
 
 
-@pytest.mark.parametrize("name", ["running-example.xes", "helpdesk.xes.gz"])
+@pytest.mark.parametrize("name", ["running-example.xes", "roadtraffic100traces.xes",
+                                  pytest.param("helpdesk.xes.gz", marks=pytest.mark.slow)])
 def test_import_export_reimport_gives_the_same_log(name: str, shared_data: Path,
                                                    tmp_path: Path) -> None:
     from lead2cash.io.importer import import_log

@@ -211,13 +211,13 @@ class _Scanner:
         before = levels[:-1]
         if not np.isin(levels, (1, 2)).all():
             raise NotFast("levels")
-        ok = np.where(before == 1,
-                      pc.match_substring_regex(tags, _FROM_TRACE).to_numpy(zero_copy_only=False)
-                      & (closes == 0),
-                      pc.match_substring_regex(tags, _FROM_EVENT).to_numpy(zero_copy_only=False)
-                      & (closes <= 1)) & (opens <= 1)
-        if not ok.all():
-            raise NotFast("tag text")
+        in_trace = before == 1
+        if (opens > 1).any() or (closes[in_trace] > 0).any() or (closes > 1).any():
+            raise NotFast("empty event between attributes")
+        for pattern, where in ((_FROM_TRACE, in_trace), (_FROM_EVENT, ~in_trace)):
+            subset = tags.filter(pa.array(where)) if not where.all() else tags
+            if len(subset) and not pc.all(pc.match_substring_regex(subset, pattern)).as_py():
+                raise NotFast("tag text")
         traces = self.trace + np.concatenate([[0], np.cumsum(starts)])
         event_at = self.events - 1 + np.concatenate([[0], np.cumsum(opens)])
         middle_events = traces[1:][opens == 1]
