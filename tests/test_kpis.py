@@ -236,3 +236,11 @@ def test_stage_history_regressions_and_current_stage(workspace: Workspace) -> No
     assert stalls["Qualification"]["age_days_median"] == 7.0
     assert stalls["Requirements Gathered"]["open_cases"] == 1
     assert r["value_at_stake"]["lost_amount_by_stage"] == {"Qualification": 20000.0}
+
+
+def test_no_cases_gives_empty_answers(events: ir.Table) -> None:
+    none = events.filter(events.SalesRegion == "Mars")
+    r = kpis(none, by="SalesRegion", amount_bands=[5], calendar=CalendarSet(BUILTIN_CALENDARS["us"]))
+    d = r.to_dict()
+    assert (d["cases"], d["win_rate"], d["sales_cycle_days_median"], d["segments"]) == (0, None, None, [])
+    assert d["stalls"] == [] and d["funnel"][0]["cases_reached"] == 0 and r.as_of is None
