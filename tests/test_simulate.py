@@ -118,8 +118,8 @@ def test_ground_truth_has_the_store_columns_and_loads(mixed: Path, workspace: Wo
     assert table["event_id"].to_pylist() == list(range(table.num_rows))
     with workspace.transaction():
         workspace.replace_log(
-            # Parquet has no duration type: DuckDB reads the µs count, the store wants INTERVAL
-            "SELECT * REPLACE (to_microseconds(SalesCycleDuration) AS SalesCycleDuration) "
+            # Parquet has no duration type: DuckDB reads the seconds, the store wants INTERVAL
+            "SELECT * REPLACE (to_seconds(SalesCycleDuration) AS SalesCycleDuration) "
             f"FROM read_parquet('{mixed / 'ground_truth.parquet'}')", {}, {})
     n, cases, first = workspace.con.execute(
         "SELECT count(*), count(DISTINCT SalesOpportunityId), min(EventTime) FROM events"

@@ -26,8 +26,10 @@ _KIND = pa.array([a.kind.value if a.kind is EventKind.INFERRED else "explicit"
 _CREATED, _WON, _LOST = (_CODE[a] for a in
                          ("Opportunity Created", "Opportunity Won", "Opportunity Lost"))
 _TS = pa.timestamp("us", tz="UTC")
+# Durations in whole seconds (all times are): Parquet keeps an int64 that DuckDB reads as
+# BIGINT seconds, which `lead2cash import` takes as a number of seconds.
 _ARROW = {"string": pa.string(), "timestamp": _TS, "decimal": pa.float64(),
-          "duration": pa.duration("us")}
+          "duration": pa.duration("s")}
 SCHEMA = pa.schema(
     [pa.field("event_id", pa.int64(), nullable=False)]
     + [pa.field(a.name, _ARROW[a.type.value]) for a in ATTRIBUTES]
@@ -76,7 +78,7 @@ def build(n: int, events: list[Events], attrs: dict[str, pa.Array], final_stage:
     np.maximum.at(closed, case[closes], time[closes])
     outcome = attrs["OpportunityOutcome"]
     has = pc.is_valid(outcome).to_numpy(zero_copy_only=False) & (closed >= 0) & (created < big)
-    cycle = pa.array((closed - created) * 1_000_000, pa.duration("us"), mask=~has)
+    cycle = pa.array(closed - created, pa.duration("s"), mask=~has)
     columns = {
         "event_id": pa.array(event_id0 + np.arange(len(case), dtype=np.int64)),
         "ActivityName": pa.array(list(ACTIVITY_NAMES)).take(pa.array(act)),
