@@ -11,6 +11,7 @@ import duckdb
 import pyarrow.parquet as pq
 import pytest
 
+from lead2cash.io.importer import import_log
 from lead2cash.model import ACTIVITY_NAMES, SOURCE_SYSTEMS
 from lead2cash.simulate import simulate
 from lead2cash.simulate.params import SimulationParams
@@ -112,19 +113,19 @@ def test_every_column_is_a_real_field(mixed: Path, sf_only: Path, dynamics: Path
     assert sap[:4] == ["MANDT", "VBELN", "ERDAT", "ERZET"] and "BSTNK" in sap
 
 
-def test_ground_truth_has_the_store_columns_and_loads(mixed: Path, workspace: Workspace) -> None:
+def test_ground_truth_has_the_store_columns_and_imports(mixed: Path, workspace: Workspace) -> None:
     table = pq.read_table(mixed / "ground_truth.parquet")
     assert table.column_names == list(CORE_COLUMNS)
     assert table["event_id"].to_pylist() == list(range(table.num_rows))
-    with workspace.transaction():
-        workspace.replace_log(
-            # Parquet has no duration type: DuckDB reads the seconds, the store wants INTERVAL
-            "SELECT * REPLACE (to_seconds(SalesCycleDuration) AS SalesCycleDuration) "
-            f"FROM read_parquet('{mixed / 'ground_truth.parquet'}')", {}, {})
-    n, cases, first = workspace.con.execute(
-        "SELECT count(*), count(DISTINCT SalesOpportunityId), min(EventTime) FROM events"
-    ).fetchone()
+    import_log(workspace, mixed / "ground_truth.parquet")
+    n, cases, first, cycle = workspace.con.execute(
+        "SELECT count(*), count(DISTINCT SalesOpportunityId), min(EventTime), "
+        "max(SalesCycleDuration) FROM events").fetchone()
     assert n == table.num_rows and cases == 2500 and first.year == 2023
+    assert 30 < cycle.days < 730
+    gt_cycle = duckdb.connect().execute(
+        f"SELECT max(SalesCycleDuration) FROM '{mixed}/ground_truth.parquet'").fetchone()[0]
+    assert cycle.total_seconds() == gt_cycle  # BIGINT seconds in Parquet, INTERVAL in the store
 
 
 def test_mixed_landscape_has_all_fifteen_activities(mixed: Path) -> None:
@@ -281,3 +282,18 @@ def test_manifest_states_extraction_time_and_zone(mixed: Path) -> None:
         f"SELECT DISTINCT LastDataUpdate, max(EventTime) <= LastDataUpdate "
         f"FROM '{mixed}/ground_truth.parquet' GROUP BY 1").fetchall()
     assert len(ldu) == 1 and ldu[0][1]
+
+
+def test_cli_writes_a_landscape_and_rejects_an_unknown_one(tmp_path: Path) -> None:
+    import subprocess
+    import sys
+
+    exe = Path(sys.executable).parent / "lead2cash"
+    ok = subprocess.run([exe, "simulate", "--out", tmp_path / "o", "--cases", "60", "--seed", "2",
+                         "--landscape", "oracle-cx"], capture_output=True, text=True)
+    assert ok.returncode == 0, ok.stderr
+    assert "60 opportunities" in ok.stdout and (tmp_path / "o/oracle-cx/opportunities.json").exists()
+    bad = subprocess.run([exe, "simulate", "--out", tmp_path / "b", "--landscape", "sap"],
+                         capture_output=True, text=True)
+    assert bad.returncode == 2 and "unknown landscape 'sap'" in bad.stderr
+    assert "salesforce+sap-s4hana" in bad.stderr and not (tmp_path / "b").exists()

@@ -156,3 +156,34 @@ def test_noise_blanks_values_and_adds_rows_the_truth_accounts_for(tmp_path: Path
     assert out[0.0][0] == 0 and 0.15 <= out[0.2][0] <= 0.25
     assert out[0.2][1] - out[0.0][1] > 0.1 * 1500  # duplicate history rows ...
     assert out[0.2][2] == out[0.0][2]  # ... that give no event (same process, same seed)
+
+
+def test_partial_payments_and_quote_revisions(tmp_path: Path) -> None:
+    r = simulate(tmp_path, 2000, 4, "salesforce")
+    sf = r.out_dir / "salesforce"
+    con = duckdb.connect()
+    two, paid, payments = con.execute(f"""
+        SELECT count(*) FILTER (n = 2), count(*), sum(n) FROM (
+          SELECT blng__Invoice__c, count(*) AS n
+          FROM read_csv('{sf}/blng__Payment__c.csv', all_varchar=true) GROUP BY 1)""").fetchone()
+    assert 0.12 <= two / paid <= 0.30  # partial_payment_rate 0.2 (some second parts not yet paid)
+    truth = con.execute(f"SELECT count(*) FROM '{r.ground_truth}' "
+                        "WHERE ActivityName = 'Payment Received'").fetchone()[0]
+    assert truth == payments  # every partial payment is its own event
+    revised, quoted = con.execute(f"""
+        SELECT count(*) FILTER (n >= 2), count(*) FROM (
+          SELECT OpportunityId, count(*) AS n
+          FROM read_csv('{sf}/Quote.csv', all_varchar=true) GROUP BY 1)""").fetchone()
+    assert 0.25 <= revised / quoted <= 0.45  # quote_revision_rate 0.35
+
+
+def test_every_case_starts_with_its_creation_per_pm4py(db: duckdb.DuckDBPyConnection) -> None:
+    pm4py = pytest.importorskip("pm4py")
+    frame = db.execute("SELECT SalesOpportunityId, ActivityName, EventTime, event_id FROM gt "
+                       "ORDER BY SalesOpportunityId, EventTime, event_id").df()
+    log = pm4py.format_dataframe(frame, case_id="SalesOpportunityId",
+                                 activity_key="ActivityName", timestamp_key="EventTime")
+    assert pm4py.get_start_activities(log) == {"Opportunity Created": CASES}
+    ends = pm4py.get_end_activities(log)
+    assert ends["Payment Received"] > ends.get("Invoice Generated", 0) > 0
+    assert ends["Opportunity Lost"] > 0.4 * CASES
