@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import hashlib
+from collections.abc import Callable
 import json
 import re
 from pathlib import Path
@@ -46,39 +47,34 @@ def _digest(folder: Path) -> dict[str, str]:
             for f in sorted(folder.rglob("*")) if f.is_file()}
 
 
-@pytest.fixture(scope="module")
-def mixed(tmp_path_factory: pytest.TempPathFactory) -> Path:
-    out = tmp_path_factory.mktemp("mixed")
-    simulate(out, 2500, 11, params=SimulationParams(noise=0.05, chunk_cases=1000))
-    return out
+NOISY = SimulationParams(noise=0.05)
+RUNS = {  # fixture name: (landscape, cases, seed, parameters)
+    "mixed": ("salesforce+sap-s4hana", 2500, 11, SimulationParams(noise=0.05, chunk_cases=1000)),
+    "sf_only": ("salesforce", 1500, 5, SimulationParams()),
+    "dynamics": ("dynamics365", 1500, 6, NOISY),
+    "oracle": ("oracle-cx", 1500, 8, NOISY),
+    "sap_only": ("sap-s4hana", 1500, 9, NOISY),
+}
 
 
 @pytest.fixture(scope="module")
-def dynamics(tmp_path_factory: pytest.TempPathFactory) -> Path:
-    out = tmp_path_factory.mktemp("dyn")
-    simulate(out, 1500, 6, "dynamics365", params=SimulationParams(noise=0.05))
-    return out
+def sim(tmp_path_factory: pytest.TempPathFactory) -> Callable[[str], Path]:
+    """The output folder of one of RUNS, simulated once per module."""
+    done: dict[str, Path] = {}
+
+    def get(name: str) -> Path:
+        if name not in done:
+            landscape, cases, seed, params = RUNS[name]
+            done[name] = simulate(tmp_path_factory.mktemp(name), cases, seed, landscape,
+                                  params).out_dir
+        return done[name]
+
+    return get
 
 
 @pytest.fixture(scope="module")
-def oracle(tmp_path_factory: pytest.TempPathFactory) -> Path:
-    out = tmp_path_factory.mktemp("oracle")
-    simulate(out, 1500, 8, "oracle-cx", params=SimulationParams(noise=0.05))
-    return out
-
-
-@pytest.fixture(scope="module")
-def sap_only(tmp_path_factory: pytest.TempPathFactory) -> Path:
-    out = tmp_path_factory.mktemp("sap")
-    simulate(out, 1500, 9, "sap-s4hana", params=SimulationParams(noise=0.05))
-    return out
-
-
-@pytest.fixture(scope="module")
-def sf_only(tmp_path_factory: pytest.TempPathFactory) -> Path:
-    out = tmp_path_factory.mktemp("sf")
-    simulate(out, 1500, 5, "salesforce")
-    return out
+def mixed(sim: Callable[[str], Path]) -> Path:
+    return sim("mixed")
 
 
 def test_same_seed_same_bytes(tmp_path: Path) -> None:
@@ -89,27 +85,26 @@ def test_same_seed_same_bytes(tmp_path: Path) -> None:
     assert _digest(a.out_dir)["ground_truth.parquet"] != _digest(c.out_dir)["ground_truth.parquet"]
 
 
-def test_every_column_is_a_real_field(mixed: Path, sf_only: Path, dynamics: Path,
-                                      oracle: Path, sap_only: Path) -> None:
+def test_every_column_is_a_real_field(sim: Callable[[str], Path]) -> None:
     reference = REFERENCE.read_text()
     named = set(re.findall(r"(?:`|\*\*)([A-Za-z0-9_]+)(?:`|\*\*)", reference))
     named |= {"opportunities", "accounts", "resources"}  # Oracle REST resources (URL paths)
     named |= {"RA_TERMS_TL"}  # Receivables payment-terms names (TERM_ID → NAME)
     named |= {"T023T"}  # SAP material group texts (MATKL → WGBEZ), the product category
-    for folder in (mixed / "salesforce", mixed / "sap-s4hana", sf_only / "salesforce",
-                   dynamics / "dynamics365", oracle / "oracle-cx", sap_only / "sap-s4hana"):
-        for f in [*folder.glob("*.csv"), *folder.glob("*.json")]:
-            if f.name == "_manifest.json":
-                continue
-            assert f.stem in named, f"{f.name} is not a table/object of the reference"
-            if f.suffix == ".json":
-                item = json.loads(f.read_text())["items"][0]
-                header = [*item, *item.get("ChildRevenue", [{}])[0]]
-            else:
-                header = f.open().readline().strip().replace('"', "").split(",")
-            unknown = set(header) - named - NOT_IN_REFERENCE
-            assert not unknown, f"{f.name}: {unknown}"
-    sap = (mixed / "sap-s4hana" / "VBAK.csv").open().readline().strip().split(",")
+    files = [f for name in RUNS for f in sorted(sim(name).glob("*/*.*"))]
+    assert len(files) > 60
+    for f in files:
+        if f.name == "_manifest.json":
+            continue
+        assert f.stem in named, f"{f.name} is not a table/object of the reference"
+        if f.suffix == ".json":
+            item = json.loads(f.read_text())["items"][0]
+            header = [*item, *item.get("ChildRevenue", [{}])[0]]
+        else:
+            header = f.open().readline().strip().replace('"', "").split(",")
+        unknown = set(header) - named - NOT_IN_REFERENCE
+        assert not unknown, f"{f.name}: {unknown}"
+    sap = (sim("mixed") / "sap-s4hana" / "VBAK.csv").open().readline().strip().split(",")
     assert sap[:4] == ["MANDT", "VBELN", "ERDAT", "ERZET"] and "BSTNK" in sap
 
 
@@ -185,10 +180,10 @@ def _rows(path: Path) -> str:
     return f"read_csv('{path}', all_varchar=true)"
 
 
-@pytest.mark.parametrize("which", ["mixed", "sf_only", "dynamics", "oracle", "sap_only"])
+@pytest.mark.parametrize("which", list(RUNS))
 def test_every_event_points_at_its_extract_row_and_time(which: str,
-                                                        request: pytest.FixtureRequest) -> None:
-    out: Path = request.getfixturevalue(which)
+                                                        sim: Callable[[str], Path]) -> None:
+    out = sim(which)
     con = duckdb.connect()
     con.execute("SET TimeZone = 'UTC'")
     con.execute(
