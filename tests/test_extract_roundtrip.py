@@ -4,6 +4,8 @@ from __future__ import annotations
 
 from pathlib import Path
 
+import pyarrow as pa
+import pyarrow.parquet as pq
 import pytest
 
 from lead2cash.model import CASE_ATTRIBUTES
@@ -19,10 +21,13 @@ COMPARED = (*CASE_ATTRIBUTES, "SalesStage", "LastDataUpdate", "event_type")
 def _differences(ws: Workspace, truth: Path) -> dict[str, object]:
     """Events only on one side, and per attribute the events whose value differs."""
     con = ws.con
-    con.execute(
-        f"CREATE OR REPLACE TEMP TABLE gt AS SELECT * REPLACE (EventTime::TIMESTAMP AS EventTime, "
-        f"LastDataUpdate::TIMESTAMP AS LastDataUpdate, "
-        f"to_microseconds(SalesCycleDuration) AS SalesCycleDuration) FROM '{truth}'")
+    table = pq.read_table(truth)  # via Arrow: its duration type (whatever the unit) becomes INTERVAL
+    at = table.schema.get_field_index("SalesCycleDuration")
+    table = table.set_column(at, "SalesCycleDuration", table["SalesCycleDuration"].cast(pa.duration("us")))
+    con.register("truth", table)
+    con.execute("CREATE OR REPLACE TEMP TABLE gt AS SELECT * REPLACE (EventTime::TIMESTAMP AS EventTime, "
+                "LastDataUpdate::TIMESTAMP AS LastDataUpdate) FROM truth")
+    con.unregister("truth")
     numbered = "SELECT {k}, row_number() OVER (PARTITION BY {k}) AS n FROM {t}"
     a, b = numbered.format(k=KEY, t="gt"), numbered.format(k=KEY, t="events")
     out: dict[str, object] = {

@@ -37,9 +37,9 @@ def test_sd_only_chain_is_one_case_rooted_at_the_inquiry(workspace: Workspace, t
         ("0010000001", "Payment Received", "02-01 00:00", s),  # date-only AUGDT: midnight UTC
     ]
     case = workspace.con.execute(
-        "SELECT OpportunityAmount, CustomerName, OpportunityOwner, SalesRegion, OpportunityType, "
-        "OpportunityOutcome FROM cases").fetchall()
-    assert case == [(1000.0, "Global Tech Inc.", "JDOE", "EMEA", "OR", "Won")]
+        "SELECT OpportunityAmount, CustomerName, OpportunityOwner, SalesRegion, OpportunityOutcome "
+        "FROM cases").fetchall()
+    assert case == [(1000.0, "Global Tech Inc.", "JDOE", "EMEA", "Won")]
 
 
 def test_crm_reference_joins_sap_events_to_the_salesforce_case(workspace: Workspace, tmp_path: Path) -> None:
@@ -78,7 +78,8 @@ def test_real_vbfa_extract_pins_chains_and_events(workspace: Workspace, shared_d
     folder.mkdir()
     (folder / "VBFA.csv.gz").symlink_to(shared_data / "sap-vbfa.csv.gz")
     meta = extract(workspace, {"sap-s4hana": folder}, extracted_at=WHEN)
-    assert meta["missing:sap-s4hana"] == "VBAK, VBAP, VBKD, TVZBT, KNA1, LIKP, VBRK, BSAD"
+    assert meta["missing:sap-s4hana"] == ("VBAK, VBAP, VBKD, TVZBT, KNA1, LIKP, VBRK, BSAD, "
+                                          "CRMS4D_OPPT_H, CDHDR, CDPOS, T023T")
     counts = dict(workspace.con.execute(
         "SELECT ActivityName, count(*) FROM events GROUP BY 1").fetchall())
     assert counts == {"Order Fulfilled": 9468, "Invoice Generated": 9047, "Sales Order Created": 700,
@@ -88,8 +89,8 @@ def test_real_vbfa_extract_pins_chains_and_events(workspace: Workspace, shared_d
     assert cases == [(9741, 326)]
     absent = json.loads(workspace.meta()["absent_activities"])
     assert absent["Payment Received"] == "sap-s4hana: BSAD, VBRK not extracted"
-    assert absent["Opportunity Created"] == "sap-s4hana: VBAK not extracted"
-    assert absent["Opportunity Lost"] == "not held by sap-s4hana"
+    assert absent["Opportunity Created"] == "sap-s4hana: CRMS4D_OPPT_H, VBAK not extracted"
+    assert absent["Opportunity Lost"] == "sap-s4hana: CDHDR, CDPOS not extracted"
     report = check_log(workspace)
     finding = next(f for f in report.findings if f.rule == "absent-activities")
     assert finding.count == 9 and "Payment Received: sap-s4hana: BSAD, VBRK not extracted" in finding.examples

@@ -11,7 +11,7 @@ from __future__ import annotations
 
 from .config import Setting, Settings, status_settings
 from .defaults import DEFAULTS, REGION_BY_COUNTRY
-from .engine import EventRule, Mapping, StageHistory, lit, lits
+from .engine import EventRule, Mapping, StageHistory, carried_stages, lit, lits, stage_classes
 from .tables import SourceTable, TimeField
 
 __all__ = ["SETTINGS", "mapping"]
@@ -101,8 +101,7 @@ def _history(cfg: Settings) -> str:
     stage = _case_of(cfg["salesstage"], "new")
     closed = _case_of(cfg["closed"], "opportunitystatecode")
     reopened = lits(cfg["reopened"])
-    return f"""
-    WITH u AS (
+    return carried_stages(f"""
       SELECT objectid AS opp, "createdon@utc" AS ts, auditid AS _tie, {{@audit}} AS _file, _row,
              'changedata' AS _column, {{@audit}} || ':auditid=' || auditid AS source_record,
              CASE WHEN field = 'salesstage' THEN {stage} END AS open_stage, NULL AS closed_stage
@@ -111,12 +110,7 @@ def _history(cfg: Settings) -> str:
       UNION ALL
       SELECT opportunityid, "createdon@utc", activityid, {{@opportunityclose}}, _row,
              'opportunitystatecode', {{@opportunityclose}} || ':activityid=' || activityid, NULL, {closed}
-      FROM {{opportunityclose}}
-    )
-    SELECT opp AS SalesOpportunityId, ts AS EventTime, _tie, source_record, _file, _row, _column,
-           coalesce(closed_stage, open_stage, last_value(open_stage IGNORE NULLS)
-             OVER (PARTITION BY opp ORDER BY ts, _tie ROWS UNBOUNDED PRECEDING)) AS stage
-    FROM u"""
+      FROM {{opportunityclose}}""")
 
 
 def mapping(cfg: Settings, crm_present: bool) -> Mapping:
@@ -142,13 +136,9 @@ def mapping(cfg: Settings, crm_present: bool) -> Mapping:
                   f"trim(t.statecode) IN {paid} AND t.invoiceid NOT IN (SELECT objectid FROM {{changes}} p "
                   f"WHERE {paid_change})"),  # without audit: the Paid state, as last modified
     )
-    names = [*cfg["salesstage"].values(), *cfg["closed"].values()]
-    closed_names = set(cfg["closed"].values())
     won = cfg["closed"].get("1")  # statecode 1 is Won in Dataverse
-    rows = ", ".join(
-        f"({lit(n)}, {lit(cfg['stages'].get(n))}, {lit(n in closed_names)}, {lit(n == won)})"
-        for n in dict.fromkeys(names))
-    classes = f"SELECT * FROM (VALUES {rows}) AS v(stage, milestone, is_closed, is_won)"
+    classes = stage_classes(cfg["salesstage"], {n: n == won for n in cfg["closed"].values()},
+                            cfg["stages"])
     stages = StageHistory(_history(cfg), ("audit", "opportunityclose"), classes,
                           "the salesstage / closed settings of [dynamics365]")
     return Mapping("dynamics365", TABLES, events, _cases_sql(cfg), stages, prepare={"changes": _CHANGES})

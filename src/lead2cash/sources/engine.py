@@ -25,7 +25,10 @@ from ..progress import NO_PROGRESS, Progress
 from ..store import Workspace, quote
 from .tables import SourceTable, SystemFolder, parsed
 
-__all__ = ["EventRule", "Mapping", "StageHistory", "history_rows", "lit", "lits", "run_extract"]
+__all__ = [
+    "EventRule", "Mapping", "StageHistory", "carried_stages", "history_rows", "lit", "lits",
+    "run_extract", "stage_classes",
+]
 
 COMPUTED = ("OpportunityOutcome", "SalesCycleDuration")
 
@@ -77,6 +80,28 @@ class StageHistory:
     tables: tuple[str, ...]  # the source tables the rows come from
     classes: str  # SELECT stage, milestone, is_closed, is_won (one row per known stage)
     known_from: str  # what defines the known stages, for the unknown-stage message
+
+
+def carried_stages(rows: str) -> str:
+    """`StageHistory.rows` from status-style rows: `closed_stage` names a close, `open_stage` an
+    entered stage, neither (a reopen) means the last open stage entered before it.
+
+    `rows` selects opp, ts, _tie, source_record, _file, _row, _column, open_stage, closed_stage.
+    """
+    return f"""
+    SELECT opp AS SalesOpportunityId, ts AS EventTime, _tie, source_record, _file, _row, _column,
+           coalesce(closed_stage, open_stage, last_value(open_stage IGNORE NULLS)
+             OVER (PARTITION BY opp ORDER BY ts, _tie ROWS UNBOUNDED PRECEDING)) AS stage
+    FROM ({rows})"""
+
+
+def stage_classes(open_stages: MappingT[str, str], closed: MappingT[str, bool],
+                  milestones: MappingT[str, str]) -> str:
+    """`StageHistory.classes` from settings: open stage names, closed names (-> won?), milestones."""
+    rows = [(n, milestones.get(n), False, False) for n in open_stages.values()]
+    rows += [(n, None, True, won) for n, won in closed.items()]
+    values = ", ".join(f"({', '.join(lit(v) for v in r)})" for r in rows)
+    return f"SELECT * FROM (VALUES {values}) AS v(stage, milestone, is_closed, is_won)"
 
 
 def history_rows(table: str, case: str, time: str, stage: str, id: str, where: str = "TRUE") -> str:
@@ -191,16 +216,20 @@ def _sources_of(mapping: Mapping) -> list[tuple[str, list[str]]]:
 
 def _absent_reasons(con: duckdb.DuckDBPyConnection,
                     plans: list[tuple[str, str, list[str], list[str]]]) -> dict[str, str]:
-    """Why each model activity is absent from the extracted events: no source, file absent, no rows."""
+    """Why each model activity is absent: no source reads it, its files are absent, or no row qualifies."""
     present = {r[0] for r in con.execute("SELECT DISTINCT ActivityName FROM x_events").fetchall()}
-    reasons: dict[str, list[str]] = {}
+    lacking: dict[tuple[str, str], list[str]] = {}
+    empty: dict[tuple[str, str], list[str]] = {}
     for activity, system, tables, missing in plans:
-        lacking = [t for t in tables if t in missing]
-        why = (f"{system}: {', '.join(lacking)} not extracted" if lacking
-               else f"{system}: no qualifying row in {tables[0]}")
-        reasons.setdefault(activity, [])
-        if why not in reasons[activity]:
-            reasons[activity].append(why)
+        gone = [t for t in tables if t in missing]
+        into = lacking if gone else empty
+        names = into.setdefault((activity, system), [])
+        names += [t for t in (gone or tables[:1]) if t not in names]
+    reasons: dict[str, list[str]] = {}
+    for (activity, system), names in lacking.items():
+        reasons.setdefault(activity, []).append(f"{system}: {', '.join(names)} not extracted")
+    for (activity, system), names in empty.items():
+        reasons.setdefault(activity, []).append(f"{system}: no qualifying row in {', '.join(names)}")
     systems = sorted({p[1] for p in plans})
     return {a.name: "; ".join(reasons.get(a.name) or [f"not held by {', '.join(systems)}"])
             for a in ACTIVITIES if a.name not in present}

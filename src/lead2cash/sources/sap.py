@@ -10,6 +10,7 @@ attributes appear. Dates and times are `YYYYMMDD` / `HHMMSS` in the system's tim
 
 from __future__ import annotations
 
+from . import sap_crm
 from .config import Setting, Settings
 from .defaults import DEFAULTS, REGION_BY_COUNTRY
 from .engine import EventRule, Mapping, lit, lits
@@ -42,7 +43,9 @@ SETTINGS: tuple[Setting, ...] = (
     Setting("invoice_cancelled", list(_ST["invoice_cancelled"]), "VBRK.FKSTO values of cancelled invoices"),
     Setting("won_from_order", True,
             "without a CRM: the first order created from a quotation also means Opportunity Won"),
+    Setting("contract", list(_ST["contract"]), "VBTYP of sales contracts (Contract Signed at creation)"),
     Setting("regions", dict(REGION_BY_COUNTRY), "KNA1.LAND1 country -> SalesRegion (others kept as is)"),
+    *sap_crm.SETTINGS,
 )
 
 _SAP = "sap"
@@ -61,6 +64,7 @@ TABLES: tuple[SourceTable, ...] = (
     SourceTable("VBRK", ("VBELN", "VBTYP", "ERDAT", "ERZET"), key="VBELN", optional=True, times=(_T,),
                 optional_columns=("FKSTO",)),
     SourceTable("BSAD", ("VBELN", "AUGDT", "BELNR"), optional=True, times=(TimeField("AUGDT", _SAP),)),
+    *sap_crm.TABLES,
 )
 
 
@@ -69,9 +73,9 @@ def _chain_sql(cfg: Settings, crm_present: bool) -> str:
     cats = lits(cfg["chain_categories"])
     roots = lits(cfg["root_categories"])
     ref = str(cfg["opportunity_field"]).partition(".")[2] or "BSTNK"
-    case = "c.root"
+    case = "coalesce(CASE WHEN r.ref IN (SELECT OBJECT_ID FROM {CRMS4D_OPPT_H}) THEN r.ref END, c.root)"
     if crm_present:
-        case = f"coalesce(r.ref, c.root)"
+        case = "coalesce(r.ref, c.root)"
     return f"""
     WITH RECURSIVE edges AS (
       SELECT DISTINCT trim(VBELV) AS pre, trim(VBTYP_V) AS pre_cat, trim(VBELN) AS doc
@@ -130,18 +134,24 @@ def mapping(cfg: Settings, crm_present: bool) -> Mapping:
                   f"coalesce(trim(k.FKSTO), '') NOT IN {lits(cfg['invoice_cancelled'])} AND "
                   + cancelled.replace("t.VBELN", "k.VBELN")),
     ]
-    if not crm_present:
+    events += [
+        EventRule("Contract Signed", "VBAK", "ERDAT", "ch.case_id", "VBELN", c,
+                  f"trim(t.VBTYP) IN {lits(cfg['contract'])}"),
+        sap_crm.created_rule(),
+    ]
+    if not crm_present:  # SD only: inquiries and orders stand in for the missing opportunity
+        sd_only = "NOT EXISTS (SELECT 1 FROM {CRMS4D_OPPT_H})"
         events.append(EventRule("Opportunity Created", "VBAK", "ERDAT", "ch.case_id", "VBELN", c,
-                                f"trim(t.VBTYP) IN {cat['inquiry']} AND ch.root = trim(t.VBELN)"))
+                                f"trim(t.VBTYP) IN {cat['inquiry']} AND ch.root = trim(t.VBELN) AND {sd_only}"))
         if cfg["won_from_order"]:
             events.append(EventRule("Opportunity Won", "VBFA", "ERDAT", "ch.case_id", "VBELN", cv,
-                                    accepted, once_per="ch.case_id"))
-    return Mapping("sap-s4hana", TABLES, tuple(events), _cases_sql(cfg),
+                                    f"{accepted} AND {sd_only}", once_per="ch.case_id"))
+    return Mapping("sap-s4hana", TABLES, tuple(events), _cases_sql(cfg), sap_crm.history(cfg),
                    timezone=str(cfg["timezone"]), prepare={"chain": _chain_sql(cfg, crm_present)})
 
 
 def _cases_sql(cfg: Settings) -> str:
-    """Case attributes from the chain's sales documents: the order's (else root's) header data."""
+    """Case attributes: the CRM opportunity's, else the chain's order (else first document) header."""
     regions = cfg["regions"]
     land = "cu.LAND1"
     if regions:
@@ -156,14 +166,15 @@ def _cases_sql(cfg: Settings) -> str:
     ), item AS (
       SELECT VBELN, MATKL FROM {{VBAP}}
       QUALIFY row_number() OVER (PARTITION BY VBELN ORDER BY TRY_CAST(NETWR AS DOUBLE) DESC NULLS LAST, _row) = 1
-    )
-    SELECT d.case_id AS SalesOpportunityId, TRY_CAST(d.NETWR AS DOUBLE) AS OpportunityAmount,
-           cu.NAME1 AS CustomerName, nullif(trim(d.ERNAM), '') AS OpportunityOwner, {land} AS SalesRegion,
-           nullif(trim(d.AUART), '') AS OpportunityType, i.MATKL AS ProductCategory,
+    ), sd AS (SELECT * FROM docs WHERE n = 1), crm AS ({sap_crm.cases_sql(cfg)})
+    SELECT coalesce(o.case_id, d.case_id) AS SalesOpportunityId,
+           coalesce(o.amount, TRY_CAST(d.NETWR AS DOUBLE)) AS OpportunityAmount, cu.NAME1 AS CustomerName,
+           coalesce(o.owner, nullif(trim(d.ERNAM), '')) AS OpportunityOwner, {land} AS SalesRegion,
+           coalesce(mt.WGBEZ, i.MATKL) AS ProductCategory, o.stage AS SalesStage,
            coalesce(tz.VTEXT, nullif(trim(kd.ZTERM), '')) AS PaymentTerms
-    FROM docs d
-    LEFT JOIN {{KNA1}} cu ON cu.KUNNR = d.KUNNR
+    FROM crm o FULL OUTER JOIN sd d ON d.case_id = o.case_id
+    LEFT JOIN {{KNA1}} cu ON cu.KUNNR = coalesce(o.kunnr, d.KUNNR)
     LEFT JOIN item i ON i.VBELN = d.VBELN
+    LEFT JOIN {{T023T}} mt ON mt.MATKL = i.MATKL
     LEFT JOIN {{VBKD}} kd ON kd.VBELN = d.VBELN AND trim(kd.POSNR) IN ('000000', '0', '')
-    LEFT JOIN {{TVZBT}} tz ON tz.ZTERM = kd.ZTERM
-    WHERE d.n = 1"""
+    LEFT JOIN {{TVZBT}} tz ON tz.ZTERM = kd.ZTERM"""

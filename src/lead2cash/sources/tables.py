@@ -29,7 +29,7 @@ class TimeField:
     """A time column: ISO datetime, plain date, or SAP `YYYYMMDD` (+ `HHMMSS` column) local time."""
 
     column: str
-    fmt: str = "iso"  # iso | date | sap
+    fmt: str = "iso"  # iso | date | sap (YYYYMMDD local) | sapts (YYYYMMDDhhmmss UTC)
     time_column: str | None = None  # SAP: the HHMMSS column that goes with the date
     required: bool = True  # False: empty (and SAP `00000000`) means "not yet", not an error
 
@@ -59,6 +59,8 @@ def _time_sql(tf: TimeField, timezone: str) -> str:
         return f"TRY_CAST(nullif(trim({col}), '') AS TIMESTAMPTZ)::TIMESTAMP"
     if tf.fmt == "date":
         local = f"TRY_CAST(nullif(trim({col}), '') AS DATE)::TIMESTAMP"
+    elif tf.fmt == "sapts":  # a UTC timestamp YYYYMMDDhhmmss (CRM CREATED_AT_H): no shift
+        return f"try_strptime(nullif(trim({col}), ''), '%Y%m%d%H%M%S')"
     elif tf.fmt == "sap":
         text = f"nullif(nullif(trim({col}), ''), '00000000')"
         if tf.time_column:
@@ -95,6 +97,7 @@ _FORMAT_HINT = {
     "iso": "write ISO 8601 date-times such as 2024-03-01T14:22:05.000+0000",
     "date": "write dates as YYYY-MM-DD",
     "sap": "write SAP dates as YYYYMMDD and times as HHMMSS",
+    "sapts": "write SAP UTC timestamps as YYYYMMDDhhmmss",
 }
 
 
