@@ -25,7 +25,8 @@ def db(tmp_path_factory: pytest.TempPathFactory) -> duckdb.DuckDBPyConnection:
         any_value(OpportunityOutcome) AS outcome, any_value(LeadSource) AS source,
         any_value(DiscountPercentage) AS discount, any_value(OpportunityOwner) AS owner,
         any_value(SalesCycleDuration) AS cycle, any_value(PaymentTerms) AS terms,
-        any_value(SalesRegion) AS region,
+        any_value(SalesRegion) AS region, any_value(OpportunityType) AS type,
+        any_value(OpportunityAmount) AS amount, any_value(CustomerName) AS customer,
         count(*) FILTER (ActivityName = 'Opportunity Reopened') AS reopened,
         count(*) FILTER (ActivityName = 'Order Fulfilled') AS deliveries,
         count(*) FILTER (ActivityName = 'Invoice Generated') AS invoices,
@@ -50,8 +51,27 @@ def test_win_rate_is_plausible_and_differs_by_lead_source(db: duckdb.DuckDBPyCon
     assert partner > web + 0.08 and web > bought + 0.05
 
 
-def test_win_rate_differs_by_region(db: duckdb.DuckDBPyConnection) -> None:
+def test_win_rate_differs_by_region_type_and_size(db: duckdb.DuckDBPyConnection) -> None:
     assert _win_rate(db, "region = 'North America'") > _win_rate(db, "region = 'APAC'") + 0.03
+    assert _win_rate(db, "type = 'Existing Customer - Upgrade'") > \
+        _win_rate(db, "type = 'New Customer'") + 0.10  # configured odds 1.6 vs 0.8
+    small, large = db.execute("SELECT quantile_cont(amount, 0.25), quantile_cont(amount, 0.75) "
+                              "FROM c").fetchone()
+    assert _win_rate(db, f"amount <= {small}") > _win_rate(db, f"amount >= {large}") + 0.03
+
+
+def test_losses_drop_out_per_stage_as_configured(db: duckdb.DuckDBPyConnection) -> None:
+    """Where lost deals stopped: the stage before their loss, by the configured weights."""
+    shares = dict(db.execute("""
+        WITH s AS (SELECT SalesOpportunityId AS id, ActivityName AS a, SalesStage AS st,
+                          lag(SalesStage) OVER (PARTITION BY SalesOpportunityId
+                                                ORDER BY EventTime, event_id) AS before
+                   FROM gt WHERE source_record LIKE '%OpportunityHistory%')
+        SELECT coalesce(before, 'Prospecting'), count(*) / sum(count(*)) OVER ()
+        FROM s JOIN c ON c.id = s.id AND c.reopened = 0
+        WHERE a = 'Opportunity Lost' GROUP BY 1""").fetchall())
+    assert 0.22 <= shares["Prospecting"] <= 0.40  # weight 0.28 (plus a few ties at creation)
+    assert shares["Prospecting"] > shares["Needs Analysis"] > shares["Negotiation/Review"]
 
 
 def test_discounts_raise_win_rate_lengthen_cycles_and_come_from_some_reps(
@@ -129,6 +149,18 @@ def test_payment_delay_depends_on_terms_and_region(db: duckdb.DuckDBPyConnection
         WHERE invoices = 1 AND payments = 1 AND terms = 'Net 30' AND region = '{r}'""").fetchone()[0]
         for r in ("LATAM", "North America"))
     assert latam > na + 7
+    spread = db.execute("""
+        WITH t AS (SELECT SalesOpportunityId AS id,
+                     date_diff('day', min(EventTime) FILTER (ActivityName = 'Invoice Generated'),
+                                      min(EventTime) FILTER (ActivityName = 'Payment Received')) AS d
+              FROM gt GROUP BY 1)
+        SELECT stddev(m) FROM (
+          SELECT customer, avg(d - CASE terms WHEN 'Net 30' THEN 30 WHEN 'Net 45' THEN 45
+                                    WHEN 'Net 60' THEN 60 ELSE 0 END) AS m
+          FROM c JOIN t USING (id)
+          WHERE invoices = 1 AND payments = 1 AND region = 'EMEA'
+          GROUP BY 1 HAVING count(*) >= 3)""").fetchone()[0]
+    assert spread > 5  # each customer has its own habit (sigma 8 days)
 
 
 def test_open_deals_and_unpaid_invoices_at_extraction(db: duckdb.DuckDBPyConnection) -> None:
