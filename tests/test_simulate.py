@@ -285,7 +285,8 @@ def test_cli_writes_a_landscape_and_rejects_an_unknown_one(tmp_path: Path) -> No
 
     exe = Path(sys.executable).parent / "lead2cash"
     ok = subprocess.run([exe, "simulate", "--out", tmp_path / "o", "--cases", "60", "--seed", "2",
-                         "--landscape", "oracle-cx"], capture_output=True, text=True)
+                         "--landscape", "oracle-cx", "--noise", "0.1"],
+                        capture_output=True, text=True)
     assert ok.returncode == 0, ok.stderr
     assert "60 opportunities" in ok.stdout and (tmp_path / "o/oracle-cx/opportunities.json").exists()
     bad = subprocess.run([exe, "simulate", "--out", tmp_path / "b", "--landscape", "sap"],

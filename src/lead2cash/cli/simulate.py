@@ -6,7 +6,7 @@ from pathlib import Path
 
 import typer
 
-from ..simulate import LANDSCAPES, simulate
+from ..simulate import LANDSCAPES, SimulationParams, simulate
 from .console import console, progress_bars
 
 
@@ -21,10 +21,14 @@ def register(app: typer.Typer) -> None:
         landscape: str = typer.Option(
             "salesforce+sap-s4hana", "--landscape",
             help=f"Which systems hold the data: {', '.join(LANDSCAPES)}."),
+        noise: float = typer.Option(
+            0.0, "--noise", min=0.0, max=1.0,
+            help="Data-quality noise: share of blank values and duplicate history rows."),
     ) -> None:
         """Simulate a company's Lead-to-Cash process and write its CRM/ERP extracts and ground truth."""
         with progress_bars() as progress:
-            result = simulate(out, cases, seed, landscape, progress=progress)
+            result = simulate(out, cases, seed, landscape, SimulationParams(noise=noise),
+                              progress=progress)
         console.print(
             f"[bold green]{result.cases:,} opportunities, {result.events:,} events[/] "
             f"({result.landscape}, extracted at {result.last_data_update:%Y-%m-%d %H:%M} UTC)")

@@ -8,7 +8,6 @@ from __future__ import annotations
 
 import numpy as np
 import pyarrow as pa
-import pyarrow.compute as pc
 
 from ..model import SOURCE_SYSTEMS
 from ..sources.defaults import DEFAULTS
