@@ -101,25 +101,32 @@ def _check_header(path: Path, head: bytes) -> None:
     """Let pyexpat check everything before the first trace: root <log>, UTF-8, well formed."""
     parser = expat.ParserCreate()
     depth = 0
-    encoding: list[str | None] = [None]
+    encoding: str | None = None
+
+    def declaration(version: str, enc: str | None, standalone: int) -> None:
+        """Note the declared encoding: the fast path reads UTF-8 (and ASCII) only."""
+        nonlocal encoding
+        encoding = enc
 
     def start(name: str, attrs: dict[str, str]) -> None:
+        """Track depth; the root must be <log>."""
         nonlocal depth
         if depth == 0 and name != "log":
             raise NotFast("root is not <log>")
         depth += 1
 
     def end(name: str) -> None:
+        """Track depth."""
         nonlocal depth
         depth -= 1
 
     parser.StartElementHandler, parser.EndElementHandler = start, end
-    parser.XmlDeclHandler = lambda version, enc, standalone: encoding.__setitem__(0, enc)
+    parser.XmlDeclHandler = declaration
     try:
         parser.Parse(head, False)
     except expat.ExpatError as exc:
         raise xml_error(path, exc) from None
-    if depth != 1 or (encoding[0] or "utf-8").lower() not in _UTF8:
+    if depth != 1 or (encoding or "utf-8").lower() not in _UTF8:
         raise NotFast("header")
 
 

@@ -10,11 +10,11 @@ on the trace when they are constant within every case, otherwise on each event.
 from __future__ import annotations
 
 import gzip
+import io
 import os
 from collections.abc import Iterator
 from contextlib import contextmanager
 from pathlib import Path
-from typing import BinaryIO
 from xml.sax.saxutils import escape
 
 import duckdb
@@ -142,7 +142,7 @@ def _events_sql(table: str, trace: list[str], events: list[str]) -> str:
 
 
 @contextmanager
-def _output(path: Path) -> Iterator[BinaryIO]:
+def _output(path: Path) -> Iterator[io.BufferedIOBase]:
     """A binary file written beside `path` and moved into place only when complete."""
     tmp = path.with_name(path.name + ".part")
     try:
@@ -150,7 +150,7 @@ def _output(path: Path) -> Iterator[BinaryIO]:
             if path.name.lower().endswith(".gz"):
                 with gzip.GzipFile(filename=path.name[:-3], mode="wb", fileobj=raw, mtime=0,
                                    compresslevel=6) as gz:
-                    yield gz  # type: ignore[misc]
+                    yield gz
             else:
                 yield raw
         os.replace(tmp, path)
