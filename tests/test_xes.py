@@ -415,3 +415,26 @@ def test_writer_replaces_characters_xml_cannot_hold(written: Workspace, tmp_path
     write_xes(written.con, path)
     stages = set(read_fast(path, silent).table["SalesStage"].to_pylist())
     assert stages == {"bell\ufffd & tab\t"}
+
+
+def test_declared_latin1_is_read_exactly(tmp_path: Path) -> None:
+    path = tmp_path / "latin1.xes"
+    text = GOOD.replace('encoding="UTF-8"', 'encoding="ISO-8859-1"').replace('"a3"', '"café"')
+    path.write_bytes(text.encode("latin-1"))
+    with pytest.raises(NotFast):
+        read_fast(path, silent)
+    assert read_xes(path).table[ACT][3].as_py() == "café"
+
+
+def test_failed_write_leaves_no_file(written: Workspace, tmp_path: Path) -> None:
+    path = tmp_path / "broken.xes.gz"
+
+    def fail(step: str, done: int, total: int | None = None) -> None:
+        if done:
+            raise RuntimeError("disk full")
+
+    with pytest.raises(RuntimeError):
+        write_xes(written.con, path, progress=fail)
+    assert not path.exists() and not (tmp_path / "broken.xes.gz.part").exists()
+    write_xes(written.con, path)
+    assert path.read_bytes()[:2] == b"\x1f\x8b"  # gzip
