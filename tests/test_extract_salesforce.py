@@ -143,3 +143,10 @@ def test_parquet_and_case_insensitive_headers(workspace: Workspace, org: Path) -
     (org / "OpportunityHistory.csv").write_text(text.replace("StageName", "stagename", 1))
     extract(workspace, {"salesforce": org}, extracted_at=WHEN)
     assert len(_events(workspace)) == 15
+
+
+def test_unreadable_file_is_named(workspace: Workspace, org: Path) -> None:
+    (org / "Account.csv").unlink()
+    (org / "Account.parquet").write_bytes(b"not a parquet file")
+    with pytest.raises(InputError, match=r"^salesforce/Account\.parquet: cannot read the file"):
+        extract(workspace, {"salesforce": org})

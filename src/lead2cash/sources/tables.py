@@ -140,7 +140,11 @@ class SystemFolder:
         shown = f"{self.system}/{path.name}"
         self.files[spec.name] = shown
         name = self.sql_name(spec.name)
-        self.con.execute(f"CREATE OR REPLACE TEMP TABLE {name} AS {self._reader(path, spec, shown)}")
+        try:
+            self.con.execute(f"CREATE OR REPLACE TEMP TABLE {name} AS {self._reader(path, spec, shown)}")
+        except (duckdb.InvalidInputException, duckdb.ConversionException, duckdb.IOException) as exc:
+            raise InputError(Location(shown), f"cannot read the file ({str(exc).splitlines()[0]})",
+                             "export it again as CSV with a header row, Parquet, or JSON") from exc
         if spec.key:
             self._check_unique(spec.key, shown, name)
         for tf in spec.times:
@@ -170,13 +174,15 @@ class SystemFolder:
         """A JSON array of records, or a REST page holding them in `items` (Oracle) or `value` (OData)."""
         with path.open("rb") as fh:
             head = fh.read(1).strip() or b"["
+        # a page is one JSON object: let it be as large as the file
+        read = f"read_json('{p}', maximum_object_size = {max(path.stat().st_size + 1024, 1 << 24)})"
         if head != b"{":
-            return f"read_json('{p}')"
-        keys = {r[0] for r in self.con.execute(f"DESCRIBE SELECT * FROM read_json('{p}')").fetchall()}
+            return read
+        keys = {r[0] for r in self.con.execute(f"DESCRIBE SELECT * FROM {read}").fetchall()}
         envelope = next((k for k in ("items", "value") if k in keys), None)
         if envelope is None:
-            return f"read_json('{p}')"
-        return f"(SELECT unnest(r) FROM (SELECT unnest({envelope}) AS r FROM read_json('{p}')))"
+            return read
+        return f"(SELECT unnest(r) FROM (SELECT unnest({envelope}) AS r FROM {read}))"
 
     def _check_columns(self, spec: SourceTable, shown: str, present: set[str]) -> None:
         """Fail on missing required columns, naming them and the columns expected."""
