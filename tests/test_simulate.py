@@ -12,6 +12,7 @@ import duckdb
 import pyarrow.parquet as pq
 import pytest
 
+from lead2cash.errors import Lead2CashError
 from lead2cash.io.importer import import_log
 from lead2cash.model import ACTIVITY_NAMES, SOURCE_SYSTEMS
 from lead2cash.simulate import simulate
@@ -293,3 +294,11 @@ def test_cli_writes_a_landscape_and_rejects_an_unknown_one(tmp_path: Path) -> No
                          capture_output=True, text=True)
     assert bad.returncode == 2 and "unknown landscape 'sap'" in bad.stderr
     assert "salesforce+sap-s4hana" in bad.stderr and not (tmp_path / "b").exists()
+
+
+def test_output_folder_must_be_a_folder(tmp_path: Path) -> None:
+    (tmp_path / "file").write_text("x")
+    with pytest.raises(Lead2CashError, match="cannot create the output folder"):
+        simulate(tmp_path / "file", 10, 1)
+    with pytest.raises(Lead2CashError, match="at least 1"):
+        simulate(tmp_path / "out", 0, 1)

@@ -54,7 +54,12 @@ def simulate(out_dir: Path, cases: int, seed: int, landscape: str = "salesforce+
     p = params or SimulationParams()
     land = find_landscape(landscape)
     out_dir = Path(out_dir)
-    out_dir.mkdir(parents=True, exist_ok=True)
+    try:
+        out_dir.mkdir(parents=True, exist_ok=True)
+    except OSError as exc:
+        raise Lead2CashError(f"{out_dir}: cannot create the output folder ({exc.strerror})",
+                             "choose a writable folder for --out (it is created if missing)"
+                             ) from exc
     cal = BusinessCalendar(p, p.span_days + 366 * _YEARS_AFTER)
     ldu = _ldu(p)
     world = World.build(p, cases, seed)
