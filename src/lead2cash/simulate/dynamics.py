@@ -179,7 +179,7 @@ def crm(p: SimulationParams, c: Chunk, cal: BusinessCalendar, world: World) -> t
         "opportunityproduct.csv": pa.table({
             "opportunityproductid": uuids(cases, _LINE), "opportunityid": opp,
             "productid": uuids(100 + c.family, _PRODUCT), "quantity": const("1", n),
-            "priceperunit": money(c.amount), "extendedamount": money(c.amount)}),
+            "priceperunit": money(amount), "extendedamount": money(amount)}),
     }
     acts = stage_activities(c.h_case, c.h_stage, STAGES)
     ev = acts >= 0

@@ -136,7 +136,7 @@ def crm(p: SimulationParams, c: Chunk, cal: BusinessCalendar, world: World) -> t
         "OpportunityLineItem.csv": pa.table({
             "Id": sf_ids("00k", cases), "OpportunityId": opp,
             "Product2Id": sf_ids("01t", c.family), "Quantity": const("1", n),
-            "UnitPrice": money(c.amount), "TotalPrice": money(c.amount),
+            "UnitPrice": money(amount), "TotalPrice": money(amount),
             "CreatedDate": _iso(c.created)}),
         "Quote.csv": pa.table({
             "Id": q_id, "QuoteNumber": digits(((c.case0 + c.q_case) * 8 + c.q_no), 8),
