@@ -3,7 +3,8 @@
 from __future__ import annotations
 
 import csv
-from datetime import datetime, timedelta
+import os
+from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
 import pytest
@@ -73,6 +74,15 @@ def test_manifest_gives_last_data_update(workspace: Workspace, org: Path) -> Non
     (org / "_manifest.json").write_text('{"extracted_at": "2024-07-27T04:00:00+02:00"}')
     extract(workspace, {"salesforce": org})
     assert workspace.con.execute("SELECT DISTINCT LastDataUpdate FROM events").fetchall() == [(WHEN,)]
+
+
+def test_newest_file_time_gives_last_data_update_without_manifest(workspace: Workspace, org: Path) -> None:
+    for i, path in enumerate(sorted(org.iterdir())):
+        os.utime(path, (1_700_000_000 + i, 1_700_000_000 + i))
+    newest = 1_700_000_000 + len(list(org.iterdir())) - 1
+    extract(workspace, {"salesforce": org})
+    assert workspace.con.execute("SELECT DISTINCT LastDataUpdate FROM events").fetchall() == [
+        (datetime.fromtimestamp(newest, UTC).replace(tzinfo=None),)]
 
 
 def test_missing_optional_file_drops_only_its_activities(workspace: Workspace, org: Path) -> None:
