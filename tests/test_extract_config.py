@@ -11,7 +11,7 @@ from pathlib import Path
 import pytest
 from extract_fixtures import salesforce_org, sap_sd
 
-from lead2cash.errors import InputError
+from lead2cash.errors import InputError, Lead2CashError
 from lead2cash.sources import SYSTEMS, extract
 from lead2cash.sources.config import default_toml, load_config
 from lead2cash.store import Workspace
@@ -75,3 +75,17 @@ def test_cli_extracts_with_progress_and_reports_errors_without_traceback(tmp_pat
     printed = subprocess.run([*CLI, "extract", "--print-default-config", "sap-s4hana"],
                              capture_output=True, text=True)
     assert printed.returncode == 0 and 'opportunity_field = "VBAK.BSTNK"' in printed.stdout
+
+
+def test_reference_field_is_configurable(tmp_path: Path, workspace: Workspace) -> None:
+    sap = sap_sd(tmp_path / "sap")
+    text = (sap / "VBAK.csv").read_text().replace("BSTNK", "ZZOPPID")
+    (sap / "VBAK.csv").write_text(text.replace(",OR,", ",OR,006A").replace(",AG,", ",AG,006A"))
+    path = tmp_path / "c.toml"
+    path.write_text('["sap-s4hana"]\nopportunity_field = "VBAK.ZZOPPID"\n')
+    extract(workspace, {"salesforce": salesforce_org(tmp_path / "sf"), "sap-s4hana": sap}, path, WHEN)
+    assert workspace.con.execute("SELECT DISTINCT SalesOpportunityId FROM events WHERE SourceSystem = "
+                                 "'SAP S/4HANA'").fetchall() == [("006A",)]
+    path.write_text('["sap-s4hana"]\nopportunity_field = "VBKD.BSTKD"\n')
+    with pytest.raises(Lead2CashError, match="not a VBAK field"):
+        extract(workspace, {"sap-s4hana": sap}, path)

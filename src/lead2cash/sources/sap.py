@@ -10,6 +10,9 @@ attributes appear. Dates and times are `YYYYMMDD` / `HHMMSS` in the system's tim
 
 from __future__ import annotations
 
+from dataclasses import replace
+
+from ..errors import Lead2CashError
 from . import sap_crm
 from .config import Setting, Settings
 from .defaults import DEFAULTS, REGION_BY_COUNTRY
@@ -68,11 +71,27 @@ TABLES: tuple[SourceTable, ...] = (
 )
 
 
+def _reference_field(cfg: Settings) -> str:
+    """The VBAK field carrying the CRM opportunity id (`opportunity_field`, e.g. VBAK.BSTNK)."""
+    table, _, column = str(cfg["opportunity_field"]).partition(".")
+    if table != "VBAK" or not column:
+        raise Lead2CashError(f"opportunity_field = {cfg['opportunity_field']!r}: not a VBAK field",
+                             'use a sales document header field, e.g. "VBAK.BSTNK" or "VBAK.XBLNR"')
+    return column
+
+
+def _tables(cfg: Settings) -> tuple[SourceTable, ...]:
+    """The SAP tables, VBAK with the configured reference field."""
+    ref = _reference_field(cfg)
+    return tuple(replace(t, optional_columns=tuple(dict.fromkeys((*t.optional_columns, ref))))
+                 if t.name == "VBAK" else t for t in TABLES)
+
+
 def _chain_sql(cfg: Settings, crm_present: bool) -> str:
     """doc -> case id: each document's chain root (walking VBFA back), or the root's CRM reference."""
     cats = lits(cfg["chain_categories"])
     roots = lits(cfg["root_categories"])
-    ref = str(cfg["opportunity_field"]).partition(".")[2] or "BSTNK"
+    ref = _reference_field(cfg)
     case = "coalesce(CASE WHEN r.ref IN (SELECT OBJECT_ID FROM {CRMS4D_OPPT_H}) THEN r.ref END, c.root)"
     if crm_present:
         case = "coalesce(r.ref, c.root)"
@@ -146,7 +165,7 @@ def mapping(cfg: Settings, crm_present: bool) -> Mapping:
         if cfg["won_from_order"]:
             events.append(EventRule("Opportunity Won", "VBFA", "ERDAT", "ch.case_id", "VBELN", cv,
                                     f"{accepted} AND {sd_only}", once_per="ch.case_id"))
-    return Mapping("sap-s4hana", TABLES, tuple(events), _cases_sql(cfg), sap_crm.history(cfg),
+    return Mapping("sap-s4hana", _tables(cfg), tuple(events), _cases_sql(cfg), sap_crm.history(cfg),
                    timezone=str(cfg["timezone"]), prepare={"chain": _chain_sql(cfg, crm_present)})
 
 
