@@ -19,7 +19,7 @@ import pyarrow as pa
 from ..errors import InputError, Location
 from ..progress import Progress
 
-__all__ = ["TYPE_NAMES", "XesTable", "AttrRows", "assemble", "blocks", "line_text", "missing_file"]
+__all__ = ["TYPE_NAMES", "XesTable", "AttrRows", "assemble", "blocks", "line_text"]
 
 BLOCK = 16 << 20  # decompressed bytes handed to a reader at a time
 TYPE_NAMES = ("string", "date", "int", "float", "boolean", "id")
@@ -66,16 +66,11 @@ class AttrRows:
         )
 
 
-def missing_file(path: Path) -> InputError:
-    """The error for an input path that is not a readable file."""
-    return InputError(Location(str(path)), "no such file",
-                      "check the path (and the current folder)")
-
-
 def blocks(path: Path, progress: Progress, step: str) -> Iterator[bytes]:
     """Decompressed blocks of `path` (gzip recognised by its magic bytes), reporting progress."""
     if not path.is_file():
-        raise missing_file(path)
+        raise InputError(Location(str(path)), "no such file",
+                         "check the path (and the current folder)")
     total = path.stat().st_size
     with path.open("rb") as raw:
         packed = raw.read(2) == b"\x1f\x8b"
