@@ -89,3 +89,17 @@ def test_reference_field_is_configurable(tmp_path: Path, workspace: Workspace) -
     path.write_text('["sap-s4hana"]\nopportunity_field = "VBKD.BSTKD"\n')
     with pytest.raises(Lead2CashError, match="not a VBAK field"):
         extract(workspace, {"sap-s4hana": sap}, path)
+
+
+def test_extra_fields_become_extra_columns(tmp_path: Path, workspace: Workspace) -> None:
+    org = salesforce_org(tmp_path / "sf")
+    path = tmp_path / "c.toml"
+    path.write_text('["salesforce"]\nextra_fields = ["Extra", "ContractId"]\n')
+    extract(workspace, {"salesforce": org}, path, WHEN)
+    assert workspace.extra_columns() == ["Extra", "ContractId"]
+    rows = workspace.con.execute('SELECT DISTINCT SalesOpportunityId, "Extra", ContractId FROM events '
+                                 "ORDER BY 1").fetchall()
+    assert rows == [("006A", "ignored", "800A"), ("006B", None, None)]
+    path.write_text('["salesforce"]\nextra_fields = ["FiscalQuarter"]\n')
+    with pytest.raises(InputError, match=r"salesforce/Opportunity\.csv, column 'FiscalQuarter': missing"):
+        extract(workspace, {"salesforce": org}, path, WHEN)

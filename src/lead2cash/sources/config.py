@@ -39,7 +39,11 @@ def _systems() -> dict[str, tuple[Setting, ...]]:
     """Each system's settings (imported lazily: system modules import this one)."""
     from .registry import SYSTEMS
 
-    return {key: module.SETTINGS for key, module in SYSTEMS.items()}
+    return {key: (*module.SETTINGS, _EXTRA) for key, module in SYSTEMS.items()}
+
+
+_EXTRA = Setting("extra_fields", [], "fields of the opportunity object (Opportunity, CRMS4D_OPPT_H, "
+                 "opportunity, opportunities) carried into the log as extra columns, e.g. FiscalQuarter")
 
 
 def _toml_value(value: object) -> str:

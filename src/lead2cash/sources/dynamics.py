@@ -141,7 +141,8 @@ def mapping(cfg: Settings, crm_present: bool) -> Mapping:
                             cfg["stages"])
     stages = StageHistory(_history(cfg), ("audit", "opportunityclose"), classes,
                           "the salesstage / closed settings of [dynamics365]")
-    return Mapping("dynamics365", TABLES, events, _cases_sql(cfg), stages, prepare={"changes": _CHANGES})
+    return Mapping("dynamics365", TABLES, events, _cases_sql(cfg), stages, prepare={"changes": _CHANGES},
+                   case_table=("opportunity", "opportunityid"))
 
 
 def _cases_sql(cfg: Settings) -> str:

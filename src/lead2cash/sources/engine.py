@@ -13,7 +13,7 @@ from __future__ import annotations
 import json
 import string
 from collections.abc import Callable, Mapping as MappingT, Sequence
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from datetime import datetime
 from pathlib import Path
 
@@ -123,6 +123,8 @@ class Mapping:
     stages: StageHistory | None = None
     timezone: str = "UTC"
     prepare: MappingT[str, str] = field(default_factory=dict)  # helper tables: name -> SELECT
+    case_table: tuple[str, str] | None = None  # (table, key column) of the opportunity object
+    extra_fields: tuple[str, ...] = ()  # its custom / fiscal fields carried into the log
 
 
 def _refs(sql: str) -> list[str]:
@@ -247,14 +249,16 @@ def run_extract(
     con.execute("SET enable_progress_bar = false")  # progress goes through `progress`, not stdout
     crm_present = any(s in ("salesforce", "dynamics365", "oracle-cx") for s in sources)
     events, cases, stamps, plans, meta = [], [], [], [], {}
+    extras: list[str] = []
     for prio, (key, folder_path) in enumerate(sources.items()):
         mapping = build(key, crm_present)
         system = SOURCE_SYSTEMS[key]
         folder = SystemFolder(con, key, Path(folder_path), mapping.timezone)
-        for i, spec in enumerate(mapping.tables):
-            progress(f"read {key}", i, len(mapping.tables))
+        tables = _with_extra_fields(mapping)
+        for i, spec in enumerate(tables):
+            progress(f"read {key}", i, len(tables))
             folder.load(spec)
-        progress(f"read {key}", len(mapping.tables), len(mapping.tables))
+        progress(f"read {key}", len(tables), len(tables))
         names = _Names(folder)
         for helper, sql in mapping.prepare.items():
             con.execute(f"CREATE OR REPLACE TEMP TABLE {names[helper]} AS {sql.format_map(names)}")
@@ -263,6 +267,12 @@ def run_extract(
             events.append(_stage_sql(mapping.stages, folder, system, names))
         plans += [(a, key, t, folder.missing) for a, t in _sources_of(mapping)]
         cases.append(f"SELECT {prio} AS _prio, * FROM ({mapping.cases.format_map(names)})")
+        if mapping.case_table and mapping.extra_fields:
+            table, key_column = mapping.case_table
+            fields = ", ".join(quote(f) for f in mapping.extra_fields)
+            cases.append(f"SELECT {prio} AS _prio, CAST({quote(key_column)} AS VARCHAR) AS "
+                         f"SalesOpportunityId, {fields} FROM {names[table]}")
+            extras += [f for f in mapping.extra_fields if f not in extras]
         stamp = folder.extracted_at(extracted_at)
         stamps.append(f"SELECT {lit(system)} AS SourceSystem, TIMESTAMP {lit(stamp.isoformat(sep=' '))} AS ts")
         meta[f"source:{key}"] = str(folder_path)
@@ -272,23 +282,31 @@ def run_extract(
     con.execute("CREATE OR REPLACE TEMP TABLE x_events AS SELECT NULL::VARCHAR AS SalesStage, * "
                 "FROM (SELECT NULL::VARCHAR AS SalesOpportunityId WHERE FALSE) UNION ALL BY NAME "
                 + " UNION ALL BY NAME ".join(f"SELECT * FROM ({e})" for e in events))
-    _build_cases(con, cases)
+    _build_cases(con, cases, extras)
     con.execute("CREATE OR REPLACE TEMP TABLE x_stamps AS " + " UNION ALL ".join(stamps))
     meta["absent_activities"] = json.dumps(_absent_reasons(con, plans))
     progress("derive events", 1, 1)
     progress("load workspace", 0, 1)
     meta.update(kind="extract", systems=", ".join(sources))
     with ws.transaction():
-        ws.replace_log(_final_sql(), {}, meta)
+        ws.replace_log(_final_sql(extras), dict.fromkeys(extras, "VARCHAR"), meta)
     n = con.execute("SELECT count(*) FROM events").fetchall()[0]
     progress("load workspace", 1, 1)
     meta["events"] = str(n[0] if n else 0)
     return meta
 
 
-def _build_cases(con: duckdb.DuckDBPyConnection, cases: list[str]) -> None:
+def _with_extra_fields(mapping: Mapping) -> tuple[SourceTable, ...]:
+    """The mapping's tables, its opportunity table requiring the configured extra fields."""
+    if not (mapping.case_table and mapping.extra_fields):
+        return mapping.tables
+    return tuple(replace(t, columns=tuple(dict.fromkeys((*t.columns, *mapping.extra_fields))))
+                 if t.name == mapping.case_table[0] else t for t in mapping.tables)
+
+
+def _build_cases(con: duckdb.DuckDBPyConnection, cases: list[str], extras: list[str]) -> None:
     """One row per case: each attribute from the first system (in --source order) that has it."""
-    attrs = [a for a in (*CASE_ATTRIBUTES, "SalesStage") if a not in COMPUTED]
+    attrs = [a for a in (*CASE_ATTRIBUTES, "SalesStage", *extras) if a not in COMPUTED]
     union = " UNION ALL BY NAME ".join(cases)
     pick = ", ".join(
         f"first({quote(a)} ORDER BY _prio) FILTER (WHERE {quote(a)} IS NOT NULL) AS {quote(a)}"
@@ -301,7 +319,7 @@ def _build_cases(con: duckdb.DuckDBPyConnection, cases: list[str]) -> None:
         f"UNION ALL BY NAME {union}) GROUP BY SalesOpportunityId")
 
 
-def _final_sql() -> str:
+def _final_sql(extras: list[str]) -> str:
     """The events in the store's column order, with computed and stamped attributes."""
     kinds = ", ".join(f"({lit(a.name)}, {lit(a.kind.value)})" for a in ACTIVITIES)
     order = [*HAPPY_PATH, *(a.name for a in ACTIVITIES if a.name not in HAPPY_PATH)]
@@ -332,7 +350,7 @@ def _final_sql() -> str:
              CASE WHEN OpportunityOutcome IS NOT NULL THEN cycle END AS SalesCycleDuration FROM outcome
     ), kinds(ActivityName, kind) AS (VALUES {kinds}), ranks(ActivityName, r) AS (VALUES {rank})
     SELECT row_number() OVER (ORDER BY e.SalesOpportunityId, e.EventTime, r.r, e._seq) AS event_id,
-           {', '.join(cols)}, k.kind AS event_type, e.source_record
+           {', '.join(cols)}, k.kind AS event_type, e.source_record{''.join(f", c.{quote(x)}" for x in extras)}
     FROM x_events e JOIN kinds k USING (ActivityName) JOIN ranks r USING (ActivityName)
     JOIN x_stamps s USING (SourceSystem)
     LEFT JOIN x_cases c USING (SalesOpportunityId) LEFT JOIN o USING (SalesOpportunityId)

@@ -119,7 +119,7 @@ def mapping(cfg: Settings, crm_present: bool) -> Mapping:
         + ") AS v(stage, milestone, is_closed, is_won)")
     stages = StageHistory(_history(cfg), ("MOO_OPTY_STG_SNAPSHOTS", "MOO_OPTY_SNAPSHOTS"), classes,
                           "MOO_STG_VL (NAME) and the closed setting of [oracle-cx]")
-    return Mapping("oracle-cx", TABLES, events, _cases_sql(cfg), stages)
+    return Mapping("oracle-cx", TABLES, events, _cases_sql(cfg), stages, case_table=("opportunities", "OptyId"))
 
 
 def _whens(values: dict[str, str]) -> str:

@@ -2,7 +2,8 @@
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+from collections.abc import Mapping as MappingT
+from dataclasses import replace
 from datetime import datetime
 from pathlib import Path
 from types import ModuleType
@@ -12,7 +13,7 @@ from ..progress import NO_PROGRESS, Progress
 from ..store import Workspace
 from . import dynamics, oracle, salesforce, sap
 from .config import load_config
-from .engine import run_extract
+from .engine import Mapping, run_extract
 
 __all__ = ["SYSTEMS", "extract"]
 
@@ -26,7 +27,7 @@ SYSTEMS: dict[str, ModuleType] = {
 
 def extract(
     ws: Workspace,
-    sources: Mapping[str, Path],
+    sources: MappingT[str, Path],
     config: Path | None = None,
     extracted_at: datetime | None = None,
     progress: Progress = NO_PROGRESS,
@@ -40,5 +41,9 @@ def extract(
             raise Lead2CashError(f"{folder}: no such folder for {key}",
                                  "point SYSTEM=DIR at the folder holding that system's export files")
     cfg = load_config(config)
-    return run_extract(ws, sources, lambda key, crm: SYSTEMS[key].mapping(cfg[key], crm),
-                       extracted_at, progress)
+    def build(key: str, crm_present: bool) -> Mapping:
+        """A system's mapping under its settings, with the extra fields the user asked for."""
+        mapping = SYSTEMS[key].mapping(cfg[key], crm_present)
+        return replace(mapping, extra_fields=tuple(cfg[key]["extra_fields"]))
+
+    return run_extract(ws, sources, build, extracted_at, progress)

@@ -124,7 +124,7 @@ def mapping(cfg: Settings, crm_present: bool) -> Mapping:
     terms = str(cfg["payment_terms_field"])
     tables = tuple(replace(t, optional_columns=(*t.optional_columns, terms))
                    if t.name == "Order" and terms else t for t in TABLES)
-    return Mapping("salesforce", tables, events, _cases_sql(cfg), stages)
+    return Mapping("salesforce", tables, events, _cases_sql(cfg), stages, case_table=("Opportunity", "Id"))
 
 
 def _cases_sql(cfg: Settings) -> str:

@@ -166,7 +166,8 @@ def mapping(cfg: Settings, crm_present: bool) -> Mapping:
             events.append(EventRule("Opportunity Won", "VBFA", "ERDAT", "ch.case_id", "VBELN", cv,
                                     f"{accepted} AND {sd_only}", once_per="ch.case_id"))
     return Mapping("sap-s4hana", _tables(cfg), tuple(events), _cases_sql(cfg), sap_crm.history(cfg),
-                   timezone=str(cfg["timezone"]), prepare={"chain": _chain_sql(cfg, crm_present)})
+                   timezone=str(cfg["timezone"]), prepare={"chain": _chain_sql(cfg, crm_present)},
+                   case_table=("CRMS4D_OPPT_H", "OBJECT_ID"))
 
 
 def _cases_sql(cfg: Settings) -> str:
