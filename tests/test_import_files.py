@@ -40,6 +40,14 @@ def test_semicolons_bom_quotes_decimal_commas_and_offsets(tmp_path: Path, worksp
     ]
 
 
+def test_naive_times_and_bare_dates_use_the_timezone(tmp_path: Path, workspace: Workspace) -> None:
+    f = write(tmp_path / "d.csv", "case,act,ts\nA,x,2024-01-05\nA,y,2024-07-01 12:00\nA,z,2024-07-01T12:00-05\n")
+    import_log(workspace, f, ImportOptions(case="case", activity="act", time="ts",
+                                           timezone="Europe/Paris"))
+    assert rows(workspace, "EventTime") == [(datetime(2024, 1, 4, 23, 0),), (datetime(2024, 7, 1, 10, 0),),
+                                            (datetime(2024, 7, 1, 17, 0),)]
+
+
 def test_cp1252_file_keeps_its_characters(tmp_path: Path, workspace: Workspace) -> None:
     f = write(tmp_path / "latin.csv", "case,act,ts,CustomerName\nK1,Opportunity Created,"
               "2024-01-02 03:04:05,Société Générale – €\n", encoding="cp1252")

@@ -25,7 +25,8 @@ TIME_FORMATS: tuple[str, ...] = (
     "%Y%m%d",
 )
 
-_OFFSET = r"(Z|z|[+-]\d{2}(:?\d{2})?)$"
+# An offset only counts after a time of day (a bare date ends in "-05" too).
+_OFFSET = r"\d{2}:\d{2}(:\d{2}(\.\d+)?)?\s*(Z|z|[+-]\d{2}(:?\d{2})?)$"
 
 
 def sql_literal(value: str) -> str:
