@@ -14,7 +14,9 @@ from .defaults import DEFAULTS, REGION_BY_COUNTRY
 from .engine import EventRule, Mapping, StageHistory, carried_stages, lit, lits, stage_classes
 from .tables import SourceTable, TimeField
 
-__all__ = ["SETTINGS", "mapping"]
+__all__ = ["IS_CRM", "SETTINGS", "mapping"]
+
+IS_CRM = True  # a CRM: its opportunities are the cases
 
 _D = DEFAULTS["dynamics365"]
 _OPEN = [s for s in _D.stages if not s.closed]

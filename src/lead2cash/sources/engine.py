@@ -240,18 +240,17 @@ def _absent_reasons(con: duckdb.DuckDBPyConnection,
 def run_extract(
     ws: Workspace,
     sources: MappingT[str, Path],
-    build: Callable[[str, bool], Mapping],
+    build: Callable[[str], Mapping],
     extracted_at: datetime | None = None,
     progress: Progress = NO_PROGRESS,
 ) -> dict[str, str]:
     """Read each system folder, derive one event log, replace the workspace log atomically."""
     con = ws.con
     con.execute("SET enable_progress_bar = false")  # progress goes through `progress`, not stdout
-    crm_present = any(s in ("salesforce", "dynamics365", "oracle-cx") for s in sources)
     events, cases, stamps, plans, meta = [], [], [], [], {}
     extras: list[str] = []
     for prio, (key, folder_path) in enumerate(sources.items()):
-        mapping = build(key, crm_present)
+        mapping = build(key)
         system = SOURCE_SYSTEMS[key]
         folder = SystemFolder(con, key, Path(folder_path), mapping.timezone)
         tables = _with_extra_fields(mapping)

@@ -15,7 +15,9 @@ from .defaults import DEFAULTS, REGION_BY_COUNTRY
 from .engine import EventRule, Mapping, StageHistory, lit, lits
 from .tables import SourceTable, TimeField
 
-__all__ = ["SETTINGS", "mapping"]
+__all__ = ["IS_CRM", "SETTINGS", "mapping"]
+
+IS_CRM = True  # a CRM: its opportunities are the cases
 
 _D = DEFAULTS["oracle-cx"]
 

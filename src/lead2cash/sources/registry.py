@@ -41,7 +41,9 @@ def extract(
             raise Lead2CashError(f"{folder}: no such folder for {key}",
                                  "point SYSTEM=DIR at the folder holding that system's export files")
     cfg = load_config(config)
-    def build(key: str, crm_present: bool) -> Mapping:
+    crm_present = any(SYSTEMS[key].IS_CRM for key in sources)
+
+    def build(key: str) -> Mapping:
         """A system's mapping under its settings, with the extra fields the user asked for."""
         mapping = SYSTEMS[key].mapping(cfg[key], crm_present)
         return replace(mapping, extra_fields=tuple(cfg[key]["extra_fields"]))

@@ -14,7 +14,9 @@ from ..store import quote
 from .engine import EventRule, Mapping, StageHistory, history_rows, lit, lits
 from .tables import SourceTable, TimeField
 
-__all__ = ["SETTINGS", "mapping"]
+__all__ = ["IS_CRM", "SETTINGS", "mapping"]
+
+IS_CRM = True  # a CRM: its opportunities are the cases
 
 _D = DEFAULTS["salesforce"]
 

@@ -19,7 +19,9 @@ from .defaults import DEFAULTS, REGION_BY_COUNTRY
 from .engine import EventRule, Mapping, lit, lits
 from .tables import SourceTable, TimeField
 
-__all__ = ["SETTINGS", "mapping"]
+__all__ = ["IS_CRM", "SETTINGS", "mapping"]
+
+IS_CRM = False  # an ERP: behind a CRM its documents join the CRM opportunity through a reference field
 
 _D = DEFAULTS["sap-s4hana"]
 _ST = _D.status
