@@ -103,3 +103,10 @@ def test_extra_fields_become_extra_columns(tmp_path: Path, workspace: Workspace)
     path.write_text('["salesforce"]\nextra_fields = ["FiscalQuarter"]\n')
     with pytest.raises(InputError, match=r"salesforce/Opportunity\.csv, column 'FiscalQuarter': missing"):
         extract(workspace, {"salesforce": org}, path, WHEN)
+
+
+def test_unknown_time_zone_is_named(tmp_path: Path, workspace: Workspace) -> None:
+    path = tmp_path / "c.toml"
+    path.write_text('["sap-s4hana"]\ntimezone = "Europe/Berln"\n')
+    with pytest.raises(Lead2CashError, match="timezone = 'Europe/Berln': not a known time zone"):
+        extract(workspace, {"sap-s4hana": sap_sd(tmp_path / "sap")}, path)

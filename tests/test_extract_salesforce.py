@@ -160,3 +160,9 @@ def test_unreadable_file_is_named(workspace: Workspace, org: Path) -> None:
     (org / "Account.parquet").write_bytes(b"not a parquet file")
     with pytest.raises(InputError, match=r"^salesforce/Account\.parquet: cannot read the file"):
         extract(workspace, {"salesforce": org})
+
+
+def test_stage_flags_must_be_booleans(workspace: Workspace, org: Path) -> None:
+    _edit(org / "OpportunityStage.csv", 9, "IsWon", "maybe")
+    with pytest.raises(Lead2CashError, match="stage 'Closed Won': closed / won flags are not true or false"):
+        extract(workspace, {"salesforce": org})

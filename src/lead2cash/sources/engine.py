@@ -19,7 +19,7 @@ from pathlib import Path
 
 import duckdb
 
-from ..errors import InputError, Location
+from ..errors import InputError, Lead2CashError, Location
 from ..model import ACTIVITIES, ATTRIBUTE_NAMES, CASE_ATTRIBUTES, HAPPY_PATH, SOURCE_SYSTEMS
 from ..progress import NO_PROGRESS, Progress
 from ..store import Workspace, quote
@@ -172,6 +172,11 @@ def _stage_sql(h: StageHistory, folder: SystemFolder, system: str, names: _Names
     cls, rows = quote(f"{folder.system}:stage_class"), quote(f"{folder.system}:stage_rows")
     folder.con.execute(f"CREATE OR REPLACE TEMP TABLE {cls} AS {h.classes.format_map(names)}")
     folder.con.execute(f"CREATE OR REPLACE TEMP TABLE {rows} AS {h.rows.format_map(names)}")
+    unclear = folder.con.execute(f"SELECT stage FROM {cls} WHERE is_closed IS NULL OR is_won IS NULL "
+                                 "ORDER BY stage LIMIT 1").fetchall()
+    if unclear:
+        raise Lead2CashError(f"stage {unclear[0][0]!r}: closed / won flags are not true or false "
+                             f"in {h.known_from}", "write the flags as true / false")
     unknown = folder.con.execute(
         f"SELECT t._file, t._row, t._column, t.stage, count(*) OVER () FROM {rows} t "
         f"ANTI JOIN {cls} c ON c.stage = t.stage ORDER BY t._file, t._row LIMIT 1"

@@ -11,6 +11,7 @@ attributes appear. Dates and times are `YYYYMMDD` / `HHMMSS` in the system's tim
 from __future__ import annotations
 
 from dataclasses import replace
+from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 from ..errors import Lead2CashError
 from . import sap_crm
@@ -80,6 +81,16 @@ def _reference_field(cfg: Settings) -> str:
         raise Lead2CashError(f"opportunity_field = {cfg['opportunity_field']!r}: not a VBAK field",
                              'use a sales document header field, e.g. "VBAK.BSTNK" or "VBAK.XBLNR"')
     return column
+
+
+def _timezone(cfg: Settings) -> str:
+    """The server time zone setting, checked against the IANA database."""
+    try:
+        ZoneInfo(str(cfg["timezone"]))
+    except (ZoneInfoNotFoundError, ValueError) as exc:
+        raise Lead2CashError(f"timezone = {cfg['timezone']!r}: not a known time zone",
+                             'use an IANA name such as "Europe/Berlin" or "UTC"') from exc
+    return str(cfg["timezone"])
 
 
 def _tables(cfg: Settings) -> tuple[SourceTable, ...]:
@@ -168,7 +179,7 @@ def mapping(cfg: Settings, crm_present: bool) -> Mapping:
             events.append(EventRule("Opportunity Won", "VBFA", "ERDAT", "ch.case_id", "VBELN", cv,
                                     f"{accepted} AND {sd_only}", once_per="ch.case_id"))
     return Mapping("sap-s4hana", _tables(cfg), tuple(events), _cases_sql(cfg), sap_crm.history(cfg),
-                   timezone=str(cfg["timezone"]), prepare={"chain": _chain_sql(cfg, crm_present)},
+                   timezone=_timezone(cfg), prepare={"chain": _chain_sql(cfg, crm_present)},
                    case_table=("CRMS4D_OPPT_H", "OBJECT_ID"))
 
 
