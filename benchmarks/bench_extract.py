@@ -45,8 +45,9 @@ print(json.dumps({"events": int(meta["events"]), "seconds": seconds, "peak_mb": 
 
 def _child(code: str, *args: str) -> str:
     """Run Python code in a child process and return its standard output."""
-    done = subprocess.run([sys.executable, "-c", code, *args], check=True, capture_output=True,
-                          text=True)
+    done = subprocess.run(
+        [sys.executable, "-c", code, *args], check=True, capture_output=True, text=True
+    )
     return done.stdout.strip()
 
 
@@ -56,8 +57,11 @@ def main() -> None:
     ap.add_argument("--cases", type=int, default=121_000, help="opportunities (~8.3 events each)")
     ap.add_argument("--workdir", type=Path, default=Path("/tmp/l2c-bench"))
     ap.add_argument("--memory-limit", default="2GB", help="DuckDB memory_limit of the workspace")
-    ap.add_argument("--keep", action="store_true",
-                    help="reuse a simulation already in --workdir and keep it afterwards")
+    ap.add_argument(
+        "--keep",
+        action="store_true",
+        help="reuse a simulation already in --workdir and keep it afterwards",
+    )
     args = ap.parse_args()
     truth = args.workdir / "ground_truth.parquet"
     if not (args.keep and truth.exists()):
@@ -69,10 +73,14 @@ def main() -> None:
     size = sum(p.stat().st_size for p in args.workdir.rglob("*.csv")) / 2**20
     cases = int(_child(_COUNT, str(truth), "DISTINCT SalesOpportunityId"))
     print(f"cases {cases:,}, input CSV {size:,.0f} MB, ground truth {truth_events:,} events")
-    print(f"extracted {result['events']:,} events in {result['seconds']:.2f} s = "
-          f"{result['events'] / result['seconds']:,.0f} events/s")
-    print(f"peak RSS of the extraction process {result['peak_mb']:,.0f} MB, "
-          f"DuckDB memory_limit {args.memory_limit}")
+    print(
+        f"extracted {result['events']:,} events in {result['seconds']:.2f} s = "
+        f"{result['events'] / result['seconds']:,.0f} events/s"
+    )
+    print(
+        f"peak RSS of the extraction process {result['peak_mb']:,.0f} MB, "
+        f"DuckDB memory_limit {args.memory_limit}"
+    )
     if not args.keep:
         shutil.rmtree(args.workdir, ignore_errors=True)
 

@@ -30,25 +30,40 @@ def test_printed_defaults_load_back_unchanged(tmp_path: Path, system: str) -> No
 
 def test_overrides_change_stage_mapping_and_time_zone(tmp_path: Path, workspace: Workspace) -> None:
     path = tmp_path / "c.toml"
-    path.write_text('["salesforce".stages]\n"Needs Analysis" = "Solution Proposed"\n\n'
-                    '["sap-s4hana"]\ntimezone = "UTC"\n')
-    sources = {"salesforce": salesforce_org(tmp_path / "sf"), "sap-s4hana": sap_sd(tmp_path / "sap", "006A")}
+    path.write_text(
+        '["salesforce".stages]\n"Needs Analysis" = "Solution Proposed"\n\n'
+        '["sap-s4hana"]\ntimezone = "UTC"\n'
+    )
+    sources = {
+        "salesforce": salesforce_org(tmp_path / "sf"),
+        "sap-s4hana": sap_sd(tmp_path / "sap", "006A"),
+    }
     extract(workspace, sources, path, WHEN)
     rows = workspace.con.execute(
         "SELECT ActivityName, strftime(EventTime, '%m-%d %H:%M') FROM events WHERE SalesOpportunityId = "
         "'006A' AND ActivityName IN ('Solution Proposed', 'Requirements Gathered', 'Sales Order Created') "
-        "ORDER BY event_id").fetchall()
+        "ORDER BY event_id"
+    ).fetchall()
     # the config replaces the whole stage table: Qualification is no milestone any more
     # SAP's ERDAT/ERZET 20240105 090000 now read as UTC; Salesforce's own Order follows
-    assert rows == [("Solution Proposed", "01-03 09:00"), ("Sales Order Created", "01-05 09:00"),
-                    ("Sales Order Created", "01-06 09:00")]
+    assert rows == [
+        ("Solution Proposed", "01-03 09:00"),
+        ("Sales Order Created", "01-05 09:00"),
+        ("Sales Order Created", "01-06 09:00"),
+    ]
 
 
-@pytest.mark.parametrize(("text", "message"), [
-    ('["salesforce"]\nregion = "x"\n', "[salesforce], column 'region': unknown setting"),
-    ('["sap-s4hana"]\ntimezone = 1\n', "[sap-s4hana], column 'timezone': expected a str (value 1)"),
-    ('["netsuite"]\nx = 1\n', "column 'netsuite': unknown system table"),
-])
+@pytest.mark.parametrize(
+    ("text", "message"),
+    [
+        ('["salesforce"]\nregion = "x"\n', "[salesforce], column 'region': unknown setting"),
+        (
+            '["sap-s4hana"]\ntimezone = 1\n',
+            "[sap-s4hana], column 'timezone': expected a str (value 1)",
+        ),
+        ('["netsuite"]\nx = 1\n', "column 'netsuite': unknown system table"),
+    ],
+)
 def test_bad_config_is_named(tmp_path: Path, workspace: Workspace, text: str, message: str) -> None:
     path = tmp_path / "c.toml"
     path.write_text(text)
@@ -60,20 +75,43 @@ def test_bad_config_is_named(tmp_path: Path, workspace: Workspace, text: str, me
 def test_cli_extracts_with_progress_and_reports_errors_without_traceback(tmp_path: Path) -> None:
     org = salesforce_org(tmp_path / "sf")
     db = tmp_path / "w.duckdb"
-    ok = subprocess.run([*CLI, "extract", "--source", f"salesforce={org}", "--db", str(db),
-                         "--extracted-at", "2024-07-27T02:00:00Z"], capture_output=True, text=True)
+    ok = subprocess.run(
+        [
+            *CLI,
+            "extract",
+            "--source",
+            f"salesforce={org}",
+            "--db",
+            str(db),
+            "--extracted-at",
+            "2024-07-27T02:00:00Z",
+        ],
+        capture_output=True,
+        text=True,
+        check=False,
+    )
     assert ok.returncode == 0, ok.stderr
     assert "extracted 15 events from salesforce" in ok.stdout and "read salesforce" in ok.stderr
     (org / "Opportunity.csv").write_text("Id,AccountId\n006A,001A\n")
-    bad = subprocess.run([*CLI, "extract", "--source", f"salesforce={org}", "--db", str(db)],
-                         capture_output=True, text=True)
+    bad = subprocess.run(
+        [*CLI, "extract", "--source", f"salesforce={org}", "--db", str(db)],
+        capture_output=True,
+        text=True,
+        check=False,
+    )
     assert bad.returncode == 2 and "Traceback" not in bad.stderr
     said = " ".join(bad.stderr.split())  # rich wraps long lines
-    assert "salesforce/Opportunity.csv, column 'OwnerId': missing column(s) OwnerId, StageName" in said
+    assert (
+        "salesforce/Opportunity.csv, column 'OwnerId': missing column(s) OwnerId, StageName" in said
+    )
     with Workspace(db) as ws:
         assert ws.con.execute("SELECT count(*) FROM events").fetchall() == [(15,)]
-    printed = subprocess.run([*CLI, "extract", "--print-default-config", "sap-s4hana"],
-                             capture_output=True, text=True)
+    printed = subprocess.run(
+        [*CLI, "extract", "--print-default-config", "sap-s4hana"],
+        capture_output=True,
+        text=True,
+        check=False,
+    )
     assert printed.returncode == 0 and 'opportunity_field = "VBAK.BSTNK"' in printed.stdout
 
 
@@ -83,9 +121,12 @@ def test_reference_field_is_configurable(tmp_path: Path, workspace: Workspace) -
     (sap / "VBAK.csv").write_text(text.replace(",OR,", ",OR,006A").replace(",AG,", ",AG,006A"))
     path = tmp_path / "c.toml"
     path.write_text('["sap-s4hana"]\nopportunity_field = "VBAK.ZZOPPID"\n')
-    extract(workspace, {"salesforce": salesforce_org(tmp_path / "sf"), "sap-s4hana": sap}, path, WHEN)
-    assert workspace.con.execute("SELECT DISTINCT SalesOpportunityId FROM events WHERE SourceSystem = "
-                                 "'SAP S/4HANA'").fetchall() == [("006A",)]
+    extract(
+        workspace, {"salesforce": salesforce_org(tmp_path / "sf"), "sap-s4hana": sap}, path, WHEN
+    )
+    assert workspace.con.execute(
+        "SELECT DISTINCT SalesOpportunityId FROM events WHERE SourceSystem = 'SAP S/4HANA'"
+    ).fetchall() == [("006A",)]
     path.write_text('["sap-s4hana"]\nopportunity_field = "VBKD.BSTKD"\n')
     with pytest.raises(Lead2CashError, match="not a VBAK field"):
         extract(workspace, {"sap-s4hana": sap}, path)
@@ -97,11 +138,14 @@ def test_extra_fields_become_extra_columns(tmp_path: Path, workspace: Workspace)
     path.write_text('["salesforce"]\nextra_fields = ["Extra", "ContractId"]\n')
     extract(workspace, {"salesforce": org}, path, WHEN)
     assert workspace.extra_columns() == ["Extra", "ContractId"]
-    rows = workspace.con.execute('SELECT DISTINCT SalesOpportunityId, "Extra", ContractId FROM events '
-                                 "ORDER BY 1").fetchall()
+    rows = workspace.con.execute(
+        'SELECT DISTINCT SalesOpportunityId, "Extra", ContractId FROM events ORDER BY 1'
+    ).fetchall()
     assert rows == [("006A", "ignored", "800A"), ("006B", None, None)]
     path.write_text('["salesforce"]\nextra_fields = ["FiscalQuarter"]\n')
-    with pytest.raises(InputError, match=r"salesforce/Opportunity\.csv, column 'FiscalQuarter': missing"):
+    with pytest.raises(
+        InputError, match=r"salesforce/Opportunity\.csv, column 'FiscalQuarter': missing"
+    ):
         extract(workspace, {"salesforce": org}, path, WHEN)
 
 

@@ -15,11 +15,14 @@ from lead2cash.store import Workspace
 WHEN = datetime(2024, 7, 27, 2, 0)
 
 
-def test_activities_from_audit_close_activities_and_documents(workspace: Workspace, tmp_path: Path) -> None:
+def test_activities_from_audit_close_activities_and_documents(
+    workspace: Workspace, tmp_path: Path
+) -> None:
     extract(workspace, {"dynamics365": dynamics_org(tmp_path / "d")}, extracted_at=WHEN)
     rows = workspace.con.execute(
         "SELECT SalesOpportunityId, ActivityName, strftime(EventTime, '%d %H'), SalesStage "
-        "FROM events ORDER BY event_id").fetchall()
+        "FROM events ORDER BY event_id"
+    ).fetchall()
     assert rows == [
         ("a1", "Opportunity Created", "01 09", "Won"),  # other events: the current stage
         ("a1", "Opportunity Qualified", "02 09", "Develop"),
@@ -42,24 +45,61 @@ def test_activities_from_audit_close_activities_and_documents(workspace: Workspa
     cases = workspace.con.execute(
         "SELECT SalesOpportunityId, OpportunityAmount, CustomerName, OpportunityOwner, SalesRegion, "
         "DiscountPercentage, LeadSource, PaymentTerms, ProductCategory, OpportunityOutcome, SalesCycleDuration "
-        "FROM cases ORDER BY 1").fetchall()
+        "FROM cases ORDER BY 1"
+    ).fetchall()
     assert cases == [
-        ("a1", 1200.0, "Contoso Ltd.", "Omar Khan", "EMEA", 0.05, "Trade Show", "Net 60", "Hardware",
-         "Won", timedelta(days=4)),
-        ("b2", 500.0, "Contoso Ltd.", "Omar Khan", "EMEA", None, None, None, None, "Won",
-         timedelta(days=6)),
+        (
+            "a1",
+            1200.0,
+            "Contoso Ltd.",
+            "Omar Khan",
+            "EMEA",
+            0.05,
+            "Trade Show",
+            "Net 60",
+            "Hardware",
+            "Won",
+            timedelta(days=4),
+        ),
+        (
+            "b2",
+            500.0,
+            "Contoso Ltd.",
+            "Omar Khan",
+            "EMEA",
+            None,
+            None,
+            None,
+            None,
+            "Won",
+            timedelta(days=6),
+        ),
     ]
     assert workspace.con.execute("SELECT DISTINCT SourceSystem FROM events").fetchall() == [
-        ("Microsoft Dynamics 365",)]
+        ("Microsoft Dynamics 365",)
+    ]
 
 
 def test_unknown_salesstage_code_is_named(workspace: Workspace, tmp_path: Path) -> None:
     folder = dynamics_org(tmp_path / "d")
-    write_csv(folder, "audit", [{"auditid": "x1", "objectid": "a1", "objecttypecode": "opportunity",
-                                 "createdon": "2024-03-01T09:00:00Z",
-                                 "changedata": audit_change("salesstage", "7")}])
-    with pytest.raises(InputError, match=r"dynamics365/audit\.csv, row 1, column 'changedata': "
-                       r"unknown stage name .*\(value '7'\)"):
+    write_csv(
+        folder,
+        "audit",
+        [
+            {
+                "auditid": "x1",
+                "objectid": "a1",
+                "objecttypecode": "opportunity",
+                "createdon": "2024-03-01T09:00:00Z",
+                "changedata": audit_change("salesstage", "7"),
+            }
+        ],
+    )
+    with pytest.raises(
+        InputError,
+        match=r"dynamics365/audit\.csv, row 1, column 'changedata': "
+        r"unknown stage name .*\(value '7'\)",
+    ):
         extract(workspace, {"dynamics365": folder})
 
 
@@ -67,22 +107,34 @@ def test_odata_json_page_is_read(workspace: Workspace, tmp_path: Path) -> None:
     folder = dynamics_org(tmp_path / "d")
     workspace.con.execute(
         f"COPY (SELECT list(t) AS value FROM read_csv('{folder}/opportunity.csv', all_varchar=true) t) "
-        f"TO '{folder}/opportunity.json' (FORMAT json)")
+        f"TO '{folder}/opportunity.json' (FORMAT json)"
+    )
     (folder / "opportunity.csv").unlink()
     extract(workspace, {"dynamics365": folder}, extracted_at=WHEN)
     assert workspace.con.execute("SELECT count(*) FROM cases").fetchall() == [(2,)]
 
 
-def test_flattened_audit_and_web_api_lookups_give_the_same_log(workspace: Workspace, tmp_path: Path) -> None:
+def test_flattened_audit_and_web_api_lookups_give_the_same_log(
+    workspace: Workspace, tmp_path: Path
+) -> None:
     extract(workspace, {"dynamics365": dynamics_org(tmp_path / "a")}, extracted_at=WHEN)
-    first = workspace.con.execute("SELECT * EXCLUDE (source_record) FROM events ORDER BY event_id").fetchall()
+    first = workspace.con.execute(
+        "SELECT * EXCLUDE (source_record) FROM events ORDER BY event_id"
+    ).fetchall()
     folder = dynamics_org(tmp_path / "b")
     con = workspace.con
-    con.execute(f"COPY (SELECT auditid, objectid, objecttypecode, createdon, "
-                f"json_extract_string(changedata, '$.changedAttributes[0].logicalName') AS attributename, "
-                f"json_extract_string(changedata, '$.changedAttributes[0].newValue') AS newvalue "
-                f"FROM read_csv('{folder}/audit.csv', all_varchar=true)) TO '{folder}/audit.csv'")
-    con.execute(f"COPY (SELECT * RENAME (customerid AS _customerid_value, ownerid AS _ownerid_value) "
-                f"FROM read_csv('{folder}/opportunity.csv', all_varchar=true)) TO '{folder}/opportunity.csv'")
+    con.execute(
+        f"COPY (SELECT auditid, objectid, objecttypecode, createdon, "
+        f"json_extract_string(changedata, '$.changedAttributes[0].logicalName') AS attributename, "
+        f"json_extract_string(changedata, '$.changedAttributes[0].newValue') AS newvalue "
+        f"FROM read_csv('{folder}/audit.csv', all_varchar=true)) TO '{folder}/audit.csv'"
+    )
+    con.execute(
+        f"COPY (SELECT * RENAME (customerid AS _customerid_value, ownerid AS _ownerid_value) "
+        f"FROM read_csv('{folder}/opportunity.csv', all_varchar=true)) TO '{folder}/opportunity.csv'"
+    )
     extract(workspace, {"dynamics365": folder}, extracted_at=WHEN)
-    assert con.execute("SELECT * EXCLUDE (source_record) FROM events ORDER BY event_id").fetchall() == first
+    assert (
+        con.execute("SELECT * EXCLUDE (source_record) FROM events ORDER BY event_id").fetchall()
+        == first
+    )

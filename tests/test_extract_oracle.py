@@ -22,7 +22,11 @@ def test_snapshots_quotes_orders_receivables(workspace: Workspace, tmp_path: Pat
     ).fetchall()
     assert rows == [
         ("Opportunity Created", "05-01 09", "03 - Discover"),
-        ("Opportunity Qualified", "05-02 09", "02 - Qualify"),  # 01 - Prospect at creation: no event
+        (
+            "Opportunity Qualified",
+            "05-02 09",
+            "02 - Qualify",
+        ),  # 01 - Prospect at creation: no event
         ("Requirements Gathered", "05-03 09", "03 - Discover"),  # the OPEN save at 10:00 keeps it
         ("Opportunity Lost", "05-04 09", "LOST"),
         ("Opportunity Reopened", "05-06 09", "03 - Discover"),
@@ -37,16 +41,40 @@ def test_snapshots_quotes_orders_receivables(workspace: Workspace, tmp_path: Pat
     ]
     case = workspace.con.execute(
         "SELECT SalesOpportunityId, OpportunityAmount, CustomerName, OpportunityOwner, SalesRegion, "
-        "ProductCategory, PaymentTerms, OpportunityOutcome, SalesCycleDuration FROM cases").fetchall()
-    assert case == [("300000000000001", 8000.5, "Initech", "Kenji Sato", "APAC", "Hardware", "Net 45",
-                     "Won", timedelta(days=7))]
+        "ProductCategory, PaymentTerms, OpportunityOutcome, SalesCycleDuration FROM cases"
+    ).fetchall()
+    assert case == [
+        (
+            "300000000000001",
+            8000.5,
+            "Initech",
+            "Kenji Sato",
+            "APAC",
+            "Hardware",
+            "Net 45",
+            "Won",
+            timedelta(days=7),
+        )
+    ]
 
 
 def test_unknown_stage_id_is_named(workspace: Workspace, tmp_path: Path) -> None:
     folder = oracle_org(tmp_path / "o")
-    write_csv(folder, "MOO_OPTY_STG_SNAPSHOTS", [
-        {"OPTY_STG_SNAPSHOT_ID": "400", "OPTY_ID": "300000000000001", "STG_ID": "999",
-         "CREATION_DATE": "2024-05-01T09:00:00.000+00:00"}])
-    with pytest.raises(InputError, match=r"oracle-cx/MOO_OPTY_STG_SNAPSHOTS\.csv, row 1, column 'STG_ID': "
-                       r"unknown stage name .*\(value '999'\)"):
+    write_csv(
+        folder,
+        "MOO_OPTY_STG_SNAPSHOTS",
+        [
+            {
+                "OPTY_STG_SNAPSHOT_ID": "400",
+                "OPTY_ID": "300000000000001",
+                "STG_ID": "999",
+                "CREATION_DATE": "2024-05-01T09:00:00.000+00:00",
+            }
+        ],
+    )
+    with pytest.raises(
+        InputError,
+        match=r"oracle-cx/MOO_OPTY_STG_SNAPSHOTS\.csv, row 1, column 'STG_ID': "
+        r"unknown stage name .*\(value '999'\)",
+    ):
         extract(workspace, {"oracle-cx": folder})

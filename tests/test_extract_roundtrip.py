@@ -21,20 +21,28 @@ COMPARED = (*CASE_ATTRIBUTES, "SalesStage", "LastDataUpdate", "event_type")
 def _differences(ws: Workspace, truth: Path) -> dict[str, object]:
     """Events only on one side, and per attribute the events whose value differs."""
     con = ws.con
-    table = pq.read_table(truth)  # via Arrow: its duration type (whatever the unit) becomes INTERVAL
+    table = pq.read_table(
+        truth
+    )  # via Arrow: its duration type (whatever the unit) becomes INTERVAL
     at = table.schema.get_field_index("SalesCycleDuration")
-    table = table.set_column(at, "SalesCycleDuration", table["SalesCycleDuration"].cast(pa.duration("us")))
+    table = table.set_column(
+        at, "SalesCycleDuration", table["SalesCycleDuration"].cast(pa.duration("us"))
+    )
     con.register("truth", table)
-    con.execute("CREATE OR REPLACE TEMP TABLE gt AS SELECT * REPLACE (EventTime::TIMESTAMP AS EventTime, "
-                "LastDataUpdate::TIMESTAMP AS LastDataUpdate) FROM truth")
+    con.execute(
+        "CREATE OR REPLACE TEMP TABLE gt AS SELECT * REPLACE (EventTime::TIMESTAMP AS EventTime, "
+        "LastDataUpdate::TIMESTAMP AS LastDataUpdate) FROM truth"
+    )
     con.unregister("truth")
     numbered = "SELECT {k}, row_number() OVER (PARTITION BY {k}) AS n FROM {t}"
     a, b = numbered.format(k=KEY, t="gt"), numbered.format(k=KEY, t="events")
     out: dict[str, object] = {
         "only in ground truth": con.execute(
-            f"SELECT ActivityName, count(*) FROM ({a} EXCEPT ALL {b}) GROUP BY 1").fetchall(),
+            f"SELECT ActivityName, count(*) FROM ({a} EXCEPT ALL {b}) GROUP BY 1"
+        ).fetchall(),
         "only in extract": con.execute(
-            f"SELECT ActivityName, count(*) FROM ({b} EXCEPT ALL {a}) GROUP BY 1").fetchall(),
+            f"SELECT ActivityName, count(*) FROM ({b} EXCEPT ALL {a}) GROUP BY 1"
+        ).fetchall(),
     }
     for attr in COMPARED:
         rows = con.execute(
@@ -46,15 +54,21 @@ def _differences(ws: Workspace, truth: Path) -> dict[str, object]:
     return {k: v for k, v in out.items() if v}
 
 
-@pytest.mark.parametrize("seed", [1, pytest.param(2, marks=pytest.mark.slow),
-                                  pytest.param(3, marks=pytest.mark.slow)])
+@pytest.mark.parametrize(
+    "seed", [1, pytest.param(2, marks=pytest.mark.slow), pytest.param(3, marks=pytest.mark.slow)]
+)
 @pytest.mark.parametrize("landscape", LANDSCAPE_NAMES)
-def test_extract_equals_ground_truth(tmp_path: Path, workspace: Workspace, landscape: str,
-                                     seed: int) -> None:
+def test_extract_equals_ground_truth(
+    tmp_path: Path, workspace: Workspace, landscape: str, seed: int
+) -> None:
     noise = 0.2 if seed == 3 else 0.0  # blank lead sources / types, duplicate history rows
-    result = simulate(tmp_path / "sim", 250 + 50 * seed, seed, landscape, SimulationParams(noise=noise))
+    result = simulate(
+        tmp_path / "sim", 250 + 50 * seed, seed, landscape, SimulationParams(noise=noise)
+    )
     systems = LANDSCAPES[landscape].systems
     extract(workspace, {m.KEY: tmp_path / "sim" / m.KEY for m in systems})
-    n = workspace.con.execute("SELECT count(*), count(DISTINCT SalesOpportunityId) FROM events").fetchall()
+    n = workspace.con.execute(
+        "SELECT count(*), count(DISTINCT SalesOpportunityId) FROM events"
+    ).fetchall()
     assert n[0][0] == result.events and n[0][1] >= 250 + 50 * seed - 5
     assert _differences(workspace, result.ground_truth) == {}

@@ -26,7 +26,8 @@ def org(tmp_path: Path) -> Path:
 def _events(ws: Workspace) -> list[tuple]:
     return ws.con.execute(
         "SELECT SalesOpportunityId, ActivityName, strftime(EventTime, '%m-%d %H'), event_type "
-        "FROM events ORDER BY event_id").fetchall()
+        "FROM events ORDER BY event_id"
+    ).fetchall()
 
 
 def test_activities_times_and_kinds(workspace: Workspace, org: Path) -> None:
@@ -55,40 +56,71 @@ def test_case_attributes_lineage_and_freshness(workspace: Workspace, org: Path) 
     rows = workspace.con.execute(
         "SELECT SalesOpportunityId, OpportunityAmount, CustomerName, OpportunityOwner, SalesRegion, "
         "LeadSource, OpportunityType, DiscountPercentage, OpportunityOutcome, SalesCycleDuration "
-        "FROM cases ORDER BY 1").fetchall()
+        "FROM cases ORDER BY 1"
+    ).fetchall()
     assert rows == [
-        ("006A", 50000.0, "Global Tech Inc.", "Jane Doe", "EMEA", "Web", "New Customer", 0.05, "Won",
-         timedelta(days=4)),
-        ("006B", 125000.5, "Acme", "Jane Doe", "Narnia", None, None, None, "Lost", timedelta(days=4)),
+        (
+            "006A",
+            50000.0,
+            "Global Tech Inc.",
+            "Jane Doe",
+            "EMEA",
+            "Web",
+            "New Customer",
+            0.05,
+            "Won",
+            timedelta(days=4),
+        ),
+        (
+            "006B",
+            125000.5,
+            "Acme",
+            "Jane Doe",
+            "Narnia",
+            None,
+            None,
+            None,
+            "Lost",
+            timedelta(days=4),
+        ),
     ]
     checks = workspace.con.execute(
         "SELECT count(*) FILTER (WHERE source_record IS NULL), count(DISTINCT LastDataUpdate), "
-        "min(LastDataUpdate), count(DISTINCT SourceSystem), min(SourceSystem) FROM events").fetchall()
+        "min(LastDataUpdate), count(DISTINCT SourceSystem), min(SourceSystem) FROM events"
+    ).fetchall()
     assert checks == [(0, 1, WHEN, 1, "Salesforce CRM")]
     stage = workspace.con.execute(
-        "SELECT SalesStage FROM events WHERE ActivityName = 'Sales Order Created'").fetchall()
+        "SELECT SalesStage FROM events WHERE ActivityName = 'Sales Order Created'"
+    ).fetchall()
     assert stage == [("Closed Won",)]
 
 
 def test_manifest_gives_last_data_update(workspace: Workspace, org: Path) -> None:
     (org / "_manifest.json").write_text('{"extracted_at": "2024-07-27T04:00:00+02:00"}')
     extract(workspace, {"salesforce": org})
-    assert workspace.con.execute("SELECT DISTINCT LastDataUpdate FROM events").fetchall() == [(WHEN,)]
+    assert workspace.con.execute("SELECT DISTINCT LastDataUpdate FROM events").fetchall() == [
+        (WHEN,)
+    ]
 
 
-def test_newest_file_time_gives_last_data_update_without_manifest(workspace: Workspace, org: Path) -> None:
+def test_newest_file_time_gives_last_data_update_without_manifest(
+    workspace: Workspace, org: Path
+) -> None:
     for i, path in enumerate(sorted(org.iterdir())):
         os.utime(path, (1_700_000_000 + i, 1_700_000_000 + i))
     newest = 1_700_000_000 + len(list(org.iterdir())) - 1
     extract(workspace, {"salesforce": org})
     assert workspace.con.execute("SELECT DISTINCT LastDataUpdate FROM events").fetchall() == [
-        (datetime.fromtimestamp(newest, UTC).replace(tzinfo=None),)]
+        (datetime.fromtimestamp(newest, UTC).replace(tzinfo=None),)
+    ]
 
 
 def test_missing_optional_file_drops_only_its_activities(workspace: Workspace, org: Path) -> None:
     (org / "blng__Payment__c.csv").unlink()
     meta = extract(workspace, {"salesforce": org}, extracted_at=WHEN)
-    assert meta["missing:salesforce"].startswith("OrderHistory, OpportunityLineItem, Product2, blng__Payment__c")
+    assert meta["missing:salesforce"].startswith(
+        "OrderHistory, OpportunityLineItem, Product2, blng__Payment__c"
+    )
     acts = {r[0] for r in workspace.con.execute("SELECT ActivityName FROM events").fetchall()}
     assert "Payment Received" not in acts and "Invoice Generated" in acts
 
@@ -105,22 +137,59 @@ def _edit(path: Path, row: int, column: str, value: str | None) -> None:
     write_csv(path.parent, path.name.removesuffix(".csv"), rows)
 
 
-@pytest.mark.parametrize(("file", "row", "column", "value", "expected"), [
-    ("OpportunityHistory", 3, "CreatedDate", "2024-13-45T00:00:00Z",
-     "salesforce/OpportunityHistory.csv, row 3, column 'CreatedDate': not a valid date/time "
-     "(value '2024-13-45T00:00:00Z')"),
-    ("Opportunity", 2, "CreatedDate", "",
-     "salesforce/Opportunity.csv, row 2, column 'CreatedDate': a date/time is required here"),
-    ("OpportunityHistory", 4, "StageName", "Closed Maybe",
-     "salesforce/OpportunityHistory.csv, row 4, column 'StageName': unknown stage name"),
-    ("Opportunity", 2, "Id", "006A",
-     "salesforce/Opportunity.csv, row 2, column 'Id': duplicate id"),
-    ("blng__Invoice__c", 1, "blng__InvoiceDate__c", "10/01/2024",
-     "salesforce/blng__Invoice__c.csv, row 1, column 'blng__InvoiceDate__c': not a valid date/time"),
-    ("OpportunityHistory", 0, "StageName", None,
-     "salesforce/OpportunityHistory.csv, column 'StageName': missing column(s) StageName; "
-     "OpportunityHistory needs: Id, OpportunityId, StageName, CreatedDate"),
-])
+@pytest.mark.parametrize(
+    ("file", "row", "column", "value", "expected"),
+    [
+        (
+            "OpportunityHistory",
+            3,
+            "CreatedDate",
+            "2024-13-45T00:00:00Z",
+            (
+                "salesforce/OpportunityHistory.csv, row 3, column 'CreatedDate': not a valid date/time "
+                "(value '2024-13-45T00:00:00Z')"
+            ),
+        ),
+        (
+            "Opportunity",
+            2,
+            "CreatedDate",
+            "",
+            "salesforce/Opportunity.csv, row 2, column 'CreatedDate': a date/time is required here",
+        ),
+        (
+            "OpportunityHistory",
+            4,
+            "StageName",
+            "Closed Maybe",
+            "salesforce/OpportunityHistory.csv, row 4, column 'StageName': unknown stage name",
+        ),
+        (
+            "Opportunity",
+            2,
+            "Id",
+            "006A",
+            "salesforce/Opportunity.csv, row 2, column 'Id': duplicate id",
+        ),
+        (
+            "blng__Invoice__c",
+            1,
+            "blng__InvoiceDate__c",
+            "10/01/2024",
+            "salesforce/blng__Invoice__c.csv, row 1, column 'blng__InvoiceDate__c': not a valid date/time",
+        ),
+        (
+            "OpportunityHistory",
+            0,
+            "StageName",
+            None,
+            (
+                "salesforce/OpportunityHistory.csv, column 'StageName': missing column(s) StageName; "
+                "OpportunityHistory needs: Id, OpportunityId, StageName, CreatedDate"
+            ),
+        ),
+    ],
+)
 def test_bad_input_names_file_row_column_and_keeps_workspace(
     tmp_path: Path, org: Path, file: str, row: int, column: str, value: str | None, expected: str
 ) -> None:
@@ -139,15 +208,20 @@ def test_bad_input_names_file_row_column_and_keeps_workspace(
 
 def test_missing_required_file_names_file_and_columns(workspace: Workspace, org: Path) -> None:
     (org / "OpportunityStage.csv").unlink()
-    with pytest.raises(Lead2CashError, match=r"required file OpportunityStage\.csv .* expected "
-                       r"columns: MasterLabel, IsClosed, IsWon"):
+    with pytest.raises(
+        Lead2CashError,
+        match=r"required file OpportunityStage\.csv .* expected "
+        r"columns: MasterLabel, IsClosed, IsWon",
+    ):
         extract(workspace, {"salesforce": org})
     assert not workspace.has_log()
 
 
 def test_parquet_and_case_insensitive_headers(workspace: Workspace, org: Path) -> None:
-    workspace.con.execute(f"COPY (SELECT * FROM read_csv('{org}/Opportunity.csv', all_varchar=true)) "
-                          f"TO '{org}/Opportunity.parquet'")
+    workspace.con.execute(
+        f"COPY (SELECT * FROM read_csv('{org}/Opportunity.csv', all_varchar=true)) "
+        f"TO '{org}/Opportunity.parquet'"
+    )
     (org / "Opportunity.csv").unlink()
     text = (org / "OpportunityHistory.csv").read_text()
     (org / "OpportunityHistory.csv").write_text(text.replace("StageName", "stagename", 1))
@@ -164,5 +238,17 @@ def test_unreadable_file_is_named(workspace: Workspace, org: Path) -> None:
 
 def test_stage_flags_must_be_booleans(workspace: Workspace, org: Path) -> None:
     _edit(org / "OpportunityStage.csv", 9, "IsWon", "maybe")
-    with pytest.raises(Lead2CashError, match="stage 'Closed Won': closed / won flags are not true or false"):
+    with pytest.raises(
+        Lead2CashError, match="stage 'Closed Won': closed / won flags are not true or false"
+    ):
+        extract(workspace, {"salesforce": org})
+
+
+def test_amount_that_is_not_a_number_is_named(workspace: Workspace, org: Path) -> None:
+    _edit(org / "Opportunity.csv", 2, "Amount", "125.000,50")
+    with pytest.raises(
+        InputError,
+        match=r"salesforce/Opportunity\.csv, row 2, column 'Amount': not a number "
+        r"\(value '125\.000,50'\)",
+    ):
         extract(workspace, {"salesforce": org})

@@ -20,10 +20,13 @@ WHEN = datetime(2024, 7, 27, 2, 0)
 def _events(ws: Workspace) -> list[tuple]:
     return ws.con.execute(
         "SELECT SalesOpportunityId, ActivityName, strftime(EventTime, '%m-%d %H:%M'), SourceSystem "
-        "FROM events ORDER BY event_id").fetchall()
+        "FROM events ORDER BY event_id"
+    ).fetchall()
 
 
-def test_sd_only_chain_is_one_case_rooted_at_the_inquiry(workspace: Workspace, tmp_path: Path) -> None:
+def test_sd_only_chain_is_one_case_rooted_at_the_inquiry(
+    workspace: Workspace, tmp_path: Path
+) -> None:
     extract(workspace, {"sap-s4hana": sap_sd(tmp_path / "sap")}, extracted_at=WHEN)
     s = "SAP S/4HANA"
     assert _events(workspace) == [  # Europe/Berlin local times -> UTC (winter: -1 h)
@@ -38,31 +41,50 @@ def test_sd_only_chain_is_one_case_rooted_at_the_inquiry(workspace: Workspace, t
     ]
     case = workspace.con.execute(
         "SELECT OpportunityAmount, CustomerName, OpportunityOwner, SalesRegion, OpportunityOutcome "
-        "FROM cases").fetchall()
+        "FROM cases"
+    ).fetchall()
     assert case == [(1000.0, "Global Tech Inc.", "JDOE", "EMEA", "Won")]
 
 
-def test_crm_reference_joins_sap_events_to_the_salesforce_case(workspace: Workspace, tmp_path: Path) -> None:
-    sources = {"salesforce": salesforce_org(tmp_path / "sf"), "sap-s4hana": sap_sd(tmp_path / "sap", "006A")}
+def test_crm_reference_joins_sap_events_to_the_salesforce_case(
+    workspace: Workspace, tmp_path: Path
+) -> None:
+    sources = {
+        "salesforce": salesforce_org(tmp_path / "sf"),
+        "sap-s4hana": sap_sd(tmp_path / "sap", "006A"),
+    }
     extract(workspace, sources, extracted_at=WHEN)
     rows = workspace.con.execute(
         "SELECT SourceSystem, count(*), count(DISTINCT SalesOpportunityId), min(SalesOpportunityId) "
-        "FROM events GROUP BY 1 ORDER BY 1").fetchall()
+        "FROM events GROUP BY 1 ORDER BY 1"
+    ).fetchall()
     # SAP gives quote, acceptance, order, fulfilment, invoice, payment; no Created/Won behind a CRM
     assert rows == [("SAP S/4HANA", 6, 1, "006A"), ("Salesforce CRM", 15, 2, "006A")]
-    owner = workspace.con.execute("SELECT OpportunityOwner, OpportunityAmount FROM cases "
-                                  "WHERE SalesOpportunityId = '006A'").fetchall()
+    owner = workspace.con.execute(
+        "SELECT OpportunityOwner, OpportunityAmount FROM cases WHERE SalesOpportunityId = '006A'"
+    ).fetchall()
     assert owner == [("Jane Doe", 50000.0)]  # the CRM (first --source) wins attribute conflicts
 
 
-@pytest.mark.parametrize(("file", "column", "value", "problem"), [
-    ("VBAK", "ERDAT", "00000000", "a date/time is required here but the value is empty or 00000000"),
-    ("VBFA", "ERZET", "256199", "not a valid date/time"),
-    ("BSAD", "AUGDT", "2024-02-01", "not a valid date/time"),
-])
-def test_bad_sap_dates_are_named(tmp_path: Path, file: str, column: str, value: str, problem: str) -> None:
+@pytest.mark.parametrize(
+    ("file", "column", "value", "problem"),
+    [
+        (
+            "VBAK",
+            "ERDAT",
+            "00000000",
+            "a date/time is required here but the value is empty or 00000000",
+        ),
+        ("VBFA", "ERZET", "256199", "not a valid date/time"),
+        ("BSAD", "AUGDT", "2024-02-01", "not a valid date/time"),
+    ],
+)
+def test_bad_sap_dates_are_named(
+    tmp_path: Path, file: str, column: str, value: str, problem: str
+) -> None:
     folder = sap_sd(tmp_path / "sap")
     import csv
+
     with (folder / f"{file}.csv").open() as fh:
         rows = list(csv.DictReader(fh))
     rows[0][column] = value
@@ -72,20 +94,30 @@ def test_bad_sap_dates_are_named(tmp_path: Path, file: str, column: str, value: 
     assert str(err.value).startswith(f"sap-s4hana/{file}.csv, row 1, column '{column}': {problem}")
 
 
-def test_real_vbfa_extract_pins_chains_and_events(workspace: Workspace, shared_data: Path,
-                                                  tmp_path: Path) -> None:
+def test_real_vbfa_extract_pins_chains_and_events(
+    workspace: Workspace, shared_data: Path, tmp_path: Path
+) -> None:
     folder = tmp_path / "vbfa"
     folder.mkdir()
     (folder / "VBFA.csv.gz").symlink_to(shared_data / "sap-vbfa.csv.gz")
     meta = extract(workspace, {"sap-s4hana": folder}, extracted_at=WHEN)
-    assert meta["missing:sap-s4hana"] == ("VBAK, VBAP, VBKD, TVZBT, KNA1, LIKP, VBRK, BSAD, "
-                                          "CRMS4D_OPPT_H, CDHDR, CDPOS, T023T")
-    counts = dict(workspace.con.execute(
-        "SELECT ActivityName, count(*) FROM events GROUP BY 1").fetchall())
-    assert counts == {"Order Fulfilled": 9468, "Invoice Generated": 9047, "Sales Order Created": 700,
-                      "Quote Issued": 438, "Quote Accepted": 326, "Opportunity Won": 326}
-    cases = workspace.con.execute("SELECT count(*), count(*) FILTER (WHERE OpportunityOutcome = 'Won') "
-                                  "FROM cases").fetchall()
+    assert meta["missing:sap-s4hana"] == (
+        "VBAK, VBAP, VBKD, TVZBT, KNA1, LIKP, VBRK, BSAD, CRMS4D_OPPT_H, CDHDR, CDPOS, T023T"
+    )
+    counts = dict(
+        workspace.con.execute("SELECT ActivityName, count(*) FROM events GROUP BY 1").fetchall()
+    )
+    assert counts == {
+        "Order Fulfilled": 9468,
+        "Invoice Generated": 9047,
+        "Sales Order Created": 700,
+        "Quote Issued": 438,
+        "Quote Accepted": 326,
+        "Opportunity Won": 326,
+    }
+    cases = workspace.con.execute(
+        "SELECT count(*), count(*) FILTER (WHERE OpportunityOutcome = 'Won') FROM cases"
+    ).fetchall()
     assert cases == [(9741, 326)]
     absent = json.loads(workspace.meta()["absent_activities"])
     assert absent["Payment Received"] == "sap-s4hana: BSAD, VBRK not extracted"
@@ -93,4 +125,7 @@ def test_real_vbfa_extract_pins_chains_and_events(workspace: Workspace, shared_d
     assert absent["Opportunity Lost"] == "sap-s4hana: CDHDR, CDPOS not extracted"
     report = check_log(workspace)
     finding = next(f for f in report.findings if f.rule == "absent-activities")
-    assert finding.count == 9 and "Payment Received: sap-s4hana: BSAD, VBRK not extracted" in finding.examples
+    assert (
+        finding.count == 9
+        and "Payment Received: sap-s4hana: BSAD, VBRK not extracted" in finding.examples
+    )

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from datetime import datetime
 from pathlib import Path
+from typing import Annotated
 
 import typer
 
@@ -18,8 +19,10 @@ def _parse_sources(values: list[str]) -> dict[str, Path]:
     for value in values:
         key, sep, folder = value.partition("=")
         if not sep or not key or not folder:
-            raise Lead2CashError(f"--source {value!r}: expected SYSTEM=DIR",
-                                 "for example --source salesforce=exports/salesforce")
+            raise Lead2CashError(
+                f"--source {value!r}: expected SYSTEM=DIR",
+                "for example --source salesforce=exports/salesforce",
+            )
         if key in sources:
             raise Lead2CashError(f"--source {key} given twice", "give each system once")
         sources[key] = Path(folder)
@@ -31,22 +34,45 @@ def _parse_time(value: str | None) -> datetime | None:
     if value is None:
         return None
     try:
-        return datetime.fromisoformat(value.replace("Z", "+00:00"))
+        return datetime.fromisoformat(value)
     except ValueError as exc:
-        raise Lead2CashError(f"--extracted-at {value!r}: not an ISO 8601 time",
-                             "for example --extracted-at 2024-07-27T02:00:00Z") from exc
+        raise Lead2CashError(
+            f"--extracted-at {value!r}: not an ISO 8601 time",
+            "for example --extracted-at 2024-07-27T02:00:00Z",
+        ) from exc
 
 
 def extract_command(
-    source: list[str] = typer.Option(
-        [], "--source", help="SYSTEM=DIR: salesforce, sap-s4hana, dynamics365 or oracle-cx and "
-        "the folder of its export files (repeat for several systems; CRM first)"),
-    config: Path | None = typer.Option(None, "--config", help="TOML file overriding the defaults"),
-    extracted_at: str | None = typer.Option(
-        None, "--extracted-at", help="LastDataUpdate (ISO time); default: _manifest.json, else file times"),
-    db: Path | None = typer.Option(None, "--db", help="workspace file (default: LEAD2CASH_DB or ./lead2cash.duckdb)"),
-    print_default_config: str | None = typer.Option(
-        None, "--print-default-config", metavar="SYSTEM", help="print a system's default configuration"),
+    source: Annotated[
+        list[str],
+        typer.Option(
+            "--source",
+            help="SYSTEM=DIR: salesforce, sap-s4hana, dynamics365 or oracle-cx and the folder "
+            "of its export files (repeat for several systems; CRM first)",
+        ),
+    ] = [],  # noqa: B006
+    config: Annotated[
+        Path | None, typer.Option("--config", help="TOML file overriding the defaults")
+    ] = None,
+    extracted_at: Annotated[
+        str | None,
+        typer.Option(
+            "--extracted-at",
+            help="LastDataUpdate (ISO time); default: _manifest.json, else file times",
+        ),
+    ] = None,
+    db: Annotated[
+        Path | None,
+        typer.Option("--db", help="workspace file (default: LEAD2CASH_DB or ./lead2cash.duckdb)"),
+    ] = None,
+    print_default_config: Annotated[
+        str | None,
+        typer.Option(
+            "--print-default-config",
+            metavar="SYSTEM",
+            help="print a system's default configuration",
+        ),
+    ] = None,
 ) -> None:
     """Build the event log from Salesforce, SAP S/4HANA, Dynamics 365 and Oracle CX Sales exports."""
     from ..sources.config import default_toml
@@ -57,12 +83,18 @@ def extract_command(
         return
     sources = _parse_sources(source)
     if not sources:
-        raise Lead2CashError("no --source given", "add --source SYSTEM=DIR, e.g. salesforce=exports/sf")
+        raise Lead2CashError(
+            "no --source given", "add --source SYSTEM=DIR, e.g. salesforce=exports/sf"
+        )
     when = _parse_time(extracted_at)
     with Workspace(db) as ws, progress_bars() as progress:
         meta = extract(ws, sources, config, when, progress)
-    missing = "; ".join(f"{k.split(':', 1)[1]}: {v}" for k, v in meta.items() if k.startswith("missing:"))
-    console.print(f"extracted {int(meta['events']):,} events from {', '.join(sources)} into {ws.path}")
+    missing = "; ".join(
+        f"{k.split(':', 1)[1]}: {v}" for k, v in meta.items() if k.startswith("missing:")
+    )
+    console.print(
+        f"extracted {int(meta['events']):,} events from {', '.join(sources)} into {ws.path}"
+    )
     if missing:
         console.print(f"[yellow]absent optional files[/] ({missing}): their activities are missing")
 

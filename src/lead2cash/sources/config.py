@@ -30,7 +30,9 @@ class Setting:
     doc: str
 
 
-def status_settings(status: Mapping[str, tuple[str, ...]], docs: dict[str, str]) -> tuple[Setting, ...]:
+def status_settings(
+    status: Mapping[str, tuple[str, ...]], docs: dict[str, str]
+) -> tuple[Setting, ...]:
     """Settings for status-value lists, defaulting to the system's values in `sources.defaults`."""
     return tuple(Setting(key, list(status[key]), doc) for key, doc in docs.items())
 
@@ -42,8 +44,12 @@ def _systems() -> dict[str, tuple[Setting, ...]]:
     return {key: (*module.SETTINGS, _EXTRA) for key, module in SYSTEMS.items()}
 
 
-_EXTRA = Setting("extra_fields", [], "fields of the opportunity object (Opportunity, CRMS4D_OPPT_H, "
-                 "opportunity, opportunities) carried into the log as extra columns, e.g. FiscalQuarter")
+_EXTRA = Setting(
+    "extra_fields",
+    [],
+    "fields of the opportunity object (Opportunity, CRMS4D_OPPT_H, "
+    "opportunity, opportunities) carried into the log as extra columns, e.g. FiscalQuarter",
+)
 
 
 def _toml_value(value: object) -> str:
@@ -59,8 +65,9 @@ def default_toml(system: str) -> str:
     """The documented default configuration of one system, as TOML text."""
     settings = _systems().get(system)
     if settings is None:
-        raise Lead2CashError(f"unknown system {system!r}",
-                             f"choose one of: {', '.join(_systems())}")
+        raise Lead2CashError(
+            f"unknown system {system!r}", f"choose one of: {', '.join(_systems())}"
+        )
     lines = [f'["{system}"]']
     tables: list[tuple[Setting, dict[str, object]]] = []
     for s in settings:
@@ -83,12 +90,17 @@ def load_config(path: Path | None) -> dict[str, Settings]:
     try:
         user = tomllib.loads(Path(path).read_text())
     except (OSError, tomllib.TOMLDecodeError) as exc:
-        raise Lead2CashError(f"{path}: cannot read the configuration ({exc})",
-                             "fix the TOML syntax; start from --print-default-config SYSTEM")
+        raise Lead2CashError(
+            f"{path}: cannot read the configuration ({exc})",
+            "fix the TOML syntax; start from --print-default-config SYSTEM",
+        )
     for system, values in user.items():
         if system not in systems or not isinstance(values, Mapping):
-            raise InputError(Location(str(path), column=system), "unknown system table",
-                             f"use one of: {', '.join(systems)}")
+            raise InputError(
+                Location(str(path), column=system),
+                "unknown system table",
+                f"use one of: {', '.join(systems)}",
+            )
         for key, value in values.items():
             _check(path, system, key, value, config[system])
             config[system][key] = value
@@ -101,7 +113,12 @@ def _check(path: Path, system: str, key: str, value: object, defaults: Settings)
     if key not in defaults:
         raise InputError(where, "unknown setting", f"known settings: {', '.join(defaults)}")
     default = defaults[key]
-    kind = dict if isinstance(default, dict) else list if isinstance(default, list | tuple) \
+    kind = (
+        dict
+        if isinstance(default, dict)
+        else list
+        if isinstance(default, list | tuple)
         else type(default)
+    )
     if not isinstance(value, kind):
         raise InputError(where, f"expected a {kind.__name__}", "see --print-default-config", value)

@@ -26,58 +26,133 @@ _STATUS_DOCS = {
     "quote_issued": "quote.statecode values of issued quotes (Quote Issued at createdon)",
     "quote_accepted": "quote.statecode values of won quotes (Quote Accepted at closedon, else modifiedon)",
     "invoice_paid": "invoice.statecode values meaning paid: each audited change to one is a payment "
-                    "(without audit: one at modifiedon)",
+    "(without audit: one at modifiedon)",
     "invoice_cancelled": "invoice.statecode values of cancelled invoices (not counted)",
     "reopened": "opportunity statecode that, set again after a close (audit), reopens the deal",
 }
 
 SETTINGS: tuple[Setting, ...] = (
     *status_settings(_D.status, _STATUS_DOCS),
-    Setting("salesstage", {s.code: s.name for s in _OPEN}, "opportunity salesstage code -> stage name"),
-    Setting("closed", {s.code: s.name for s in _CLOSED},
-            "opportunityclose.opportunitystatecode -> closed stage name (Won / Lost)"),
-    Setting("stages", {s.name: s.activity for s in _OPEN if s.activity},
-            "stage name -> milestone activity its first entry means (others: Stage Changed)"),
+    Setting(
+        "salesstage", {s.code: s.name for s in _OPEN}, "opportunity salesstage code -> stage name"
+    ),
+    Setting(
+        "closed",
+        {s.code: s.name for s in _CLOSED},
+        "opportunityclose.opportunitystatecode -> closed stage name (Won / Lost)",
+    ),
+    Setting(
+        "stages",
+        {s.name: s.activity for s in _OPEN if s.activity},
+        "stage name -> milestone activity its first entry means (others: Stage Changed)",
+    ),
     Setting("lead_sources", dict(_D.codes["leadsourcecode"]), "lead.leadsourcecode -> LeadSource"),
-    Setting("payment_terms", dict(_D.codes["paymenttermscode"]), "salesorder.paymenttermscode -> PaymentTerms"),
-    Setting("regions", dict(REGION_BY_COUNTRY), "account address1_country -> SalesRegion (others kept)"),
+    Setting(
+        "payment_terms",
+        dict(_D.codes["paymenttermscode"]),
+        "salesorder.paymenttermscode -> PaymentTerms",
+    ),
+    Setting(
+        "regions", dict(REGION_BY_COUNTRY), "account address1_country -> SalesRegion (others kept)"
+    ),
 )
 
 _ISO = "iso"
 _T = (TimeField("createdon", _ISO),)
 
 
-def _table(name: str, columns: tuple[str, ...], key: str, lookups: tuple[str, ...] = (),
-           optional: bool = True, **kw: object) -> SourceTable:
+def _table(
+    name: str,
+    columns: tuple[str, ...],
+    key: str,
+    lookups: tuple[str, ...] = (),
+    optional: bool = True,
+    **kw: object,
+) -> SourceTable:
     """A Dataverse table: lookups read as `<name>` (Synapse Link) or `_<name>_value` (Web API)."""
-    return SourceTable(name, columns, key=key, optional=optional,
-                       aliases=tuple((c, f"_{c}_value") for c in lookups), **kw)
+    return SourceTable(
+        name,
+        columns,
+        key=key,
+        optional=optional,
+        aliases=tuple((c, f"_{c}_value") for c in lookups),
+        **kw,
+    )
 
 
 TABLES: tuple[SourceTable, ...] = (
-    _table("opportunity", ("opportunityid", "createdon", "statecode"), "opportunityid",
-           ("customerid", "ownerid", "originatingleadid"), optional=False, times=_T,
-           optional_columns=("salesstage", "estimatedvalue", "discountpercentage", "customerid",
-                             "ownerid", "originatingleadid")),
-    _table("audit", ("auditid", "objectid", "objecttypecode", "createdon"), "auditid", times=_T,
-           optional_columns=("changedata", "attributename", "newvalue")),
-    _table("opportunityclose", ("activityid", "opportunityid", "opportunitystatecode", "createdon"),
-           "activityid", ("opportunityid",), times=_T),
+    _table(
+        "opportunity",
+        ("opportunityid", "createdon", "statecode"),
+        "opportunityid",
+        ("customerid", "ownerid", "originatingleadid"),
+        optional=False,
+        times=_T,
+        optional_columns=(
+            "salesstage",
+            "estimatedvalue",
+            "discountpercentage",
+            "customerid",
+            "ownerid",
+            "originatingleadid",
+        ),
+        numbers=("estimatedvalue", "discountpercentage"),
+    ),
+    _table(
+        "audit",
+        ("auditid", "objectid", "objecttypecode", "createdon"),
+        "auditid",
+        times=_T,
+        optional_columns=("changedata", "attributename", "newvalue"),
+    ),
+    _table(
+        "opportunityclose",
+        ("activityid", "opportunityid", "opportunitystatecode", "createdon"),
+        "activityid",
+        ("opportunityid",),
+        times=_T,
+    ),
     _table("account", ("accountid", "name"), "accountid", optional_columns=("address1_country",)),
     _table("systemuser", ("systemuserid", "fullname"), "systemuserid"),
     _table("lead", ("leadid", "leadsourcecode"), "leadid"),
-    _table("opportunityproduct", ("opportunityproductid", "opportunityid", "productid"),
-           "opportunityproductid", ("opportunityid", "productid"), optional_columns=("extendedamount",)),
-    _table("product", ("productid", "name"), "productid", ("parentproductid",),
-           optional_columns=("parentproductid",)),
-    _table("quote", ("quoteid", "opportunityid", "statecode", "createdon"), "quoteid", ("opportunityid",),
-           times=(*_T, TimeField("closedon", _ISO, required=False)), optional_columns=("closedon",)),
-    _table("salesorder", ("salesorderid", "opportunityid", "createdon"), "salesorderid", ("opportunityid",),
-           times=(*_T, TimeField("datefulfilled", "date", required=False)),
-           optional_columns=("datefulfilled", "paymenttermscode")),
-    _table("invoice", ("invoiceid", "salesorderid", "createdon", "statecode"), "invoiceid",
-           ("salesorderid", "opportunityid"), times=(*_T, TimeField("modifiedon", _ISO, required=False)),
-           optional_columns=("opportunityid", "modifiedon")),
+    _table(
+        "opportunityproduct",
+        ("opportunityproductid", "opportunityid", "productid"),
+        "opportunityproductid",
+        ("opportunityid", "productid"),
+        optional_columns=("extendedamount",),
+    ),
+    _table(
+        "product",
+        ("productid", "name"),
+        "productid",
+        ("parentproductid",),
+        optional_columns=("parentproductid",),
+    ),
+    _table(
+        "quote",
+        ("quoteid", "opportunityid", "statecode", "createdon"),
+        "quoteid",
+        ("opportunityid",),
+        times=(*_T, TimeField("closedon", _ISO, required=False)),
+        optional_columns=("closedon",),
+    ),
+    _table(
+        "salesorder",
+        ("salesorderid", "opportunityid", "createdon"),
+        "salesorderid",
+        ("opportunityid",),
+        times=(*_T, TimeField("datefulfilled", "date", required=False)),
+        optional_columns=("datefulfilled", "paymenttermscode"),
+    ),
+    _table(
+        "invoice",
+        ("invoiceid", "salesorderid", "createdon", "statecode"),
+        "invoiceid",
+        ("salesorderid", "opportunityid"),
+        times=(*_T, TimeField("modifiedon", _ISO, required=False)),
+        optional_columns=("opportunityid", "modifiedon"),
+    ),
 )
 
 # One row per changed attribute of an audit record: flattened (`attributename`, `newvalue`, as
@@ -122,29 +197,80 @@ def mapping(cfg: Settings, crm_present: bool) -> Mapping:
     paid = lits(cfg["invoice_paid"])
     paid_change = f"p.field = 'statecode' AND trim(p.new) IN {paid}"
     events = (
-        EventRule("Opportunity Created", "opportunity", "createdon", "t.opportunityid", "opportunityid"),
-        EventRule("Quote Issued", "quote", "createdon", "t.opportunityid", "quoteid",
-                  where=f"trim(t.statecode) IN {lits(cfg['quote_issued'])}"),
-        EventRule("Quote Accepted", "quote", "closedon", "t.opportunityid", "quoteid",
-                  where=f"trim(t.statecode) IN {lits(cfg['quote_accepted'])}"),
-        EventRule("Sales Order Created", "salesorder", "createdon", "t.opportunityid", "salesorderid"),
-        EventRule("Order Fulfilled", "salesorder", "datefulfilled", "t.opportunityid", "salesorderid"),
-        EventRule("Invoice Generated", "invoice", "createdon", inv_case, "invoiceid", so,
-                  f"trim(t.statecode) NOT IN {lits(cfg['invoice_cancelled'])}"),
-        EventRule("Payment Received", "audit", "createdon", inv_case.replace("t.", "i."), "auditid",
-                  "JOIN {changes} p ON p.auditid = t.auditid JOIN {invoice} i ON i.invoiceid = t.objectid "
-                  + so.replace("t.", "i."), f"t.objecttypecode = 'invoice' AND {paid_change}"),
-        EventRule("Payment Received", "invoice", "modifiedon", inv_case, "invoiceid", so,
-                  f"trim(t.statecode) IN {paid} AND t.invoiceid NOT IN (SELECT objectid FROM {{changes}} p "
-                  f"WHERE {paid_change})"),  # without audit: the Paid state, as last modified
+        EventRule(
+            "Opportunity Created", "opportunity", "createdon", "t.opportunityid", "opportunityid"
+        ),
+        EventRule(
+            "Quote Issued",
+            "quote",
+            "createdon",
+            "t.opportunityid",
+            "quoteid",
+            where=f"trim(t.statecode) IN {lits(cfg['quote_issued'])}",
+        ),
+        EventRule(
+            "Quote Accepted",
+            "quote",
+            "closedon",
+            "t.opportunityid",
+            "quoteid",
+            where=f"trim(t.statecode) IN {lits(cfg['quote_accepted'])}",
+        ),
+        EventRule(
+            "Sales Order Created", "salesorder", "createdon", "t.opportunityid", "salesorderid"
+        ),
+        EventRule(
+            "Order Fulfilled", "salesorder", "datefulfilled", "t.opportunityid", "salesorderid"
+        ),
+        EventRule(
+            "Invoice Generated",
+            "invoice",
+            "createdon",
+            inv_case,
+            "invoiceid",
+            so,
+            f"trim(t.statecode) NOT IN {lits(cfg['invoice_cancelled'])}",
+        ),
+        EventRule(
+            "Payment Received",
+            "audit",
+            "createdon",
+            inv_case.replace("t.", "i."),
+            "auditid",
+            "JOIN {changes} p ON p.auditid = t.auditid JOIN {invoice} i ON i.invoiceid = t.objectid "
+            + so.replace("t.", "i."),
+            f"t.objecttypecode = 'invoice' AND {paid_change}",
+        ),
+        EventRule(
+            "Payment Received",
+            "invoice",
+            "modifiedon",
+            inv_case,
+            "invoiceid",
+            so,
+            f"trim(t.statecode) IN {paid} AND t.invoiceid NOT IN (SELECT objectid FROM {{changes}} p "
+            f"WHERE {paid_change})",
+        ),  # without audit: the Paid state, as last modified
     )
     won = cfg["closed"].get("1")  # statecode 1 is Won in Dataverse
-    classes = stage_classes(cfg["salesstage"], {n: n == won for n in cfg["closed"].values()},
-                            cfg["stages"])
-    stages = StageHistory(_history(cfg), ("audit", "opportunityclose"), classes,
-                          "the salesstage / closed settings of [dynamics365]")
-    return Mapping("dynamics365", TABLES, events, _cases_sql(cfg), stages, prepare={"changes": _CHANGES},
-                   case_table=("opportunity", "opportunityid"))
+    classes = stage_classes(
+        cfg["salesstage"], {n: n == won for n in cfg["closed"].values()}, cfg["stages"]
+    )
+    stages = StageHistory(
+        _history(cfg),
+        ("audit", "opportunityclose"),
+        classes,
+        "the salesstage / closed settings of [dynamics365]",
+    )
+    return Mapping(
+        "dynamics365",
+        TABLES,
+        events,
+        _cases_sql(cfg),
+        stages,
+        prepare={"changes": _CHANGES},
+        case_table=("opportunity", "opportunityid"),
+    )
 
 
 def _cases_sql(cfg: Settings) -> str:
@@ -154,8 +280,9 @@ def _cases_sql(cfg: Settings) -> str:
     terms = _case_of(cfg["payment_terms"], "so.paymenttermscode")
     open_stage = _case_of(cfg["salesstage"], "o.salesstage")
     state = _case_of(cfg["closed"], "o.statecode")
-    first = ("QUALIFY row_number() OVER (PARTITION BY opportunityid "
-             "ORDER BY \"createdon@utc\", _row) = 1")
+    first = (
+        'QUALIFY row_number() OVER (PARTITION BY opportunityid ORDER BY "createdon@utc", _row) = 1'
+    )
     return f"""
     SELECT o.opportunityid AS SalesOpportunityId, TRY_CAST(o.estimatedvalue AS DOUBLE) AS OpportunityAmount,
            a.name AS CustomerName, u.fullname AS OpportunityOwner, {region} AS SalesRegion,

@@ -12,7 +12,8 @@ from __future__ import annotations
 
 import json
 import string
-from collections.abc import Callable, Mapping as MappingT, Sequence
+from collections.abc import Callable, Sequence
+from collections.abc import Mapping as MappingT
 from dataclasses import dataclass, field, replace
 from datetime import datetime
 from pathlib import Path
@@ -26,8 +27,15 @@ from ..store import Workspace, quote
 from .tables import SourceTable, SystemFolder, parsed
 
 __all__ = [
-    "EventRule", "Mapping", "StageHistory", "carried_stages", "history_rows", "lit", "lits",
-    "run_extract", "stage_classes",
+    "EventRule",
+    "Mapping",
+    "StageHistory",
+    "carried_stages",
+    "history_rows",
+    "lit",
+    "lits",
+    "run_extract",
+    "stage_classes",
 ]
 
 COMPUTED = ("OpportunityOutcome", "SalesCycleDuration")
@@ -95,8 +103,9 @@ def carried_stages(rows: str) -> str:
     FROM ({rows})"""
 
 
-def stage_classes(open_stages: MappingT[str, str], closed: MappingT[str, bool],
-                  milestones: MappingT[str, str]) -> str:
+def stage_classes(
+    open_stages: MappingT[str, str], closed: MappingT[str, bool], milestones: MappingT[str, str]
+) -> str:
     """`StageHistory.classes` from settings: open stage names, closed names (-> won?), milestones."""
     rows = [(n, milestones.get(n), False, False) for n in open_stages.values()]
     rows += [(n, None, True, won) for n, won in closed.items()]
@@ -106,10 +115,12 @@ def stage_classes(open_stages: MappingT[str, str], closed: MappingT[str, bool],
 
 def history_rows(table: str, case: str, time: str, stage: str, id: str, where: str = "TRUE") -> str:
     """The `StageHistory.rows` SELECT for a history kept in one source table."""
-    return (f"SELECT CAST({quote(case)} AS VARCHAR) AS SalesOpportunityId, {quote(parsed(time))} "
-            f"AS EventTime, {quote(id)} AS _tie, {quote(stage)} AS stage, {{@{table}}} || ':{id}=' || "
-            f"{quote(id)} AS source_record, {{@{table}}} AS _file, _row, '{stage}' AS _column "
-            f"FROM {{{table}}} WHERE {where}")
+    return (
+        f"SELECT CAST({quote(case)} AS VARCHAR) AS SalesOpportunityId, {quote(parsed(time))} "
+        f"AS EventTime, {quote(id)} AS _tie, {quote(stage)} AS stage, {{@{table}}} || ':{id}=' || "
+        f"{quote(id)} AS source_record, {{@{table}}} AS _file, _row, '{stage}' AS _column "
+        f"FROM {{{table}}} WHERE {where}"
+    )
 
 
 @dataclass(frozen=True, slots=True)
@@ -161,9 +172,11 @@ def _rule_sql(rule: EventRule, folder: SystemFolder, system: str, names: _Names)
         f"WHERE ({rule.where.format_map(names)}) AND {when} IS NOT NULL"
     )
     if rule.once_per:
-        sql = (f"SELECT * EXCLUDE (_once) FROM ({sql}) WHERE SalesOpportunityId IS NOT NULL "
-               f"QUALIFY row_number() OVER (PARTITION BY SalesOpportunityId, _once "
-               f"ORDER BY EventTime, _seq) = 1")
+        sql = (
+            f"SELECT * EXCLUDE (_once) FROM ({sql}) WHERE SalesOpportunityId IS NOT NULL "
+            f"QUALIFY row_number() OVER (PARTITION BY SalesOpportunityId, _once "
+            f"ORDER BY EventTime, _seq) = 1"
+        )
     return f"SELECT * FROM ({sql}) WHERE SalesOpportunityId IS NOT NULL"
 
 
@@ -172,19 +185,27 @@ def _stage_sql(h: StageHistory, folder: SystemFolder, system: str, names: _Names
     cls, rows = quote(f"{folder.system}:stage_class"), quote(f"{folder.system}:stage_rows")
     folder.con.execute(f"CREATE OR REPLACE TEMP TABLE {cls} AS {h.classes.format_map(names)}")
     folder.con.execute(f"CREATE OR REPLACE TEMP TABLE {rows} AS {h.rows.format_map(names)}")
-    unclear = folder.con.execute(f"SELECT stage FROM {cls} WHERE is_closed IS NULL OR is_won IS NULL "
-                                 "ORDER BY stage LIMIT 1").fetchall()
+    unclear = folder.con.execute(
+        f"SELECT stage FROM {cls} WHERE is_closed IS NULL OR is_won IS NULL ORDER BY stage LIMIT 1"
+    ).fetchall()
     if unclear:
-        raise Lead2CashError(f"stage {unclear[0][0]!r}: closed / won flags are not true or false "
-                             f"in {h.known_from}", "write the flags as true / false")
+        raise Lead2CashError(
+            f"stage {unclear[0][0]!r}: closed / won flags are not true or false in {h.known_from}",
+            "write the flags as true / false",
+        )
     unknown = folder.con.execute(
         f"SELECT t._file, t._row, t._column, t.stage, count(*) OVER () FROM {rows} t "
         f"ANTI JOIN {cls} c ON c.stage = t.stage ORDER BY t._file, t._row LIMIT 1"
     ).fetchall()
     if unknown:
         file, row, column, value, n = unknown[0]
-        raise InputError(Location(file, row, column), f"unknown stage name (known stages come from "
-                         f"{h.known_from})", f"add the stage to {h.known_from}", value, n - 1)
+        raise InputError(
+            Location(file, row, column),
+            f"unknown stage name (known stages come from {h.known_from})",
+            f"add the stage to {h.known_from}",
+            value,
+            n - 1,
+        )
     return f"""
     WITH h AS (
       SELECT t.SalesOpportunityId, t.EventTime, row_number() OVER w AS _seq, t.stage AS SalesStage,
@@ -208,9 +229,15 @@ def _stage_sql(h: StageHistory, folder: SystemFolder, system: str, names: _Names
     """
 
 
-STAGE_ACTIVITIES = ("Opportunity Qualified", "Requirements Gathered", "Solution Proposed",
-                    "Opportunity Stage Changed", "Opportunity Won", "Opportunity Lost",
-                    "Opportunity Reopened")
+STAGE_ACTIVITIES = (
+    "Opportunity Qualified",
+    "Requirements Gathered",
+    "Solution Proposed",
+    "Opportunity Stage Changed",
+    "Opportunity Won",
+    "Opportunity Lost",
+    "Opportunity Reopened",
+)
 
 
 def _sources_of(mapping: Mapping) -> list[tuple[str, list[str]]]:
@@ -221,8 +248,9 @@ def _sources_of(mapping: Mapping) -> list[tuple[str, list[str]]]:
     return [(a, [t for t in tables if t not in mapping.prepare]) for a, tables in out]
 
 
-def _absent_reasons(con: duckdb.DuckDBPyConnection,
-                    plans: list[tuple[str, str, list[str], list[str]]]) -> dict[str, str]:
+def _absent_reasons(
+    con: duckdb.DuckDBPyConnection, plans: list[tuple[str, str, list[str], list[str]]]
+) -> dict[str, str]:
     """Why each model activity is absent: no source reads it, its files are absent, or no row qualifies."""
     present = {r[0] for r in con.execute("SELECT DISTINCT ActivityName FROM x_events").fetchall()}
     lacking: dict[tuple[str, str], list[str]] = {}
@@ -236,10 +264,15 @@ def _absent_reasons(con: duckdb.DuckDBPyConnection,
     for (activity, system), names in lacking.items():
         reasons.setdefault(activity, []).append(f"{system}: {', '.join(names)} not extracted")
     for (activity, system), names in empty.items():
-        reasons.setdefault(activity, []).append(f"{system}: no qualifying row in {', '.join(names)}")
+        reasons.setdefault(activity, []).append(
+            f"{system}: no qualifying row in {', '.join(names)}"
+        )
     systems = sorted({p[1] for p in plans})
-    return {a.name: "; ".join(reasons.get(a.name) or [f"not held by {', '.join(systems)}"])
-            for a in ACTIVITIES if a.name not in present}
+    return {
+        a.name: "; ".join(reasons.get(a.name) or [f"not held by {', '.join(systems)}"])
+        for a in ACTIVITIES
+        if a.name not in present
+    }
 
 
 def run_extract(
@@ -274,18 +307,24 @@ def run_extract(
         if mapping.case_table and mapping.extra_fields:
             table, key_column = mapping.case_table
             fields = ", ".join(quote(f) for f in mapping.extra_fields)
-            cases.append(f"SELECT {prio} AS _prio, CAST({quote(key_column)} AS VARCHAR) AS "
-                         f"SalesOpportunityId, {fields} FROM {names[table]}")
+            cases.append(
+                f"SELECT {prio} AS _prio, CAST({quote(key_column)} AS VARCHAR) AS "
+                f"SalesOpportunityId, {fields} FROM {names[table]}"
+            )
             extras += [f for f in mapping.extra_fields if f not in extras]
         stamp = folder.extracted_at(extracted_at)
-        stamps.append(f"SELECT {lit(system)} AS SourceSystem, TIMESTAMP {lit(stamp.isoformat(sep=' '))} AS ts")
+        stamps.append(
+            f"SELECT {lit(system)} AS SourceSystem, TIMESTAMP {lit(stamp.isoformat(sep=' '))} AS ts"
+        )
         meta[f"source:{key}"] = str(folder_path)
         if folder.missing:
             meta[f"missing:{key}"] = ", ".join(folder.missing)
     progress("derive events", 0, 1)
-    con.execute("CREATE OR REPLACE TEMP TABLE x_events AS SELECT NULL::VARCHAR AS SalesStage, * "
-                "FROM (SELECT NULL::VARCHAR AS SalesOpportunityId WHERE FALSE) UNION ALL BY NAME "
-                + " UNION ALL BY NAME ".join(f"SELECT * FROM ({e})" for e in events))
+    con.execute(
+        "CREATE OR REPLACE TEMP TABLE x_events AS SELECT NULL::VARCHAR AS SalesStage, * "
+        "FROM (SELECT NULL::VARCHAR AS SalesOpportunityId WHERE FALSE) UNION ALL BY NAME "
+        + " UNION ALL BY NAME ".join(f"SELECT * FROM ({e})" for e in events)
+    )
     _build_cases(con, cases, extras)
     con.execute("CREATE OR REPLACE TEMP TABLE x_stamps AS " + " UNION ALL ".join(stamps))
     meta["absent_activities"] = json.dumps(_absent_reasons(con, plans))
@@ -304,8 +343,12 @@ def _with_extra_fields(mapping: Mapping) -> tuple[SourceTable, ...]:
     """The mapping's tables, its opportunity table requiring the configured extra fields."""
     if not (mapping.case_table and mapping.extra_fields):
         return mapping.tables
-    return tuple(replace(t, columns=tuple(dict.fromkeys((*t.columns, *mapping.extra_fields))))
-                 if t.name == mapping.case_table[0] else t for t in mapping.tables)
+    return tuple(
+        replace(t, columns=tuple(dict.fromkeys((*t.columns, *mapping.extra_fields))))
+        if t.name == mapping.case_table[0]
+        else t
+        for t in mapping.tables
+    )
 
 
 def _build_cases(con: duckdb.DuckDBPyConnection, cases: list[str], extras: list[str]) -> None:
@@ -314,13 +357,18 @@ def _build_cases(con: duckdb.DuckDBPyConnection, cases: list[str], extras: list[
     union = " UNION ALL BY NAME ".join(cases)
     pick = ", ".join(
         f"first({quote(a)} ORDER BY _prio) FILTER (WHERE {quote(a)} IS NOT NULL) AS {quote(a)}"
-        for a in attrs)
-    typed = ", ".join(f"NULL::{'DOUBLE' if a in ('OpportunityAmount', 'DiscountPercentage') else 'VARCHAR'} "
-                      f"AS {quote(a)}" for a in attrs)
+        for a in attrs
+    )
+    typed = ", ".join(
+        f"NULL::{'DOUBLE' if a in ('OpportunityAmount', 'DiscountPercentage') else 'VARCHAR'} "
+        f"AS {quote(a)}"
+        for a in attrs
+    )
     con.execute(
         f"CREATE OR REPLACE TEMP TABLE x_cases AS SELECT SalesOpportunityId, {pick} FROM "
         f"(SELECT NULL::INT AS _prio, NULL::VARCHAR AS SalesOpportunityId, {typed} WHERE FALSE "
-        f"UNION ALL BY NAME {union}) GROUP BY SalesOpportunityId")
+        f"UNION ALL BY NAME {union}) GROUP BY SalesOpportunityId"
+    )
 
 
 def _final_sql(extras: list[str]) -> str:
@@ -354,7 +402,7 @@ def _final_sql(extras: list[str]) -> str:
              CASE WHEN OpportunityOutcome IS NOT NULL THEN cycle END AS SalesCycleDuration FROM outcome
     ), kinds(ActivityName, kind) AS (VALUES {kinds}), ranks(ActivityName, r) AS (VALUES {rank})
     SELECT row_number() OVER (ORDER BY e.SalesOpportunityId, e.EventTime, r.r, e._seq) AS event_id,
-           {', '.join(cols)}, k.kind AS event_type, e.source_record{''.join(f", c.{quote(x)}" for x in extras)}
+           {", ".join(cols)}, k.kind AS event_type, e.source_record{"".join(f", c.{quote(x)}" for x in extras)}
     FROM x_events e JOIN kinds k USING (ActivityName) JOIN ranks r USING (ActivityName)
     JOIN x_stamps s USING (SourceSystem)
     LEFT JOIN x_cases c USING (SalesOpportunityId) LEFT JOIN o USING (SalesOpportunityId)

@@ -31,48 +31,107 @@ _STATUS_DOCS = {
 
 SETTINGS: tuple[Setting, ...] = (
     *status_settings(_D.status, _STATUS_DOCS),
-    Setting("closed", {s.name: "won" if s.won else "lost" for s in _D.stages if s.closed},
-            "MOO_OPTY_SNAPSHOTS.STATUS_CATEGORY -> won / lost"),
-    Setting("stages", {s.name: s.activity for s in _D.stages if s.activity},
-            "sales stage NAME (MOO_STG_VL) -> milestone activity its first entry means"),
-    Setting("regions", dict(REGION_BY_COUNTRY), "accounts Country -> SalesRegion (others kept as is)"),
+    Setting(
+        "closed",
+        {s.name: "won" if s.won else "lost" for s in _D.stages if s.closed},
+        "MOO_OPTY_SNAPSHOTS.STATUS_CATEGORY -> won / lost",
+    ),
+    Setting(
+        "stages",
+        {s.name: s.activity for s in _D.stages if s.activity},
+        "sales stage NAME (MOO_STG_VL) -> milestone activity its first entry means",
+    ),
+    Setting(
+        "regions", dict(REGION_BY_COUNTRY), "accounts Country -> SalesRegion (others kept as is)"
+    ),
 )
 
 _ISO = "iso"
 _C = (TimeField("CREATION_DATE", _ISO),)
 TABLES: tuple[SourceTable, ...] = (
-    SourceTable("opportunities", ("OptyId", "OptyCreationDate"), key="OptyId",
-                times=(TimeField("OptyCreationDate", _ISO),),
-                optional_columns=("OptyNumber", "StatusCode", "SalesStage", "Revenue", "TargetPartyId",
-                                  "TargetPartyName", "OwnerResourcePartyId", "ChildRevenue")),
-    SourceTable("accounts", ("PartyId", "OrganizationName"), key="PartyId", optional=True,
-                optional_columns=("Country",)),
+    SourceTable(
+        "opportunities",
+        ("OptyId", "OptyCreationDate"),
+        key="OptyId",
+        times=(TimeField("OptyCreationDate", _ISO),),
+        optional_columns=(
+            "OptyNumber",
+            "StatusCode",
+            "SalesStage",
+            "Revenue",
+            "TargetPartyId",
+            "TargetPartyName",
+            "OwnerResourcePartyId",
+            "ChildRevenue",
+        ),
+        numbers=("Revenue",),
+    ),
+    SourceTable(
+        "accounts",
+        ("PartyId", "OrganizationName"),
+        key="PartyId",
+        optional=True,
+        optional_columns=("Country",),
+    ),
     SourceTable("resources", ("PartyId", "PartyName"), key="PartyId", optional=True),
     SourceTable("MOO_STG_VL", ("STG_ID", "NAME"), key="STG_ID"),
-    SourceTable("MOO_OPTY_STG_SNAPSHOTS", ("OPTY_STG_SNAPSHOT_ID", "OPTY_ID", "STG_ID", "CREATION_DATE"),
-                key="OPTY_STG_SNAPSHOT_ID", optional=True, times=_C),
-    SourceTable("MOO_OPTY_SNAPSHOTS", ("OPTY_SNAPSHOT_ID", "OPTY_ID", "CURR_STG_ID", "STATUS_CATEGORY",
-                                       "CREATION_DATE"), key="OPTY_SNAPSHOT_ID", optional=True, times=_C),
-    SourceTable("ZCA_SALES_ORDER_HEADERS", ("ORDER_HEADER_ID", "ORDER_HEADER_NUMBER", "OPTY_ID", "STATUS",
-                                            "CREATION_DATE"), key="ORDER_HEADER_ID", optional=True,
-                times=(*_C, TimeField("PLACED_ON_DATE", _ISO, required=False)),
-                optional_columns=("PLACED_ON_DATE",)),
-    SourceTable("DOO_HEADERS_ALL", ("HEADER_ID", "ORDER_NUMBER", "SOURCE_ORDER_NUMBER", "CREATION_DATE"),
-                key="HEADER_ID", optional=True, times=_C, optional_columns=("PAYMENT_TERM_ID",)),
-    SourceTable("DOO_FULFILL_LINES_ALL", ("FULFILL_LINE_ID", "HEADER_ID", "STATUS_CODE", "ACTUAL_SHIP_DATE"),
-                key="FULFILL_LINE_ID", optional=True,
-                times=(TimeField("ACTUAL_SHIP_DATE", _ISO, required=False),)),
-    SourceTable("RA_CUSTOMER_TRX_ALL", ("CUSTOMER_TRX_ID", "TRX_DATE", "INTERFACE_HEADER_ATTRIBUTE1"),
-                key="CUSTOMER_TRX_ID", optional=True, times=(TimeField("TRX_DATE", "date"),),
-                optional_columns=("STATUS_TRX",)),
-    SourceTable("AR_RECEIVABLE_APPLICATIONS_ALL", ("RECEIVABLE_APPLICATION_ID", "APPLIED_CUSTOMER_TRX_ID",
-                                                   "STATUS", "APPLY_DATE"),
-                key="RECEIVABLE_APPLICATION_ID", optional=True, times=(TimeField("APPLY_DATE", "date"),)),
+    SourceTable(
+        "MOO_OPTY_STG_SNAPSHOTS",
+        ("OPTY_STG_SNAPSHOT_ID", "OPTY_ID", "STG_ID", "CREATION_DATE"),
+        key="OPTY_STG_SNAPSHOT_ID",
+        optional=True,
+        times=_C,
+    ),
+    SourceTable(
+        "MOO_OPTY_SNAPSHOTS",
+        ("OPTY_SNAPSHOT_ID", "OPTY_ID", "CURR_STG_ID", "STATUS_CATEGORY", "CREATION_DATE"),
+        key="OPTY_SNAPSHOT_ID",
+        optional=True,
+        times=_C,
+    ),
+    SourceTable(
+        "ZCA_SALES_ORDER_HEADERS",
+        ("ORDER_HEADER_ID", "ORDER_HEADER_NUMBER", "OPTY_ID", "STATUS", "CREATION_DATE"),
+        key="ORDER_HEADER_ID",
+        optional=True,
+        times=(*_C, TimeField("PLACED_ON_DATE", _ISO, required=False)),
+        optional_columns=("PLACED_ON_DATE",),
+    ),
+    SourceTable(
+        "DOO_HEADERS_ALL",
+        ("HEADER_ID", "ORDER_NUMBER", "SOURCE_ORDER_NUMBER", "CREATION_DATE"),
+        key="HEADER_ID",
+        optional=True,
+        times=_C,
+        optional_columns=("PAYMENT_TERM_ID",),
+    ),
+    SourceTable(
+        "DOO_FULFILL_LINES_ALL",
+        ("FULFILL_LINE_ID", "HEADER_ID", "STATUS_CODE", "ACTUAL_SHIP_DATE"),
+        key="FULFILL_LINE_ID",
+        optional=True,
+        times=(TimeField("ACTUAL_SHIP_DATE", _ISO, required=False),),
+    ),
+    SourceTable(
+        "RA_CUSTOMER_TRX_ALL",
+        ("CUSTOMER_TRX_ID", "TRX_DATE", "INTERFACE_HEADER_ATTRIBUTE1"),
+        key="CUSTOMER_TRX_ID",
+        optional=True,
+        times=(TimeField("TRX_DATE", "date"),),
+        optional_columns=("STATUS_TRX",),
+    ),
+    SourceTable(
+        "AR_RECEIVABLE_APPLICATIONS_ALL",
+        ("RECEIVABLE_APPLICATION_ID", "APPLIED_CUSTOMER_TRX_ID", "STATUS", "APPLY_DATE"),
+        key="RECEIVABLE_APPLICATION_ID",
+        optional=True,
+        times=(TimeField("APPLY_DATE", "date"),),
+    ),
     SourceTable("RA_TERMS_TL", ("TERM_ID", "NAME"), optional=True),
 )
 
 # order header -> opportunity, through the CPQ quote the order was placed from
-_ORDER_CASE = ("JOIN {ZCA_SALES_ORDER_HEADERS} q ON q.ORDER_HEADER_NUMBER = h.SOURCE_ORDER_NUMBER")
+_ORDER_CASE = "JOIN {ZCA_SALES_ORDER_HEADERS} q ON q.ORDER_HEADER_NUMBER = h.SOURCE_ORDER_NUMBER"
 
 
 def _history(cfg: Settings) -> str:
@@ -93,40 +152,87 @@ def _history(cfg: Settings) -> str:
 
 def mapping(cfg: Settings, crm_present: bool) -> Mapping:
     """The Oracle CX Sales + Fusion mapping under a configuration."""
-    order = "JOIN {DOO_HEADERS_ALL} h ON h.ORDER_NUMBER = t.INTERFACE_HEADER_ATTRIBUTE1 " + _ORDER_CASE
+    order = (
+        "JOIN {DOO_HEADERS_ALL} h ON h.ORDER_NUMBER = t.INTERFACE_HEADER_ATTRIBUTE1 " + _ORDER_CASE
+    )
     void = f"coalesce(t.STATUS_TRX, '') NOT IN {lits(cfg['invoice_cancelled'])}"
     events = (
         EventRule("Opportunity Created", "opportunities", "OptyCreationDate", "t.OptyId", "OptyId"),
-        EventRule("Quote Issued", "ZCA_SALES_ORDER_HEADERS", "CREATION_DATE", "t.OPTY_ID", "ORDER_HEADER_ID"),
-        EventRule("Quote Accepted", "ZCA_SALES_ORDER_HEADERS", "PLACED_ON_DATE", "t.OPTY_ID", "ORDER_HEADER_ID",
-                  where=f"t.STATUS IN {lits(cfg['quote_accepted'])}"),
-        EventRule("Sales Order Created", "DOO_HEADERS_ALL", "CREATION_DATE", "q.OPTY_ID", "HEADER_ID",
-                  _ORDER_CASE.replace("h.", "t.")),
-        EventRule("Order Fulfilled", "DOO_FULFILL_LINES_ALL", "ACTUAL_SHIP_DATE", "q.OPTY_ID", "FULFILL_LINE_ID",
-                  "JOIN {DOO_HEADERS_ALL} h ON h.HEADER_ID = t.HEADER_ID " + _ORDER_CASE,
-                  f"t.STATUS_CODE IN {lits(cfg['order_fulfilled'])}"),
-        EventRule("Invoice Generated", "RA_CUSTOMER_TRX_ALL", "TRX_DATE", "q.OPTY_ID", "CUSTOMER_TRX_ID",
-                  order, void),
-        EventRule("Payment Received", "AR_RECEIVABLE_APPLICATIONS_ALL", "APPLY_DATE", "q.OPTY_ID",
-                  "RECEIVABLE_APPLICATION_ID",
-                  "JOIN {RA_CUSTOMER_TRX_ALL} i ON i.CUSTOMER_TRX_ID = t.APPLIED_CUSTOMER_TRX_ID "
-                  + order.replace("t.", "i."), f"t.STATUS IN {lits(cfg['payment_received'])} AND "
-                  + void.replace("t.", "i.")),
+        EventRule(
+            "Quote Issued",
+            "ZCA_SALES_ORDER_HEADERS",
+            "CREATION_DATE",
+            "t.OPTY_ID",
+            "ORDER_HEADER_ID",
+        ),
+        EventRule(
+            "Quote Accepted",
+            "ZCA_SALES_ORDER_HEADERS",
+            "PLACED_ON_DATE",
+            "t.OPTY_ID",
+            "ORDER_HEADER_ID",
+            where=f"t.STATUS IN {lits(cfg['quote_accepted'])}",
+        ),
+        EventRule(
+            "Sales Order Created",
+            "DOO_HEADERS_ALL",
+            "CREATION_DATE",
+            "q.OPTY_ID",
+            "HEADER_ID",
+            _ORDER_CASE.replace("h.", "t."),
+        ),
+        EventRule(
+            "Order Fulfilled",
+            "DOO_FULFILL_LINES_ALL",
+            "ACTUAL_SHIP_DATE",
+            "q.OPTY_ID",
+            "FULFILL_LINE_ID",
+            "JOIN {DOO_HEADERS_ALL} h ON h.HEADER_ID = t.HEADER_ID " + _ORDER_CASE,
+            f"t.STATUS_CODE IN {lits(cfg['order_fulfilled'])}",
+        ),
+        EventRule(
+            "Invoice Generated",
+            "RA_CUSTOMER_TRX_ALL",
+            "TRX_DATE",
+            "q.OPTY_ID",
+            "CUSTOMER_TRX_ID",
+            order,
+            void,
+        ),
+        EventRule(
+            "Payment Received",
+            "AR_RECEIVABLE_APPLICATIONS_ALL",
+            "APPLY_DATE",
+            "q.OPTY_ID",
+            "RECEIVABLE_APPLICATION_ID",
+            "JOIN {RA_CUSTOMER_TRX_ALL} i ON i.CUSTOMER_TRX_ID = t.APPLIED_CUSTOMER_TRX_ID "
+            + order.replace("t.", "i."),
+            f"t.STATUS IN {lits(cfg['payment_received'])} AND " + void.replace("t.", "i."),
+        ),
     )
     closed = cfg["closed"]
     classes = (
         f"SELECT NAME AS stage, CASE NAME {_whens(cfg['stages'])} END AS milestone, FALSE AS is_closed, "
         f"FALSE AS is_won FROM {{MOO_STG_VL}} UNION ALL SELECT * FROM (VALUES "
         + ", ".join(f"({lit(k)}, NULL, TRUE, {lit(v == 'won')})" for k, v in closed.items())
-        + ") AS v(stage, milestone, is_closed, is_won)")
-    stages = StageHistory(_history(cfg), ("MOO_OPTY_STG_SNAPSHOTS", "MOO_OPTY_SNAPSHOTS"), classes,
-                          "MOO_STG_VL (NAME) and the closed setting of [oracle-cx]")
-    return Mapping("oracle-cx", TABLES, events, _cases_sql(cfg), stages, case_table=("opportunities", "OptyId"))
+        + ") AS v(stage, milestone, is_closed, is_won)"
+    )
+    stages = StageHistory(
+        _history(cfg),
+        ("MOO_OPTY_STG_SNAPSHOTS", "MOO_OPTY_SNAPSHOTS"),
+        classes,
+        "MOO_STG_VL (NAME) and the closed setting of [oracle-cx]",
+    )
+    return Mapping(
+        "oracle-cx", TABLES, events, _cases_sql(cfg), stages, case_table=("opportunities", "OptyId")
+    )
 
 
 def _whens(values: dict[str, str]) -> str:
     """CASE branches mapping keys to values (a never-true branch when empty)."""
-    return " ".join(f"WHEN {lit(k)} THEN {lit(v)}" for k, v in values.items()) or "WHEN NULL THEN NULL"
+    return (
+        " ".join(f"WHEN {lit(k)} THEN {lit(v)}" for k, v in values.items()) or "WHEN NULL THEN NULL"
+    )
 
 
 def _cases_sql(cfg: Settings) -> str:
@@ -134,7 +240,7 @@ def _cases_sql(cfg: Settings) -> str:
     return f"""
     SELECT o.OptyId AS SalesOpportunityId, TRY_CAST(o.Revenue AS DOUBLE) AS OpportunityAmount,
            coalesce(o.TargetPartyName, a.OrganizationName) AS CustomerName, r.PartyName AS OpportunityOwner,
-           CASE a.Country {_whens(cfg['regions'])} ELSE a.Country END AS SalesRegion,
+           CASE a.Country {_whens(cfg["regions"])} ELSE a.Country END AS SalesRegion,
            o.SalesStage AS SalesStage, t.NAME AS PaymentTerms,
            list_filter(from_json(o.ChildRevenue, '[{{{{"PrimaryFlag": "BOOLEAN", "ProdGroupName": "VARCHAR"}}}}]'),
                        lambda x: x.PrimaryFlag)[1].ProdGroupName AS ProductCategory

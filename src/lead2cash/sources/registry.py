@@ -35,11 +35,15 @@ def extract(
     """Build the workspace's event log from system export folders (`system key -> folder`)."""
     for key, folder in sources.items():
         if key not in SYSTEMS:
-            raise Lead2CashError(f"unknown source system {key!r}",
-                                 f"use one of: {', '.join(SYSTEMS)} (as SYSTEM=DIR)")
+            raise Lead2CashError(
+                f"unknown source system {key!r}",
+                f"use one of: {', '.join(SYSTEMS)} (as SYSTEM=DIR)",
+            )
         if not Path(folder).is_dir():
-            raise Lead2CashError(f"{folder}: no such folder for {key}",
-                                 "point SYSTEM=DIR at the folder holding that system's export files")
+            raise Lead2CashError(
+                f"{folder}: no such folder for {key}",
+                "point SYSTEM=DIR at the folder holding that system's export files",
+            )
     cfg = load_config(config)
     crm_present = any(SYSTEMS[key].IS_CRM for key in sources)
 

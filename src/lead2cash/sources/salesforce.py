@@ -8,9 +8,9 @@ from __future__ import annotations
 
 from dataclasses import replace
 
+from ..store import quote
 from .config import Setting, Settings, status_settings
 from .defaults import DEFAULTS, REGION_BY_COUNTRY
-from ..store import quote
 from .engine import EventRule, Mapping, StageHistory, history_rows, lit, lits
 from .tables import SourceTable, TimeField
 
@@ -31,88 +31,217 @@ _STATUS_DOCS = {
 
 SETTINGS: tuple[Setting, ...] = (
     *status_settings(_D.status, _STATUS_DOCS),
-    Setting("invoice_time", "CreatedDate",
-            "blng__Invoice__c field dating Invoice Generated (else the date-only blng__InvoiceDate__c)"),
-    Setting("payment_terms_field", "Payment_Terms__c",
-            "Order field holding the payment terms (none in standard Sales Cloud; empty: not read)"),
-    Setting("region_field", "Account.BillingCountry",
-            "Table.Field holding the region or country (Account.* or User.*)"),
-    Setting("stages", {s.name: s.activity for s in _D.stages if s.activity},
-            "stage name -> milestone activity its first entry means (others: Stage Changed)"),
+    Setting(
+        "invoice_time",
+        "CreatedDate",
+        "blng__Invoice__c field dating Invoice Generated (else the date-only blng__InvoiceDate__c)",
+    ),
+    Setting(
+        "payment_terms_field",
+        "Payment_Terms__c",
+        "Order field holding the payment terms (none in standard Sales Cloud; empty: not read)",
+    ),
+    Setting(
+        "region_field",
+        "Account.BillingCountry",
+        "Table.Field holding the region or country (Account.* or User.*)",
+    ),
+    Setting(
+        "stages",
+        {s.name: s.activity for s in _D.stages if s.activity},
+        "stage name -> milestone activity its first entry means (others: Stage Changed)",
+    ),
     Setting("regions", dict(REGION_BY_COUNTRY), "country code -> SalesRegion (others kept as is)"),
 )
 
 _ISO = "iso"
 TABLES: tuple[SourceTable, ...] = (
-    SourceTable("Opportunity", ("Id", "AccountId", "OwnerId", "StageName", "Amount", "CreatedDate"),
-                key="Id", times=(TimeField("CreatedDate", _ISO),),
-                optional_columns=("LeadSource", "Type", "ContractId", "SyncedQuoteId")),
-    SourceTable("OpportunityHistory", ("Id", "OpportunityId", "StageName", "CreatedDate"), key="Id",
-                times=(TimeField("CreatedDate", _ISO),)),
-    SourceTable("OpportunityStage", ("MasterLabel", "IsClosed", "IsWon"), key="MasterLabel",
-                optional_columns=("ApiName",)),
-    SourceTable("Account", ("Id", "Name"), key="Id", optional=True,
-                optional_columns=("BillingCountry", "BillingState")),
-    SourceTable("User", ("Id", "Name"), key="Id", optional=True,
-                optional_columns=("Division", "Country")),
-    SourceTable("Quote", ("Id", "OpportunityId", "Status", "CreatedDate"), key="Id", optional=True,
-                times=(TimeField("CreatedDate", _ISO), TimeField("LastModifiedDate", _ISO, required=False)),
-                optional_columns=("Discount", "IsSyncing", "LastModifiedDate")),
-    SourceTable("QuoteHistory", ("Id", "QuoteId", "Field", "NewValue", "CreatedDate"), key="Id",
-                optional=True, times=(TimeField("CreatedDate", _ISO),)),
-    SourceTable("Contract", ("Id", "Status", "ActivatedDate"), key="Id", optional=True,
-                times=(TimeField("ActivatedDate", _ISO, required=False),)),
-    SourceTable("Order", ("Id", "OpportunityId", "CreatedDate"), key="Id", optional=True,
-                times=(TimeField("CreatedDate", _ISO),), optional_columns=("Status",)),
-    SourceTable("OrderHistory", ("Id", "OrderId", "Field", "NewValue", "CreatedDate"), key="Id",
-                optional=True, times=(TimeField("CreatedDate", _ISO),)),
-    SourceTable("OpportunityLineItem", ("Id", "OpportunityId", "Product2Id", "TotalPrice"), key="Id",
-                optional=True, optional_columns=("Discount",)),
+    SourceTable(
+        "Opportunity",
+        ("Id", "AccountId", "OwnerId", "StageName", "Amount", "CreatedDate"),
+        key="Id",
+        times=(TimeField("CreatedDate", _ISO),),
+        optional_columns=("LeadSource", "Type", "ContractId", "SyncedQuoteId"),
+        numbers=("Amount",),
+    ),
+    SourceTable(
+        "OpportunityHistory",
+        ("Id", "OpportunityId", "StageName", "CreatedDate"),
+        key="Id",
+        times=(TimeField("CreatedDate", _ISO),),
+    ),
+    SourceTable(
+        "OpportunityStage",
+        ("MasterLabel", "IsClosed", "IsWon"),
+        key="MasterLabel",
+        optional_columns=("ApiName",),
+    ),
+    SourceTable(
+        "Account",
+        ("Id", "Name"),
+        key="Id",
+        optional=True,
+        optional_columns=("BillingCountry", "BillingState"),
+    ),
+    SourceTable(
+        "User", ("Id", "Name"), key="Id", optional=True, optional_columns=("Division", "Country")
+    ),
+    SourceTable(
+        "Quote",
+        ("Id", "OpportunityId", "Status", "CreatedDate"),
+        key="Id",
+        optional=True,
+        times=(TimeField("CreatedDate", _ISO), TimeField("LastModifiedDate", _ISO, required=False)),
+        optional_columns=("Discount", "IsSyncing", "LastModifiedDate"),
+        numbers=("Discount",),
+    ),
+    SourceTable(
+        "QuoteHistory",
+        ("Id", "QuoteId", "Field", "NewValue", "CreatedDate"),
+        key="Id",
+        optional=True,
+        times=(TimeField("CreatedDate", _ISO),),
+    ),
+    SourceTable(
+        "Contract",
+        ("Id", "Status", "ActivatedDate"),
+        key="Id",
+        optional=True,
+        times=(TimeField("ActivatedDate", _ISO, required=False),),
+    ),
+    SourceTable(
+        "Order",
+        ("Id", "OpportunityId", "CreatedDate"),
+        key="Id",
+        optional=True,
+        times=(TimeField("CreatedDate", _ISO),),
+        optional_columns=("Status",),
+    ),
+    SourceTable(
+        "OrderHistory",
+        ("Id", "OrderId", "Field", "NewValue", "CreatedDate"),
+        key="Id",
+        optional=True,
+        times=(TimeField("CreatedDate", _ISO),),
+    ),
+    SourceTable(
+        "OpportunityLineItem",
+        ("Id", "OpportunityId", "Product2Id", "TotalPrice"),
+        key="Id",
+        optional=True,
+        optional_columns=("Discount",),
+    ),
     SourceTable("Product2", ("Id", "Family"), key="Id", optional=True),
-    SourceTable("blng__Invoice__c", ("Id", "blng__Order__c", "blng__InvoiceDate__c"), key="Id",
-                optional=True, times=(TimeField("blng__InvoiceDate__c", "date"),
-                                      TimeField("CreatedDate", _ISO, required=False)),
-                optional_columns=("blng__InvoiceStatus__c", "CreatedDate")),
-    SourceTable("blng__Payment__c", ("Id", "blng__Invoice__c", "blng__PaymentDate__c"), key="Id",
-                optional=True, times=(TimeField("blng__PaymentDate__c", "date"),),
-                optional_columns=("blng__Status__c",)),
+    SourceTable(
+        "blng__Invoice__c",
+        ("Id", "blng__Order__c", "blng__InvoiceDate__c"),
+        key="Id",
+        optional=True,
+        times=(
+            TimeField("blng__InvoiceDate__c", "date"),
+            TimeField("CreatedDate", _ISO, required=False),
+        ),
+        optional_columns=("blng__InvoiceStatus__c", "CreatedDate"),
+    ),
+    SourceTable(
+        "blng__Payment__c",
+        ("Id", "blng__Invoice__c", "blng__PaymentDate__c"),
+        key="Id",
+        optional=True,
+        times=(TimeField("blng__PaymentDate__c", "date"),),
+        optional_columns=("blng__Status__c",),
+    ),
 )
 
 
-def _status_rule(activity: str, table: str, parent: str, statuses: list[str], case: str,
-                 joins: str) -> EventRule:
+def _status_rule(
+    activity: str, table: str, parent: str, statuses: list[str], case: str, joins: str
+) -> EventRule:
     """First history row that sets a record's Status to one of `statuses` (one event per record)."""
-    return EventRule(activity, table, "CreatedDate", case, "Id", joins,
-                     f"t.Field = 'Status' AND t.NewValue IN {lits(statuses)}", once_per=f"t.{parent}")
+    return EventRule(
+        activity,
+        table,
+        "CreatedDate",
+        case,
+        "Id",
+        joins,
+        f"t.Field = 'Status' AND t.NewValue IN {lits(statuses)}",
+        once_per=f"t.{parent}",
+    )
 
 
 def mapping(cfg: Settings, crm_present: bool) -> Mapping:
     """The Salesforce mapping under a configuration."""
     q = "JOIN {Quote} q ON q.Id = t.QuoteId"
-    no_history = "t.Id NOT IN (SELECT QuoteId FROM {QuoteHistory})"  # else QuoteHistory gives the times
+    no_history = (
+        "t.Id NOT IN (SELECT QuoteId FROM {QuoteHistory})"  # else QuoteHistory gives the times
+    )
     invoice_ok = f"coalesce(t.blng__InvoiceStatus__c, '') NOT IN {lits(cfg['invoice_cancelled'])}"
     events = (
         EventRule("Opportunity Created", "Opportunity", "CreatedDate", "t.Id", "Id"),
-        _status_rule("Quote Issued", "QuoteHistory", "QuoteId", cfg["quote_issued"], "q.OpportunityId", q),
-        _status_rule("Quote Accepted", "QuoteHistory", "QuoteId", cfg["quote_accepted"], "q.OpportunityId", q),
-        EventRule("Quote Issued", "Quote", "CreatedDate", "t.OpportunityId", "Id", "",
-                  f"t.Status IN {lits(cfg['quote_issued'])} AND {no_history}"),
-        EventRule("Quote Accepted", "Quote", "LastModifiedDate", "t.OpportunityId", "Id", "",
-                  f"t.Status IN {lits(cfg['quote_accepted'])} AND {no_history}"),
-        EventRule("Contract Signed", "Contract", "ActivatedDate", "o.Id", "Id",
-                  "JOIN {Opportunity} o ON o.ContractId = t.Id",
-                  f"t.Status IN {lits(cfg['contract_signed'])}"),
+        _status_rule(
+            "Quote Issued", "QuoteHistory", "QuoteId", cfg["quote_issued"], "q.OpportunityId", q
+        ),
+        _status_rule(
+            "Quote Accepted", "QuoteHistory", "QuoteId", cfg["quote_accepted"], "q.OpportunityId", q
+        ),
+        EventRule(
+            "Quote Issued",
+            "Quote",
+            "CreatedDate",
+            "t.OpportunityId",
+            "Id",
+            "",
+            f"t.Status IN {lits(cfg['quote_issued'])} AND {no_history}",
+        ),
+        EventRule(
+            "Quote Accepted",
+            "Quote",
+            "LastModifiedDate",
+            "t.OpportunityId",
+            "Id",
+            "",
+            f"t.Status IN {lits(cfg['quote_accepted'])} AND {no_history}",
+        ),
+        EventRule(
+            "Contract Signed",
+            "Contract",
+            "ActivatedDate",
+            "o.Id",
+            "Id",
+            "JOIN {Opportunity} o ON o.ContractId = t.Id",
+            f"t.Status IN {lits(cfg['contract_signed'])}",
+        ),
         EventRule("Sales Order Created", "Order", "CreatedDate", "t.OpportunityId", "Id"),
-        _status_rule("Order Fulfilled", "OrderHistory", "OrderId", cfg["order_fulfilled"],
-                     "o.OpportunityId", "JOIN {Order} o ON o.Id = t.OrderId"),
-        EventRule("Invoice Generated", "blng__Invoice__c", str(cfg["invoice_time"]), "o.OpportunityId",
-                  "Id", "JOIN {Order} o ON o.Id = t.blng__Order__c", invoice_ok,
-                  fallback_time="blng__InvoiceDate__c"),
-        EventRule("Payment Received", "blng__Payment__c", "blng__PaymentDate__c", "o.OpportunityId",
-                  "Id", "JOIN {blng__Invoice__c} i ON i.Id = t.blng__Invoice__c "
-                  "JOIN {Order} o ON o.Id = i.blng__Order__c",
-                  f"coalesce(t.blng__Status__c, {lit(cfg['payment_received'][0])}) "
-                  f"IN {lits(cfg['payment_received'])} AND " + invoice_ok.replace("t.", "i.")),
+        _status_rule(
+            "Order Fulfilled",
+            "OrderHistory",
+            "OrderId",
+            cfg["order_fulfilled"],
+            "o.OpportunityId",
+            "JOIN {Order} o ON o.Id = t.OrderId",
+        ),
+        EventRule(
+            "Invoice Generated",
+            "blng__Invoice__c",
+            str(cfg["invoice_time"]),
+            "o.OpportunityId",
+            "Id",
+            "JOIN {Order} o ON o.Id = t.blng__Order__c",
+            invoice_ok,
+            fallback_time="blng__InvoiceDate__c",
+        ),
+        EventRule(
+            "Payment Received",
+            "blng__Payment__c",
+            "blng__PaymentDate__c",
+            "o.OpportunityId",
+            "Id",
+            "JOIN {blng__Invoice__c} i ON i.Id = t.blng__Invoice__c "
+            "JOIN {Order} o ON o.Id = i.blng__Order__c",
+            f"coalesce(t.blng__Status__c, {lit(cfg['payment_received'][0])}) "
+            f"IN {lits(cfg['payment_received'])} AND " + invoice_ok.replace("t.", "i."),
+        ),
     )
     milestones = cfg["stages"]
     ms = " ".join(f"WHEN {lit(k)} THEN {lit(v)}" for k, v in milestones.items())
@@ -120,13 +249,22 @@ def mapping(cfg: Settings, crm_present: bool) -> Mapping:
         "SELECT DISTINCT stage, CASE stage " + (ms or "WHEN NULL THEN NULL") + " END AS milestone, "
         "TRY_CAST(lower(IsClosed) AS BOOLEAN) AS is_closed, TRY_CAST(lower(IsWon) AS BOOLEAN) AS is_won "
         "FROM (SELECT MasterLabel AS stage, * FROM {OpportunityStage} UNION ALL BY NAME "
-        "SELECT ApiName AS stage, * FROM {OpportunityStage} WHERE ApiName IS NOT NULL)")
+        "SELECT ApiName AS stage, * FROM {OpportunityStage} WHERE ApiName IS NOT NULL)"
+    )
     rows = history_rows("OpportunityHistory", "OpportunityId", "CreatedDate", "StageName", "Id")
-    stages = StageHistory(rows, ("OpportunityHistory",), classes, "OpportunityStage (MasterLabel/ApiName)")
+    stages = StageHistory(
+        rows, ("OpportunityHistory",), classes, "OpportunityStage (MasterLabel/ApiName)"
+    )
     terms = str(cfg["payment_terms_field"])
-    tables = tuple(replace(t, optional_columns=(*t.optional_columns, terms))
-                   if t.name == "Order" and terms else t for t in TABLES)
-    return Mapping("salesforce", tables, events, _cases_sql(cfg), stages, case_table=("Opportunity", "Id"))
+    tables = tuple(
+        replace(t, optional_columns=(*t.optional_columns, terms))
+        if t.name == "Order" and terms
+        else t
+        for t in TABLES
+    )
+    return Mapping(
+        "salesforce", tables, events, _cases_sql(cfg), stages, case_table=("Opportunity", "Id")
+    )
 
 
 def _cases_sql(cfg: Settings) -> str:
@@ -135,7 +273,11 @@ def _cases_sql(cfg: Settings) -> str:
     alias = {"Account": "a", "User": "u"}.get(table, "o")
     regions = cfg["regions"]
     region = f"{alias}.{field}"
-    terms = f"nullif({quote(str(cfg['payment_terms_field']))}, '')" if cfg["payment_terms_field"] else "NULL"
+    terms = (
+        f"nullif({quote(str(cfg['payment_terms_field']))}, '')"
+        if cfg["payment_terms_field"]
+        else "NULL"
+    )
     if regions:
         cases = " ".join(f"WHEN {lit(k)} THEN {lit(v)}" for k, v in regions.items())
         region = f"CASE {region} {cases} ELSE {region} END"

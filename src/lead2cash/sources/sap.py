@@ -22,35 +22,72 @@ from .tables import SourceTable, TimeField
 
 __all__ = ["IS_CRM", "SETTINGS", "mapping"]
 
-IS_CRM = False  # an ERP: behind a CRM its documents join the CRM opportunity through a reference field
+IS_CRM = (
+    False  # an ERP: behind a CRM its documents join the CRM opportunity through a reference field
+)
 
 _D = DEFAULTS["sap-s4hana"]
 _ST = _D.status
 
 SETTINGS: tuple[Setting, ...] = (
-    Setting("timezone", _D.time_zone, "time zone of the SAP application server (ERDAT/ERZET are local)"),
-    Setting("opportunity_field", "VBAK.BSTNK",
-            "field carrying the CRM opportunity id when a CRM is extracted too (VBAK.BSTNK or VBAK.XBLNR)"),
-    Setting("root_categories", ["b", "A", "B", "C"],
-            "VBTYP of documents that can start a case: CRM opportunity, inquiry, quotation, order"),
-    Setting("chain_categories", ["b", "A", "B", "C", "G", "J", "R", "M", "N"],
-            "VBTYP followed in VBFA (others, e.g. Q transfer orders holding dates in VBELN, are ignored)"),
-    Setting("quotation", list(_ST["quotation"]), "VBTYP of quotations (Quote Issued; B -> C is Quote Accepted)"),
+    Setting(
+        "timezone", _D.time_zone, "time zone of the SAP application server (ERDAT/ERZET are local)"
+    ),
+    Setting(
+        "opportunity_field",
+        "VBAK.BSTNK",
+        "field carrying the CRM opportunity id when a CRM is extracted too (VBAK.BSTNK or VBAK.XBLNR)",
+    ),
+    Setting(
+        "root_categories",
+        ["b", "A", "B", "C"],
+        "VBTYP of documents that can start a case: CRM opportunity, inquiry, quotation, order",
+    ),
+    Setting(
+        "chain_categories",
+        ["b", "A", "B", "C", "G", "J", "R", "M", "N"],
+        "VBTYP followed in VBFA (others, e.g. Q transfer orders holding dates in VBELN, are ignored)",
+    ),
+    Setting(
+        "quotation",
+        list(_ST["quotation"]),
+        "VBTYP of quotations (Quote Issued; B -> C is Quote Accepted)",
+    ),
     Setting("order", list(_ST["order"]), "VBTYP of sales orders (Sales Order Created)"),
     Setting("inquiry", ["A"], "VBTYP of inquiries (Opportunity Created when no CRM is extracted)"),
     Setting("delivery", list(_ST["delivery"]), "VBTYP of deliveries"),
-    Setting("goods_movement", list(_ST["goods_movement"]),
-            "VBTYP of goods movements: delivery -> goods movement is Order Fulfilled"),
-    Setting("goods_issued", list(_ST["order_fulfilled"]),
-            "LIKP.WBSTK values of a posted goods issue (Order Fulfilled at WADAT_IST + SPE_WAUHR_IST)"),
+    Setting(
+        "goods_movement",
+        list(_ST["goods_movement"]),
+        "VBTYP of goods movements: delivery -> goods movement is Order Fulfilled",
+    ),
+    Setting(
+        "goods_issued",
+        list(_ST["order_fulfilled"]),
+        "LIKP.WBSTK values of a posted goods issue (Order Fulfilled at WADAT_IST + SPE_WAUHR_IST)",
+    ),
     Setting("invoice", list(_ST["invoice"]), "VBTYP of invoices (Invoice Generated)"),
-    Setting("invoice_cancellation", list(_ST["invoice_cancellation"]),
-            "VBTYP of invoice cancellations: a cancelled invoice does not count"),
-    Setting("invoice_cancelled", list(_ST["invoice_cancelled"]), "VBRK.FKSTO values of cancelled invoices"),
-    Setting("won_from_order", True,
-            "without a CRM: the first order created from a quotation also means Opportunity Won"),
-    Setting("contract", list(_ST["contract"]), "VBTYP of sales contracts (Contract Signed at creation)"),
-    Setting("regions", dict(REGION_BY_COUNTRY), "KNA1.LAND1 country -> SalesRegion (others kept as is)"),
+    Setting(
+        "invoice_cancellation",
+        list(_ST["invoice_cancellation"]),
+        "VBTYP of invoice cancellations: a cancelled invoice does not count",
+    ),
+    Setting(
+        "invoice_cancelled",
+        list(_ST["invoice_cancelled"]),
+        "VBRK.FKSTO values of cancelled invoices",
+    ),
+    Setting(
+        "won_from_order",
+        True,
+        "without a CRM: the first order created from a quotation also means Opportunity Won",
+    ),
+    Setting(
+        "contract", list(_ST["contract"]), "VBTYP of sales contracts (Contract Signed at creation)"
+    ),
+    Setting(
+        "regions", dict(REGION_BY_COUNTRY), "KNA1.LAND1 country -> SalesRegion (others kept as is)"
+    ),
     *sap_crm.SETTINGS,
 )
 
@@ -58,18 +95,40 @@ _SAP = "sap"
 _T = TimeField("ERDAT", _SAP, "ERZET")
 TABLES: tuple[SourceTable, ...] = (
     SourceTable("VBFA", ("VBELV", "VBELN", "VBTYP_N", "VBTYP_V", "ERDAT", "ERZET"), times=(_T,)),
-    SourceTable("VBAK", ("VBELN", "VBTYP", "ERDAT", "ERZET"), key="VBELN", optional=True, times=(_T,),
-                optional_columns=("NETWR", "KUNNR", "ERNAM", "AUART", "BSTNK", "XBLNR", "VKBUR")),
+    SourceTable(
+        "VBAK",
+        ("VBELN", "VBTYP", "ERDAT", "ERZET"),
+        key="VBELN",
+        optional=True,
+        times=(_T,),
+        optional_columns=("NETWR", "KUNNR", "ERNAM", "AUART", "BSTNK", "XBLNR", "VKBUR"),
+        numbers=("NETWR",),
+    ),
     SourceTable("VBAP", ("VBELN", "POSNR", "NETWR"), optional=True, optional_columns=("MATKL",)),
     SourceTable("VBKD", ("VBELN", "POSNR", "ZTERM"), optional=True),
     SourceTable("TVZBT", ("ZTERM", "VTEXT"), key="ZTERM", optional=True),
-    SourceTable("KNA1", ("KUNNR", "NAME1"), key="KUNNR", optional=True, optional_columns=("LAND1",)),
-    SourceTable("LIKP", ("VBELN", "WADAT_IST"), key="VBELN", optional=True,
-                times=(TimeField("WADAT_IST", _SAP, "SPE_WAUHR_IST", required=False),),
-                optional_columns=("SPE_WAUHR_IST", "WBSTK")),
-    SourceTable("VBRK", ("VBELN", "VBTYP", "ERDAT", "ERZET"), key="VBELN", optional=True, times=(_T,),
-                optional_columns=("FKSTO",)),
-    SourceTable("BSAD", ("VBELN", "AUGDT", "BELNR"), optional=True, times=(TimeField("AUGDT", _SAP),)),
+    SourceTable(
+        "KNA1", ("KUNNR", "NAME1"), key="KUNNR", optional=True, optional_columns=("LAND1",)
+    ),
+    SourceTable(
+        "LIKP",
+        ("VBELN", "WADAT_IST"),
+        key="VBELN",
+        optional=True,
+        times=(TimeField("WADAT_IST", _SAP, "SPE_WAUHR_IST", required=False),),
+        optional_columns=("SPE_WAUHR_IST", "WBSTK"),
+    ),
+    SourceTable(
+        "VBRK",
+        ("VBELN", "VBTYP", "ERDAT", "ERZET"),
+        key="VBELN",
+        optional=True,
+        times=(_T,),
+        optional_columns=("FKSTO",),
+    ),
+    SourceTable(
+        "BSAD", ("VBELN", "AUGDT", "BELNR"), optional=True, times=(TimeField("AUGDT", _SAP),)
+    ),
     *sap_crm.TABLES,
 )
 
@@ -78,8 +137,10 @@ def _reference_field(cfg: Settings) -> str:
     """The VBAK field carrying the CRM opportunity id (`opportunity_field`, e.g. VBAK.BSTNK)."""
     table, _, column = str(cfg["opportunity_field"]).partition(".")
     if table != "VBAK" or not column:
-        raise Lead2CashError(f"opportunity_field = {cfg['opportunity_field']!r}: not a VBAK field",
-                             'use a sales document header field, e.g. "VBAK.BSTNK" or "VBAK.XBLNR"')
+        raise Lead2CashError(
+            f"opportunity_field = {cfg['opportunity_field']!r}: not a VBAK field",
+            'use a sales document header field, e.g. "VBAK.BSTNK" or "VBAK.XBLNR"',
+        )
     return column
 
 
@@ -88,16 +149,22 @@ def _timezone(cfg: Settings) -> str:
     try:
         ZoneInfo(str(cfg["timezone"]))
     except (ZoneInfoNotFoundError, ValueError) as exc:
-        raise Lead2CashError(f"timezone = {cfg['timezone']!r}: not a known time zone",
-                             'use an IANA name such as "Europe/Berlin" or "UTC"') from exc
+        raise Lead2CashError(
+            f"timezone = {cfg['timezone']!r}: not a known time zone",
+            'use an IANA name such as "Europe/Berlin" or "UTC"',
+        ) from exc
     return str(cfg["timezone"])
 
 
 def _tables(cfg: Settings) -> tuple[SourceTable, ...]:
     """The SAP tables, VBAK with the configured reference field."""
     ref = _reference_field(cfg)
-    return tuple(replace(t, optional_columns=tuple(dict.fromkeys((*t.optional_columns, ref))))
-                 if t.name == "VBAK" else t for t in TABLES)
+    return tuple(
+        replace(t, optional_columns=tuple(dict.fromkeys((*t.optional_columns, ref))))
+        if t.name == "VBAK"
+        else t
+        for t in TABLES
+    )
 
 
 def _chain_sql(cfg: Settings, crm_present: bool) -> str:
@@ -132,55 +199,174 @@ def mapping(cfg: Settings, crm_present: bool) -> Mapping:
     """The SAP mapping under a configuration; `crm_present` switches the case id to the CRM reference."""
     c = "JOIN {chain} ch ON ch.doc = trim(t.VBELN)"
     cv = "JOIN {chain} ch ON ch.doc = trim(t.VBELV)"
-    cat = {k: lits(cfg[k]) for k in ("quotation", "order", "inquiry", "delivery", "goods_movement",
-                                     "invoice", "invoice_cancellation")}
-    cancelled = (f"trim(t.VBELN) NOT IN (SELECT trim(VBELV) FROM {{VBFA}} "
-                 f"WHERE trim(VBTYP_N) IN {cat['invoice_cancellation']})")
+    cat = {
+        k: lits(cfg[k])
+        for k in (
+            "quotation",
+            "order",
+            "inquiry",
+            "delivery",
+            "goods_movement",
+            "invoice",
+            "invoice_cancellation",
+        )
+    }
+    cancelled = (
+        f"trim(t.VBELN) NOT IN (SELECT trim(VBELV) FROM {{VBFA}} "
+        f"WHERE trim(VBTYP_N) IN {cat['invoice_cancellation']})"
+    )
     no_vbak = "trim(t.VBELN) NOT IN (SELECT trim(VBELN) FROM {VBAK})"
     no_vbrk = "trim(t.VBELN) NOT IN (SELECT trim(VBELN) FROM {VBRK})"
     accepted = f"trim(t.VBTYP_V) IN {cat['quotation']} AND trim(t.VBTYP_N) IN {cat['order']}"
     events = [
-        EventRule("Quote Issued", "VBAK", "ERDAT", "ch.case_id", "VBELN", c, f"trim(t.VBTYP) IN {cat['quotation']}"),
-        EventRule("Quote Issued", "VBFA", "ERDAT", "ch.case_id", "VBELN", c,
-                  f"trim(t.VBTYP_N) IN {cat['quotation']} AND {no_vbak}", once_per="trim(t.VBELN)"),
-        EventRule("Quote Accepted", "VBFA", "ERDAT", "ch.case_id", "VBELN", cv, accepted,
-                  once_per="trim(t.VBELV)"),
-        EventRule("Sales Order Created", "VBAK", "ERDAT", "ch.case_id", "VBELN", c,
-                  f"trim(t.VBTYP) IN {cat['order']}"),
-        EventRule("Sales Order Created", "VBFA", "ERDAT", "ch.case_id", "VBELN", c,
-                  f"trim(t.VBTYP_N) IN {cat['order']} AND {no_vbak}", once_per="trim(t.VBELN)"),
-        EventRule("Order Fulfilled", "LIKP", "WADAT_IST", "ch.case_id", "VBELN", c,
-                  f"coalesce(trim(t.WBSTK), 'C') IN {lits(cfg['goods_issued'])}"),
-        EventRule("Order Fulfilled", "VBFA", "ERDAT", "ch.case_id", "VBELN", cv,
-                  f"trim(t.VBTYP_V) IN {cat['delivery']} AND trim(t.VBTYP_N) IN {cat['goods_movement']}"
-                  " AND trim(t.VBELV) NOT IN (SELECT trim(VBELN) FROM {LIKP})", once_per="trim(t.VBELV)"),
-        EventRule("Invoice Generated", "VBRK", "ERDAT", "ch.case_id", "VBELN", c,
-                  f"trim(t.VBTYP) IN {cat['invoice']} AND coalesce(trim(t.FKSTO), '') NOT IN "
-                  f"{lits(cfg['invoice_cancelled'])} AND {cancelled}"),
-        EventRule("Invoice Generated", "VBFA", "ERDAT", "ch.case_id", "VBELN", c,
-                  f"trim(t.VBTYP_N) IN {cat['invoice']} AND {cancelled} AND {no_vbrk}",
-                  once_per="trim(t.VBELN)"),
-        EventRule("Payment Received", "BSAD", "AUGDT", "ch.case_id", "BELNR",
-                  c + " JOIN {VBRK} k ON trim(k.VBELN) = trim(t.VBELN)",
-                  f"trim(k.VBTYP) IN {cat['invoice']} AND "
-                  f"coalesce(trim(k.FKSTO), '') NOT IN {lits(cfg['invoice_cancelled'])} AND "
-                  + cancelled.replace("t.VBELN", "k.VBELN")),
+        EventRule(
+            "Quote Issued",
+            "VBAK",
+            "ERDAT",
+            "ch.case_id",
+            "VBELN",
+            c,
+            f"trim(t.VBTYP) IN {cat['quotation']}",
+        ),
+        EventRule(
+            "Quote Issued",
+            "VBFA",
+            "ERDAT",
+            "ch.case_id",
+            "VBELN",
+            c,
+            f"trim(t.VBTYP_N) IN {cat['quotation']} AND {no_vbak}",
+            once_per="trim(t.VBELN)",
+        ),
+        EventRule(
+            "Quote Accepted",
+            "VBFA",
+            "ERDAT",
+            "ch.case_id",
+            "VBELN",
+            cv,
+            accepted,
+            once_per="trim(t.VBELV)",
+        ),
+        EventRule(
+            "Sales Order Created",
+            "VBAK",
+            "ERDAT",
+            "ch.case_id",
+            "VBELN",
+            c,
+            f"trim(t.VBTYP) IN {cat['order']}",
+        ),
+        EventRule(
+            "Sales Order Created",
+            "VBFA",
+            "ERDAT",
+            "ch.case_id",
+            "VBELN",
+            c,
+            f"trim(t.VBTYP_N) IN {cat['order']} AND {no_vbak}",
+            once_per="trim(t.VBELN)",
+        ),
+        EventRule(
+            "Order Fulfilled",
+            "LIKP",
+            "WADAT_IST",
+            "ch.case_id",
+            "VBELN",
+            c,
+            f"coalesce(trim(t.WBSTK), 'C') IN {lits(cfg['goods_issued'])}",
+        ),
+        EventRule(
+            "Order Fulfilled",
+            "VBFA",
+            "ERDAT",
+            "ch.case_id",
+            "VBELN",
+            cv,
+            f"trim(t.VBTYP_V) IN {cat['delivery']} AND trim(t.VBTYP_N) IN {cat['goods_movement']}"
+            " AND trim(t.VBELV) NOT IN (SELECT trim(VBELN) FROM {LIKP})",
+            once_per="trim(t.VBELV)",
+        ),
+        EventRule(
+            "Invoice Generated",
+            "VBRK",
+            "ERDAT",
+            "ch.case_id",
+            "VBELN",
+            c,
+            f"trim(t.VBTYP) IN {cat['invoice']} AND coalesce(trim(t.FKSTO), '') NOT IN "
+            f"{lits(cfg['invoice_cancelled'])} AND {cancelled}",
+        ),
+        EventRule(
+            "Invoice Generated",
+            "VBFA",
+            "ERDAT",
+            "ch.case_id",
+            "VBELN",
+            c,
+            f"trim(t.VBTYP_N) IN {cat['invoice']} AND {cancelled} AND {no_vbrk}",
+            once_per="trim(t.VBELN)",
+        ),
+        EventRule(
+            "Payment Received",
+            "BSAD",
+            "AUGDT",
+            "ch.case_id",
+            "BELNR",
+            c + " JOIN {VBRK} k ON trim(k.VBELN) = trim(t.VBELN)",
+            f"trim(k.VBTYP) IN {cat['invoice']} AND "
+            f"coalesce(trim(k.FKSTO), '') NOT IN {lits(cfg['invoice_cancelled'])} AND "
+            + cancelled.replace("t.VBELN", "k.VBELN"),
+        ),
     ]
     events += [
-        EventRule("Contract Signed", "VBAK", "ERDAT", "ch.case_id", "VBELN", c,
-                  f"trim(t.VBTYP) IN {lits(cfg['contract'])}"),
+        EventRule(
+            "Contract Signed",
+            "VBAK",
+            "ERDAT",
+            "ch.case_id",
+            "VBELN",
+            c,
+            f"trim(t.VBTYP) IN {lits(cfg['contract'])}",
+        ),
         sap_crm.created_rule(),
     ]
     if not crm_present:  # SD only: inquiries and orders stand in for the missing opportunity
         sd_only = "NOT EXISTS (SELECT 1 FROM {CRMS4D_OPPT_H})"
-        events.append(EventRule("Opportunity Created", "VBAK", "ERDAT", "ch.case_id", "VBELN", c,
-                                f"trim(t.VBTYP) IN {cat['inquiry']} AND ch.root = trim(t.VBELN) AND {sd_only}"))
+        events.append(
+            EventRule(
+                "Opportunity Created",
+                "VBAK",
+                "ERDAT",
+                "ch.case_id",
+                "VBELN",
+                c,
+                f"trim(t.VBTYP) IN {cat['inquiry']} AND ch.root = trim(t.VBELN) AND {sd_only}",
+            )
+        )
         if cfg["won_from_order"]:
-            events.append(EventRule("Opportunity Won", "VBFA", "ERDAT", "ch.case_id", "VBELN", cv,
-                                    f"{accepted} AND {sd_only}", once_per="ch.case_id"))
-    return Mapping("sap-s4hana", _tables(cfg), tuple(events), _cases_sql(cfg), sap_crm.history(cfg),
-                   timezone=_timezone(cfg), prepare={"chain": _chain_sql(cfg, crm_present)},
-                   case_table=("CRMS4D_OPPT_H", "OBJECT_ID"))
+            events.append(
+                EventRule(
+                    "Opportunity Won",
+                    "VBFA",
+                    "ERDAT",
+                    "ch.case_id",
+                    "VBELN",
+                    cv,
+                    f"{accepted} AND {sd_only}",
+                    once_per="ch.case_id",
+                )
+            )
+    return Mapping(
+        "sap-s4hana",
+        _tables(cfg),
+        tuple(events),
+        _cases_sql(cfg),
+        sap_crm.history(cfg),
+        timezone=_timezone(cfg),
+        prepare={"chain": _chain_sql(cfg, crm_present)},
+        case_table=("CRMS4D_OPPT_H", "OBJECT_ID"),
+    )
 
 
 def _cases_sql(cfg: Settings) -> str:
@@ -188,8 +374,11 @@ def _cases_sql(cfg: Settings) -> str:
     regions = cfg["regions"]
     land = "cu.LAND1"
     if regions:
-        land = "CASE cu.LAND1 " + " ".join(
-            f"WHEN {lit(k)} THEN {lit(v)}" for k, v in regions.items()) + " ELSE cu.LAND1 END"
+        land = (
+            "CASE cu.LAND1 "
+            + " ".join(f"WHEN {lit(k)} THEN {lit(v)}" for k, v in regions.items())
+            + " ELSE cu.LAND1 END"
+        )
     orders = lits(cfg["order"])
     return f"""
     WITH docs AS (

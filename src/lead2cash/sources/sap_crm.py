@@ -19,23 +19,47 @@ __all__ = ["SETTINGS", "TABLES", "cases_sql", "created_rule", "history"]
 _D = DEFAULTS["sap-s4hana"]
 
 SETTINGS: tuple[Setting, ...] = (
-    Setting("reopened", list(_D.status["reopened"]), "CRM user status that reopens a closed opportunity"),
-    Setting("phases", {s.code: s.name for s in _D.stages if not s.closed},
-            "CRM opportunity PHASE code -> stage name"),
-    Setting("statuses", {s.code: s.name for s in _D.stages if s.closed},
-            "CRM user status closing the opportunity -> closed stage name"),
-    Setting("won_statuses", [s.code for s in _D.stages if s.won], "closing user statuses that mean won"),
-    Setting("stages", {s.name: s.activity for s in _D.stages if s.activity},
-            "stage name -> milestone activity its first entry means (others: Stage Changed)"),
+    Setting(
+        "reopened", list(_D.status["reopened"]), "CRM user status that reopens a closed opportunity"
+    ),
+    Setting(
+        "phases",
+        {s.code: s.name for s in _D.stages if not s.closed},
+        "CRM opportunity PHASE code -> stage name",
+    ),
+    Setting(
+        "statuses",
+        {s.code: s.name for s in _D.stages if s.closed},
+        "CRM user status closing the opportunity -> closed stage name",
+    ),
+    Setting(
+        "won_statuses", [s.code for s in _D.stages if s.won], "closing user statuses that mean won"
+    ),
+    Setting(
+        "stages",
+        {s.name: s.activity for s in _D.stages if s.activity},
+        "stage name -> milestone activity its first entry means (others: Stage Changed)",
+    ),
 )
 
 TABLES: tuple[SourceTable, ...] = (
-    SourceTable("CRMS4D_OPPT_H", ("OBJECT_ID", "CREATED_AT_H"), key="OBJECT_ID", optional=True,
-                times=(TimeField("CREATED_AT_H", "sapts"),),
-                optional_columns=("SOLD_TO_PARTY", "CREATED_BY_H", "EXP_REVENUE", "PHASE", "STATUS")),
-    SourceTable("CDHDR", ("OBJECTCLAS", "OBJECTID", "CHANGENR", "UDATE", "UTIME"), optional=True,
-                times=(TimeField("UDATE", "sap", "UTIME"),)),
-    SourceTable("CDPOS", ("OBJECTCLAS", "OBJECTID", "CHANGENR", "FNAME", "VALUE_NEW"), optional=True),
+    SourceTable(
+        "CRMS4D_OPPT_H",
+        ("OBJECT_ID", "CREATED_AT_H"),
+        key="OBJECT_ID",
+        optional=True,
+        times=(TimeField("CREATED_AT_H", "sapts"),),
+        optional_columns=("SOLD_TO_PARTY", "CREATED_BY_H", "EXP_REVENUE", "PHASE", "STATUS"),
+    ),
+    SourceTable(
+        "CDHDR",
+        ("OBJECTCLAS", "OBJECTID", "CHANGENR", "UDATE", "UTIME"),
+        optional=True,
+        times=(TimeField("UDATE", "sap", "UTIME"),),
+    ),
+    SourceTable(
+        "CDPOS", ("OBJECTCLAS", "OBJECTID", "CHANGENR", "FNAME", "VALUE_NEW"), optional=True
+    ),
     SourceTable("T023T", ("MATKL", "WGBEZ"), optional=True),
 )
 
@@ -61,19 +85,27 @@ def history(cfg: Settings) -> StageHistory:
          OR (p.FNAME = 'STATUS' AND trim(p.VALUE_NEW) IN {reopened})""")
     won = set(cfg["won_statuses"])
     closed = {name: code in won for code, name in cfg["statuses"].items()}
-    return StageHistory(rows, ("CDHDR", "CDPOS"), stage_classes(cfg["phases"], closed, cfg["stages"]),
-                        "the phases / statuses settings of [sap-s4hana]")
+    return StageHistory(
+        rows,
+        ("CDHDR", "CDPOS"),
+        stage_classes(cfg["phases"], closed, cfg["stages"]),
+        "the phases / statuses settings of [sap-s4hana]",
+    )
 
 
 def created_rule() -> EventRule:
     """Opportunity Created: the CRM opportunity header."""
-    return EventRule("Opportunity Created", "CRMS4D_OPPT_H", "CREATED_AT_H", "t.OBJECT_ID", "OBJECT_ID")
+    return EventRule(
+        "Opportunity Created", "CRMS4D_OPPT_H", "CREATED_AT_H", "t.OBJECT_ID", "OBJECT_ID"
+    )
 
 
 def cases_sql(cfg: Settings) -> str:
     """Case attributes the CRM opportunity holds (amount, customer, owner, stage), by case id."""
-    stage = (f"CASE WHEN trim(o.STATUS) IN {lits(list(cfg['statuses']))} "
-             f"THEN {_names(cfg['statuses'], 'o.STATUS')} ELSE {_names(cfg['phases'], 'o.PHASE')} END")
+    stage = (
+        f"CASE WHEN trim(o.STATUS) IN {lits(list(cfg['statuses']))} "
+        f"THEN {_names(cfg['statuses'], 'o.STATUS')} ELSE {_names(cfg['phases'], 'o.PHASE')} END"
+    )
     return f"""
     SELECT o.OBJECT_ID AS case_id, TRY_CAST(o.EXP_REVENUE AS DOUBLE) AS amount, o.SOLD_TO_PARTY AS kunnr,
            nullif(trim(o.CREATED_BY_H), '') AS owner, {stage} AS stage

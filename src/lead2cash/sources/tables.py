@@ -45,6 +45,7 @@ class SourceTable:
     times: tuple[TimeField, ...] = ()
     optional_columns: tuple[str, ...] = ()
     aliases: tuple[tuple[str, str], ...] = ()  # (column, other spelling accepted for it)
+    numbers: tuple[str, ...] = ()  # columns that must hold numbers where not empty
 
 
 def parsed(column: str) -> str:
@@ -141,14 +142,25 @@ class SystemFolder:
         self.files[spec.name] = shown
         name = self.sql_name(spec.name)
         try:
-            self.con.execute(f"CREATE OR REPLACE TEMP TABLE {name} AS {self._reader(path, spec, shown)}")
-        except (duckdb.InvalidInputException, duckdb.ConversionException, duckdb.IOException) as exc:
-            raise InputError(Location(shown), f"cannot read the file ({str(exc).splitlines()[0]})",
-                             "export it again as CSV with a header row, Parquet, or JSON") from exc
+            self.con.execute(
+                f"CREATE OR REPLACE TEMP TABLE {name} AS {self._reader(path, spec, shown)}"
+            )
+        except (
+            duckdb.InvalidInputException,
+            duckdb.ConversionException,
+            duckdb.IOException,
+        ) as exc:
+            raise InputError(
+                Location(shown),
+                f"cannot read the file ({str(exc).splitlines()[0]})",
+                "export it again as CSV with a header row, Parquet, or JSON",
+            ) from exc
         if spec.key:
             self._check_unique(spec.key, shown, name)
         for tf in spec.times:
             self._check_time(tf, shown, name)
+        for column in spec.numbers:
+            self._check_number(column, shown, name)
 
     def _reader(self, path: Path, spec: SourceTable, shown: str) -> str:
         """One SELECT reading a file: its columns as text under their real names, the absent
@@ -163,12 +175,20 @@ class SystemFolder:
         cols = self.con.execute(f"DESCRIBE SELECT * FROM {src}").fetchall()
         names = _spec_names([c for c, *_ in cols], spec)
         self._check_columns(spec, shown, set(names.values()))
-        text = [f"{'to_json(' + quote(c) + ')' if _nested(t) else quote(c)}::VARCHAR AS {quote(names[c])}"
-                for c, t, *_ in cols]
-        text += [f"NULL::VARCHAR AS {quote(c)}" for c in spec.optional_columns if c not in names.values()]
-        times = "".join(f", {_time_sql(tf, self.timezone)} AS {quote(parsed(tf.column))}" for tf in spec.times)
-        return (f"SELECT *{times} FROM (SELECT {', '.join(text)}, row_number() OVER () AS _row "
-                f"FROM {src})")
+        text = [
+            f"{'to_json(' + quote(c) + ')' if _nested(t) else quote(c)}::VARCHAR AS {quote(names[c])}"
+            for c, t, *_ in cols
+        ]
+        text += [
+            f"NULL::VARCHAR AS {quote(c)}" for c in spec.optional_columns if c not in names.values()
+        ]
+        times = "".join(
+            f", {_time_sql(tf, self.timezone)} AS {quote(parsed(tf.column))}" for tf in spec.times
+        )
+        return (
+            f"SELECT *{times} FROM (SELECT {', '.join(text)}, row_number() OVER () AS _row "
+            f"FROM {src})"
+        )
 
     def _json_source(self, path: Path, p: str) -> str:
         """A JSON array of records, or a REST page holding them in `items` (Oracle) or `value` (OData)."""
@@ -206,8 +226,11 @@ class SystemFolder:
         if rows:
             row, value, n = rows[0]
             raise InputError(
-                Location(shown, row, key), "duplicate id: it appeared on an earlier row", 
-                "remove the duplicated rows (export each record once)", value, n - 1,
+                Location(shown, row, key),
+                "duplicate id: it appeared on an earlier row",
+                "remove the duplicated rows (export each record once)",
+                value,
+                n - 1,
             )
 
     def _check_time(self, tf: TimeField, shown: str, name: str) -> None:
@@ -228,15 +251,39 @@ class SystemFolder:
         if rows:
             row, column, value, n = rows[0]
             empty = value is None or value.strip() in ("", "00000000")
-            problem = ("a date/time is required here but the value is empty or 00000000" if empty
-                       else "not a valid date/time")
-            raise InputError(Location(shown, row, column), problem, _FORMAT_HINT[tf.fmt], value, n - 1)
+            problem = (
+                "a date/time is required here but the value is empty or 00000000"
+                if empty
+                else "not a valid date/time"
+            )
+            raise InputError(
+                Location(shown, row, column), problem, _FORMAT_HINT[tf.fmt], value, n - 1
+            )
+
+    def _check_number(self, column: str, shown: str, name: str) -> None:
+        """Raise on the first non-empty value that is not a number (amounts, discounts)."""
+        col = quote(column)
+        rows = self.con.execute(
+            f"SELECT _row, {col}, count(*) OVER () FROM {name} WHERE nullif(trim({col}), '') IS NOT NULL "
+            f"AND TRY_CAST(trim({col}) AS DOUBLE) IS NULL ORDER BY _row LIMIT 1"
+        ).fetchall()
+        if rows:
+            row, value, n = rows[0]
+            raise InputError(
+                Location(shown, row, column),
+                "not a number",
+                "write numbers with a dot as decimal separator and no thousands separator",
+                value,
+                n - 1,
+            )
 
     def _create_empty(self, spec: SourceTable) -> None:
         """An empty stand-in for an absent optional file, with the declared columns."""
         cols = [f"{quote(c)} VARCHAR" for c in (*spec.columns, *spec.optional_columns)]
         cols += ["_row BIGINT"] + [f"{quote(parsed(t.column))} TIMESTAMP" for t in spec.times]
-        self.con.execute(f"CREATE OR REPLACE TEMP TABLE {self.sql_name(spec.name)} ({', '.join(cols)})")
+        self.con.execute(
+            f"CREATE OR REPLACE TEMP TABLE {self.sql_name(spec.name)} ({', '.join(cols)})"
+        )
 
     def extracted_at(self, override: datetime | None) -> datetime:
         """LastDataUpdate: the option, else `_manifest.json`'s `extracted_at`, else newest file mtime."""
@@ -246,7 +293,7 @@ class SystemFolder:
         if manifest.is_file():
             try:
                 value = json.loads(manifest.read_text())["extracted_at"]
-                return _as_utc(datetime.fromisoformat(str(value).replace("Z", "+00:00")))
+                return _as_utc(datetime.fromisoformat(str(value)))
             except (KeyError, ValueError, TypeError) as exc:
                 raise InputError(
                     Location(f"{self.system}/_manifest.json", column="extracted_at"),
