@@ -72,12 +72,15 @@ def cases_expr(steps: ir.Table, ordered_concat: OrderedConcat) -> ir.Table:
     )
 
 
-def variant_steps_expr(steps: ir.Table, cases: ir.Table) -> ir.Table:
-    """Each variant's distinct (activity, next activity) pairs: case counts per activity and
-    per edge then come from variant counts instead of a count(distinct) over all events."""
-    ids = cases.select(CASE, "variant_id")
-    joined = steps.select(CASE, ACT, "target").join(ids, CASE)
-    return joined.select("variant_id", ACT, "target").distinct()
+def variant_steps_expr(cases: ir.Table) -> ir.Table:
+    """Each variant's distinct (activity, next activity) pairs, read off the variant strings
+    (few) rather than the events (many); per-activity and per-edge case counts then come
+    from variant counts instead of a count(distinct) over all events."""
+    v = cases.group_by("variant_id").aggregate(variant=cases.variant.max())
+    acts = v.select("variant_id", act=v.variant.split(SEP)).unnest("act", offset="i")
+    after = acts.select(vid=acts.variant_id, target=acts.act, j=acts.i - 1)
+    pairs = acts.left_join(after, [acts.variant_id == after.vid, acts.i == after.j])
+    return pairs.select("variant_id", **{ACT: pairs.act}, target=pairs.target).distinct()
 
 
 def duckdb_concat(value: ir.StringColumn, order_by: Sequence[ir.Column], sep: str) -> ir.Scalar:
@@ -96,7 +99,7 @@ def derive(con: duckdb.DuckDBPyConnection) -> None:
     stored_steps = ibis.table(steps.schema(), name=STEPS)
     cases = cases_expr(stored_steps, duckdb_concat)
     con.execute(f"CREATE OR REPLACE TABLE {CASES} AS {ibis.to_sql(cases, dialect='duckdb')}")
-    pairs = variant_steps_expr(stored_steps, ibis.table(cases.schema(), name=CASES))
+    pairs = variant_steps_expr(ibis.table(cases.schema(), name=CASES))
     con.execute(f"CREATE OR REPLACE TABLE {VARIANT_STEPS} AS {ibis.to_sql(pairs, dialect='duckdb')}")
 
 

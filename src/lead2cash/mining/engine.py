@@ -160,7 +160,7 @@ class SparkEngine(Engine):
         events = backend.table(view)
         steps = derived.steps_expr(events).cache()
         cases = derived.cases_expr(steps, self.ordered_concat).cache()
-        pairs = derived.variant_steps_expr(steps, cases).cache()
+        pairs = derived.variant_steps_expr(cases).cache()
         self.session = session
         super().__init__(backend, LogTables(events, steps, cases, pairs))
 

@@ -16,10 +16,15 @@ _FIELDS = ("count", "mean", "median", "p90", "min", "max")
 
 
 def seconds(us: object) -> float | None:
-    """Microseconds (any numeric, or missing) to seconds rounded to the microsecond."""
+    """Microseconds (any numeric, or missing) to seconds rounded to the microsecond.
+
+    Rounding goes through tenths of a microsecond first: interpolated percentiles of whole
+    microseconds are exact multiples of 0.1 us up to float noise, which differs between
+    engines; the first rounding removes that noise, so both engines report the same value.
+    """
     if us is None or (isinstance(us, float) and math.isnan(us)):
         return None
-    return round(float(us) / 1e6, 6)  # type: ignore[arg-type]
+    return round(round(float(us), 1) / 1e6, 6)  # type: ignore[arg-type]
 
 
 def whole(value: object) -> int:
@@ -57,8 +62,7 @@ def stats_list(frame: pd.DataFrame, prefix: str = "d_") -> list[DurationStats]:
     """One DurationStats per row of a result frame, converted column-wise (fast on many rows)."""
     counts = frame[f"{prefix}count"].fillna(0).astype("int64").tolist()
     columns = [
-        [None if math.isnan(v) else v
-         for v in (frame[f"{prefix}{f}"].astype("float64") / 1e6).round(6).tolist()]
+        [seconds(v) for v in frame[f"{prefix}{f}"].astype("float64").tolist()]
         for f in _FIELDS[1:]
     ]
     return [DurationStats(c, *values) for c, *values in zip(counts, *columns)]
