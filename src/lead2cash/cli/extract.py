@@ -74,7 +74,7 @@ def extract_command(
         ),
     ] = None,
 ) -> None:
-    """Build the event log from Salesforce, SAP S/4HANA, Dynamics 365 and Oracle CX Sales exports."""
+    """Build the event log from Salesforce, SAP S/4HANA, Dynamics 365 and Oracle CX exports."""
     from ..sources.config import default_toml
     from ..sources.registry import extract
 

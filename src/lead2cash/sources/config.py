@@ -93,7 +93,7 @@ def load_config(path: Path | None) -> dict[str, Settings]:
         raise Lead2CashError(
             f"{path}: cannot read the configuration ({exc})",
             "fix the TOML syntax; start from --print-default-config SYSTEM",
-        )
+        ) from exc
     for system, values in user.items():
         if system not in systems or not isinstance(values, Mapping):
             raise InputError(

@@ -24,8 +24,9 @@ _CLOSED = [s for s in _D.stages if s.closed]
 
 _STATUS_DOCS = {
     "quote_issued": "quote.statecode values of issued quotes (Quote Issued at createdon)",
-    "quote_accepted": "quote.statecode values of won quotes (Quote Accepted at closedon, else modifiedon)",
-    "invoice_paid": "invoice.statecode values meaning paid: each audited change to one is a payment "
+    "quote_accepted": "quote.statecode values of won quotes (Quote Accepted at closedon)",
+    "invoice_paid": "invoice.statecode values meaning paid: each audited change to one is a "
+    "payment "
     "(without audit: one at modifiedon)",
     "invoice_cancelled": "invoice.statecode values of cancelled invoices (not counted)",
     "reopened": "opportunity statecode that, set again after a close (audit), reopens the deal",
@@ -161,7 +162,8 @@ _CHANGES = """
     SELECT auditid, objectid, objecttypecode, "createdon@utc", _row, attributename AS field,
            newvalue AS new FROM {audit} WHERE attributename IS NOT NULL
     UNION ALL
-    SELECT a.auditid, a.objectid, a.objecttypecode, a."createdon@utc", a._row, ch.logicalName, ch.newValue
+    SELECT a.auditid, a.objectid, a.objecttypecode, a."createdon@utc", a._row, ch.logicalName,
+      ch.newValue
     FROM {audit} a, unnest(from_json(json_extract(a.changedata, '$.changedAttributes'),
          '[{{"logicalName": "VARCHAR", "newValue": "VARCHAR"}}]')) AS c(ch)
     WHERE a.attributename IS NULL AND a.changedata IS NOT NULL"""
@@ -186,7 +188,8 @@ def _history(cfg: Settings) -> str:
         AND (field = 'salesstage' OR (field = 'statecode' AND trim(new) IN {reopened}))
       UNION ALL
       SELECT opportunityid, "createdon@utc", activityid, {{@opportunityclose}}, _row,
-             'opportunitystatecode', {{@opportunityclose}} || ':activityid=' || activityid, NULL, {closed}
+             'opportunitystatecode', {{@opportunityclose}} || ':activityid=' || activityid, NULL,
+               {closed}
       FROM {{opportunityclose}}""")
 
 
@@ -237,8 +240,8 @@ def mapping(cfg: Settings, crm_present: bool) -> Mapping:
             "createdon",
             inv_case.replace("t.", "i."),
             "auditid",
-            "JOIN {changes} p ON p.auditid = t.auditid JOIN {invoice} i ON i.invoiceid = t.objectid "
-            + so.replace("t.", "i."),
+            "JOIN {changes} p ON p.auditid = t.auditid "
+            "JOIN {invoice} i ON i.invoiceid = t.objectid " + so.replace("t.", "i."),
             f"t.objecttypecode = 'invoice' AND {paid_change}",
         ),
         EventRule(
@@ -248,7 +251,8 @@ def mapping(cfg: Settings, crm_present: bool) -> Mapping:
             inv_case,
             "invoiceid",
             so,
-            f"trim(t.statecode) IN {paid} AND t.invoiceid NOT IN (SELECT objectid FROM {{changes}} p "
+            f"trim(t.statecode) IN {paid} "
+            f"AND t.invoiceid NOT IN (SELECT objectid FROM {{changes}} p "
             f"WHERE {paid_change})",
         ),  # without audit: the Paid state, as last modified
     )
@@ -274,7 +278,7 @@ def mapping(cfg: Settings, crm_present: bool) -> Mapping:
 
 
 def _cases_sql(cfg: Settings) -> str:
-    """Case attributes: opportunity values, account, owner, lead source, product family, order terms."""
+    """Case attributes: opportunity values, account, owner, lead source, family, order terms."""
     region = _case_of(cfg["regions"], "a.address1_country")
     lead = _case_of(cfg["lead_sources"], "l.leadsourcecode")
     terms = _case_of(cfg["payment_terms"], "so.paymenttermscode")
@@ -284,17 +288,21 @@ def _cases_sql(cfg: Settings) -> str:
         'QUALIFY row_number() OVER (PARTITION BY opportunityid ORDER BY "createdon@utc", _row) = 1'
     )
     return f"""
-    SELECT o.opportunityid AS SalesOpportunityId, TRY_CAST(o.estimatedvalue AS DOUBLE) AS OpportunityAmount,
+    SELECT o.opportunityid AS SalesOpportunityId,
+      TRY_CAST(o.estimatedvalue AS DOUBLE) AS OpportunityAmount,
            a.name AS CustomerName, u.fullname AS OpportunityOwner, {region} AS SalesRegion,
-           TRY_CAST(o.discountpercentage AS DOUBLE) / 100 AS DiscountPercentage, {lead} AS LeadSource,
-           CASE WHEN trim(o.statecode) IN {lits(list(cfg["closed"]))} THEN {state} ELSE {open_stage} END
+           TRY_CAST(o.discountpercentage AS DOUBLE) / 100 AS DiscountPercentage,
+             {lead} AS LeadSource,
+           CASE WHEN trim(o.statecode) IN {lits(list(cfg["closed"]))} THEN {state}
+             ELSE {open_stage} END
              AS SalesStage, {terms} AS PaymentTerms, coalesce(fam.name, pr.name) AS ProductCategory
     FROM {{opportunity}} o
     LEFT JOIN {{account}} a ON a.accountid = o.customerid
     LEFT JOIN {{systemuser}} u ON u.systemuserid = o.ownerid
     LEFT JOIN {{lead}} l ON l.leadid = o.originatingleadid
     LEFT JOIN (SELECT * FROM {{salesorder}} {first}) so ON so.opportunityid = o.opportunityid
-    LEFT JOIN (SELECT * FROM {{opportunityproduct}} QUALIFY row_number() OVER (PARTITION BY opportunityid
+    LEFT JOIN (SELECT * FROM {{opportunityproduct}}
+               QUALIFY row_number() OVER (PARTITION BY opportunityid
                ORDER BY TRY_CAST(extendedamount AS DOUBLE) DESC NULLS LAST, _row) = 1) op
       ON op.opportunityid = o.opportunityid
     LEFT JOIN {{product}} pr ON pr.productid = op.productid

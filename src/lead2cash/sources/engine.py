@@ -1,4 +1,4 @@
-"""The extraction engine: system mappings (data) in, one Lead-to-Cash event log out, all in DuckDB SQL.
+"""The extraction engine: system mappings (data) in, one Lead-to-Cash event log out, in DuckDB SQL.
 
 A system is described by a `Mapping`: the files it reads, explicit event rules
 (one SQL row source each), an optional stage history with its stage
@@ -61,7 +61,8 @@ def lits(values: Sequence[object]) -> str:
 class EventRule:
     """One explicit activity read from a source table: where its case, time and id come from.
 
-    `case`, `joins` and `where` are SQL over alias `t`; `{Table}` in them names another source table.
+    `case`, `joins` and `where` are SQL over alias `t`; `{Table}` in them names another source
+    table.
     `once_per` keeps only the first event per (case, value), e.g. one event per document.
     """
 
@@ -106,7 +107,7 @@ def carried_stages(rows: str) -> str:
 def stage_classes(
     open_stages: MappingT[str, str], closed: MappingT[str, bool], milestones: MappingT[str, str]
 ) -> str:
-    """`StageHistory.classes` from settings: open stage names, closed names (-> won?), milestones."""
+    """`StageHistory.classes` from settings: open stage names, closed names (won?), milestones."""
     rows = [(n, milestones.get(n), False, False) for n in open_stages.values()]
     rows += [(n, None, True, won) for n, won in closed.items()]
     values = ", ".join(f"({', '.join(lit(v) for v in r)})" for r in rows)
@@ -164,7 +165,8 @@ def _rule_sql(rule: EventRule, folder: SystemFolder, system: str, names: _Names)
     if rule.fallback_time:
         when = f"coalesce({when}, t.{quote(parsed(rule.fallback_time))})"
     sql = (
-        f"SELECT CAST({rule.case} AS VARCHAR) AS SalesOpportunityId, {lit(rule.activity)} AS ActivityName, "
+        f"SELECT CAST({rule.case} AS VARCHAR) AS SalesOpportunityId, "
+        f"{lit(rule.activity)} AS ActivityName, "
         f"{when} AS EventTime, {lit(system)} AS SourceSystem, "
         f"{record} AS source_record, t._row AS _seq"
         + (f", CAST({rule.once_per} AS VARCHAR) AS _once" if rule.once_per else "")
@@ -251,7 +253,7 @@ def _sources_of(mapping: Mapping) -> list[tuple[str, list[str]]]:
 def _absent_reasons(
     con: duckdb.DuckDBPyConnection, plans: list[tuple[str, str, list[str], list[str]]]
 ) -> dict[str, str]:
-    """Why each model activity is absent: no source reads it, its files are absent, or no row qualifies."""
+    """Why each model activity is absent: no source reads it, files absent, or no row qualifies."""
     present = {r[0] for r in con.execute("SELECT DISTINCT ActivityName FROM x_events").fetchall()}
     lacking: dict[tuple[str, str], list[str]] = {}
     empty: dict[tuple[str, str], list[str]] = {}
@@ -393,16 +395,19 @@ def _final_sql(extras: list[str]) -> str:
       SELECT SalesOpportunityId,
         CASE last(ActivityName ORDER BY EventTime, _seq) FILTER (WHERE ActivityName IN
              ('Opportunity Won', 'Opportunity Lost', 'Opportunity Reopened'))
-             WHEN 'Opportunity Won' THEN 'Won' WHEN 'Opportunity Lost' THEN 'Lost' END AS OpportunityOutcome,
+             WHEN 'Opportunity Won' THEN 'Won' WHEN 'Opportunity Lost'
+               THEN 'Lost' END AS OpportunityOutcome,
         max(EventTime) FILTER (WHERE ActivityName IN ('Opportunity Won', 'Opportunity Lost'))
           - min(EventTime) FILTER (WHERE ActivityName = 'Opportunity Created') AS cycle
       FROM x_events GROUP BY SalesOpportunityId
     ), o AS (
       SELECT SalesOpportunityId, OpportunityOutcome,
-             CASE WHEN OpportunityOutcome IS NOT NULL THEN cycle END AS SalesCycleDuration FROM outcome
+             CASE WHEN OpportunityOutcome IS NOT NULL THEN cycle END AS SalesCycleDuration
+               FROM outcome
     ), kinds(ActivityName, kind) AS (VALUES {kinds}), ranks(ActivityName, r) AS (VALUES {rank})
     SELECT row_number() OVER (ORDER BY e.SalesOpportunityId, e.EventTime, r.r, e._seq) AS event_id,
-           {", ".join(cols)}, k.kind AS event_type, e.source_record{"".join(f", c.{quote(x)}" for x in extras)}
+           {", ".join(cols)}, k.kind AS event_type,
+             e.source_record{"".join(f", c.{quote(x)}" for x in extras)}
     FROM x_events e JOIN kinds k USING (ActivityName) JOIN ranks r USING (ActivityName)
     JOIN x_stamps s USING (SourceSystem)
     LEFT JOIN x_cases c USING (SalesOpportunityId) LEFT JOIN o USING (SalesOpportunityId)

@@ -22,10 +22,13 @@ IS_CRM = True  # a CRM: its opportunities are the cases
 _D = DEFAULTS["oracle-cx"]
 
 _STATUS_DOCS = {
-    "quote_accepted": "ZCA_SALES_ORDER_HEADERS.STATUS of accepted CPQ quotes (Quote Accepted at PLACED_ON_DATE)",
-    "order_fulfilled": "DOO_FULFILL_LINES_ALL.STATUS_CODE of shipped lines (Order Fulfilled at ACTUAL_SHIP_DATE)",
+    "quote_accepted": "ZCA_SALES_ORDER_HEADERS.STATUS of accepted CPQ quotes "
+    "(Quote Accepted at PLACED_ON_DATE)",
+    "order_fulfilled": "DOO_FULFILL_LINES_ALL.STATUS_CODE of shipped lines "
+    "(Order Fulfilled at ACTUAL_SHIP_DATE)",
     "invoice_cancelled": "RA_CUSTOMER_TRX_ALL.STATUS_TRX of voided invoices (not counted)",
-    "payment_received": "AR_RECEIVABLE_APPLICATIONS_ALL.STATUS of applied receipts (Payment Received)",
+    "payment_received": "AR_RECEIVABLE_APPLICATIONS_ALL.STATUS of applied receipts "
+    "(Payment Received)",
     "reopened": "MOO_OPTY_SNAPSHOTS.STATUS_CATEGORY that, after WON / LOST, reopens the deal",
 }
 
@@ -138,15 +141,20 @@ def _history(cfg: Settings) -> str:
     """Stage entries and status snapshots as one stage history (closes as WON / LOST)."""
     closed = lits(list(cfg["closed"]))
     return f"""
-    SELECT s.OPTY_ID AS SalesOpportunityId, s."CREATION_DATE@utc" AS EventTime, s.OPTY_STG_SNAPSHOT_ID AS _tie,
-           {{@MOO_OPTY_STG_SNAPSHOTS}} || ':OPTY_STG_SNAPSHOT_ID=' || s.OPTY_STG_SNAPSHOT_ID AS source_record,
-           {{@MOO_OPTY_STG_SNAPSHOTS}} AS _file, s._row, 'STG_ID' AS _column, coalesce(v.NAME, s.STG_ID) AS stage
+    SELECT s.OPTY_ID AS SalesOpportunityId, s."CREATION_DATE@utc" AS EventTime,
+      s.OPTY_STG_SNAPSHOT_ID AS _tie,
+           {{@MOO_OPTY_STG_SNAPSHOTS}} || ':OPTY_STG_SNAPSHOT_ID=' || s.OPTY_STG_SNAPSHOT_ID
+             AS source_record,
+           {{@MOO_OPTY_STG_SNAPSHOTS}} AS _file, s._row, 'STG_ID' AS _column,
+             coalesce(v.NAME, s.STG_ID) AS stage
     FROM {{MOO_OPTY_STG_SNAPSHOTS}} s LEFT JOIN {{MOO_STG_VL}} v ON v.STG_ID = s.STG_ID
     UNION ALL
     SELECT s.OPTY_ID, s."CREATION_DATE@utc", s.OPTY_SNAPSHOT_ID,
-           {{@MOO_OPTY_SNAPSHOTS}} || ':OPTY_SNAPSHOT_ID=' || s.OPTY_SNAPSHOT_ID, {{@MOO_OPTY_SNAPSHOTS}}, s._row,
+           {{@MOO_OPTY_SNAPSHOTS}} || ':OPTY_SNAPSHOT_ID=' || s.OPTY_SNAPSHOT_ID,
+             {{@MOO_OPTY_SNAPSHOTS}}, s._row,
            CASE WHEN s.STATUS_CATEGORY IN {closed} THEN 'STATUS_CATEGORY' ELSE 'CURR_STG_ID' END,
-           CASE WHEN s.STATUS_CATEGORY IN {closed} THEN s.STATUS_CATEGORY ELSE coalesce(v.NAME, s.CURR_STG_ID) END
+           CASE WHEN s.STATUS_CATEGORY IN {closed} THEN s.STATUS_CATEGORY
+             ELSE coalesce(v.NAME, s.CURR_STG_ID) END
     FROM {{MOO_OPTY_SNAPSHOTS}} s LEFT JOIN {{MOO_STG_VL}} v ON v.STG_ID = s.CURR_STG_ID"""
 
 
@@ -212,7 +220,8 @@ def mapping(cfg: Settings, crm_present: bool) -> Mapping:
     )
     closed = cfg["closed"]
     classes = (
-        f"SELECT NAME AS stage, CASE NAME {_whens(cfg['stages'])} END AS milestone, FALSE AS is_closed, "
+        f"SELECT NAME AS stage, CASE NAME {_whens(cfg['stages'])} END AS milestone, "
+        f"FALSE AS is_closed, "
         f"FALSE AS is_won FROM {{MOO_STG_VL}} UNION ALL SELECT * FROM (VALUES "
         + ", ".join(f"({lit(k)}, NULL, TRUE, {lit(v == 'won')})" for k, v in closed.items())
         + ") AS v(stage, milestone, is_closed, is_won)"
@@ -235,19 +244,25 @@ def _whens(values: dict[str, str]) -> str:
     )
 
 
+# the JSON structure of the ChildRevenue lines read (braces doubled: the SQL is a template)
+_REVENUE_LINES = '[{{"PrimaryFlag": "BOOLEAN", "ProdGroupName": "VARCHAR"}}]'
+
+
 def _cases_sql(cfg: Settings) -> str:
-    """Case attributes: revenue, customer, owner, account country, primary revenue line, order terms."""
+    """Case attributes: revenue, customer, owner, country, primary revenue line, order terms."""
     return f"""
     SELECT o.OptyId AS SalesOpportunityId, TRY_CAST(o.Revenue AS DOUBLE) AS OpportunityAmount,
-           coalesce(o.TargetPartyName, a.OrganizationName) AS CustomerName, r.PartyName AS OpportunityOwner,
+           coalesce(o.TargetPartyName, a.OrganizationName) AS CustomerName,
+             r.PartyName AS OpportunityOwner,
            CASE a.Country {_whens(cfg["regions"])} ELSE a.Country END AS SalesRegion,
            o.SalesStage AS SalesStage, t.NAME AS PaymentTerms,
-           list_filter(from_json(o.ChildRevenue, '[{{{{"PrimaryFlag": "BOOLEAN", "ProdGroupName": "VARCHAR"}}}}]'),
+           list_filter(from_json(o.ChildRevenue, '{_REVENUE_LINES}'),
                        lambda x: x.PrimaryFlag)[1].ProdGroupName AS ProductCategory
     FROM {{opportunities}} o
     LEFT JOIN {{accounts}} a ON a.PartyId = o.TargetPartyId
     LEFT JOIN {{resources}} r ON r.PartyId = o.OwnerResourcePartyId
     LEFT JOIN (SELECT q.OPTY_ID, h.PAYMENT_TERM_ID FROM {{DOO_HEADERS_ALL}} h {_ORDER_CASE}
-               QUALIFY row_number() OVER (PARTITION BY q.OPTY_ID ORDER BY h."CREATION_DATE@utc", h._row) = 1
+               QUALIFY row_number() OVER (PARTITION BY q.OPTY_ID
+                                          ORDER BY h."CREATION_DATE@utc", h._row) = 1
               ) ot ON ot.OPTY_ID = o.OptyId
     LEFT JOIN {{RA_TERMS_TL}} t ON t.TERM_ID = ot.PAYMENT_TERM_ID"""

@@ -21,11 +21,14 @@ IS_CRM = True  # a CRM: its opportunities are the cases
 _D = DEFAULTS["salesforce"]
 
 _STATUS_DOCS = {
-    "quote_issued": "Quote.Status values (QuoteHistory NewValue) whose first entry means Quote Issued",
+    "quote_issued": "Quote.Status values (QuoteHistory NewValue) whose first entry means "
+    "Quote Issued",
     "quote_accepted": "Quote.Status values whose first entry means Quote Accepted",
     "contract_signed": "Contract.Status values meaning signed (time: ActivatedDate)",
-    "order_fulfilled": "Order.Status values (OrderHistory NewValue) whose first entry means Order Fulfilled",
-    "invoice_cancelled": "blng__Invoice__c.blng__InvoiceStatus__c values of cancelled invoices (not counted)",
+    "order_fulfilled": "Order.Status values (OrderHistory NewValue) whose first entry means "
+    "Order Fulfilled",
+    "invoice_cancelled": "blng__Invoice__c.blng__InvoiceStatus__c values of cancelled invoices "
+    "(not counted)",
     "payment_received": "blng__Payment__c.blng__Status__c values meaning the money arrived",
 }
 
@@ -247,7 +250,8 @@ def mapping(cfg: Settings, crm_present: bool) -> Mapping:
     ms = " ".join(f"WHEN {lit(k)} THEN {lit(v)}" for k, v in milestones.items())
     classes = (
         "SELECT DISTINCT stage, CASE stage " + (ms or "WHEN NULL THEN NULL") + " END AS milestone, "
-        "TRY_CAST(lower(IsClosed) AS BOOLEAN) AS is_closed, TRY_CAST(lower(IsWon) AS BOOLEAN) AS is_won "
+        "TRY_CAST(lower(IsClosed) AS BOOLEAN) AS is_closed, "
+        "TRY_CAST(lower(IsWon) AS BOOLEAN) AS is_won "
         "FROM (SELECT MasterLabel AS stage, * FROM {OpportunityStage} UNION ALL BY NAME "
         "SELECT ApiName AS stage, * FROM {OpportunityStage} WHERE ApiName IS NOT NULL)"
     )
@@ -282,7 +286,8 @@ def _cases_sql(cfg: Settings) -> str:
         cases = " ".join(f"WHEN {lit(k)} THEN {lit(v)}" for k, v in regions.items())
         region = f"CASE {region} {cases} ELSE {region} END"
     return f"""
-    SELECT o.Id AS SalesOpportunityId, TRY_CAST(o.Amount AS DOUBLE) AS OpportunityAmount, o.StageName AS SalesStage,
+    SELECT o.Id AS SalesOpportunityId, TRY_CAST(o.Amount AS DOUBLE) AS OpportunityAmount,
+      o.StageName AS SalesStage,
            a.Name AS CustomerName, u.Name AS OpportunityOwner, {region} AS SalesRegion,
            nullif(o.LeadSource, '') AS LeadSource, nullif(o.Type, '') AS OpportunityType,
            d.discount AS DiscountPercentage, p.Family AS ProductCategory, pt.terms AS PaymentTerms
@@ -291,7 +296,8 @@ def _cases_sql(cfg: Settings) -> str:
     LEFT JOIN {{User}} u ON u.Id = o.OwnerId
     LEFT JOIN (SELECT OpportunityId, TRY_CAST(Discount AS DOUBLE) / 100 AS discount FROM {{Quote}}
                QUALIFY row_number() OVER (PARTITION BY OpportunityId
-                 ORDER BY (lower(IsSyncing) = 'true') DESC NULLS LAST, "CreatedDate@utc" DESC, _row DESC) = 1
+                 ORDER BY (lower(IsSyncing) = 'true') DESC NULLS LAST, "CreatedDate@utc" DESC,
+                   _row DESC) = 1
               ) d ON d.OpportunityId = o.Id
     LEFT JOIN (SELECT li.OpportunityId, pr.Family FROM {{OpportunityLineItem}} li
                JOIN {{Product2}} pr ON pr.Id = li.Product2Id
@@ -299,5 +305,6 @@ def _cases_sql(cfg: Settings) -> str:
                  ORDER BY TRY_CAST(li.TotalPrice AS DOUBLE) DESC NULLS LAST, li._row) = 1
               ) p ON p.OpportunityId = o.Id
     LEFT JOIN (SELECT OpportunityId, {terms} AS terms FROM {{Order}}
-               QUALIFY row_number() OVER (PARTITION BY OpportunityId ORDER BY "CreatedDate@utc", _row) = 1
+               QUALIFY row_number() OVER (PARTITION BY OpportunityId
+                                          ORDER BY "CreatedDate@utc", _row) = 1
               ) pt ON pt.OpportunityId = o.Id"""

@@ -1,4 +1,4 @@
-"""SAP S/4HANA SD + FI: document flow (`VBFA`) chains, sales documents, deliveries, billing, clearing.
+"""SAP S/4HANA SD + FI: document flow (`VBFA`) chains, sales documents, deliveries, billing, FI.
 
 The case is found by walking `VBFA` from each document back to its chain's root
 sales document (CRM opportunity `b`, inquiry, quotation, or an order nothing
@@ -36,7 +36,8 @@ SETTINGS: tuple[Setting, ...] = (
     Setting(
         "opportunity_field",
         "VBAK.BSTNK",
-        "field carrying the CRM opportunity id when a CRM is extracted too (VBAK.BSTNK or VBAK.XBLNR)",
+        "field carrying the CRM opportunity id when a CRM is extracted too "
+        "(VBAK.BSTNK or VBAK.XBLNR)",
     ),
     Setting(
         "root_categories",
@@ -46,7 +47,8 @@ SETTINGS: tuple[Setting, ...] = (
     Setting(
         "chain_categories",
         ["b", "A", "B", "C", "G", "J", "R", "M", "N"],
-        "VBTYP followed in VBFA (others, e.g. Q transfer orders holding dates in VBELN, are ignored)",
+        "VBTYP followed in VBFA (others, e.g. Q transfer orders holding dates in VBELN, "
+        "are ignored)",
     ),
     Setting(
         "quotation",
@@ -168,17 +170,21 @@ def _tables(cfg: Settings) -> tuple[SourceTable, ...]:
 
 
 def _chain_sql(cfg: Settings, crm_present: bool) -> str:
-    """doc -> case id: each document's chain root (walking VBFA back), or the root's CRM reference."""
+    """doc -> case id: each document's chain root (walking VBFA back), or its CRM reference."""
     cats = lits(cfg["chain_categories"])
     roots = lits(cfg["root_categories"])
     ref = _reference_field(cfg)
-    case = "coalesce(CASE WHEN r.ref IN (SELECT OBJECT_ID FROM {CRMS4D_OPPT_H}) THEN r.ref END, c.root)"
+    case = (
+        "coalesce(CASE WHEN r.ref IN (SELECT OBJECT_ID FROM {CRMS4D_OPPT_H}) THEN r.ref END, "
+        "c.root)"
+    )
     if crm_present:
         case = "coalesce(r.ref, c.root)"
     return f"""
     WITH RECURSIVE edges AS (
       SELECT DISTINCT trim(VBELV) AS pre, trim(VBTYP_V) AS pre_cat, trim(VBELN) AS doc
-      FROM {{VBFA}} WHERE trim(VBTYP_V) IN {cats} AND trim(VBTYP_N) IN {cats} AND trim(VBELV) <> trim(VBELN)
+      FROM {{VBFA}} WHERE trim(VBTYP_V) IN {cats} AND trim(VBTYP_N) IN {cats}
+        AND trim(VBELV) <> trim(VBELN)
     ), nodes AS (
       SELECT pre AS doc, pre_cat AS cat FROM edges
       UNION SELECT trim(VBELN), trim(VBTYP) FROM {{VBAK}}
@@ -196,7 +202,7 @@ def _chain_sql(cfg: Settings, crm_present: bool) -> str:
 
 
 def mapping(cfg: Settings, crm_present: bool) -> Mapping:
-    """The SAP mapping under a configuration; `crm_present` switches the case id to the CRM reference."""
+    """The SAP mapping under a configuration; behind a CRM the case id is the CRM reference."""
     c = "JOIN {chain} ch ON ch.doc = trim(t.VBELN)"
     cv = "JOIN {chain} ch ON ch.doc = trim(t.VBELV)"
     cat = {
@@ -370,7 +376,7 @@ def mapping(cfg: Settings, crm_present: bool) -> Mapping:
 
 
 def _cases_sql(cfg: Settings) -> str:
-    """Case attributes: the CRM opportunity's, else the chain's order (else first document) header."""
+    """Case attributes: the CRM opportunity's, else the chain's order (else first document)."""
     regions = cfg["regions"]
     land = "cu.LAND1"
     if regions:
@@ -387,10 +393,12 @@ def _cases_sql(cfg: Settings) -> str:
       FROM {{chain}} ch JOIN {{VBAK}} k ON trim(k.VBELN) = ch.doc
     ), item AS (
       SELECT VBELN, MATKL FROM {{VBAP}}
-      QUALIFY row_number() OVER (PARTITION BY VBELN ORDER BY TRY_CAST(NETWR AS DOUBLE) DESC NULLS LAST, _row) = 1
+      QUALIFY row_number() OVER (PARTITION BY VBELN
+                                 ORDER BY TRY_CAST(NETWR AS DOUBLE) DESC NULLS LAST, _row) = 1
     ), sd AS (SELECT * FROM docs WHERE n = 1), crm AS ({sap_crm.cases_sql(cfg)})
     SELECT coalesce(o.case_id, d.case_id) AS SalesOpportunityId,
-           coalesce(o.amount, TRY_CAST(d.NETWR AS DOUBLE)) AS OpportunityAmount, cu.NAME1 AS CustomerName,
+           coalesce(o.amount, TRY_CAST(d.NETWR AS DOUBLE)) AS OpportunityAmount,
+             cu.NAME1 AS CustomerName,
            coalesce(o.owner, nullif(trim(d.ERNAM), '')) AS OpportunityOwner, {land} AS SalesRegion,
            coalesce(mt.WGBEZ, i.MATKL) AS ProductCategory, o.stage AS SalesStage,
            coalesce(tz.VTEXT, nullif(trim(kd.ZTERM), '')) AS PaymentTerms

@@ -74,9 +74,11 @@ def history(cfg: Settings) -> StageHistory:
     """The opportunity's phase / status change documents as a stage history."""
     statuses, reopened = lits(list(cfg["statuses"])), lits(cfg["reopened"])
     rows = carried_stages(f"""
-      SELECT p.OBJECTID AS opp, h."UDATE@utc" AS ts, p.CHANGENR AS _tie, {{@CDPOS}} AS _file, p._row,
+      SELECT p.OBJECTID AS opp, h."UDATE@utc" AS ts, p.CHANGENR AS _tie, {{@CDPOS}} AS _file,
+        p._row,
              'VALUE_NEW' AS _column, {{@CDHDR}} || ':CHANGENR=' || p.CHANGENR AS source_record,
-             CASE WHEN p.FNAME = 'PHASE' THEN {_names(cfg["phases"], "p.VALUE_NEW")} END AS open_stage,
+             CASE WHEN p.FNAME = 'PHASE'
+               THEN {_names(cfg["phases"], "p.VALUE_NEW")} END AS open_stage,
              CASE WHEN p.FNAME = 'STATUS' AND trim(p.VALUE_NEW) IN {statuses}
                   THEN {_names(cfg["statuses"], "p.VALUE_NEW")} END AS closed_stage
       FROM {{CDPOS}} p JOIN {{CDHDR}} h
@@ -107,6 +109,7 @@ def cases_sql(cfg: Settings) -> str:
         f"THEN {_names(cfg['statuses'], 'o.STATUS')} ELSE {_names(cfg['phases'], 'o.PHASE')} END"
     )
     return f"""
-    SELECT o.OBJECT_ID AS case_id, TRY_CAST(o.EXP_REVENUE AS DOUBLE) AS amount, o.SOLD_TO_PARTY AS kunnr,
+    SELECT o.OBJECT_ID AS case_id, TRY_CAST(o.EXP_REVENUE AS DOUBLE) AS amount,
+      o.SOLD_TO_PARTY AS kunnr,
            nullif(trim(o.CREATED_BY_H), '') AS owner, {stage} AS stage
     FROM {{CRMS4D_OPPT_H}} o"""

@@ -176,7 +176,7 @@ class SystemFolder:
         names = _spec_names([c for c, *_ in cols], spec)
         self._check_columns(spec, shown, set(names.values()))
         text = [
-            f"{'to_json(' + quote(c) + ')' if _nested(t) else quote(c)}::VARCHAR AS {quote(names[c])}"
+            f"{f'to_json({quote(c)})' if _nested(t) else quote(c)}::VARCHAR AS {quote(names[c])}"
             for c, t, *_ in cols
         ]
         text += [
@@ -191,7 +191,7 @@ class SystemFolder:
         )
 
     def _json_source(self, path: Path, p: str) -> str:
-        """A JSON array of records, or a REST page holding them in `items` (Oracle) or `value` (OData)."""
+        """A JSON array of records, or a REST page of them in `items` (Oracle) / `value` (OData)."""
         with path.open("rb") as fh:
             head = fh.read(1).strip() or b"["
         # a page is one JSON object: let it be as large as the file
@@ -234,7 +234,7 @@ class SystemFolder:
             )
 
     def _check_time(self, tf: TimeField, shown: str, name: str) -> None:
-        """Raise on the first unparsable value (and on blanks or 00000000 where a time is required)."""
+        """Raise on the first unparsable value (and blanks or 00000000 where a time is required)."""
         col, out = quote(tf.column), quote(parsed(tf.column))
         blank = f"(nullif(trim({col}), '') IS NULL OR trim({col}) = '00000000')"
         bad = f"{out} IS NULL" if tf.required else f"{out} IS NULL AND NOT {blank}"
@@ -264,7 +264,8 @@ class SystemFolder:
         """Raise on the first non-empty value that is not a number (amounts, discounts)."""
         col = quote(column)
         rows = self.con.execute(
-            f"SELECT _row, {col}, count(*) OVER () FROM {name} WHERE nullif(trim({col}), '') IS NOT NULL "
+            f"SELECT _row, {col}, count(*) OVER () FROM {name} "
+            f"WHERE nullif(trim({col}), '') IS NOT NULL "
             f"AND TRY_CAST(trim({col}) AS DOUBLE) IS NULL ORDER BY _row LIMIT 1"
         ).fetchall()
         if rows:
@@ -286,7 +287,7 @@ class SystemFolder:
         )
 
     def extracted_at(self, override: datetime | None) -> datetime:
-        """LastDataUpdate: the option, else `_manifest.json`'s `extracted_at`, else newest file mtime."""
+        """LastDataUpdate: the option, else `_manifest.json` `extracted_at`, else newest mtime."""
         if override is not None:
             return _as_utc(override)
         manifest = self.folder / "_manifest.json"
