@@ -171,7 +171,7 @@ def salesforce_org(folder: Path) -> Path:
 
 
 def sap_sd(folder: Path, reference: str = "") -> Path:
-    """One SD chain inquiry -> quotation -> order -> delivery -> goods issue -> 2 invoices (1 cancelled) -> payment."""
+    """One SD chain: inquiry, quotation, order, delivery, goods issue, 2 invoices (1 cancelled), payment."""
     write_csv(
         folder,
         "VBAK",
@@ -449,7 +449,7 @@ def _o(day: int, hour: int = 9) -> str:
 
 
 def oracle_org(folder: Path) -> Path:
-    """One opportunity: stage entries, a loss, a reopen, a win, CPQ quote, order, invoices, receipts."""
+    """One opportunity: stage entries, loss, reopen, win, CPQ quote, order, invoices, receipts."""
     folder.mkdir(parents=True, exist_ok=True)
     opp = {
         "OptyId": 300000000000001,

@@ -1,4 +1,4 @@
-"""Connector configuration: documented defaults round-trip, overrides change the log, bad keys are named."""
+"""Connector configuration: defaults round-trip, overrides change the log, bad keys are named."""
 
 from __future__ import annotations
 

@@ -1,4 +1,4 @@
-"""SAP S/4HANA connector: VBFA chain walking, local times, cancellations, CRM join, the real VBFA extract."""
+"""SAP S/4HANA connector: VBFA chains, local times, cancellations, CRM join, the real VBFA."""
 
 from __future__ import annotations
 
