@@ -118,8 +118,8 @@ def test_newest_file_time_gives_last_data_update_without_manifest(
 def test_missing_optional_file_drops_only_its_activities(workspace: Workspace, org: Path) -> None:
     (org / "blng__Payment__c.csv").unlink()
     meta = extract(workspace, {"salesforce": org}, extracted_at=WHEN)
-    assert meta["missing:salesforce"].startswith(
-        "OrderHistory, OpportunityLineItem, Product2, blng__Payment__c"
+    assert meta["missing:salesforce"] == (
+        "OpportunityFieldHistory, OrderHistory, OpportunityLineItem, Product2, blng__Payment__c"
     )
     acts = {r[0] for r in workspace.con.execute("SELECT ActivityName FROM events").fetchall()}
     assert "Payment Received" not in acts and "Invoice Generated" in acts
@@ -252,3 +252,31 @@ def test_amount_that_is_not_a_number_is_named(workspace: Workspace, org: Path) -
         r"\(value '125\.000,50'\)",
     ):
         extract(workspace, {"salesforce": org})
+
+
+def test_field_history_stands_in_for_opportunity_history(tmp_path: Path, org: Path) -> None:
+    with Workspace(tmp_path / "a.duckdb") as ws:
+        extract(ws, {"salesforce": org}, extracted_at=WHEN)
+        expected = _events(ws)
+    with (org / "OpportunityHistory.csv").open() as fh:
+        rows = list(csv.DictReader(fh))
+    changes, before = [], {}
+    for r in rows:  # the stage changes only, as field history tracks them
+        old = before.get(r["OpportunityId"])
+        if old is not None and old != r["StageName"]:
+            changes.append(
+                {
+                    "Id": "017" + r["Id"],
+                    "OpportunityId": r["OpportunityId"],
+                    "Field": "StageName",
+                    "OldValue": old,
+                    "NewValue": r["StageName"],
+                    "CreatedDate": r["CreatedDate"],
+                }
+            )
+        before[r["OpportunityId"]] = r["StageName"]
+    write_csv(org, "OpportunityFieldHistory", changes)
+    (org / "OpportunityHistory.csv").unlink()
+    with Workspace(tmp_path / "b.duckdb") as ws:
+        extract(ws, {"salesforce": org}, extracted_at=WHEN)
+        assert _events(ws) == expected

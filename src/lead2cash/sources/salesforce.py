@@ -71,6 +71,14 @@ TABLES: tuple[SourceTable, ...] = (
         "OpportunityHistory",
         ("Id", "OpportunityId", "StageName", "CreatedDate"),
         key="Id",
+        optional=True,
+        times=(TimeField("CreatedDate", _ISO),),
+    ),
+    SourceTable(
+        "OpportunityFieldHistory",
+        ("Id", "OpportunityId", "Field", "OldValue", "NewValue", "CreatedDate"),
+        key="Id",
+        optional=True,
         times=(TimeField("CreatedDate", _ISO),),
     ),
     SourceTable(
@@ -173,6 +181,23 @@ def _status_rule(
     )
 
 
+# Without OpportunityHistory: StageName changes tracked in OpportunityFieldHistory, preceded by
+# the stage the opportunity was created with (the first change's OldValue, at CreatedDate).
+_FIELD_HISTORY = """
+    SELECT * FROM (
+      SELECT OpportunityId AS SalesOpportunityId, "CreatedDate@utc" AS EventTime, Id AS _tie,
+             NewValue AS stage, {@OpportunityFieldHistory} || ':Id=' || Id AS source_record,
+             {@OpportunityFieldHistory} AS _file, _row, 'NewValue' AS _column
+      FROM {OpportunityFieldHistory} WHERE Field = 'StageName'
+      UNION ALL
+      SELECT f.OpportunityId, o."CreatedDate@utc", '', f.OldValue,
+             {@Opportunity} || ':Id=' || o.Id, {@OpportunityFieldHistory}, f._row, 'OldValue'
+      FROM {OpportunityFieldHistory} f JOIN {Opportunity} o ON o.Id = f.OpportunityId
+      WHERE f.Field = 'StageName'
+      QUALIFY row_number() OVER (PARTITION BY f.OpportunityId ORDER BY f."CreatedDate@utc", f.Id) = 1
+    ) WHERE NOT EXISTS (SELECT 1 FROM {OpportunityHistory})"""
+
+
 def mapping(cfg: Settings, crm_present: bool) -> Mapping:
     """The Salesforce mapping under a configuration."""
     q = "JOIN {Quote} q ON q.Id = t.QuoteId"
@@ -255,9 +280,15 @@ def mapping(cfg: Settings, crm_present: bool) -> Mapping:
         "FROM (SELECT MasterLabel AS stage, * FROM {OpportunityStage} UNION ALL BY NAME "
         "SELECT ApiName AS stage, * FROM {OpportunityStage} WHERE ApiName IS NOT NULL)"
     )
-    rows = history_rows("OpportunityHistory", "OpportunityId", "CreatedDate", "StageName", "Id")
+    rows = (
+        history_rows("OpportunityHistory", "OpportunityId", "CreatedDate", "StageName", "Id")
+        + f" UNION ALL {_FIELD_HISTORY}"
+    )
     stages = StageHistory(
-        rows, ("OpportunityHistory",), classes, "OpportunityStage (MasterLabel/ApiName)"
+        rows,
+        ("OpportunityHistory", "OpportunityFieldHistory"),
+        classes,
+        "OpportunityStage (MasterLabel/ApiName)",
     )
     terms = str(cfg["payment_terms_field"])
     tables = tuple(
