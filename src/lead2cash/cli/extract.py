@@ -47,23 +47,30 @@ def extract_command(
         list[str],
         typer.Option(
             "--source",
+            metavar="SYSTEM=DIR",
             help="SYSTEM=DIR: salesforce, sap-s4hana, dynamics365 or oracle-cx and the folder "
             "of its export files (repeat for several systems; CRM first)",
         ),
     ] = [],  # noqa: B006
     config: Annotated[
-        Path | None, typer.Option("--config", help="TOML file overriding the defaults")
+        Path | None,
+        typer.Option("--config", metavar="FILE", help="TOML file overriding the defaults"),
     ] = None,
     extracted_at: Annotated[
         str | None,
         typer.Option(
             "--extracted-at",
+            metavar="TIME",
             help="LastDataUpdate (ISO time); default: _manifest.json, else file times",
         ),
     ] = None,
     db: Annotated[
         Path | None,
-        typer.Option("--db", help="workspace file (default: LEAD2CASH_DB or ./lead2cash.duckdb)"),
+        typer.Option(
+            "--db",
+            metavar="PATH",
+            help="workspace file (default: LEAD2CASH_DB or ./lead2cash.duckdb)",
+        ),
     ] = None,
     print_default_config: Annotated[
         str | None,
