@@ -20,10 +20,12 @@ import ibis
 import ibis.expr.types as ir
 import numpy as np
 import pandas as pd
+import pyarrow as pa
 
 from ..errors import Lead2CashError
 from ..model import ACTIVITY_NAMES, ATTRIBUTE_NAMES, HAPPY_PATH
 from .calendar import CalendarSet, working_seconds
+from .derived import steps_expr
 
 __all__ = [
     "CaseFacts",
@@ -81,61 +83,61 @@ SEGMENT, ALL = "segment", "all"
 NONE_LABEL = "(none)"
 
 
-def case_facts(events: ir.Table, by: str | None = None) -> tuple[ir.Table, ir.Table]:
-    """The two Ibis expressions the KPIs need: per-case facts and stage visits."""
+def case_facts(
+    events: ir.Table, by: str | None = None, steps: ir.Table | None = None
+) -> tuple[ir.Table, ir.Table]:
+    """The two Ibis expressions the KPIs need: per-case facts and stage visits.
+
+    `steps` (the engine's precomputed per-event positions, see derived.py) spares the
+    ordering window; without it the positions are computed here.
+    """
     if by is not None and by not in events.columns:
         raise Lead2CashError(
             f"cannot slice by '{by}': the log has no such column",
             f"use one of: {', '.join(c for c in events.columns if c in ATTRIBUTE_NAMES)}",
         )
-    w = ibis.window(group_by=events[CASE], order_by=[events[TIME], events[EID]])
-    stage_index = ibis.cases(*((events[ACT] == s, i) for i, s in enumerate(FUNNEL)), else_=None)
-    entered = ibis.ifelse(events[ACT].isin(list(STAGE_ENTRIES)), events[STAGE], ibis.null("string"))
-    decided = ibis.ifelse(events[ACT].isin([WON, LOST]), events[TIME], ibis.null("timestamp"))
-    e = events.mutate(
-        pos=ibis.row_number().over(w),
-        stage_idx=stage_index,
-        entered=entered,
-        decided=decided.min().over(ibis.window(group_by=events[CASE])),
-    )
-    e = e.mutate(
-        reached=e.stage_idx.max().over(ibis.cumulative_window(group_by=e[CASE],
-                                                              order_by=[e[TIME], e[EID]])),
-        entry_no=ibis.row_number().over(ibis.window(group_by=[e[CASE], e.entered],
-                                                    order_by=[e[TIME], e[EID]])),
-    )
-    act, t = e[ACT], e[TIME]
-    closing = act.isin([WON, LOST, REOPENED])
-    in_funnel = act.isin(list(FUNNEL))
-    back = (e.stage_idx < e.reached) | (e.entered.notnull() & (e.entry_no > 0)
-                                        & (e.decided.isnull() | (t < e.decided)))
+    steps = steps_expr(events) if steps is None else steps
+    e = events.join(steps.select(CASE, EID, "pos"), [CASE, EID])
+    # One integer code per event: every condition below compares small integers, not names.
+    code = ibis.cases(*((e[ACT] == a, i) for i, a in enumerate(ACTIVITY_NAMES)), else_=-1)
+    e = e.mutate(code=code.cast("int8"))
+    t = e[TIME]
+
+    def is_(*names: str) -> ir.BooleanValue:
+        """Whether the event's activity is one of these."""
+        return e.code.isin([ACTIVITY_NAMES.index(n) for n in names])
+
+    decided = ibis.ifelse(is_(WON, LOST), t, ibis.null("timestamp"))
+    e = e.mutate(decided=decided.min().over(ibis.window(group_by=e[CASE])),
+                 entered=ibis.ifelse(is_(*STAGE_ENTRIES), e[STAGE], ibis.null("string")))
+    t = e[TIME]
+    closing, in_funnel = is_(WON, LOST, REOPENED), is_(*FUNNEL)
+    open_entry = e.entered.notnull() & (e.decided.isnull() | (t < e.decided))
     attrs = dict.fromkeys([*CASE_COLUMNS, *([by] if by else [])])
     facts = e.group_by(CASE).aggregate(
         start=t.min(),
         end=t.max(),
-        events=act.count(),
-        first_created=t.min(where=act == CREATED),
-        first_decision=t.min(where=act.isin([WON, LOST])),
-        last_payment=t.max(where=act == PAYMENT),
-        close_activity=act.argmax(e.pos, where=closing),
+        events=e.code.count(),
+        first_created=t.min(where=is_(CREATED)),
+        first_decision=t.min(where=is_(WON, LOST)),
+        last_payment=t.max(where=is_(PAYMENT)),
+        close_code=e.code.argmax(e.pos, where=closing),
         close_time=t.argmax(e.pos, where=closing),
-        stage_activity=act.argmax(e.pos, where=in_funnel),
+        stage_code=e.code.argmax(e.pos, where=in_funnel),
         stage_activity_time=t.argmax(e.pos, where=in_funnel),
         stage_entered=e.entered.argmax(e.pos, where=e.entered.notnull()),
         stage_entered_time=t.argmax(e.pos, where=e.entered.notnull()),
-        max_stage=e.stage_idx.max(),
-        closes=act.count(where=act.isin([WON, LOST])),
-        reopens=act.count(where=act == REOPENED),
-        regressions=act.count(where=back),
+        closes=e.code.count(where=is_(WON, LOST)),
+        reopens=e.code.count(where=is_(REOPENED)),
+        open_entries=e.entered.count(where=open_entry),
+        open_stages=e.entered.nunique(where=open_entry),
         updated_max=e[UPDATED].max(),
         updated_min=e[UPDATED].min(),
-        updated_missing=act.count(where=e[UPDATED].isnull()),
-        **{f"first_{k}": t.min(where=act == a) for k, a in MILESTONES.items()},
+        updated_missing=e.code.count(where=e[UPDATED].isnull()),
+        **{f"first_{k}": t.min(where=is_(a)) for k, a in MILESTONES.items()},
         **{f"attr_{c}": e[c].argmax(e.pos, where=e[c].notnull()) for c in attrs},
-    )
-    facts = facts.mutate(
-        stage=facts.stage_entered.coalesce(facts.stage_activity),
-        stage_time=facts.stage_entered_time.coalesce(facts.stage_activity_time),
+        **{f"first_pos_{i}": e.pos.min(where=is_(s)) for i, s in enumerate(FUNNEL)},
+        **{f"last_pos_{i}": e.pos.max(where=is_(s)) for i, s in enumerate(FUNNEL)},
     )
     boundary = events[ACT].isin([*FUNNEL, LOST, REOPENED, STAGE_CHANGED])
     s = events.filter(boundary)
@@ -219,6 +221,49 @@ def _frame(expr: ir.Table) -> pd.DataFrame:
     return frame.astype(dict.fromkeys(text, object))
 
 
+def _decode(cases: pd.DataFrame) -> None:
+    """Name the activity codes, and derive the furthest stage and the current stage (in place)."""
+    names = pd.Series(ACTIVITY_NAMES, dtype=object)
+    for col in ("close", "stage"):
+        codes = cases.pop(f"{col}_code")
+        cases[f"{col}_activity"] = names.reindex(codes.to_numpy()).to_numpy()
+    first = cases[[f"first_pos_{i}" for i in range(len(FUNNEL))]].notna().to_numpy()
+    last_reached = len(FUNNEL) - 1 - np.argmax(first[:, ::-1], axis=1)
+    cases["max_stage"] = np.where(first.any(axis=1), last_reached, np.nan)
+    cases["stage"] = cases["stage_entered"].where(cases["stage_entered"].notna(),
+                                                  cases["stage_activity"])
+    cases["stage_time"] = cases["stage_entered_time"].where(cases["stage_entered"].notna(),
+                                                            cases["stage_activity_time"])
+
+
+def _regressed(cases: pd.DataFrame) -> np.ndarray:
+    """Whether each case moved back: a stage activity after a later one, or re-entered a stage.
+
+    Along the funnel, a regression exists exactly when some stage's last occurrence comes after
+    a later stage's first occurrence; in the stage history, when an open deal enters a
+    SalesStage it had already entered.
+    """
+    n = len(FUNNEL)
+    first = cases[[f"first_pos_{i}" for i in range(n)]].to_numpy(dtype=float)
+    last = cases[[f"last_pos_{i}" for i in range(n)]].to_numpy(dtype=float)
+    reached = np.fmax.accumulate(last, axis=1)  # latest position of any earlier-or-equal stage
+    with np.errstate(invalid="ignore"):
+        along = (reached[:, :-1] > first[:, 1:]).any(axis=1)
+    return along | (cases["open_entries"].to_numpy() > cases["open_stages"].to_numpy())
+
+
+def _visits(table: pa.Table, case_index: pd.Index) -> pd.DataFrame:
+    """Stage visits with activity as a category and case ids as case numbers (small in memory)."""
+    ids = table.column(CASE).combine_chunks().dictionary_encode()
+    numbers = case_index.get_indexer(ids.dictionary.to_pandas())
+    return pd.DataFrame({
+        ACT: table.column(ACT).combine_chunks().dictionary_encode().to_pandas(),
+        "case_no": numbers[ids.indices.to_numpy(zero_copy_only=False)],
+        "entered": table.column("entered").to_pandas(),
+        "left": table.column("left").to_pandas(),
+    })
+
+
 @dataclass(frozen=True)
 class CaseFacts:
     """The materialised facts (one row per case) and stage visits, with how to measure time.
@@ -239,17 +284,19 @@ class CaseFacts:
         by: str | None = None,
         amount_bands: Sequence[float] | None = None,
         calendar: CalendarSet | None = None,
+        steps: ir.Table | None = None,
     ) -> CaseFacts:
         """Run the facts query on the events' engine and label each case with its segment."""
-        facts_expr, visits_expr = case_facts(events, by)
+        facts_expr, visits_expr = case_facts(events, by, steps)
         cases = _frame(facts_expr).sort_values(CASE, ignore_index=True)
         cases["case_no"] = np.arange(len(cases))
         cases[SEGMENT] = segments(cases, by, amount_bands)
+        _decode(cases)
+        cases["regressed"] = _regressed(cases)
         close = cases["close_activity"]
         cases["outcome"] = close.map({WON: "Won", LOST: "Lost"}).astype(object).where(
             close.isin([WON, LOST]))
-        visits = _frame(visits_expr)
-        visits["case_no"] = pd.Index(cases[CASE]).get_indexer(visits[CASE])
+        visits = _visits(visits_expr.to_pyarrow(), pd.Index(cases[CASE]))
         visits[f"attr_{REGION}"] = cases[f"attr_{REGION}"].to_numpy(dtype=object)[visits["case_no"]]
         newest = cases["updated_max"].max() if len(cases) else None
         if newest is None or pd.isna(newest):

@@ -221,7 +221,7 @@ def rework(f: CaseFacts) -> Rework:
     """Reopen rate over ever-closed cases; regression rate (moved back to an earlier stage) over all."""
     reopened = int((f.cases["reopens"] > 0).sum())
     closed = int((f.cases["closes"] > 0).sum())
-    regressed = int((f.cases["regressions"] > 0).sum())
+    regressed = int(f.cases["regressed"].sum())
     return Rework(reopened, closed, ratio(reopened, closed), regressed, ratio(regressed, len(f.cases)))
 
 
