@@ -81,7 +81,8 @@ def duck(workspace_path: Path) -> Iterator[DuckDBEngine]:
 def spark(workspace_path: Path) -> Iterator[SparkEngine]:
     """The same log exported to Parquet and read by the shared local Spark session."""
     with Workspace(workspace_path, read_only=True) as ws:
-        yield SparkEngine.from_workspace(ws)
+        with SparkEngine.from_workspace(ws) as engine:
+            yield engine
 
 
 @pytest.mark.parametrize(("name", "analysis"), ANALYSES, ids=[n for n, _ in ANALYSES])
