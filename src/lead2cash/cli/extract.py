@@ -2,15 +2,14 @@
 
 from __future__ import annotations
 
-from datetime import datetime
 from pathlib import Path
 from typing import Annotated
 
 import typer
 
 from ..errors import Lead2CashError
-from ..store import Workspace
 from .console import console, progress_bars
+from .options import DbOption, open_workspace, parse_time
 
 
 def _parse_sources(values: list[str]) -> dict[str, Path]:
@@ -27,19 +26,6 @@ def _parse_sources(values: list[str]) -> dict[str, Path]:
             raise Lead2CashError(f"--source {key} given twice", "give each system once")
         sources[key] = Path(folder)
     return sources
-
-
-def _parse_time(value: str | None) -> datetime | None:
-    """--extracted-at as an ISO 8601 time (naive means UTC)."""
-    if value is None:
-        return None
-    try:
-        return datetime.fromisoformat(value)
-    except ValueError as exc:
-        raise Lead2CashError(
-            f"--extracted-at {value!r}: not an ISO 8601 time",
-            "for example --extracted-at 2024-07-27T02:00:00Z",
-        ) from exc
 
 
 def extract_command(
@@ -64,14 +50,7 @@ def extract_command(
             help="LastDataUpdate (ISO time); default: _manifest.json, else file times",
         ),
     ] = None,
-    db: Annotated[
-        Path | None,
-        typer.Option(
-            "--db",
-            metavar="PATH",
-            help="workspace file (default: LEAD2CASH_DB or ./lead2cash.duckdb)",
-        ),
-    ] = None,
+    db: DbOption = None,
     print_default_config: Annotated[
         str | None,
         typer.Option(
@@ -93,8 +72,8 @@ def extract_command(
         raise Lead2CashError(
             "no --source given", "add --source SYSTEM=DIR, e.g. salesforce=exports/sf"
         )
-    when = _parse_time(extracted_at)
-    with Workspace(db) as ws, progress_bars() as progress:
+    when = parse_time(extracted_at, "--extracted-at")
+    with open_workspace(db) as ws, progress_bars() as progress:
         meta = extract(ws, sources, config, when, progress)
     missing = "; ".join(
         f"{k.split(':', 1)[1]}: {v}" for k, v in meta.items() if k.startswith("missing:")

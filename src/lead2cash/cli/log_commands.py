@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import json
 import tomllib
-from datetime import datetime
 from pathlib import Path
 from typing import Annotated
 
@@ -19,7 +18,7 @@ from ..model_doc import model_markdown
 from ..io.importer import ImportOptions, ImportResult, import_log
 from ..summary import LogSummary, summarize
 from .console import console, progress_bars
-from .options import DbOption, JsonOption, open_workspace
+from .options import DbOption, JsonOption, open_workspace, parse_time
 
 __all__ = ["register", "print_summary", "print_check"]
 
@@ -44,17 +43,6 @@ def _read_map(path: Path | None) -> dict[str, str]:
     return dict(data)
 
 
-def _parse_time(value: str | None, option: str) -> datetime | None:
-    """An ISO 8601 time given on the command line (naive means UTC)."""
-    if value is None:
-        return None
-    try:
-        return datetime.fromisoformat(value.replace("Z", "+00:00"))
-    except ValueError:
-        raise InputError(Location(option), "not an ISO 8601 time", "write e.g. 2024-07-27T02:00:00Z",
-                         value=value) from None
-
-
 def import_cmd(
     path: Annotated[Path, typer.Argument(help="CSV, Parquet, XES or XES.GZ event log.")],
     case: Annotated[str | None, typer.Option("--case", help="Column holding the case id.")] = None,
@@ -75,7 +63,7 @@ def import_cmd(
     options = ImportOptions(
         case=case, activity=activity, time=time, mapping=_read_map(map_file), timezone=timezone,
         time_format=time_format, source_system=source_system,
-        extracted_at=_parse_time(extracted_at, "--extracted-at"), skip_bad_rows=skip_bad_rows,
+        extracted_at=parse_time(extracted_at, "--extracted-at"), skip_bad_rows=skip_bad_rows,
         delimiter=delimiter, encoding=encoding, format=fmt,
     )
     with open_workspace(db) as ws, progress_bars() as progress:
