@@ -18,7 +18,7 @@ from typer.testing import CliRunner
 from lead2cash.cli import app
 from lead2cash.errors import Lead2CashError
 from lead2cash.io.export import export_log
-from lead2cash.mining import Activity, DuckDBEngine, dfg, performance, process_map, variant_stats
+from lead2cash.mining import Activity, DuckDBEngine, derived, dfg, performance, process_map, variant_stats
 from lead2cash.mining.dfg import END, START, ProcessMap
 from lead2cash.store import Workspace
 
@@ -192,3 +192,22 @@ def test_parquet_export_mines_like_the_workspace(hand: tuple[DuckDBEngine, Path]
     with pytest.raises(Lead2CashError, match=r"missing event_id") as err:
         DuckDBEngine.from_parquet(bare)
     assert "export" in (err.value.hint or "")
+
+
+def test_every_load_builds_the_derived_tables(tmp_path: Path) -> None:
+    path = tmp_path / "d.duckdb"
+    frame = synthetic_frame(cases=30, seed=2)
+    with Workspace(path, memory_limit="1GB") as ws:
+        load_frame(ws, frame)  # through Workspace.replace_log, like import and extract
+        assert derived.is_derived(ws.con)
+        counts = ws.con.execute(
+            f"SELECT (SELECT count(*) FROM {derived.STEPS}), (SELECT count(*) FROM {derived.CASES})"
+        ).fetchall()[0]
+        assert counts == (len(frame), frame.SalesOpportunityId.nunique())
+        for table in (derived.STEPS, derived.CASES, derived.VARIANT_STEPS):
+            ws.con.execute(f"DROP TABLE {table}")
+    with Workspace(path, read_only=True) as ws, pytest.raises(Lead2CashError) as err:
+        DuckDBEngine(ws)
+    assert "no derived mining tables" in err.value.message and "re-import" in (err.value.hint or "")
+    with Workspace(path) as ws:  # writable: the engine rebuilds them itself
+        assert variant_stats(DuckDBEngine(ws)).total_cases == 30
