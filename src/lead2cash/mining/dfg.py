@@ -72,10 +72,10 @@ class ProcessMap:
         }
 
 
-def _counts(frame: Any, key: str) -> dict[str, int]:
-    """A {name: count} dict from a two-column frame, most frequent first, then by name."""
-    rows = sorted(zip(frame[key], frame["n"]), key=lambda kv: (-int(kv[1]), kv[0]))
-    return {k: int(n) for k, n in rows}
+def _counts(names: Any, counts: Any) -> dict[str, int]:
+    """A {name: count} dict of the non-zero counts, most frequent first, then by name."""
+    rows = sorted(((k, int(n)) for k, n in zip(names, counts) if n), key=lambda kv: (-kv[1], kv[0]))
+    return dict(rows)
 
 
 def _case_counts(t: LogTables) -> tuple[ir.Table, ir.Table]:
@@ -98,17 +98,15 @@ def _projected_case_counts(steps: ir.Table) -> tuple[ir.Table, ir.Table]:
 
 
 def _map_from_steps(engine: Engine, steps: ir.Table, case_counts: tuple[ir.Table, ir.Table]) -> ProcessMap:
-    """Run the small aggregations of a process map over a steps table."""
-    acts = steps.group_by("ActivityName").aggregate(n=steps.count())
+    """Run the four small aggregations of a process map over a steps table."""
+    acts = steps.group_by("ActivityName").aggregate(
+        n=steps.count(), starts=(steps.pos == 0).sum(), ends=steps.target_id.isnull().sum()
+    )
     moves = steps.filter(steps.target_id.notnull())
     edges = moves.group_by(["ActivityName", "target"]).aggregate(
         frequency=moves.count(), **duration_aggs(moves.duration_us)
     )
-    firsts = steps.filter(steps.pos == 0)
-    lasts = steps.filter(steps.target_id.isnull())
-    starts = firsts.group_by("ActivityName").aggregate(n=firsts.count())
-    ends = lasts.group_by("ActivityName").aggregate(n=lasts.count())
-    a, e, s, t, ac, ec = (engine.execute(x) for x in (acts, edges, starts, ends, *case_counts))
+    a, e, ac, ec = (engine.execute(x) for x in (acts, edges, *case_counts))
     act_cases = dict(zip(ac.ActivityName, ac.cases))
     edge_cases = dict(zip(zip(ec.ActivityName, ec.target), ec.cases))
     activities = sorted(
@@ -121,7 +119,7 @@ def _map_from_steps(engine: Engine, steps: ir.Table, case_counts: tuple[ir.Table
         key=lambda x: (-x.frequency, x.source, x.target),
     )
     return ProcessMap(tuple(activities), tuple(edge_list),
-                      _counts(s, "ActivityName"), _counts(t, "ActivityName"))
+                      _counts(a.ActivityName, a.starts), _counts(a.ActivityName, a.ends))
 
 
 def discover(
