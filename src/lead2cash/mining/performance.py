@@ -17,7 +17,7 @@ from ..errors import Lead2CashError
 from ..model import ACTIVITIES, HAPPY_PATH, ActivityGroup
 from .engine import Engine
 from .filters import Filter
-from .stats import DurationStats, duration_aggs, seconds, whole
+from .stats import DurationStats, duration_aggs, to_seconds, whole
 
 __all__ = [
     "Between",
@@ -132,7 +132,8 @@ def case_durations(engine: Engine, filters: Iterable[Filter] = (), per_case: boo
     detail = None
     if per_case:
         frame = engine.execute(cases.select(CASE, "duration_us"))
-        detail = {c: seconds(d) for c, d in zip(frame[CASE], frame.duration_us)}
+        values = to_seconds(frame.duration_us.to_numpy(dtype="float64")).tolist()
+        detail = dict(zip(frame[CASE].tolist(), values))
     return CaseDurations(DurationStats.from_row(row), detail)  # type: ignore[arg-type]
 
 

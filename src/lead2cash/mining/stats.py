@@ -8,23 +8,29 @@ from dataclasses import asdict, dataclass
 from typing import Any
 
 import ibis.expr.types as ir
+import numpy as np
 import pandas as pd
 
-__all__ = ["DurationStats", "duration_aggs", "seconds", "stats_list", "whole"]
+__all__ = ["DurationStats", "duration_aggs", "seconds", "stats_list", "to_seconds", "whole"]
 
 _FIELDS = ("count", "mean", "median", "p90", "min", "max")
 
 
-def seconds(us: object) -> float | None:
-    """Microseconds (any numeric, or missing) to seconds rounded to the microsecond.
+def to_seconds(us: np.ndarray) -> np.ndarray:
+    """Microseconds to seconds rounded to the microsecond, through tenths of a microsecond.
 
-    Rounding goes through tenths of a microsecond first: interpolated percentiles of whole
-    microseconds are exact multiples of 0.1 us up to float noise, which differs between
-    engines; the first rounding removes that noise, so both engines report the same value.
+    Interpolated percentiles of whole microseconds are exact multiples of 0.1 us up to float
+    noise, which differs between engines; the first rounding removes that noise, so both
+    engines report the same value.
     """
+    return np.round(np.round(us.astype("float64"), 1) / 1e6, 6)
+
+
+def seconds(us: object) -> float | None:
+    """One duration in microseconds (any numeric, or missing) as seconds (see `to_seconds`)."""
     if us is None or (isinstance(us, float) and math.isnan(us)):
         return None
-    return round(round(float(us), 1) / 1e6, 6)  # type: ignore[arg-type]
+    return float(to_seconds(np.array([us]))[0])
 
 
 def whole(value: object) -> int:
@@ -62,7 +68,8 @@ def stats_list(frame: pd.DataFrame, prefix: str = "d_") -> list[DurationStats]:
     """One DurationStats per row of a result frame, converted column-wise (fast on many rows)."""
     counts = frame[f"{prefix}count"].fillna(0).astype("int64").tolist()
     columns = [
-        [seconds(v) for v in frame[f"{prefix}{f}"].astype("float64").tolist()]
+        [None if math.isnan(v) else v
+         for v in to_seconds(frame[f"{prefix}{f}"].to_numpy(dtype="float64", na_value=np.nan)).tolist()]
         for f in _FIELDS[1:]
     ]
     return [DurationStats(c, *values) for c, *values in zip(counts, *columns)]
