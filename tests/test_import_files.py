@@ -171,3 +171,25 @@ def test_cli_prints_no_traceback_and_exits_2(tmp_path: Path) -> None:
     assert proc.returncode == 2
     assert "Traceback" not in proc.stderr
     assert "bad.csv, line 2, column 'ts'" in " ".join(proc.stderr.split())
+
+
+def test_parquet_durations_and_zoned_times(tmp_path: Path, workspace: Workspace) -> None:
+    import pyarrow as pa
+    import pyarrow.parquet as pq
+    from datetime import timedelta, timezone
+
+    zone = timezone(timedelta(hours=2))
+    table = pa.table({
+        "SalesOpportunityId": ["A", "A"],
+        "ActivityName": ["Opportunity Created", "Opportunity Won"],
+        "EventTime": pa.array([datetime(2024, 1, 1, 12, tzinfo=zone), datetime(2024, 1, 3, 12, tzinfo=zone)],
+                              pa.timestamp("us", tz="+02:00")),
+        "SalesCycleDuration": pa.array([172_800_000_000, 172_800_000_000], pa.duration("us")),
+        "Wait": pa.array([90, None], pa.duration("s")),
+    })
+    pq.write_table(table, tmp_path / "log.parquet")
+    import_log(workspace, tmp_path / "log.parquet")
+    assert rows(workspace, 'EventTime, SalesCycleDuration, "Wait"') == [
+        (datetime(2024, 1, 1, 10), timedelta(days=2), timedelta(seconds=90)),
+        (datetime(2024, 1, 3, 10), timedelta(days=2), None),
+    ]

@@ -85,7 +85,7 @@ def duration_expr(col: str, sql_type: str) -> str:
     if sql_type == "INTERVAL":
         return q
     seconds = f"TRY_CAST({q} AS DOUBLE)"
-    micros = f"to_microseconds(CAST(round({seconds} * 1000000) AS BIGINT))"
+    micros = f"to_microseconds(TRY_CAST(round({seconds} * 1000000) AS BIGINT))"
     if sql_type != "VARCHAR":
         return micros
     return f"CASE WHEN {seconds} IS NOT NULL THEN {micros} ELSE TRY_CAST(trim({q}) AS INTERVAL) END"

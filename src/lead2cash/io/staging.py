@@ -144,11 +144,24 @@ def _csv_error(path: Path, message: str) -> InputError:
     )
 
 
+_MICROS_PER = {"s": "* 1000000", "ms": "* 1000", "us": "", "ns": "// 1000"}
+
+
 def _stage_parquet(con: duckdb.DuckDBPyConnection, path: Path) -> Stage:
-    """Stage a Parquet file as it is (its own column types)."""
+    """Stage a Parquet file with its own column types; Arrow durations become intervals."""
+    import pyarrow as pa
+    import pyarrow.parquet as pq
+
     try:
-        con.execute(f"CREATE TEMP TABLE {STAGE} AS SELECT * FROM read_parquet({sql_literal(str(path))})")
-    except duckdb.Error as exc:
+        schema = pq.read_schema(path)
+        cols = [
+            f"to_microseconds({quote(f.name)} {_MICROS_PER[f.type.unit]}) AS {quote(f.name)}"
+            if pa.types.is_duration(f.type) else quote(f.name)
+            for f in schema
+        ]
+        con.execute(f"CREATE TEMP TABLE {STAGE} AS SELECT {', '.join(cols)} "
+                    f"FROM read_parquet({sql_literal(str(path))})")
+    except (duckdb.Error, pa.ArrowException) as exc:
         raise InputError(Location(str(path)), f"cannot read as Parquet: {str(exc).splitlines()[0]}",
                          "check that the file is a complete Parquet file") from None
     return Stage(path, "parquet", _describe(con), "'row ' || (rowid + 1)")
