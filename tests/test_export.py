@@ -49,6 +49,9 @@ def test_parquet_has_model_names_and_utc_times(tmp_path: Path, workspace: Worksp
     schema = pq.read_schema(tmp_path / "out.parquet")
     assert schema.names[:4] == ["event_id", "SalesOpportunityId", "ActivityName", "EventTime"]
     assert str(schema.field("EventTime").type) == "timestamp[us, tz=UTC]"
+    assert str(schema.field("SalesCycleDuration").type) == "duration[us]"
+    frame = pq.read_table(tmp_path / "out.parquet").to_pandas()
+    assert str(frame["SalesCycleDuration"][0]) == "35 days 04:00:00"
 
 
 def test_unknown_extension(tmp_path: Path, workspace: Workspace) -> None:

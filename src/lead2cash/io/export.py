@@ -31,17 +31,41 @@ def export_format(path: Path, explicit: str | None) -> str:
                          "end it with .csv, .parquet, .xes or .xes.gz, or pass --format")
 
 
-def _select(ws: Workspace, fmt: str) -> str:
-    """All columns in model order; CSV writes times as ISO 8601 UTC, Parquet as UTC instants."""
-    cols = []
+def _select(ws: Workspace, fmt: str) -> tuple[str, list[str]]:
+    """All columns in model order, and the interval columns written as microseconds.
+
+    CSV writes times as ISO 8601 UTC; Parquet writes UTC instants and Arrow durations.
+    """
+    cols, durations = [], []
     for name, sql_type in ws.columns():
         q = quote(name)
         if sql_type == "TIMESTAMP":
             cols.append(f"strftime({q}, '%Y-%m-%dT%H:%M:%S.%fZ') AS {q}" if fmt == "csv"
                         else f"timezone('UTC', {q}) AS {q}")
+        elif sql_type == "INTERVAL" and fmt == "parquet":
+            cols.append(f"CAST(round(epoch({q}) * 1000000) AS BIGINT) AS {q}")
+            durations.append(name)
         else:
             cols.append(q)
-    return f"SELECT {', '.join(cols)} FROM events {_ORDER}"
+    return f"SELECT {', '.join(cols)} FROM events {_ORDER}", durations
+
+
+def _write_parquet(ws: Workspace, select: str, durations: list[str], path: Path,
+                   progress: Progress, total: int) -> None:
+    """Stream the log into Parquet, typing interval columns as Arrow durations (µs)."""
+    import pyarrow as pa
+    import pyarrow.parquet as pq
+
+    reader = ws.con.execute(select).to_arrow_reader(100_000)
+    fields = [pa.field(f.name, pa.duration("us")) if f.name in durations else f
+              for f in reader.schema]
+    schema = pa.schema(fields)
+    done = 0
+    with pq.ParquetWriter(path, schema, compression="zstd") as writer:
+        for batch in reader:
+            writer.write_batch(batch.cast(schema))
+            done += batch.num_rows
+            progress(f"writing {path.name}", done, total)
 
 
 def export_log(ws: Workspace, path: str | Path, fmt: str | None = None,
@@ -57,9 +81,13 @@ def export_log(ws: Workspace, path: str | Path, fmt: str | None = None,
         return write_xes(ws.con, path, progress=progress)
     total = ws.con.execute("SELECT count(*) FROM events").fetchone()[0]  # type: ignore[index]
     progress(f"writing {path.name}", 0, total)
-    options = "FORMAT csv, HEADER true" if fmt == "csv" else "FORMAT parquet, COMPRESSION zstd"
-    if fmt == "csv" and path.name.lower().endswith(".gz"):
+    select, durations = _select(ws, fmt)
+    if fmt == "parquet":
+        _write_parquet(ws, select, durations, path, progress, total)
+        return int(total)
+    options = "FORMAT csv, HEADER true"
+    if path.name.lower().endswith(".gz"):
         options += ", COMPRESSION gzip"
-    ws.con.execute(f"COPY ({_select(ws, fmt)}) TO {sql_literal(str(path))} ({options})")
+    ws.con.execute(f"COPY ({select}) TO {sql_literal(str(path))} ({options})")
     progress(f"writing {path.name}", total, total)
     return int(total)
