@@ -203,6 +203,15 @@ def test_cli_json_table_and_bad_bands(workspace: Workspace) -> None:
     assert table.exit_code == 0 and "Funnel" in table.stdout and "Value at stake" in table.stdout
     bad = runner.invoke(app, ["mine", "kpis", "--db", db, "--amount-bands", "10k"])
     assert bad.exit_code != 0 and "not a list of numbers" in str(bad.exception)
+    # A calendar file per region: EMEA (Berlin) hand-off of C1 is 4 working hours.
+    toml = workspace.path.parent / "cal.toml"
+    toml.write_text('[regions.EMEA]\nextends = "de"\n', encoding="utf-8")
+    emea = runner.invoke(app, ["mine", "kpis", "--db", db, "--json", "--working-time", str(toml),
+                               "-f", "SalesRegion = 'EMEA'"])
+    assert json.loads(emea.stdout)["handoff_hours_median"] == 4.0
+    toml.write_text('hours = ["9-17"]\n', encoding="utf-8")
+    wrong = runner.invoke(app, ["mine", "kpis", "--db", db, "--working-time", str(toml)])
+    assert wrong.exit_code != 0 and "column 'hours'" in str(wrong.exception)
 
 
 @pytest.mark.parametrize(("event_id", "won"), [(-1, 3), (10_000, 4)])
