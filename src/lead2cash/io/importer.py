@@ -307,7 +307,7 @@ def _load(ws: Workspace, stage: Stage, mapping: dict[str, str], extras: dict[str
                if "source_record" in mapping else f"{sql_literal(name + ':')} || _loc")
     select = (f"SELECT {event_id}, {', '.join(cols)}, {event_type}, {lineage}"
               + "".join(f", {quote('_x_' + c)}" for c in extras)
-              + f" FROM {_TYPED} ORDER BY {event_id}")
+              + f" FROM {_TYPED}")
     meta = {
         "file": str(stage.file), "format": stage.format, "timezone": opts.timezone,
         "imported_at": datetime.now(UTC).isoformat(), "mapping": json.dumps(mapping),
