@@ -193,3 +193,10 @@ def test_parquet_durations_and_zoned_times(tmp_path: Path, workspace: Workspace)
         (datetime(2024, 1, 1, 10), timedelta(days=2), timedelta(seconds=90)),
         (datetime(2024, 1, 3, 10), timedelta(days=2), None),
     ]
+
+
+def test_transcoded_copy_is_removed(tmp_path: Path, workspace: Workspace) -> None:
+    f = write(tmp_path / "latin.csv", "case,act,ts\nK1,Créé,2024-01-02\n", encoding="cp1252")
+    import_log(workspace, f, KEYS)
+    assert rows(workspace, "ActivityName") == [("Créé",)]
+    assert not any(workspace.temp_directory.glob("*.csv"))

@@ -168,7 +168,7 @@ class Workspace:
         Must run inside `transaction()`; derived views are rebuilt in the same transaction.
         """
         con = self.con
-        con.execute(f"DROP VIEW IF EXISTS cases")
+        con.execute("DROP VIEW IF EXISTS cases")
         con.execute(f"DROP TABLE IF EXISTS {EVENTS}")
         con.execute(events_ddl(EVENTS, extras))
         con.execute(f"INSERT INTO {EVENTS} {select_sql}")

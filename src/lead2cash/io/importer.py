@@ -245,7 +245,7 @@ def _handle_problems(con: duckdb.DuckDBPyConnection, stage: Stage,
     ).fetchone() or ()
     con.execute(f"ALTER TABLE {_TYPED} ADD COLUMN _bad BOOLEAN DEFAULT false")
     reasons: list[tuple[str, str, str, str]] = []
-    for (err, col, fld), n in zip(problems, counts):
+    for (err, col, fld), n in zip(problems, counts, strict=True):
         if not n:
             continue
         attr = next(a for a in ATTRIBUTES if a.name == fld)

@@ -109,8 +109,11 @@ def _stage_csv(
         con.execute(sql)
     except duckdb.Error as exc:
         raise _csv_error(path, str(exc)) from None
+    finally:
+        if dialect.path != path:  # a transcoded UTF-8 copy, no longer needed
+            dialect.path.unlink(missing_ok=True)
     rejected: list[tuple[str, str | None, str | None, str]] = []
-    locator = f"'line ' || (rowid + 2)"
+    locator = "'line ' || (rowid + 2)"
     if skip_bad_rows:
         rows = con.execute(
             "SELECT line, column_name, csv_line, error_message FROM _l2c_rejects ORDER BY line"
