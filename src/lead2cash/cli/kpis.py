@@ -1,14 +1,15 @@
 """The `mine kpis` command: Lead-to-Cash KPIs as rich tables or JSON, sliced and in working time."""
 
 
-from typing import Annotated, Any
+from typing import TYPE_CHECKING, Annotated, Any
 
 import typer
 
 from ..errors import Lead2CashError
-from ..mining.calendar import load_calendars
-from ..mining.kpis import KpiOptions, KpiReport, report
 from .console import console, progress_bars
+
+if TYPE_CHECKING:  # the mining layer (Ibis, pandas) loads when the command runs, not for --help
+    from ..mining.kpis import KpiReport
 
 __all__ = ["parse_bands", "register"]
 
@@ -47,7 +48,7 @@ def _cell(value: Any, fmt: str) -> str:
     return "-" if value is None else fmt.format(value)
 
 
-def render(result: KpiReport) -> None:
+def render(result: "KpiReport") -> None:
     """Print the KPIs as rich tables: headlines (per segment), funnel, stalls, discounts, freshness."""
     from .mine import _table  # the shared table style; imported late (mine imports this module)
 
@@ -116,6 +117,9 @@ def register(mine_app: typer.Typer) -> None:
             help="Discount band edges (fractions).")] = "0.05,0.10,0.20,0.30",
     ) -> None:
         """Lead-to-Cash KPIs: win rate, cycle, funnel, stalls, hand-off, DSO, late payments, discounts."""
+        from ..mining.calendar import load_calendars
+        from ..mining.kpis import KpiOptions, report
+
         bands = parse_bands(amount_bands, "--amount-bands")
         options = KpiOptions(stall_days, parse_bands(discount_bands, "--discount-bands"),
                              discount_policy)

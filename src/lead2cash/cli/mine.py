@@ -12,20 +12,22 @@ from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from enum import StrEnum
 from pathlib import Path
-from typing import Annotated, Any, Protocol
+from typing import TYPE_CHECKING, Annotated, Any, Protocol
 
 import typer
 
 from rich.table import Table
 
-from ..mining import DuckDBEngine, Engine, Filter, SparkEngine, dfg, parse_filters, performance, variants
-from ..mining.dfg import ProcessMap
-from ..mining.performance import PerformanceReport
-from ..mining.stats import DurationStats
-from ..mining.variants import Variants
 from ..store import Workspace, default_db_path
 from . import kpis
 from .console import console, progress_bars
+
+if TYPE_CHECKING:  # the mining layer (Ibis, pandas) loads when a command runs, not for --help
+    from ..mining import Engine, Filter
+    from ..mining.dfg import ProcessMap
+    from ..mining.performance import PerformanceReport
+    from ..mining.stats import DurationStats
+    from ..mining.variants import Variants
 
 __all__ = ["DbOpt", "EngineName", "EngineOpt", "FilterOpt", "JsonOpt", "emit", "human",
            "mine_app", "open_engine", "register"]
@@ -72,6 +74,8 @@ def open_engine(
     db: Path | None, engine: EngineName, filters: list[str] | None
 ) -> Iterator[tuple[Engine, list[Filter]]]:
     """Parse the filters, open the workspace and the chosen engine, close them afterwards."""
+    from ..mining import DuckDBEngine, SparkEngine, parse_filters
+
     parsed = parse_filters(filters or [])
     ws = Workspace(db or default_db_path(), read_only=True)
     try:
@@ -191,6 +195,8 @@ def dfg_command(
                      help="Share of paths to keep (the map stays connected start to end).")] = 1.0,
 ) -> None:
     """Process map: activities, directly-follows edges with durations, start and end activities."""
+    from ..mining import dfg
+
     with open_engine(db, engine, filter_) as (eng, filters):
         emit(dfg.discover(eng, filters, activities, paths), as_json, _render_map)
 
@@ -206,6 +212,8 @@ def variants_command(
         min=0.0, max=1.0, help="List the fewest variants covering this share of cases.")] = None,
 ) -> None:
     """Variants: ordered activity sequences with case counts, shares and durations."""
+    from ..mining import variants
+
     with open_engine(db, engine, filter_) as (eng, filters):
         result = variants.discover(eng, filters, None if coverage is not None else top, coverage)
         emit(result, as_json, _render_variants)
@@ -226,6 +234,8 @@ def performance_command(
     target_last: Annotated[bool, typer.Option(help="Measure --between to the last target occurrence.")] = False,
 ) -> None:
     """Case durations, throughput between milestones, time in stage, rework, time between two activities."""
+    from ..mining import performance
+
     occurrences = ("last" if source_last else "first", "last" if target_last else "first")
     with open_engine(db, engine, filter_) as (eng, filters):
         result = performance.report(eng, filters, milestones, stage, between, occurrences)  # type: ignore[arg-type]
