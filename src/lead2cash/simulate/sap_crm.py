@@ -17,8 +17,21 @@ from .ground_truth import Events, activity, stage_activities
 from .history import History
 from .params import SimulationParams
 from .process import Chunk
-from .sap import (CSV_QUOTING, KEY, MATKL, ORDER, SYSTEM, _dt, _record, _table, flow, kunnr,
-                  vbak, vbap)
+from .sap import (
+    CSV_QUOTING,
+    KEY,
+    MANDT,
+    MATKL,
+    ORDER,
+    SYSTEM,
+    _dt,
+    _record,
+    _table,
+    flow,
+    kunnr,
+    vbak,
+    vbap,
+)
 from .text import concat, digits, money, take, time_text
 from .world import REGIONS, World
 
@@ -27,6 +40,8 @@ __all__ = ["CSV_QUOTING", "KEY", "crm", "master"]
 STAGES = DEFAULTS[KEY].stages
 OPEN_STATUS, REOPEN_STATUS = "E0001", DEFAULTS[KEY].status["reopened"][0]
 QUOTATION, CONTRACT, OPPORTUNITY = 20_000_000, 40_000_000, 60_000_000
+REJECTION = 5_000_000_000  # change numbers of quotation rejections (after the CRM's)
+REJECTION_REASON = "02"  # VBAP-ABGRU of a rejected quotation item
 _WGBEZ = ("Software License", "Subscription", "Professional Services", "Hardware")
 
 
@@ -40,6 +55,42 @@ def master(p: SimulationParams, world: World) -> dict[str, pa.Table]:
     families = list(p.product_families)
     return {"T023T.csv": _table(len(families), SPRAS="E", MATKL=pa.array(list(MATKL)),
                                 WGBEZ=pa.array([_WGBEZ[i] for i in range(len(families))]))}
+
+
+def _change_documents(*groups: tuple) -> dict[str, pa.Table]:
+    """`CDHDR` (who, when) and `CDPOS` (which field, old and new value) of change groups.
+
+    A group: (rows, OBJECTCLAS, OBJECTID, CHANGENR, USERNAME, (UDATE, UTIME), TCODE, CHNGIND,
+    TABNAME, TABKEY, FNAME, VALUE_OLD, VALUE_NEW).
+    """
+    hdr, pos = [], []
+    for n, cls, oid, nr, user, (udate, utime), tcode, ind, tab, tabkey, fname, old, new in groups:
+        hdr.append(_table(n, OBJECTCLAS=cls, OBJECTID=oid, CHANGENR=nr, USERNAME=user,
+                          UDATE=udate, UTIME=utime, TCODE=tcode, CHANGE_IND=ind))
+        pos.append(_table(n, OBJECTCLAS=cls, OBJECTID=oid, CHANGENR=nr, TABNAME=tab,
+                          TABKEY=tabkey, FNAME=fname, CHNGIND=ind, VALUE_OLD=old, VALUE_NEW=new))
+    return {"CDHDR.csv": pa.concat_tables(hdr), "CDPOS.csv": pa.concat_tables(pos)}
+
+
+def _rejections(c: Chunk, cal: BusinessCalendar, h: History, q_vbeln: pa.Array,
+                q_key: np.ndarray, rejected: np.ndarray, newest: np.ndarray,
+                owner: pa.Array) -> tuple:
+    """Sales document change documents (`VERKBELEG`) setting `VBAP-ABGRU` on rejected quotations.
+
+    A superseded revision is rejected when the next one is created; the newest one when the
+    deal first closes without it (the SD-only connector reads the last one as Opportunity Lost).
+    """
+    rej = np.flatnonzero(rejected)
+    closing = np.flatnonzero(h.is_close)
+    first_close = np.full(c.n, -1, np.int64)
+    closed_cases, first = np.unique(c.h_case[closing], return_index=True)
+    first_close[closed_cases] = c.h_time[closing[first]]
+    nxt = c.q_time[np.minimum(rej + 1, len(c.q_time) - 1)] if len(rej) else rej
+    when = np.where(newest[rej], first_close[c.q_case[rej]], nxt)
+    vbeln = q_vbeln.take(pa.array(rej, pa.int64()))
+    return (len(rej), "VERKBELEG", vbeln, digits(REJECTION + q_key[rej], 10),
+            owner.take(pa.array(c.q_case[rej], pa.int64())), _dt(cal, when), "VA22", "U",
+            "VBAP", concat(MANDT, vbeln, "000010"), "ABGRU", "", REJECTION_REASON)
 
 
 def crm(p: SimulationParams, c: Chunk, cal: BusinessCalendar, world: World) -> tuple[
@@ -106,13 +157,11 @@ def crm(p: SimulationParams, c: Chunk, cal: BusinessCalendar, world: World) -> t
             EXP_REVENUE=money(h.amount), NET_VALUE_H=money(h.amount), CURRENCY="USD",
             CREATED_AT_H=time_text(c.created, "%Y%m%d%H%M%S"), CREATED_BY_H=owner,
             POSTING_DATE=time_text(cal.local(c.created), "%Y%m%d")),
-        "CDHDR.csv": _table(len(c.h_case), OBJECTCLAS="CRM_ORDER", OBJECTID=h_opp,
-                            CHANGENR=changenr, USERNAME=owner.take(pa.array(c.h_case)),
-                            UDATE=udate, UTIME=utime, TCODE="CRMD_ORDER", CHANGE_IND=chngind),
-        "CDPOS.csv": _table(len(c.h_case), OBJECTCLAS="CRM_ORDER", OBJECTID=h_opp,
-                            CHANGENR=changenr, TABNAME="CRMD_OPPORT_H", TABKEY=h_opp,
-                            FNAME=pa.array(fname), CHNGIND=chngind,
-                            VALUE_OLD=pa.array(value_old), VALUE_NEW=pa.array(value_new)),
+        **_change_documents(
+            (len(c.h_case), "CRM_ORDER", h_opp, changenr, owner.take(pa.array(c.h_case)),
+             (udate, utime), "CRMD_ORDER", chngind, "CRMD_OPPORT_H", h_opp, pa.array(fname),
+             pa.array(value_old), pa.array(value_new)),
+            _rejections(c, cal, h, q_vbeln, q_key, rejected, newest, owner)),
         "VBAK.csv": pa.concat_tables([
             vbak(len(q_key), VBELN=q_vbeln, ERDAT=q_erdat, ERZET=q_erzet, VBTYP="B",
                  AUART="QT", NETWR=money(q_amount), KUNNR=kunnr(c.customer[c.q_case]),
@@ -125,7 +174,7 @@ def crm(p: SimulationParams, c: Chunk, cal: BusinessCalendar, world: World) -> t
                  KUNNR=kunnr(c.customer[c.c_case]), GBSTK="C", VGBEL=k_from)]),
         "VBAP.csv": pa.concat_tables([
             vbap(len(q_key), q_vbeln, c.family[c.q_case], q_amount, q_erdat, q_erzet,
-                 pa.array(np.where(rejected, "02", ""))),
+                 pa.array(np.where(rejected, REJECTION_REASON, ""))),
             vbap(len(c.c_case), k_vbeln, c.family[c.c_case], c.amount[c.c_case], k_erdat,
                  k_erzet, "")]),
         "VBFA.csv": flow(cal, [

@@ -85,6 +85,17 @@ SETTINGS: tuple[Setting, ...] = (
         "without a CRM: the first order created from a quotation also means Opportunity Won",
     ),
     Setting(
+        "lost_from_rejection",
+        True,
+        "without a CRM: a case whose quotations are all rejected (VBAK.ABSTK or every item's "
+        "VBAP.ABGRU) and that has no order is Opportunity Lost, at the last ABGRU change document",
+    ),
+    Setting(
+        "rejected",
+        ["C"],
+        "VBAK.ABSTK values meaning all items of the quotation are rejected",
+    ),
+    Setting(
         "contract", list(_ST["contract"]), "VBTYP of sales contracts (Contract Signed at creation)"
     ),
     Setting(
@@ -103,10 +114,21 @@ TABLES: tuple[SourceTable, ...] = (
         key="VBELN",
         optional=True,
         times=(_T,),
-        optional_columns=("NETWR", "KUNNR", "ERNAM", "AUART", "BSTNK", "XBLNR", "VKBUR"),
+        optional_columns=(
+            "NETWR",
+            "KUNNR",
+            "ERNAM",
+            "AUART",
+            "BSTNK",
+            "XBLNR",
+            "VKBUR",
+            "ABSTK",
+        ),
         numbers=("NETWR",),
     ),
-    SourceTable("VBAP", ("VBELN", "POSNR", "NETWR"), optional=True, optional_columns=("MATKL",)),
+    SourceTable(
+        "VBAP", ("VBELN", "POSNR", "NETWR"), optional=True, optional_columns=("MATKL", "ABGRU")
+    ),
     SourceTable("VBKD", ("VBELN", "POSNR", "ZTERM"), optional=True),
     SourceTable("TVZBT", ("ZTERM", "VTEXT"), key="ZTERM", optional=True),
     SourceTable(
@@ -337,6 +359,7 @@ def mapping(cfg: Settings, crm_present: bool) -> Mapping:
         ),
         sap_crm.created_rule(),
     ]
+    prepare = {"chain": _chain_sql(cfg, crm_present)}
     if not crm_present:  # SD only: inquiries and orders stand in for the missing opportunity
         sd_only = "NOT EXISTS (SELECT 1 FROM {CRMS4D_OPPT_H})"
         events.append(
@@ -350,6 +373,21 @@ def mapping(cfg: Settings, crm_present: bool) -> Mapping:
                 f"trim(t.VBTYP) IN {cat['inquiry']} AND ch.root = trim(t.VBELN) AND {sd_only}",
             )
         )
+        if cfg["lost_from_rejection"]:
+            events.append(
+                EventRule(
+                    "Opportunity Lost",
+                    "CDHDR",
+                    "UDATE",
+                    "l.case_id",
+                    "CHANGENR",
+                    "JOIN {CDPOS} p ON p.OBJECTCLAS = t.OBJECTCLAS AND p.OBJECTID = t.OBJECTID "
+                    "AND p.CHANGENR = t.CHANGENR JOIN {sd_lost} l ON l.doc = trim(t.OBJECTID) "
+                    "AND l.changenr = t.CHANGENR",
+                    "trim(p.FNAME) = 'ABGRU'",
+                )
+            )
+            prepare["sd_lost"] = _lost_sql(cfg)
         if cfg["won_from_order"]:
             events.append(
                 EventRule(
@@ -370,9 +408,42 @@ def mapping(cfg: Settings, crm_present: bool) -> Mapping:
         _cases_sql(cfg),
         sap_crm.history(cfg),
         timezone=_timezone(cfg),
-        prepare={"chain": _chain_sql(cfg, crm_present)},
+        prepare=prepare,
         case_table=("CRMS4D_OPPT_H", "OBJECT_ID"),
     )
+
+
+def _lost_sql(cfg: Settings) -> str:
+    """SD only: per case whose quotations are all rejected and that has no order, the last
+    `VBAP-ABGRU` change document (object class VERKBELEG) that rejected one of them."""
+    return f"""
+    WITH items AS (
+      SELECT trim(VBELN) AS doc, bool_and(coalesce(trim(ABGRU), '') <> '') AS rejected
+      FROM {{VBAP}} GROUP BY 1
+    ), quotes AS (
+      SELECT ch.case_id, ch.doc,
+             coalesce(trim(k.ABSTK), '') IN {lits(cfg["rejected"])}
+               OR coalesce(i.rejected, FALSE) AS rejected
+      FROM {{chain}} ch JOIN {{VBAK}} k ON trim(k.VBELN) = ch.doc
+      LEFT JOIN items i ON i.doc = ch.doc
+      WHERE trim(k.VBTYP) IN {lits(cfg["quotation"])}
+    ), orders AS (
+      SELECT trim(VBELN) AS doc FROM {{VBFA}} WHERE trim(VBTYP_N) IN {lits(cfg["order"])}
+      UNION SELECT trim(VBELN) FROM {{VBAK}} WHERE trim(VBTYP) IN {lits(cfg["order"])}
+    ), lost AS (
+      SELECT case_id FROM quotes GROUP BY 1 HAVING bool_and(rejected)
+      EXCEPT SELECT ch.case_id FROM {{chain}} ch JOIN orders USING (doc)
+    )
+    SELECT l.case_id, q.doc, h.CHANGENR AS changenr
+    FROM lost l JOIN quotes q USING (case_id)
+    JOIN {{CDHDR}} h ON trim(h.OBJECTID) = q.doc AND trim(h.OBJECTCLAS) = 'VERKBELEG'
+    JOIN {{CDPOS}} p ON p.OBJECTCLAS = h.OBJECTCLAS AND p.OBJECTID = h.OBJECTID
+      AND p.CHANGENR = h.CHANGENR
+    WHERE coalesce(trim(p.TABNAME), 'VBAP') = 'VBAP' AND trim(p.FNAME) = 'ABGRU'
+      AND coalesce(trim(p.VALUE_NEW), '') <> ''
+      AND NOT EXISTS (SELECT 1 FROM {{CRMS4D_OPPT_H}})
+    QUALIFY row_number() OVER (PARTITION BY l.case_id
+                               ORDER BY h."UDATE@utc" DESC, h.CHANGENR DESC) = 1"""
 
 
 def _cases_sql(cfg: Settings) -> str:

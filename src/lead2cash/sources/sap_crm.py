@@ -58,7 +58,10 @@ TABLES: tuple[SourceTable, ...] = (
         times=(TimeField("UDATE", "sap", "UTIME"),),
     ),
     SourceTable(
-        "CDPOS", ("OBJECTCLAS", "OBJECTID", "CHANGENR", "FNAME", "VALUE_NEW"), optional=True
+        "CDPOS",
+        ("OBJECTCLAS", "OBJECTID", "CHANGENR", "FNAME", "VALUE_NEW"),
+        optional=True,
+        optional_columns=("TABNAME",),
     ),
     SourceTable("T023T", ("MATKL", "WGBEZ"), optional=True),
 )
