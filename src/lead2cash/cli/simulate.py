@@ -24,10 +24,13 @@ def register(app: typer.Typer) -> None:
         noise: float = typer.Option(
             0.0, "--noise", min=0.0, max=1.0,
             help="Data-quality noise: share of blank values and duplicate history rows."),
+        short_ids: float = typer.Option(
+            0.0, "--short-ids", min=0.0, max=1.0,
+            help="Share of Salesforce id references written in the 15-character form."),
     ) -> None:
         """Simulate a company's Lead-to-Cash process and write its CRM/ERP extracts and ground truth."""
         with progress_bars() as progress:
-            result = simulate(out, cases, seed, landscape, SimulationParams(noise=noise),
+            result = simulate(out, cases, seed, landscape, SimulationParams(noise=noise, short_id_share=short_ids),
                               progress=progress)
         console.print(
             f"[bold green]{result.cases:,} opportunities, {result.events:,} events[/] "

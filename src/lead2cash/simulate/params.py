@@ -90,6 +90,9 @@ class SimulationParams:
 
     # Data quality: share of missing optional values and duplicate history rows.
     noise: float = 0.0
+    # Share of Salesforce id references (OpportunityId, OrderId, blng links, SAP BSTNK/BSTKD)
+    # written in the 15-character form, as reports and some integrations give them.
+    short_id_share: float = 0.0
 
     # Streaming: cases generated and written per chunk (bounds memory).
     chunk_cases: int = 50_000

@@ -6,17 +6,19 @@ Datetimes are ISO UTC with milliseconds (`2024-03-05T14:22:31.000+0000`), dates 
 
 from __future__ import annotations
 
+from functools import partial
+
 import numpy as np
 import pyarrow as pa
 
 from ..model import SOURCE_SYSTEMS
 from ..sources.defaults import DEFAULTS
 from .calendar import DAY, BusinessCalendar
-from .history import History
 from .ground_truth import Events, activity, order_terms, stage_activities
+from .history import History
 from .params import SimulationParams
 from .process import Chunk
-from .text import concat, const, date_text, digits, money, sf_ids, take, time_text
+from .text import concat, const, date_text, digits, money, sf_ids, short_ids, take, time_text
 from .world import COUNTRIES, REGIONS, World
 
 __all__ = ["KEY", "crm", "master", "order_to_cash"]
@@ -86,6 +88,7 @@ def crm(p: SimulationParams, c: Chunk, cal: BusinessCalendar, world: World) -> t
     """Opportunity, OpportunityHistory, Quote, Contract, OpportunityLineItem; events; attributes."""
     n, cases = c.n, c.case_ids
     opp = opportunity_ids(cases)
+    short = partial(short_ids, share=p.short_id_share)
     names = [s.name for s in STAGES]
     h = History.of(c, STAGES)
     amount, closed, won, last_time = h.amount, h.final_closed, h.final_won, h.last_time
@@ -126,7 +129,7 @@ def crm(p: SimulationParams, c: Chunk, cal: BusinessCalendar, world: World) -> t
                 pa.array(opp_contract, mask=opp_contract < 0)),
             "SyncedQuoteId": synced, "CurrencyIsoCode": const(_CURRENCY, n)}),
         "OpportunityHistory.csv": pa.table({
-            "Id": hist_id, "OpportunityId": opp.take(pa.array(c.h_case)),
+            "Id": hist_id, "OpportunityId": short(opp.take(pa.array(c.h_case))),
             "StageName": stage_name, "Amount": money(c.h_amount),
             "CloseDate": date_text(close_day[c.h_case]),
             "Probability": pa.array(prob[c.h_stage]).cast(pa.string()),
@@ -141,7 +144,7 @@ def crm(p: SimulationParams, c: Chunk, cal: BusinessCalendar, world: World) -> t
         "Quote.csv": pa.table({
             "Id": q_id, "QuoteNumber": digits(((c.case0 + c.q_case) * 8 + c.q_no), 8),
             "Name": concat("Quote rev. ", pa.array(c.q_no + 1).cast(pa.string())),
-            "OpportunityId": opp.take(pa.array(c.q_case)),
+            "OpportunityId": short(opp.take(pa.array(c.q_case))),
             "AccountId": sf_ids("001", c.customer[c.q_case]), "Status": pa.array(status),
             "Discount": _percent(c.q_discount_half_pct), "Subtotal": money(q_amount),
             "TotalPrice": money(q_total), "GrandTotal": money(q_total),
@@ -199,6 +202,7 @@ def order_to_cash(p: SimulationParams, c: Chunk, cal: BusinessCalendar, opp_ids:
     """Order, OrderHistory (Status → Fulfilled), blng__Invoice__c and blng__Payment__c."""
     no, gcase = len(c.o_case), c.case0 + c.o_case
     order_id = sf_ids("801", gcase)
+    short = partial(short_ids, share=p.short_id_share)
     delivered = np.bincount(c.d_order, minlength=no)
     fulfilled = delivered == c.o_deliveries
     done = np.zeros(no, np.int64)
@@ -222,7 +226,7 @@ def order_to_cash(p: SimulationParams, c: Chunk, cal: BusinessCalendar, opp_ids:
     tables = {
         "Order.csv": pa.table({
             "Id": order_id, "OrderNumber": digits(gcase, 8),
-            "OpportunityId": opp_ids.take(pa.array(c.o_case)), "AccountId": acc,
+            "OpportunityId": short(opp_ids.take(pa.array(c.o_case))), "AccountId": acc,
             "OwnerId": sf_ids("005", c.owner[c.o_case]),
             "Status": pa.array(np.where(fulfilled, "Fulfilled", "Activated")),
             "StatusCode": const("Activated", no),
@@ -230,13 +234,13 @@ def order_to_cash(p: SimulationParams, c: Chunk, cal: BusinessCalendar, opp_ids:
             "TotalAmount": money(c.amount[c.o_case]), "Payment_Terms__c": term_names,
             "CreatedDate": _iso(c.o_time)}),
         "OrderHistory.csv": pa.table({
-            "Id": hist_id, "OrderId": order_id.take(pa.array(f_idx)),
+            "Id": hist_id, "OrderId": short(order_id.take(pa.array(f_idx))),
             "Field": const("Status", len(f_idx)), "OldValue": const("Activated", len(f_idx)),
             "NewValue": const("Fulfilled", len(f_idx)), "CreatedDate": _iso(done[f_idx])}),
         "blng__Invoice__c.csv": pa.table({
             "Id": all_inv, "Name": concat("INV-", digits(np.r_[inv_key, inv_key[cut] + 1], 10)),
             "blng__Account__c": acc.take(pa.array(c.i_order[sel])),
-            "blng__Order__c": order_id.take(pa.array(c.i_order[sel])),
+            "blng__Order__c": short(order_id.take(pa.array(c.i_order[sel]))),
             "blng__InvoiceDate__c": date_text(cal.local_day(created)),
             "blng__DueDate__c": date_text(c.i_due_day[sel]),
             "blng__InvoiceStatus__c": pa.array(np.where(valid, "Posted", "Cancelled")),
@@ -247,7 +251,7 @@ def order_to_cash(p: SimulationParams, c: Chunk, cal: BusinessCalendar, opp_ids:
         "blng__Payment__c.csv": pa.table({
             "Id": pay_id, "Name": concat("PAY-", digits(inv_key[c.p_invoice] * 2 + c.p_no, 10)),
             "blng__Account__c": acc.take(pa.array(c.i_order[c.p_invoice])),
-            "blng__Invoice__c": inv_id.take(pa.array(c.p_invoice)),
+            "blng__Invoice__c": short(inv_id.take(pa.array(c.p_invoice))),
             "blng__Amount__c": money(c.p_amount), "blng__PaymentDate__c": date_text(c.p_day),
             "blng__Status__c": const("Posted", len(c.p_day)),
             "CreatedDate": _iso(c.p_day * DAY + 6 * 3600)}),

@@ -16,7 +16,7 @@ from .calendar import BusinessCalendar
 from .ground_truth import Events, activity, order_terms
 from .params import SimulationParams
 from .process import Chunk
-from .text import concat, const, digits, money, take, time_text
+from .text import concat, const, digits, money, short_ids, take, time_text
 from .world import COUNTRIES, World
 
 __all__ = ["KEY", "MATKL", "flow", "kunnr", "master", "order_to_cash", "vbak", "vbap"]
@@ -121,10 +121,10 @@ def order_to_cash(p: SimulationParams, c: Chunk, cal: BusinessCalendar, opp_ids:
                          NETWR=money(amount), KUNNR=kunnr(c.customer[c.o_case]),
                          GBSTK=pa.array(np.where(
                              np.bincount(c.i_order, minlength=no) > 0, "C", "A")),
-                         BSTNK=opp_ids.take(pa.array(c.o_case))),
+                         BSTNK=short_ids(opp_ids.take(pa.array(c.o_case)), p.short_id_share)),
         "VBAP.csv": vbap(no, vbeln, c.family[c.o_case], amount, erdat, erzet, ""),
         "VBKD.csv": _table(no, VBELN=vbeln, POSNR="000000", ZTERM=zterm,
-                           BSTKD=opp_ids.take(pa.array(c.o_case))),
+                           BSTKD=short_ids(opp_ids.take(pa.array(c.o_case)), p.short_id_share)),
     }
     # deliveries: created a few hours before goods issue; goods issue = Order Fulfilled
     nd = len(c.d_order)

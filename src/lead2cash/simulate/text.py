@@ -50,6 +50,18 @@ def sf_ids(prefix: str, values: np.ndarray) -> pa.Array:
     return _strings(np.concatenate([id15, _SUFFIX[bits]], axis=1))
 
 
+def short_ids(ids: pa.Array, share: float) -> pa.Array:
+    """A deterministic `share` of Salesforce id references in their 15-character form.
+
+    Rows are picked by a multiplicative hash of their position, not by the random generator,
+    so the rest of the simulation (and its bytes) does not depend on the share.
+    """
+    if share <= 0 or len(ids) == 0:
+        return ids
+    pick = np.arange(len(ids), dtype=np.uint64) * np.uint64(2_654_435_761) % np.uint64(1000)
+    return pc.if_else(pa.array(pick < share * 1000), pc.utf8_slice_codeunits(ids, 0, 15), ids)
+
+
 def uuids(values: np.ndarray, namespace: int) -> pa.Array:
     """Deterministic GUID text (Dynamics ids) from integers: 8-4-4-4-12 lowercase hex."""
     hexes = np.concatenate(

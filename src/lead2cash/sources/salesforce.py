@@ -58,7 +58,12 @@ SETTINGS: tuple[Setting, ...] = (
 )
 
 _ISO = "iso"
-TABLES: tuple[SourceTable, ...] = (
+# Id and reference fields: 15-character ids in them get their 18-character form on reading
+_ID_FIELDS = (
+    "Id", "AccountId", "OwnerId", "ContractId", "SyncedQuoteId", "OpportunityId", "QuoteId",
+    "OrderId", "Product2Id", "blng__Order__c", "blng__Invoice__c",
+)  # fmt: skip
+_TABLES: tuple[SourceTable, ...] = (
     SourceTable(
         "Opportunity",
         ("Id", "AccountId", "OwnerId", "StageName", "Amount", "CreatedDate"),
@@ -162,6 +167,12 @@ TABLES: tuple[SourceTable, ...] = (
         times=(TimeField("blng__PaymentDate__c", "date"),),
         optional_columns=("blng__Status__c",),
     ),
+)
+TABLES = tuple(
+    replace(
+        t, salesforce_ids=tuple(c for c in (*t.columns, *t.optional_columns) if c in _ID_FIELDS)
+    )
+    for t in _TABLES
 )
 
 

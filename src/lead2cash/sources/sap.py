@@ -40,6 +40,12 @@ SETTINGS: tuple[Setting, ...] = (
         "(VBAK.BSTNK or VBAK.XBLNR)",
     ),
     Setting(
+        "salesforce_ids",
+        True,
+        "behind a CRM, a 15-character reference of letters and digits (not digits only) is a "
+        "Salesforce id and gets its 18-character form; false if the CRM has other such codes",
+    ),
+    Setting(
         "root_categories",
         ["b", "A", "B", "C"],
         "VBTYP of documents that can start a case: CRM opportunity, inquiry, quotation, order",
@@ -180,11 +186,17 @@ def _timezone(cfg: Settings) -> str:
     return str(cfg["timezone"])
 
 
-def _tables(cfg: Settings) -> tuple[SourceTable, ...]:
-    """The SAP tables, VBAK with the configured reference field."""
+def _tables(cfg: Settings, crm_present: bool) -> tuple[SourceTable, ...]:
+    """The SAP tables, VBAK with the configured reference field (behind a CRM, holding
+    Salesforce ids in their 18-character form unless `salesforce_ids` is off)."""
     ref = _reference_field(cfg)
+    ids = (ref,) if crm_present and cfg["salesforce_ids"] else ()
     return tuple(
-        replace(t, optional_columns=tuple(dict.fromkeys((*t.optional_columns, ref))))
+        replace(
+            t,
+            optional_columns=tuple(dict.fromkeys((*t.optional_columns, ref))),
+            salesforce_ids=ids,
+        )
         if t.name == "VBAK"
         else t
         for t in TABLES
@@ -403,7 +415,7 @@ def mapping(cfg: Settings, crm_present: bool) -> Mapping:
             )
     return Mapping(
         "sap-s4hana",
-        _tables(cfg),
+        _tables(cfg, crm_present),
         tuple(events),
         _cases_sql(cfg),
         sap_crm.history(cfg),

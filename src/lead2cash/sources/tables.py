@@ -19,7 +19,7 @@ import duckdb
 from ..errors import InputError, Lead2CashError, Location
 from ..store import quote
 
-__all__ = ["SourceTable", "SystemFolder", "TimeField", "parsed"]
+__all__ = ["SourceTable", "SystemFolder", "TimeField", "parsed", "salesforce_id18"]
 
 SUFFIXES = (".csv", ".csv.gz", ".parquet", ".json")
 
@@ -46,11 +46,38 @@ class SourceTable:
     optional_columns: tuple[str, ...] = ()
     aliases: tuple[tuple[str, str], ...] = ()  # (column, other spelling accepted for it)
     numbers: tuple[str, ...] = ()  # columns that must hold numbers where not empty
+    salesforce_ids: tuple[str, ...] = ()  # columns of Salesforce ids: kept in the 18-char form
 
 
 def parsed(column: str) -> str:
     """Name of the parsed UTC timestamp column that goes with a source time column."""
     return f"{column}@utc"
+
+
+_ID18_ALPHABET = "ABCDEFGHIJKLMNOPQRSTUVWXYZ012345"
+
+
+def salesforce_id18(expr: str) -> str:
+    """SQL giving the 18-character form of a 15-character (case-sensitive) Salesforce id.
+
+    Salesforce's rule: split the 15 characters into three blocks of 5; in each, bit i is set
+    when character i is an uppercase letter; the 5-bit number picks one character of
+    A-Z0-5; the three characters are appended. Other values (18-character ids, blanks, other
+    lengths, and 15 digits with no letter, e.g. an Oracle opportunity number) stay as they are.
+    """
+    blocks = [
+        " + ".join(
+            f"CASE WHEN substr({expr}, {5 * b + i + 1}, 1) BETWEEN 'A' AND 'Z' "
+            f"THEN {1 << i} ELSE 0 END"
+            for i in range(5)
+        )
+        for b in range(3)
+    ]
+    suffix = " || ".join(f"substr('{_ID18_ALPHABET}', {blk} + 1, 1)" for blk in blocks)
+    return (
+        f"CASE WHEN regexp_full_match({expr}, '[A-Za-z0-9]{{15}}') "
+        f"AND regexp_matches({expr}, '[A-Za-z]') THEN {expr} || {suffix} ELSE {expr} END"
+    )
 
 
 def _time_sql(tf: TimeField, timezone: str) -> str:
@@ -185,9 +212,10 @@ class SystemFolder:
         times = "".join(
             f", {_time_sql(tf, self.timezone)} AS {quote(parsed(tf.column))}" for tf in spec.times
         )
+        ids = ", ".join(f"{salesforce_id18(quote(c))} AS {quote(c)}" for c in spec.salesforce_ids)
         return (
-            f"SELECT *{times} FROM (SELECT {', '.join(text)}, row_number() OVER () AS _row "
-            f"FROM {src})"
+            f"SELECT *{f' REPLACE ({ids})' if ids else ''}{times} FROM "
+            f"(SELECT {', '.join(text)}, row_number() OVER () AS _row FROM {src})"
         )
 
     def _json_source(self, path: Path, p: str) -> str:
