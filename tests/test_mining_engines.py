@@ -55,6 +55,15 @@ ANALYSES: list[tuple[str, Analysis]] = [
         now=NOW).to_dict()),
     ("kpis filtered, by owner", lambda e: kpis.report(
         e, parse_filters([FILTERS[0]]), by="OpportunityOwner", now=NOW).to_dict()),
+    ("working time (de): process map, 60% activities", lambda e: dfg.discover(
+        e, activities=0.6, calendar=load_calendars("de")).to_dict()),
+    ("working time (us): variants", lambda e: variants_mod.discover(
+        e, calendar=load_calendars("us")).to_dict()),
+    ("working time (de): performance, filtered", lambda e: performance.report(
+        e, parse_filters([FILTERS[2]]), pair=("Quote Issued", "Opportunity Won"),
+        calendar=load_calendars("de")).to_dict()),
+    ("working time (uk): case durations per case", lambda e: performance.case_durations(
+        e, per_case=True, calendar=load_calendars("uk")).to_dict()),
     ("filtered: variant and open", lambda e: performance.case_durations(
         e, parse_filters(["not variant = ['Opportunity Created', 'Opportunity Qualified']",
                           "not closed"]), per_case=True).to_dict()),

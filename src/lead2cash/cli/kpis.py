@@ -94,7 +94,17 @@ def render(result: "KpiReport") -> None:
 
 def register(mine_app: typer.Typer) -> None:
     """Attach `mine kpis` to the `mine` sub-app (shared options come from cli/mine.py)."""
-    from .mine import DbOpt, EngineName, EngineOpt, FilterOpt, JsonOpt, emit, open_engine
+    from .mine import (
+        DbOpt,
+        EngineName,
+        EngineOpt,
+        FilterOpt,
+        JsonOpt,
+        WorkingTimeOpt,
+        calendars,
+        emit,
+        open_engine,
+    )
 
     @mine_app.command("kpis")
     def kpis_command(
@@ -106,9 +116,7 @@ def register(mine_app: typer.Typer) -> None:
             "--by", help="Slice by an attribute, e.g. SalesRegion, OpportunityOwner, LeadSource.")] = None,
         amount_bands: Annotated[str | None, typer.Option(
             "--amount-bands", help="Slice by OpportunityAmount bands, e.g. 10000,50000,100000.")] = None,
-        working_time: Annotated[str | None, typer.Option(
-            "--working-time", help="Measure durations in working time: a built-in calendar "
-            "(default, us, de, fr, uk) or a calendar TOML file.")] = None,
+        working_time: WorkingTimeOpt = None,
         stall_days: Annotated[float, typer.Option(
             min=0, help="Open deals older than this in their stage count as stalled.")] = 30.0,
         discount_policy: Annotated[float, typer.Option(
@@ -117,13 +125,12 @@ def register(mine_app: typer.Typer) -> None:
             help="Discount band edges (fractions).")] = "0.05,0.10,0.20,0.30",
     ) -> None:
         """Lead-to-Cash KPIs: win rate, cycle, funnel, stalls, hand-off, DSO, late payments, discounts."""
-        from ..mining.calendar import load_calendars
         from ..mining.kpis import KpiOptions, report
 
         bands = parse_bands(amount_bands, "--amount-bands")
         options = KpiOptions(stall_days, parse_bands(discount_bands, "--discount-bands"),
                              discount_policy)
-        calendar = load_calendars(working_time) if working_time else None
+        calendar = calendars(working_time)
         with open_engine(db, engine, filter_) as (eng, filters), progress_bars() as progress:
             result = report(eng, filters, by, bands, calendar, options, progress=progress)
         emit(result, as_json, render)

@@ -24,13 +24,14 @@ from .console import console, progress_bars
 
 if TYPE_CHECKING:  # the mining layer (Ibis, pandas) loads when a command runs, not for --help
     from ..mining import Engine, Filter
+    from ..mining.calendar import CalendarSet
     from ..mining.dfg import ProcessMap
     from ..mining.performance import PerformanceReport
     from ..mining.stats import DurationStats
     from ..mining.variants import Variants
 
-__all__ = ["DbOpt", "EngineName", "EngineOpt", "FilterOpt", "JsonOpt", "emit", "human",
-           "mine_app", "open_engine", "register"]
+__all__ = ["DbOpt", "EngineName", "EngineOpt", "FilterOpt", "JsonOpt", "WorkingTimeOpt", "calendars",
+           "emit", "human", "mine_app", "open_engine", "register"]
 
 mine_app = typer.Typer(
     help="Mine the workspace's log: process map, variants, performance, KPIs.",
@@ -61,6 +62,18 @@ JsonOpt = Annotated[bool, typer.Option("--json", help="Print the result as JSON.
 EngineOpt = Annotated[
     EngineName, typer.Option("--engine", help="Run on DuckDB (default) or Apache Spark.")
 ]
+WorkingTimeOpt = Annotated[
+    str | None,
+    typer.Option("--working-time", help="Measure durations in working time: a built-in calendar "
+                 "(default, us, de, fr, uk) or a calendar TOML file."),
+]
+
+
+def calendars(working_time: str | None) -> CalendarSet | None:
+    """The calendars `--working-time` names; None (calendar time) when it is not given."""
+    from ..mining.calendar import load_calendars
+
+    return load_calendars(working_time) if working_time else None
 
 
 class Result(Protocol):
@@ -193,12 +206,14 @@ def dfg_command(
                           help="Share of activities to keep, most frequent first.")] = 1.0,
     paths: Annotated[float, typer.Option(min=0.01, max=1.0,
                      help="Share of paths to keep (the map stays connected start to end).")] = 1.0,
+    working_time: WorkingTimeOpt = None,
 ) -> None:
     """Process map: activities, directly-follows edges with durations, start and end activities."""
     from ..mining import dfg
 
+    calendar = calendars(working_time)
     with open_engine(db, engine, filter_) as (eng, filters):
-        emit(dfg.discover(eng, filters, activities, paths), as_json, _render_map)
+        emit(dfg.discover(eng, filters, activities, paths, calendar), as_json, _render_map)
 
 
 @mine_app.command("variants")
@@ -210,12 +225,15 @@ def variants_command(
     top: Annotated[int | None, typer.Option(min=1, help="List the k most frequent.")] = 20,
     coverage: Annotated[float | None, typer.Option(
         min=0.0, max=1.0, help="List the fewest variants covering this share of cases.")] = None,
+    working_time: WorkingTimeOpt = None,
 ) -> None:
     """Variants: ordered activity sequences with case counts, shares and durations."""
     from ..mining import variants
 
+    calendar = calendars(working_time)
     with open_engine(db, engine, filter_) as (eng, filters):
-        result = variants.discover(eng, filters, None if coverage is not None else top, coverage)
+        result = variants.discover(eng, filters, None if coverage is not None else top, coverage,
+                                   calendar)
         emit(result, as_json, _render_variants)
 
 
@@ -232,13 +250,16 @@ def performance_command(
         help="Also time from one activity to another, e.g. --between 'Quote Issued' 'Opportunity Won'.")] = None,
     source_last: Annotated[bool, typer.Option(help="Measure --between from the last source occurrence.")] = False,
     target_last: Annotated[bool, typer.Option(help="Measure --between to the last target occurrence.")] = False,
+    working_time: WorkingTimeOpt = None,
 ) -> None:
     """Case durations, throughput between milestones, time in stage, rework, time between two activities."""
     from ..mining import performance
 
     occurrences = ("last" if source_last else "first", "last" if target_last else "first")
+    calendar = calendars(working_time)
     with open_engine(db, engine, filter_) as (eng, filters):
-        result = performance.report(eng, filters, milestones, stage, between, occurrences)  # type: ignore[arg-type]
+        result = performance.report(eng, filters, milestones, stage, between, occurrences,  # type: ignore[arg-type]
+                                    calendar)
         emit(result, as_json, _render_performance)
 
 

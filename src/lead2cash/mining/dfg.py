@@ -16,6 +16,8 @@ from typing import Any
 
 import ibis.expr.types as ir
 
+from . import working
+from .calendar import CalendarSet
 from .derived import steps_expr
 from .engine import Engine
 from .filters import Filter, LogTables
@@ -97,8 +99,10 @@ def _projected_case_counts(steps: ir.Table) -> tuple[ir.Table, ir.Table]:
             pairs.group_by(["ActivityName", "target"]).aggregate(cases=pairs.count()))
 
 
-def _map_from_steps(engine: Engine, steps: ir.Table, case_counts: tuple[ir.Table, ir.Table]) -> ProcessMap:
-    """Run the four small aggregations of a process map over a steps table."""
+def _map_from_steps(engine: Engine, steps: ir.Table, case_counts: tuple[ir.Table, ir.Table],
+                    t: LogTables, calendar: CalendarSet | None = None) -> ProcessMap:
+    """Run the four small aggregations of a process map over a steps table (edge durations
+    in working time under `calendar`)."""
     acts = steps.group_by("ActivityName").aggregate(
         n=steps.count(), starts=(steps.pos == 0).sum(), ends=steps.target_id.isnull().sum()
     )
@@ -107,6 +111,10 @@ def _map_from_steps(engine: Engine, steps: ir.Table, case_counts: tuple[ir.Table
         frequency=moves.count(), **duration_aggs(moves.duration_us)
     )
     a, e, ac, ec = (engine.execute(x) for x in (acts, edges, *case_counts))
+    if calendar is not None:
+        pairs = moves.select("SalesOpportunityId", "ActivityName", "target", start=moves.EventTime,
+                             us=moves.duration_us)
+        e = working.restat(engine, e, pairs, t, calendar, ["ActivityName", "target"])
     act_cases = dict(zip(ac.ActivityName, ac.cases))
     edge_cases = dict(zip(zip(ec.ActivityName, ec.target), ec.cases))
     activities = sorted(
@@ -123,20 +131,22 @@ def _map_from_steps(engine: Engine, steps: ir.Table, case_counts: tuple[ir.Table
 
 
 def discover(
-    engine: Engine, filters: Iterable[Filter] = (), activities: float = 1.0, paths: float = 1.0
+    engine: Engine, filters: Iterable[Filter] = (), activities: float = 1.0, paths: float = 1.0,
+    calendar: CalendarSet | None = None,
 ) -> ProcessMap:
-    """The process map of the filtered log, simplified to a share of activities and of paths."""
+    """The process map of the filtered log, simplified to a share of activities and of paths;
+    edge durations in working time under `calendar` (calendar time without)."""
     for name, share in (("activities", activities), ("paths", paths)):
         if not 0.0 < share <= 1.0:
             raise ValueError(f"{name} share must be in (0, 1], got {share}")
     tables = engine.tables(filters)
-    full = _map_from_steps(engine, tables.steps, _case_counts(tables))
+    full = _map_from_steps(engine, tables.steps, _case_counts(tables), tables, calendar)
     if activities < 1.0:
         n_keep = max(1, math.ceil(activities * len(full.activities)))
         kept = [a.activity for a in full.activities[:n_keep]]
         ev = tables.events
         projected = steps_expr(ev.filter(ev.ActivityName.isin(kept)))
-        full = _map_from_steps(engine, projected, _projected_case_counts(projected))
+        full = _map_from_steps(engine, projected, _projected_case_counts(projected), tables, calendar)
     return simplify_paths(full, paths) if paths < 1.0 else full
 
 

@@ -15,6 +15,8 @@ import ibis.expr.types as ir
 
 from ..errors import Lead2CashError
 from ..model import ACTIVITIES, HAPPY_PATH, ActivityGroup
+from . import working
+from .calendar import CalendarSet
 from .engine import Engine
 from .filters import Filter
 from .stats import DurationStats, duration_aggs, to_seconds, whole
@@ -125,14 +127,24 @@ class Rework:
         }
 
 
-def case_durations(engine: Engine, filters: Iterable[Filter] = (), per_case: bool = False) -> CaseDurations:
-    """Statistics of case durations, and the duration of every case when `per_case`."""
-    cases = engine.cases(filters)
-    row = engine.execute(cases.aggregate(**duration_aggs(cases.duration_us))).iloc[0]
+def case_durations(engine: Engine, filters: Iterable[Filter] = (), per_case: bool = False,
+                   calendar: CalendarSet | None = None) -> CaseDurations:
+    """Statistics of case durations, and the duration of every case when `per_case`
+    (in working time under `calendar`)."""
+    t = engine.tables(filters)
+    cases = t.cases
+    frame = None
+    if calendar is not None:
+        pairs = cases.select(CASE, start=cases.start_time, us=cases.duration_us)
+        frame = working.measure(engine, pairs, t, calendar)
+        row = working.aggregate(frame, frame.us.to_numpy(dtype="float64")).iloc[0]
+    else:
+        row = engine.execute(cases.aggregate(**duration_aggs(cases.duration_us))).iloc[0]
+        if per_case:
+            frame = engine.execute(cases.select(CASE, us=cases.duration_us))
     detail = None
-    if per_case:
-        frame = engine.execute(cases.select(CASE, "duration_us"))
-        values = to_seconds(frame.duration_us.to_numpy(dtype="float64")).tolist()
+    if per_case and frame is not None:
+        values = to_seconds(frame.us.to_numpy(dtype="float64")).tolist()
         detail = dict(zip(frame[CASE].tolist(), values))
     return CaseDurations(DurationStats.from_row(row), detail)  # type: ignore[arg-type]
 
@@ -150,16 +162,21 @@ def _milestone_times(
 
 
 def _pairs(
-    engine: Engine, filters: Iterable[Filter], points: Sequence[tuple[str, Occurrence]]
+    engine: Engine, filters: Iterable[Filter], points: Sequence[tuple[str, Occurrence]],
+    calendar: CalendarSet | None = None,
 ) -> list[Between]:
     """Between-statistics for each consecutive pair of points, in one query."""
-    per = _milestone_times(engine.events(filters), points)
-    aggs: dict[str, ir.Scalar] = {}
-    for i in range(len(points) - 1):
-        d = per[f"m{i + 1}"].delta(per[f"m{i}"], unit="microsecond")
-        aggs |= duration_aggs(ibis.ifelse(d >= 0, d, ibis.null("int64")), f"p{i}_")
-        aggs[f"p{i}_reversed"] = (d < 0).sum()
-    row = engine.execute(per.aggregate(**aggs)).iloc[0]
+    t = engine.tables(filters)
+    per = _milestone_times(t.events, points)
+    if calendar is not None:
+        row = working.pair_stats(engine, per, len(points), t, calendar)
+    else:
+        aggs: dict[str, ir.Scalar] = {}
+        for i in range(len(points) - 1):
+            d = per[f"m{i + 1}"].delta(per[f"m{i}"], unit="microsecond")
+            aggs |= duration_aggs(ibis.ifelse(d >= 0, d, ibis.null("int64")), f"p{i}_")
+            aggs[f"p{i}_reversed"] = (d < 0).sum()
+        row = engine.execute(per.aggregate(**aggs)).iloc[0]
     return [
         Between(points[i][0], points[i + 1][0], points[i][1], points[i + 1][1],
                 DurationStats.from_row(row, f"p{i}_"), whole(row[f"p{i}_reversed"]))
@@ -174,35 +191,42 @@ def between(
     filters: Iterable[Filter] = (),
     source_occurrence: Occurrence = "first",
     target_occurrence: Occurrence = "first",
+    calendar: CalendarSet | None = None,
 ) -> Between:
     """Time from `source` to `target` per case (first or last occurrence of each)."""
-    return _pairs(engine, filters, [(source, source_occurrence), (target, target_occurrence)])[0]
+    points = [(source, source_occurrence), (target, target_occurrence)]
+    return _pairs(engine, filters, points, calendar)[0]
 
 
 def throughput(
-    engine: Engine, milestones: Sequence[str] | None = None, filters: Iterable[Filter] = ()
+    engine: Engine, milestones: Sequence[str] | None = None, filters: Iterable[Filter] = (),
+    calendar: CalendarSet | None = None,
 ) -> tuple[Between, ...]:
     """Time between consecutive milestones (first occurrences), by default the key happy path."""
     chosen = list(milestones or MILESTONES)
     if len(chosen) < 2:
         raise Lead2CashError("throughput needs at least two milestones", "name two or more activities")
-    return tuple(_pairs(engine, filters, [(m, "first") for m in chosen]))
+    return tuple(_pairs(engine, filters, [(m, "first") for m in chosen], calendar))
 
 
 def time_in_stage(
-    engine: Engine, filters: Iterable[Filter] = (), stage: str = "SalesStage"
+    engine: Engine, filters: Iterable[Filter] = (), stage: str = "SalesStage",
+    calendar: CalendarSet | None = None,
 ) -> tuple[StageTime, ...]:
     """Per stage value, the time cases spend in it: from each event there to the next event."""
-    ev = engine.events(filters)
+    t = engine.tables(filters)
+    ev = t.events
     if stage not in ev.columns:
         raise Lead2CashError(f"time in stage: the log has no attribute '{stage}'",
                              "pass --stage with a column of the log, e.g. SalesStage or ActivityName")
     w = ibis.window(group_by=ev[CASE], order_by=[ev.EventTime, ev.event_id])
-    x = ev.select(ev[CASE], stage=ev[stage].cast("string"),
-                  d=ev.EventTime.lead().over(w).delta(ev.EventTime, unit="microsecond"))
-    x = x.filter(x.stage.notnull() & x.d.notnull())
-    per = x.group_by([CASE, "stage"]).aggregate(us=x.d.sum())
+    x = ev.select(ev[CASE], stage=ev[stage].cast("string"), start=ev.EventTime,
+                  us=ev.EventTime.lead().over(w).delta(ev.EventTime, unit="microsecond"))
+    x = x.filter(x.stage.notnull() & x.us.notnull())
+    per = x.group_by([CASE, "stage"]).aggregate(us=x.us.sum())
     frame = engine.execute(per.group_by("stage").aggregate(**duration_aggs(per.us)))
+    if calendar is not None:
+        frame = working.restat(engine, frame, x, t, calendar, ["stage"], per_case=True)
     rows = sorted(frame.to_dict("records"), key=lambda r: (-int(r["d_count"]), r["stage"]))
     return tuple(StageTime(r["stage"], DurationStats.from_row(r)) for r in rows)
 
@@ -265,13 +289,15 @@ def report(
     stage: str = "SalesStage",
     pair: tuple[str, str] | None = None,
     occurrences: tuple[Occurrence, Occurrence] = ("first", "first"),
+    calendar: CalendarSet | None = None,
 ) -> PerformanceReport:
-    """All performance analyses of the filtered log in one result."""
+    """All performance analyses of the filtered log in one result (durations in working time
+    under `calendar`)."""
     chosen = tuple(filters)
     return PerformanceReport(
-        case_durations(engine, chosen),
-        throughput(engine, milestones, chosen),
-        time_in_stage(engine, chosen, stage),
+        case_durations(engine, chosen, calendar=calendar),
+        throughput(engine, milestones, chosen, calendar),
+        time_in_stage(engine, chosen, stage, calendar),
         rework(engine, chosen),
-        between(engine, pair[0], pair[1], chosen, *occurrences) if pair else None,
+        between(engine, pair[0], pair[1], chosen, *occurrences, calendar=calendar) if pair else None,
     )

@@ -7,6 +7,8 @@ from collections.abc import Iterable
 from dataclasses import dataclass
 from typing import Any
 
+from . import working
+from .calendar import CalendarSet
 from .derived import SEP
 from .engine import Engine
 from .filters import Filter
@@ -52,13 +54,19 @@ def discover(
     filters: Iterable[Filter] = (),
     top: int | None = None,
     coverage: float | None = None,
+    calendar: CalendarSet | None = None,
 ) -> Variants:
     """Variants of the filtered log; `top` keeps the k most frequent, `coverage` the fewest
-    most frequent that together hold at least that share of cases."""
-    cases = engine.cases(filters)
+    most frequent that together hold at least that share of cases; durations in working time
+    under `calendar`."""
+    t = engine.tables(filters)
+    cases = t.cases
     agg = cases.group_by("variant").aggregate(n=cases.count(), **duration_aggs(cases.duration_us))
-    frame = engine.execute(agg).sort_values(["n", "variant"], ascending=[False, True],
-                                            ignore_index=True)
+    frame = engine.execute(agg)
+    if calendar is not None:
+        pairs = cases.select("SalesOpportunityId", "variant", start=cases.start_time, us=cases.duration_us)
+        frame = working.restat(engine, frame, pairs, t, calendar, ["variant"])
+    frame = frame.sort_values(["n", "variant"], ascending=[False, True], ignore_index=True)
     counts = frame.n.astype("int64").tolist()
     total = sum(counts)
     listed = 0
