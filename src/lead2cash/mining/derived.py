@@ -20,13 +20,14 @@ import ibis.expr.types as ir
 from ..store import EVENTS
 
 __all__ = [
-    "CASES", "REQUIRED_COLUMNS", "SEP", "STEPS", "VARIANT_STEPS", "cases_expr", "derive",
+    "CASES", "NAMES", "REQUIRED_COLUMNS", "SEP", "STEPS", "VARIANT_STEPS", "cases_expr", "derive",
     "duckdb_concat", "is_derived", "steps_expr", "variant_steps_expr",
 ]
 
 STEPS = "mining_steps"
 CASES = "mining_cases"
 VARIANT_STEPS = "mining_variant_steps"
+NAMES = (STEPS, CASES, VARIANT_STEPS)
 SEP = "\x1f"
 """Separator of activities inside a stored trace (the ASCII unit separator: never in a name)."""
 
@@ -92,15 +93,24 @@ def duckdb_concat(value: ir.StringColumn, order_by: Sequence[ir.Column], sep: st
 _EVENTS_SCHEMA = ibis.schema(dict(zip(REQUIRED_COLUMNS, ("string", "string", "timestamp(6)", "int64"))))
 
 
-def derive(con: duckdb.DuckDBPyConnection) -> None:
-    """(Re)build the derived tables from the events table; called by every load path."""
-    steps = steps_expr(ibis.table(_EVENTS_SCHEMA, name=EVENTS))
-    con.execute(f"CREATE OR REPLACE TABLE {STEPS} AS {ibis.to_sql(steps, dialect='duckdb')}")
-    stored_steps = ibis.table(steps.schema(), name=STEPS)
-    cases = cases_expr(stored_steps, duckdb_concat)
-    con.execute(f"CREATE OR REPLACE TABLE {CASES} AS {ibis.to_sql(cases, dialect='duckdb')}")
-    pairs = variant_steps_expr(ibis.table(cases.schema(), name=CASES))
-    con.execute(f"CREATE OR REPLACE TABLE {VARIANT_STEPS} AS {ibis.to_sql(pairs, dialect='duckdb')}")
+def derive(con: duckdb.DuckDBPyConnection, keep: str | None = None) -> tuple[str, str, str]:
+    """(Re)build the derived tables from the events table; called by every load path.
+
+    With `keep` (a table of case ids), derive only those cases, into temporary tables named
+    after it; returns the names of the steps, cases and variant-steps tables.
+    """
+    events = ibis.table(_EVENTS_SCHEMA, name=EVENTS)
+    if keep is not None:
+        events = events.filter(events[CASE].isin(ibis.table({CASE: "string"}, name=keep)[CASE]))
+    names = NAMES if keep is None else (f"{STEPS}_{keep}", f"{CASES}_{keep}", f"{VARIANT_STEPS}_{keep}")
+    create = "CREATE OR REPLACE TABLE" if keep is None else "CREATE OR REPLACE TEMP TABLE"
+    steps = steps_expr(events)
+    con.execute(f"{create} {names[0]} AS {ibis.to_sql(steps, dialect='duckdb')}")
+    cases = cases_expr(ibis.table(steps.schema(), name=names[0]), duckdb_concat)
+    con.execute(f"{create} {names[1]} AS {ibis.to_sql(cases, dialect='duckdb')}")
+    pairs = variant_steps_expr(ibis.table(cases.schema(), name=names[1]))
+    con.execute(f"{create} {names[2]} AS {ibis.to_sql(pairs, dialect='duckdb')}")
+    return names
 
 
 def is_derived(con: duckdb.DuckDBPyConnection) -> bool:

@@ -13,8 +13,10 @@ import shutil
 import tempfile
 import uuid
 from abc import ABC, abstractmethod
-from collections.abc import Iterable, Iterator, Sequence
+from collections.abc import Callable, Iterable, Iterator, Sequence
 from contextlib import contextmanager
+from dataclasses import replace
+from functools import partial
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, ClassVar
 
@@ -42,6 +44,10 @@ class Engine(ABC):
         self.backend = backend
         self._tables = tables
         self._scratch: Path | None = None  # a temporary folder this engine made, removed on close
+        # The tables of each filter combination asked for so far: an analysis after another
+        # (process map, then variants) reuses the selected cases instead of selecting them again.
+        self._selected: dict[tuple[Filter, ...], LogTables] = {}
+        self._releases: list[Callable[[], object]] = []  # drop what the selections stored
 
     @staticmethod
     @abstractmethod
@@ -49,13 +55,32 @@ class Engine(ABC):
         """Concatenate `value` within a group in the order of `order_by` (backend-specific)."""
 
     def tables(self, filters: Iterable[Filter] = ()) -> LogTables:
-        """Events, steps and cases restricted to the cases the filters keep."""
+        """Events, steps and cases restricted to the cases the filters keep (selected once per
+        engine and filter combination; an engine sees the log as it was when it selected)."""
         chosen = tuple(filters)
         if not chosen:
-            return self._tables
-        # Select the cases once (a temporary table / cached frame), not once per query.
+            return self._all()
+        try:
+            return self._selected[chosen]
+        except KeyError:
+            found = self._selected[chosen] = self._select(chosen)
+        except TypeError:  # a caller's own, unhashable filter: select every time
+            found = self._select(chosen)
+        return found
+
+    def _all(self) -> LogTables:
+        """The tables of the whole log."""
+        return self._tables
+
+    def _select(self, chosen: tuple[Filter, ...]) -> LogTables:
+        """The tables of the cases the filters keep."""
+        return restrict(self._tables, self._keep(chosen)[CASE])
+
+    def _keep(self, chosen: tuple[Filter, ...]) -> ir.Table:
+        """The ids of the cases the filters keep, selected once into a temporary table."""
         keep = select_cases(self._tables, chosen).name(CASE).as_table().cache()
-        return restrict(self._tables, keep[CASE])
+        self._releases.append(keep.release)
+        return keep
 
     def events(self, filters: Iterable[Filter] = ()) -> ir.Table:
         """The events table (all columns), restricted to the cases the filters keep."""
@@ -75,9 +100,17 @@ class Engine(ABC):
 
     def close(self) -> None:
         """Release what the engine opened (the workspace or Spark session stay with their owner)."""
+        for release in self._releases:
+            release()
+        self._releases.clear()
+        self._selected.clear()
+        self._close_backend()
         if self._scratch is not None:
             shutil.rmtree(self._scratch, ignore_errors=True)
             self._scratch = None
+
+    def _close_backend(self) -> None:
+        """Close a database the engine opened itself (none by default)."""
 
     def __enter__(self) -> Engine:
         return self
@@ -87,13 +120,18 @@ class Engine(ABC):
 
 
 class DuckDBEngine(Engine):
-    """A workspace's DuckDB file: the derived tables were computed when the log was loaded."""
+    """A workspace's DuckDB file: the derived tables were computed when the log was loaded.
+
+    `lazy` (for logs read straight from a file) derives nothing up front: the first analysis
+    derives the whole log, or, under filters, only the cases they keep.
+    """
 
     name = "duckdb"
 
-    def __init__(self, ws: Workspace) -> None:
+    def __init__(self, ws: Workspace, *, lazy: bool = False) -> None:
         ws.require_log()
-        if not derived.is_derived(ws.con):
+        self._lazy = lazy
+        if not lazy and not derived.is_derived(ws.con):
             try:
                 derived.derive(ws.con)
             except duckdb.Error as exc:
@@ -105,10 +143,53 @@ class DuckDBEngine(Engine):
         backend = ibis.duckdb.from_connection(ws.con)
         self.workspace = ws
         self._owned: Workspace | None = None
-        super().__init__(backend, LogTables(*(backend.table(name) for name in (
-            EVENTS, derived.STEPS, derived.CASES, derived.VARIANT_STEPS))))
+        if lazy:  # the derivations as expressions, evaluated only as far as a filter needs
+            events = backend.table(EVENTS)
+            steps = derived.steps_expr(events)
+            cases = derived.cases_expr(steps, self.ordered_concat)
+            tables = LogTables(events, steps, cases, derived.variant_steps_expr(cases))
+        else:
+            tables = self._stored(backend, derived.NAMES)
+        super().__init__(backend, tables)
 
     ordered_concat = staticmethod(derived.duckdb_concat)
+
+    @staticmethod
+    def _stored(backend: Any, names: tuple[str, str, str]) -> LogTables:
+        """The events and the derived tables of these names, as stored in the database."""
+        return LogTables(backend.table(EVENTS), *(backend.table(n) for n in names))
+
+    def _all(self) -> LogTables:
+        """The whole log; a lazy engine derives it now, once."""
+        if self._lazy:
+            derived.derive(self.workspace.con)
+            self._tables, self._lazy = self._stored(self.backend, derived.NAMES), False
+        return self._tables
+
+    def _keep(self, chosen: tuple[Filter, ...]) -> ir.Table:
+        """The kept case ids in a temporary table of this connection, dropped on close."""
+        name = f"mining_keep_{uuid.uuid4().hex}"
+        expr = select_cases(self._tables, chosen).name(CASE).as_table()
+        self.workspace.con.execute(f"CREATE TEMP TABLE {name} AS {self.backend.compile(expr)}")
+        self._releases.append(partial(self._drop, name))
+        return self.backend.table(name)
+
+    def _drop(self, name: str) -> None:
+        """Drop a temporary table (gone already if its owner closed the connection first)."""
+        try:
+            self.workspace.con.execute(f"DROP TABLE IF EXISTS temp.main.{name}")
+        except duckdb.ConnectionException:
+            pass
+
+    def _select(self, chosen: tuple[Filter, ...]) -> LogTables:
+        """A lazy engine selects the cases on the underived log, then derives only those."""
+        if not self._lazy:
+            return super()._select(chosen)
+        keep = self._keep(chosen)
+        names = derived.derive(self.workspace.con, keep=keep.get_name())
+        self._releases.extend(partial(self._drop, n) for n in names)
+        events = restrict(self._tables, keep[CASE]).events
+        return replace(self._stored(self.backend, names), events=events)
 
     @classmethod
     def from_parquet(
@@ -136,16 +217,15 @@ class DuckDBEngine(Engine):
             shutil.rmtree(scratch, ignore_errors=True)
             raise Lead2CashError(f"{parquet}: cannot read it as Parquet ({exc})",
                                  "check the path, or import CSV and XES files instead") from exc
-        engine = cls(ws)
+        engine = cls(ws, lazy=True)
         engine._owned, engine._scratch = ws, scratch
         return engine
 
-    def close(self) -> None:
+    def _close_backend(self) -> None:
         """Close the in-memory database `from_parquet` opened (a caller's workspace stays open)."""
         if self._owned is not None:
             self._owned.close()
             self._owned = None
-        super().close()
 
 
 class SparkEngine(Engine):
@@ -230,7 +310,8 @@ def using(source: Source) -> Iterator[Engine]:
     if isinstance(source, Engine):
         yield source
     elif isinstance(source, Workspace):
-        yield DuckDBEngine(source)
+        with DuckDBEngine(source) as engine:
+            yield engine
     else:
-        with Workspace(source, read_only=True) as ws:
-            yield DuckDBEngine(ws)
+        with Workspace(source, read_only=True) as ws, DuckDBEngine(ws) as engine:
+            yield engine
