@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 import subprocess
 import sys
 import tomllib
@@ -9,7 +10,7 @@ from datetime import datetime
 from pathlib import Path
 
 import pytest
-from extract_fixtures import salesforce_org, sap_sd
+from extract_fixtures import oracle_org, salesforce_org, sap_sd
 
 from lead2cash.errors import InputError, Lead2CashError
 from lead2cash.sources import SYSTEMS, extract
@@ -154,3 +155,67 @@ def test_unknown_time_zone_is_named(tmp_path: Path, workspace: Workspace) -> Non
     path.write_text('["sap-s4hana"]\ntimezone = "Europe/Berln"\n')
     with pytest.raises(Lead2CashError, match="timezone = 'Europe/Berln': not a known time zone"):
         extract(workspace, {"sap-s4hana": sap_sd(tmp_path / "sap")}, path)
+
+
+def test_attribute_fields_read_opportunity_fields_for_case_attributes(
+    tmp_path: Path, workspace: Workspace
+) -> None:
+    org = salesforce_org(tmp_path / "sf")
+    path = tmp_path / "c.toml"
+    path.write_text('["salesforce".attribute_fields]\nLeadSource = "Extra"\nSalesRegion = "Type"\n')
+    extract(workspace, {"salesforce": org}, path, WHEN)
+    rows = workspace.con.execute(
+        "SELECT SalesOpportunityId, LeadSource, SalesRegion FROM cases ORDER BY 1"
+    ).fetchall()
+    # 006A: the fields win over LeadSource 'Web' and the account's region; 006B: blank fields
+    # fall back to the system's own values (no lead source; its account's country's region)
+    own = workspace.con.execute("SELECT count(*) FROM events").fetchall()
+    assert rows[0] == ("006A", "ignored", "New Customer") and rows[1][1] is None
+    path.write_text("")
+    extract(workspace, {"salesforce": org}, path, WHEN)
+    plain = workspace.con.execute(
+        "SELECT SalesOpportunityId, LeadSource, SalesRegion FROM cases ORDER BY 1"
+    ).fetchall()
+    assert plain[0][1] == "Web" and plain[1] == rows[1]
+    assert workspace.con.execute("SELECT count(*) FROM events").fetchall() == own
+
+
+def test_attribute_fields_give_oracle_an_opportunity_type(
+    tmp_path: Path, workspace: Workspace
+) -> None:
+    org = oracle_org(tmp_path / "oracle")
+    page = json.loads((org / "opportunities.json").read_text())
+    page["items"][0]["SalesMethod"] = "Standard Sales Process"
+    (org / "opportunities.json").write_text(json.dumps(page))
+    path = tmp_path / "c.toml"
+    path.write_text('["oracle-cx".attribute_fields]\nOpportunityType = "SalesMethod"\n')
+    extract(workspace, {"oracle-cx": org}, path, WHEN)
+    rows = workspace.con.execute("SELECT DISTINCT OpportunityType FROM events").fetchall()
+    assert rows == [("Standard Sales Process",)]
+
+
+@pytest.mark.parametrize(
+    ("text", "message"),
+    [
+        ('DiscountPercentage = "Discount__c"', "not a text case attribute"),
+        ("LeadSource = 3", "not a text case attribute"),
+    ],
+)
+def test_attribute_fields_reject_other_attributes(
+    tmp_path: Path, workspace: Workspace, text: str, message: str
+) -> None:
+    path = tmp_path / "c.toml"
+    path.write_text(f'["salesforce".attribute_fields]\n{text}\n')
+    with pytest.raises(InputError, match=rf"\[salesforce.attribute_fields\].*{message}"):
+        extract(workspace, {"salesforce": salesforce_org(tmp_path / "sf")}, path, WHEN)
+
+
+def test_attribute_field_missing_from_the_export_is_named(
+    tmp_path: Path, workspace: Workspace
+) -> None:
+    path = tmp_path / "c.toml"
+    path.write_text('["salesforce".attribute_fields]\nLeadSource = "Lead_Source__c"\n')
+    with pytest.raises(
+        InputError, match=r"salesforce/Opportunity\.csv, column 'Lead_Source__c': missing"
+    ):
+        extract(workspace, {"salesforce": salesforce_org(tmp_path / "sf")}, path, WHEN)

@@ -14,6 +14,7 @@ from pathlib import Path
 from typing import Any
 
 from ..errors import InputError, Lead2CashError, Location
+from ..model import ATTRIBUTES, CASE_ATTRIBUTES, AttrType
 
 __all__ = ["Setting", "Settings", "default_toml", "load_config", "status_settings"]
 
@@ -41,7 +42,7 @@ def _systems() -> dict[str, tuple[Setting, ...]]:
     """Each system's settings (imported lazily: system modules import this one)."""
     from .registry import SYSTEMS
 
-    return {key: (*module.SETTINGS, _EXTRA) for key, module in SYSTEMS.items()}
+    return {key: (*module.SETTINGS, _EXTRA, _FIELDS) for key, module in SYSTEMS.items()}
 
 
 _EXTRA = Setting(
@@ -49,6 +50,22 @@ _EXTRA = Setting(
     [],
     "fields of the opportunity object (Opportunity, CRMS4D_OPPT_H, "
     "opportunity, opportunities) carried into the log as extra columns, e.g. FiscalQuarter",
+)
+
+# text case attributes a field of the opportunity object can supply
+FIELD_ATTRIBUTES = tuple(
+    a.name
+    for a in ATTRIBUTES
+    if a.name in CASE_ATTRIBUTES
+    and a.type is AttrType.STRING
+    and a.name not in ("SalesOpportunityId", "OpportunityOutcome")
+)
+_FIELDS = Setting(
+    "attribute_fields",
+    {},
+    "case attribute -> field of the opportunity object read for it, winning over the system's "
+    'own source, e.g. OpportunityType = "SalesMethod" (oracle-cx) or LeadSource = '
+    f'"Lead_Source__c"; attributes: {", ".join(FIELD_ATTRIBUTES)}',
 )
 
 
@@ -122,3 +139,12 @@ def _check(path: Path, system: str, key: str, value: object, defaults: Settings)
     )
     if not isinstance(value, kind):
         raise InputError(where, f"expected a {kind.__name__}", "see --print-default-config", value)
+    if key == _FIELDS.key:
+        for attribute, field_name in value.items():
+            if attribute not in FIELD_ATTRIBUTES or not isinstance(field_name, str):
+                raise InputError(
+                    Location(str(path), f"[{system}.{key}]", attribute),
+                    "not a text case attribute mapped to a field name",
+                    f'use one of {", ".join(FIELD_ATTRIBUTES)} = "<field>"',
+                    field_name,
+                )

@@ -137,6 +137,7 @@ class Mapping:
     prepare: MappingT[str, str] = field(default_factory=dict)  # helper tables: name -> SELECT
     case_table: tuple[str, str] | None = None  # (table, key column) of the opportunity object
     extra_fields: tuple[str, ...] = ()  # its custom / fiscal fields carried into the log
+    attribute_fields: tuple[tuple[str, str], ...] = ()  # (case attribute, opportunity field)
 
 
 def _refs(sql: str) -> list[str]:
@@ -305,15 +306,25 @@ def run_extract(
         if mapping.stages:
             events.append(_stage_sql(mapping.stages, folder, system, names))
         plans += [(a, key, t, folder.missing) for a, t in _sources_of(mapping)]
-        cases.append(f"SELECT {prio} AS _prio, * FROM ({mapping.cases.format_map(names)})")
+        # a system's configured attribute fields (2 * prio) win over its own sources (+ 1)
+        cases.append(f"SELECT {2 * prio + 1} AS _prio, * FROM ({mapping.cases.format_map(names)})")
         if mapping.case_table and mapping.extra_fields:
             table, key_column = mapping.case_table
             fields = ", ".join(quote(f) for f in mapping.extra_fields)
             cases.append(
-                f"SELECT {prio} AS _prio, CAST({quote(key_column)} AS VARCHAR) AS "
+                f"SELECT {2 * prio + 1} AS _prio, CAST({quote(key_column)} AS VARCHAR) AS "
                 f"SalesOpportunityId, {fields} FROM {names[table]}"
             )
             extras += [f for f in mapping.extra_fields if f not in extras]
+        if mapping.case_table and mapping.attribute_fields:
+            table, key_column = mapping.case_table
+            fields = ", ".join(
+                f"nullif(trim({quote(f)}), '') AS {quote(a)}" for a, f in mapping.attribute_fields
+            )
+            cases.append(
+                f"SELECT {2 * prio} AS _prio, CAST({quote(key_column)} AS VARCHAR) AS "
+                f"SalesOpportunityId, {fields} FROM {names[table]}"
+            )
         stamp = folder.extracted_at(extracted_at)
         stamps.append(
             f"SELECT {lit(system)} AS SourceSystem, TIMESTAMP {lit(stamp.isoformat(sep=' '))} AS ts"
@@ -342,11 +353,13 @@ def run_extract(
 
 
 def _with_extra_fields(mapping: Mapping) -> tuple[SourceTable, ...]:
-    """The mapping's tables, its opportunity table requiring the configured extra fields."""
-    if not (mapping.case_table and mapping.extra_fields):
+    """The mapping's tables, its opportunity table requiring the configured extra and
+    attribute fields."""
+    wanted = (*mapping.extra_fields, *(f for _, f in mapping.attribute_fields))
+    if not (mapping.case_table and wanted):
         return mapping.tables
     return tuple(
-        replace(t, columns=tuple(dict.fromkeys((*t.columns, *mapping.extra_fields))))
+        replace(t, columns=tuple(dict.fromkeys((*t.columns, *wanted))))
         if t.name == mapping.case_table[0]
         else t
         for t in mapping.tables

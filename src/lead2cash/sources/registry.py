@@ -48,8 +48,13 @@ def extract(
     crm_present = any(SYSTEMS[key].IS_CRM for key in sources)
 
     def build(key: str) -> Mapping:
-        """A system's mapping under its settings, with the extra fields the user asked for."""
+        """A system's mapping under its settings, with the extra and attribute fields the user
+        asked for."""
         mapping = SYSTEMS[key].mapping(cfg[key], crm_present)
-        return replace(mapping, extra_fields=tuple(cfg[key]["extra_fields"]))
+        return replace(
+            mapping,
+            extra_fields=tuple(cfg[key]["extra_fields"]),
+            attribute_fields=tuple(cfg[key]["attribute_fields"].items()),
+        )
 
     return run_extract(ws, sources, build, extracted_at, progress)
