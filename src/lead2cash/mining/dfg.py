@@ -101,29 +101,28 @@ def _projected_case_counts(steps: ir.Table) -> tuple[ir.Table, ir.Table]:
 
 def _map_from_steps(engine: Engine, steps: ir.Table, case_counts: tuple[ir.Table, ir.Table],
                     t: LogTables, calendar: CalendarSet | None = None) -> ProcessMap:
-    """Run the four small aggregations of a process map over a steps table (edge durations
-    in working time under `calendar`)."""
+    """Run the two queries of a process map over a steps table, activities and edges, each
+    joined with its case counts (edge durations in working time under `calendar`)."""
     acts = steps.group_by("ActivityName").aggregate(
         n=steps.count(), starts=(steps.pos == 0).sum(), ends=steps.target_id.isnull().sum()
-    )
+    ).join(case_counts[0], "ActivityName")
     moves = steps.filter(steps.target_id.notnull())
     edges = moves.group_by(["ActivityName", "target"]).aggregate(
         frequency=moves.count(), **duration_aggs(moves.duration_us)
-    )
-    a, e, ac, ec = (engine.execute(x) for x in (acts, edges, *case_counts))
+    ).join(case_counts[1], ["ActivityName", "target"])
+    a, e = engine.execute(acts), engine.execute(edges)
     if calendar is not None:
         pairs = moves.select("SalesOpportunityId", "ActivityName", "target", start=moves.EventTime,
                              us=moves.duration_us)
         e = working.restat(engine, e, pairs, t, calendar, ["ActivityName", "target"])
-    act_cases = dict(zip(ac.ActivityName, ac.cases))
-    edge_cases = dict(zip(zip(ec.ActivityName, ec.target), ec.cases))
     activities = sorted(
-        (ActivityCount(n, int(ev), int(act_cases[n])) for n, ev in zip(a.ActivityName, a.n)),
+        (ActivityCount(n, int(ev), int(c)) for n, ev, c in zip(a.ActivityName, a.n, a.cases)),
         key=lambda x: (-x.events, x.activity),
     )
     edge_list = sorted(
-        (Edge(s_, t_, int(f), int(edge_cases[s_, t_]), d) for s_, t_, f, d in
-         zip(e.ActivityName.tolist(), e.target.tolist(), e.frequency.tolist(), stats_list(e))),
+        (Edge(s_, t_, int(f), int(c), d) for s_, t_, f, c, d in
+         zip(e.ActivityName.tolist(), e.target.tolist(), e.frequency.tolist(), e.cases.tolist(),
+             stats_list(e))),
         key=lambda x: (-x.frequency, x.source, x.target),
     )
     return ProcessMap(tuple(activities), tuple(edge_list),
