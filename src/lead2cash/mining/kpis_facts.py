@@ -23,9 +23,10 @@ import pandas as pd
 import pyarrow as pa
 
 from ..errors import Lead2CashError
-from ..model import ACTIVITY_NAMES, ATTRIBUTE_NAMES, HAPPY_PATH
+from ..model import ACTIVITY_NAMES, ATTRIBUTE_NAMES
 from .calendar import CalendarSet, working_seconds
 from .derived import steps_expr
+from .regression import FUNNEL, STAGE_ENTRIES, flag_regressions
 
 __all__ = [
     "CaseFacts",
@@ -59,13 +60,6 @@ STAGE = _col("SalesStage")
 EID = "event_id"
 CREATED, WON, LOST = _act("Opportunity Created"), _act("Opportunity Won"), _act("Opportunity Lost")
 REOPENED, STAGE_CHANGED = _act("Opportunity Reopened"), _act("Opportunity Stage Changed")
-FUNNEL: tuple[str, ...] = HAPPY_PATH[: HAPPY_PATH.index(WON) + 1]
-"""Pipeline stages in order, from Opportunity Created to Opportunity Won."""
-STAGE_ENTRIES: tuple[str, ...] = (
-    _act("Opportunity Qualified"), _act("Requirements Gathered"), _act("Solution Proposed"),
-    STAGE_CHANGED,
-)
-"""Activities read from the stage history: their SalesStage is the stage the deal entered."""
 
 MILESTONES: dict[str, str] = {
     "quote": _act("Quote Issued"),
@@ -97,7 +91,7 @@ def case_facts(
             f"use one of: {', '.join(c for c in events.columns if c in ATTRIBUTE_NAMES)}",
         )
     steps = steps_expr(events) if steps is None else steps
-    e = events.join(steps.select(CASE, EID, "pos"), [CASE, EID])
+    e = flag_regressions(events.join(steps.select(CASE, EID, "pos"), [CASE, EID]))
     # One integer code per event: every condition below compares small integers, not names.
     code = ibis.cases(*((e[ACT] == a, i) for i, a in enumerate(ACTIVITY_NAMES)), else_=-1)
     e = e.mutate(code=code.cast("int8"))
@@ -112,7 +106,6 @@ def case_facts(
                  entered=ibis.ifelse(is_(*STAGE_ENTRIES), e[STAGE], ibis.null("string")))
     t = e[TIME]
     closing, in_funnel = is_(WON, LOST, REOPENED), is_(*FUNNEL)
-    open_entry = e.entered.notnull() & (e.decided.isnull() | (t < e.decided))
     attrs = dict.fromkeys([*CASE_COLUMNS, *([by] if by else [])])
     facts = e.group_by(CASE).aggregate(
         start=t.min(),
@@ -129,15 +122,13 @@ def case_facts(
         stage_entered_time=t.argmax(e.pos, where=e.entered.notnull()),
         closes=e.code.count(where=is_(WON, LOST)),
         reopens=e.code.count(where=is_(REOPENED)),
-        open_entries=e.entered.count(where=open_entry),
-        open_stages=e.entered.nunique(where=open_entry),
+        regressions=e.code.count(where=e.regression),
         updated_max=e[UPDATED].max(),
         updated_min=e[UPDATED].min(),
         updated_missing=e.code.count(where=e[UPDATED].isnull()),
         **{f"first_{k}": t.min(where=is_(a)) for k, a in MILESTONES.items()},
         **{f"attr_{c}": e[c].argmax(e.pos, where=e[c].notnull()) for c in attrs},
         **{f"first_pos_{i}": e.pos.min(where=is_(s)) for i, s in enumerate(FUNNEL)},
-        **{f"last_pos_{i}": e.pos.max(where=is_(s)) for i, s in enumerate(FUNNEL)},
     )
     boundary = events[ACT].isin([*FUNNEL, LOST, REOPENED, STAGE_CHANGED])
     s = events.filter(boundary)
@@ -236,22 +227,6 @@ def _decode(cases: pd.DataFrame) -> None:
                                                             cases["stage_activity_time"])
 
 
-def _regressed(cases: pd.DataFrame) -> np.ndarray:
-    """Whether each case moved back: a stage activity after a later one, or re-entered a stage.
-
-    Along the funnel, a regression exists exactly when some stage's last occurrence comes after
-    a later stage's first occurrence; in the stage history, when an open deal enters a
-    SalesStage it had already entered.
-    """
-    n = len(FUNNEL)
-    first = cases[[f"first_pos_{i}" for i in range(n)]].to_numpy(dtype=float)
-    last = cases[[f"last_pos_{i}" for i in range(n)]].to_numpy(dtype=float)
-    reached = np.fmax.accumulate(last, axis=1)  # latest position of any earlier-or-equal stage
-    with np.errstate(invalid="ignore"):
-        along = (reached[:, :-1] > first[:, 1:]).any(axis=1)
-    return along | (cases["open_entries"].to_numpy() > cases["open_stages"].to_numpy())
-
-
 def _visits(table: pa.Table, case_index: pd.Index) -> pd.DataFrame:
     """Stage visits with activity as a category and case ids as case numbers (small in memory)."""
     ids = table.column(CASE).combine_chunks().dictionary_encode()
@@ -292,7 +267,7 @@ class CaseFacts:
         cases["case_no"] = np.arange(len(cases))
         cases[SEGMENT] = segments(cases, by, amount_bands)
         _decode(cases)
-        cases["regressed"] = _regressed(cases)
+        cases["regressed"] = cases["regressions"].to_numpy() > 0  # see regression.py
         close = cases["close_activity"]
         cases["outcome"] = close.map({WON: "Won", LOST: "Lost"}).astype(object).where(
             close.isin([WON, LOST]))

@@ -19,6 +19,7 @@ from . import working
 from .calendar import CalendarSet
 from .engine import Engine
 from .filters import Filter
+from .regression import flag_steps
 from .stats import DurationStats, duration_aggs, to_seconds, whole
 
 __all__ = [
@@ -103,7 +104,7 @@ class RepeatedActivity:
 
 @dataclass(frozen=True, slots=True)
 class Rework:
-    """Repeated activities, regressions along the happy path, and reopened deals."""
+    """Repeated activities, stage regressions (see regression.py), and reopened deals."""
 
     total_cases: int
     cases_with_repeats: int
@@ -232,7 +233,7 @@ def time_in_stage(
 
 
 def rework(engine: Engine, filters: Iterable[Filter] = ()) -> Rework:
-    """Repeated activities, backward moves along the happy path, and reopened deals."""
+    """Repeated activities, stage regressions (see regression.py) and reopened deals."""
     t = engine.tables(filters)
     per = t.steps.group_by([CASE, "ActivityName"]).aggregate(n=t.steps.count())
     rep = per.filter(per.n > 1)
@@ -240,10 +241,8 @@ def rework(engine: Engine, filters: Iterable[Filter] = ()) -> Rework:
         rep.group_by("ActivityName").aggregate(cases=rep.count(), extra=(rep.n - 1).sum())
     )
     s = t.steps
-    idx = s.ActivityName.cases(*((a, i) for i, a in enumerate(HAPPY_PATH)), else_=ibis.null("int64"))
-    before = ibis.window(group_by=s[CASE], order_by=s.pos, rows=(None, -1))
-    marked = s.mutate(idx=idx, reached=idx.max().over(before))
-    back = marked.filter(marked.idx < marked.reached)
+    marked = flag_steps(s, t.events)
+    back = marked.filter(marked.regression)
     totals = engine.execute(
         t.cases.aggregate(
             total=t.cases.count(),

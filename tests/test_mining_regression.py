@@ -1,0 +1,63 @@
+"""One definition of a stage regression (mining/regression.py): `rework` and the KPIs agree,
+on a hand-built log covering each rule and on the simulator's ground truth."""
+
+from __future__ import annotations
+
+from datetime import datetime, timedelta
+from pathlib import Path
+
+import ibis
+import pandas as pd
+import pytest
+from kpi_log import load_simulated
+from mining_log import load_frame
+
+from lead2cash.mining import DuckDBEngine, performance
+from lead2cash.mining.kpis import kpis
+from lead2cash.simulate.params import SimulationParams
+from lead2cash.store import Workspace
+
+CREATED, QUALIFIED, CHANGED = "Opportunity Created", "Opportunity Qualified", "Opportunity Stage Changed"
+# case: [(activity, SalesStage)], one day apart
+HAND = {
+    # back to a Salesforce stage it never entered: pipeline order says it is earlier
+    "R1": [(CREATED, "Prospecting"), (CHANGED, "Needs Analysis"), (CHANGED, "Qualification")],
+    # custom stages: back to one reached first
+    "R2": [(CREATED, "Alpha"), (CHANGED, "Alpha"), (CHANGED, "Beta"), (CHANGED, "Alpha")],
+    # the same stage twice in a row is no move back
+    "N1": [(CREATED, "Beta"), (CHANGED, "Beta"), (CHANGED, "Beta")],
+    # after the deal was lost, re-entering a stage is a reopening, not a regression
+    "N2": [(QUALIFIED, "Qualification"), (CHANGED, "Needs Analysis"),
+           ("Opportunity Lost", "Closed Lost"), (CHANGED, "Qualification")],
+    # pipeline activities out of order (no stage history)
+    "R3": [(CREATED, None), ("Solution Proposed", None), ("Requirements Gathered", None)],
+}
+
+
+def _rates(ws: Workspace) -> tuple[dict[str, object], dict[str, object]]:
+    """rework() through the engine and the KPIs on the events table, as dicts."""
+    rework = performance.rework(DuckDBEngine(ws)).to_dict()
+    return rework, kpis(ibis.duckdb.from_connection(ws.con).table("events")).to_dict()
+
+
+def test_each_rule_on_a_hand_log(tmp_path: Path) -> None:
+    t0 = datetime(2024, 5, 1)
+    rows = [{"SalesOpportunityId": c, "ActivityName": a, "SalesStage": s,
+             "EventTime": t0 + timedelta(days=i)} for c, evs in HAND.items()
+            for i, (a, s) in enumerate(evs)]
+    with Workspace(tmp_path / "log.duckdb", memory_limit="1GB") as ws:
+        load_frame(ws, pd.DataFrame(rows).assign(event_id=lambda f: range(len(f))))
+        rework, kpi = _rates(ws)
+    assert (rework["cases_with_regression"], rework["regression_events"]) == (3, 3)
+    assert rework["regression_rate"] == 0.6
+    assert (kpi["regressed_cases"], kpi["regression_rate"]) == (3, 0.6)
+
+
+def test_rework_and_kpis_agree_on_the_simulator_ground_truth(tmp_path: Path) -> None:
+    with Workspace(tmp_path / "log.duckdb", memory_limit="1GB") as ws:
+        load_simulated(ws, tmp_path, 2000, 5)
+        rework, kpi = _rates(ws)
+    assert rework["cases_with_regression"] == kpi["regressed_cases"]
+    assert rework["regression_rate"] == pytest.approx(kpi["regression_rate"])
+    configured = SimulationParams().regression_rate  # of deals past the first stage
+    assert configured / 2 < kpi["regression_rate"] < configured * 1.2
