@@ -8,6 +8,8 @@ follow the opportunity in the document flow `VBFA` (`b`→`B`, `B`→`G`, `B`→
 
 from __future__ import annotations
 
+from typing import NamedTuple
+
 import numpy as np
 import pyarrow as pa
 
@@ -57,24 +59,40 @@ def master(p: SimulationParams, world: World) -> dict[str, pa.Table]:
                                 WGBEZ=pa.array([_WGBEZ[i] for i in range(len(families))]))}
 
 
-def _change_documents(*groups: tuple) -> dict[str, pa.Table]:
-    """`CDHDR` (who, when) and `CDPOS` (which field, old and new value) of change groups.
+class Changes(NamedTuple):
+    """One group of change documents: header (who, when) and item (which field, old -> new)."""
 
-    A group: (rows, OBJECTCLAS, OBJECTID, CHANGENR, USERNAME, (UDATE, UTIME), TCODE, CHNGIND,
-    TABNAME, TABKEY, FNAME, VALUE_OLD, VALUE_NEW).
-    """
+    rows: int
+    objectclas: str
+    objectid: pa.Array
+    changenr: pa.Array
+    username: pa.Array
+    when: tuple[pa.Array, pa.Array]  # (UDATE, UTIME) local
+    tcode: str
+    chngind: pa.Array | str
+    tabname: str
+    tabkey: pa.Array
+    fname: pa.Array | str
+    value_old: pa.Array | str
+    value_new: pa.Array | str
+
+
+def _change_documents(*groups: Changes) -> dict[str, pa.Table]:
+    """`CDHDR` (who, when) and `CDPOS` (which field, old and new value) of change groups."""
     hdr, pos = [], []
-    for n, cls, oid, nr, user, (udate, utime), tcode, ind, tab, tabkey, fname, old, new in groups:
-        hdr.append(_table(n, OBJECTCLAS=cls, OBJECTID=oid, CHANGENR=nr, USERNAME=user,
-                          UDATE=udate, UTIME=utime, TCODE=tcode, CHANGE_IND=ind))
-        pos.append(_table(n, OBJECTCLAS=cls, OBJECTID=oid, CHANGENR=nr, TABNAME=tab,
-                          TABKEY=tabkey, FNAME=fname, CHNGIND=ind, VALUE_OLD=old, VALUE_NEW=new))
+    for g in groups:
+        udate, utime = g.when
+        key = {"OBJECTCLAS": g.objectclas, "OBJECTID": g.objectid, "CHANGENR": g.changenr}
+        hdr.append(_table(g.rows, **key, USERNAME=g.username, UDATE=udate, UTIME=utime,
+                          TCODE=g.tcode, CHANGE_IND=g.chngind))
+        pos.append(_table(g.rows, **key, TABNAME=g.tabname, TABKEY=g.tabkey, FNAME=g.fname,
+                          CHNGIND=g.chngind, VALUE_OLD=g.value_old, VALUE_NEW=g.value_new))
     return {"CDHDR.csv": pa.concat_tables(hdr), "CDPOS.csv": pa.concat_tables(pos)}
 
 
 def _rejections(c: Chunk, cal: BusinessCalendar, h: History, q_vbeln: pa.Array,
                 q_key: np.ndarray, rejected: np.ndarray, newest: np.ndarray,
-                owner: pa.Array) -> tuple:
+                owner: pa.Array) -> Changes:
     """Sales document change documents (`VERKBELEG`) setting `VBAP-ABGRU` on rejected quotations.
 
     A superseded revision is rejected when the next one is created; the newest one when the
@@ -88,9 +106,9 @@ def _rejections(c: Chunk, cal: BusinessCalendar, h: History, q_vbeln: pa.Array,
     nxt = c.q_time[np.minimum(rej + 1, len(c.q_time) - 1)] if len(rej) else rej
     when = np.where(newest[rej], first_close[c.q_case[rej]], nxt)
     vbeln = q_vbeln.take(pa.array(rej, pa.int64()))
-    return (len(rej), "VERKBELEG", vbeln, digits(REJECTION + q_key[rej], 10),
-            owner.take(pa.array(c.q_case[rej], pa.int64())), _dt(cal, when), "VA22", "U",
-            "VBAP", concat(MANDT, vbeln, "000010"), "ABGRU", "", REJECTION_REASON)
+    return Changes(len(rej), "VERKBELEG", vbeln, digits(REJECTION + q_key[rej], 10),
+                   owner.take(pa.array(c.q_case[rej], pa.int64())), _dt(cal, when), "VA22",
+                   "U", "VBAP", concat(MANDT, vbeln, "000010"), "ABGRU", "", REJECTION_REASON)
 
 
 def crm(p: SimulationParams, c: Chunk, cal: BusinessCalendar, world: World) -> tuple[
@@ -158,9 +176,10 @@ def crm(p: SimulationParams, c: Chunk, cal: BusinessCalendar, world: World) -> t
             CREATED_AT_H=time_text(c.created, "%Y%m%d%H%M%S"), CREATED_BY_H=owner,
             POSTING_DATE=time_text(cal.local(c.created), "%Y%m%d")),
         **_change_documents(
-            (len(c.h_case), "CRM_ORDER", h_opp, changenr, owner.take(pa.array(c.h_case)),
-             (udate, utime), "CRMD_ORDER", chngind, "CRMD_OPPORT_H", h_opp, pa.array(fname),
-             pa.array(value_old), pa.array(value_new)),
+            Changes(len(c.h_case), "CRM_ORDER", h_opp, changenr,
+                    owner.take(pa.array(c.h_case)), (udate, utime), "CRMD_ORDER", chngind,
+                    "CRMD_OPPORT_H", h_opp, pa.array(fname), pa.array(value_old),
+                    pa.array(value_new)),
             _rejections(c, cal, h, q_vbeln, q_key, rejected, newest, owner)),
         "VBAK.csv": pa.concat_tables([
             vbak(len(q_key), VBELN=q_vbeln, ERDAT=q_erdat, ERZET=q_erzet, VBTYP="B",
