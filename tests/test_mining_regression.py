@@ -22,10 +22,10 @@ CREATED, QUALIFIED, CHANGED = "Opportunity Created", "Opportunity Qualified", "O
 HAND = {
     # back to a Salesforce stage it never entered: pipeline order says it is earlier
     "R1": [(CREATED, "Prospecting"), (CHANGED, "Needs Analysis"), (CHANGED, "Qualification")],
-    # custom stages: back to one reached first
+    # custom stages: back to one entered before
     "R2": [(CREATED, "Alpha"), (CHANGED, "Alpha"), (CHANGED, "Beta"), (CHANGED, "Alpha")],
-    # the same stage twice in a row is no move back
-    "N1": [(CREATED, "Beta"), (CHANGED, "Beta"), (CHANGED, "Beta")],
+    # a stage entered again, even right after itself
+    "R4": [(CREATED, "Beta"), (CHANGED, "Beta"), (CHANGED, "Beta")],
     # after the deal was lost, re-entering a stage is a reopening, not a regression
     "N2": [(QUALIFIED, "Qualification"), (CHANGED, "Needs Analysis"),
            ("Opportunity Lost", "Closed Lost"), (CHANGED, "Qualification")],
@@ -48,9 +48,9 @@ def test_each_rule_on_a_hand_log(tmp_path: Path) -> None:
     with Workspace(tmp_path / "log.duckdb", memory_limit="1GB") as ws:
         load_frame(ws, pd.DataFrame(rows).assign(event_id=lambda f: range(len(f))))
         rework, kpi = _rates(ws)
-    assert (rework["cases_with_regression"], rework["regression_events"]) == (3, 3)
-    assert rework["regression_rate"] == 0.6
-    assert (kpi["regressed_cases"], kpi["regression_rate"]) == (3, 0.6)
+    assert (rework["cases_with_regression"], rework["regression_events"]) == (4, 4)
+    assert rework["regression_rate"] == 0.8
+    assert (kpi["regressed_cases"], kpi["regression_rate"]) == (4, 0.8)
 
 
 def test_rework_and_kpis_agree_on_the_simulator_ground_truth(tmp_path: Path) -> None:

@@ -26,7 +26,7 @@ from ..errors import Lead2CashError
 from ..model import ACTIVITY_NAMES, ATTRIBUTE_NAMES
 from .calendar import CalendarSet, working_seconds
 from .derived import steps_expr
-from .regression import FUNNEL, STAGE_ENTRIES, flag_regressions
+from .regression import FUNNEL, STAGE_ENTRIES, case_aggregates, regressed, with_ranks
 
 __all__ = [
     "CaseFacts",
@@ -91,7 +91,7 @@ def case_facts(
             f"use one of: {', '.join(c for c in events.columns if c in ATTRIBUTE_NAMES)}",
         )
     steps = steps_expr(events) if steps is None else steps
-    e = flag_regressions(events.join(steps.select(CASE, EID, "pos"), [CASE, EID]))
+    e = events.join(steps.select(CASE, EID, "pos"), [CASE, EID])
     # One integer code per event: every condition below compares small integers, not names.
     code = ibis.cases(*((e[ACT] == a, i) for i, a in enumerate(ACTIVITY_NAMES)), else_=-1)
     e = e.mutate(code=code.cast("int8"))
@@ -104,6 +104,7 @@ def case_facts(
     decided = ibis.ifelse(is_(WON, LOST), t, ibis.null("timestamp"))
     e = e.mutate(decided=decided.min().over(ibis.window(group_by=e[CASE])),
                  entered=ibis.ifelse(is_(*STAGE_ENTRIES), e[STAGE], ibis.null("string")))
+    e = with_ranks(e, e.decided)
     t = e[TIME]
     closing, in_funnel = is_(WON, LOST, REOPENED), is_(*FUNNEL)
     attrs = dict.fromkeys([*CASE_COLUMNS, *([by] if by else [])])
@@ -122,13 +123,12 @@ def case_facts(
         stage_entered_time=t.argmax(e.pos, where=e.entered.notnull()),
         closes=e.code.count(where=is_(WON, LOST)),
         reopens=e.code.count(where=is_(REOPENED)),
-        regressions=e.code.count(where=e.regression),
         updated_max=e[UPDATED].max(),
         updated_min=e[UPDATED].min(),
         updated_missing=e.code.count(where=e[UPDATED].isnull()),
         **{f"first_{k}": t.min(where=is_(a)) for k, a in MILESTONES.items()},
         **{f"attr_{c}": e[c].argmax(e.pos, where=e[c].notnull()) for c in attrs},
-        **{f"first_pos_{i}": e.pos.min(where=is_(s)) for i, s in enumerate(FUNNEL)},
+        **case_aggregates(e),
     )
     boundary = events[ACT].isin([*FUNNEL, LOST, REOPENED, STAGE_CHANGED])
     s = events.filter(boundary)
@@ -218,7 +218,7 @@ def _decode(cases: pd.DataFrame) -> None:
     for col in ("close", "stage"):
         codes = cases.pop(f"{col}_code")
         cases[f"{col}_activity"] = names.reindex(codes.to_numpy()).to_numpy()
-    first = cases[[f"first_pos_{i}" for i in range(len(FUNNEL))]].notna().to_numpy()
+    first = cases[[f"rg_first_{i}" for i in range(len(FUNNEL))]].notna().to_numpy()  # see regression.py
     last_reached = len(FUNNEL) - 1 - np.argmax(first[:, ::-1], axis=1)
     cases["max_stage"] = np.where(first.any(axis=1), last_reached, np.nan)
     cases["stage"] = cases["stage_entered"].where(cases["stage_entered"].notna(),
@@ -267,7 +267,7 @@ class CaseFacts:
         cases["case_no"] = np.arange(len(cases))
         cases[SEGMENT] = segments(cases, by, amount_bands)
         _decode(cases)
-        cases["regressed"] = cases["regressions"].to_numpy() > 0  # see regression.py
+        cases["regressed"] = regressed(cases)
         close = cases["close_activity"]
         cases["outcome"] = close.map({WON: "Won", LOST: "Lost"}).astype(object).where(
             close.isin([WON, LOST]))

@@ -19,7 +19,7 @@ from . import working
 from .calendar import CalendarSet
 from .engine import Engine
 from .filters import Filter
-from .regression import flag_steps
+from .regression import flag_regressions, steps_with_stage
 from .stats import DurationStats, duration_aggs, to_seconds, whole
 
 __all__ = [
@@ -241,7 +241,7 @@ def rework(engine: Engine, filters: Iterable[Filter] = ()) -> Rework:
         rep.group_by("ActivityName").aggregate(cases=rep.count(), extra=(rep.n - 1).sum())
     )
     s = t.steps
-    marked = flag_steps(s, t.events)
+    marked = flag_regressions(steps_with_stage(s, t.events))
     back = marked.filter(marked.regression)
     totals = engine.execute(
         t.cases.aggregate(
