@@ -28,8 +28,16 @@ from typing import Any
 import duckdb
 
 from lead2cash.io.importer import import_log
-from lead2cash.mining import Attribute, DuckDBEngine, Engine, SparkEngine, spark_session
-from lead2cash.mining import derived, dfg, variants
+from lead2cash.mining import (
+    Attribute,
+    DuckDBEngine,
+    Engine,
+    SparkEngine,
+    derived,
+    dfg,
+    spark_session,
+    variants,
+)
 from lead2cash.simulate.runner import simulate
 from lead2cash.store import Workspace
 

@@ -15,7 +15,6 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Annotated, Any, Protocol
 
 import typer
-
 from rich.table import Table
 
 from ..store import Workspace, default_db_path

@@ -18,7 +18,7 @@ from contextlib import contextmanager
 from dataclasses import replace
 from functools import partial
 from pathlib import Path
-from typing import TYPE_CHECKING, Any, ClassVar
+from typing import TYPE_CHECKING, Any, ClassVar, Self
 
 import duckdb
 import ibis
@@ -32,7 +32,7 @@ from .filters import CASE, Filter, LogTables, restrict, select_cases
 if TYPE_CHECKING:
     from pyspark.sql import SparkSession
 
-__all__ = ["DuckDBEngine", "Engine", "SparkEngine", "Source", "spark_session", "using"]
+__all__ = ["DuckDBEngine", "Engine", "Source", "SparkEngine", "spark_session", "using"]
 
 
 class Engine(ABC):
@@ -112,7 +112,7 @@ class Engine(ABC):
     def _close_backend(self) -> None:
         """Close a database the engine opened itself (none by default)."""
 
-    def __enter__(self) -> Engine:
+    def __enter__(self) -> Self:
         return self
 
     def __exit__(self, *exc: object) -> None:
