@@ -9,11 +9,23 @@ from pathlib import Path
 import ibis
 import pandas as pd
 import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
 from kpi_log import load_simulated
 from mining_log import load_frame
 
 from lead2cash.mining import DuckDBEngine, performance
+from lead2cash.mining.derived import steps_expr
 from lead2cash.mining.kpis import kpis
+from lead2cash.mining.regression import (
+    FUNNEL,
+    case_aggregates,
+    decision_time,
+    flag_regressions,
+    regressed,
+    steps_with_stage,
+    with_ranks,
+)
 from lead2cash.simulate.params import SimulationParams
 from lead2cash.store import Workspace
 
@@ -61,3 +73,28 @@ def test_rework_and_kpis_agree_on_the_simulator_ground_truth(tmp_path: Path) -> 
     assert rework["regression_rate"] == pytest.approx(kpi["regression_rate"])
     configured = SimulationParams().regression_rate  # of deals past the first stage
     assert configured / 2 < kpi["regression_rate"] < configured * 1.2
+
+
+STAGES = ("Prospecting", "Qualification", "Needs Analysis", "Value Proposition", "Alpha", "Beta", None)
+ACTS = (*FUNNEL, "Opportunity Lost", "Opportunity Reopened", CHANGED, CHANGED)
+logs = st.lists(  # cases: events as (activity, stage, hour); equal hours are ties
+    st.lists(st.tuples(st.sampled_from(ACTS), st.sampled_from(STAGES), st.integers(0, 6)),
+             min_size=1, max_size=9),
+    min_size=1, max_size=12)
+
+
+@settings(max_examples=40, deadline=None)
+@given(cases=logs)
+def test_per_event_and_per_case_evaluations_agree(cases: list[list[tuple[str, str | None, int]]]) -> None:
+    """Rework's per-event flags and the KPIs' per-case aggregates find the same cases."""
+    rows = [{"SalesOpportunityId": f"C{c}", "ActivityName": a, "SalesStage": s,
+             "EventTime": datetime(2024, 1, 1) + timedelta(hours=h)}
+            for c, evs in enumerate(cases) for a, s, h in evs]
+    frame = pd.DataFrame(rows).assign(event_id=lambda f: range(len(f)))
+    events = ibis.memtable(frame).cast({"EventTime": "timestamp(6)"})
+    flagged = flag_regressions(steps_with_stage(steps_expr(events), events))
+    by_event = set(flagged.filter(flagged.regression).SalesOpportunityId.to_pyarrow().to_pylist())
+    e = steps_with_stage(steps_expr(events), events)
+    e = with_ranks(e, decision_time(e))
+    facts = e.group_by("SalesOpportunityId").aggregate(**case_aggregates(e)).to_pandas()
+    assert by_event == set(facts.loc[regressed(facts), "SalesOpportunityId"])
