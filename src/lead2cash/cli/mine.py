@@ -185,7 +185,7 @@ def _render_performance(r: PerformanceReport) -> None:
     rw = r.rework.to_dict()
     rep = _table(
         f"Rework: {rw['cases_with_repeats']:,} cases repeat an activity, "
-        f"{rw['cases_with_regression']:,} move back along the happy path, "
+        f"{rw['cases_with_regression']:,} regress (move back a stage), "
         f"{rw['reopened_cases']:,} reopened (of {rw['total_cases']:,})",
         "repeated activity", "cases", "extra events",
     )
