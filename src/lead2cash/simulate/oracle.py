@@ -85,7 +85,6 @@ def crm(p: SimulationParams, c: Chunk, cal: BusinessCalendar, world: World) -> t
     n, cases = c.n, c.case_ids
     opp = _ids(OPTY, cases)
     names = [s.name for s in STAGES]
-    won_stage = np.array([s.won for s in STAGES])
     h = History.of(c, STAGES)
     first_row, prev, is_close, reopen = h.first_row, h.prev, h.is_close, h.reopen
     entered = ~is_close & ~reopen & (first_row | (c.h_stage != prev))
