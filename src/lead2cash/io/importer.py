@@ -20,7 +20,7 @@ from ..model import ATTRIBUTE_NAMES, ATTRIBUTES, XES_KEYS, Attribute, AttrType
 from ..progress import NO_PROGRESS, Progress
 from ..store import CORE_COLUMNS, REJECTED, Workspace, quote
 from .convert import TIME_FORMATS, convert_expr, is_present, sql_literal
-from .staging import STAGE, XES_SQL_TYPES, Stage, detect_format, stage_file
+from .staging import STAGE, XES_SQL_TYPES, Stage, detect_format, drop_stage, stage_file
 
 __all__ = ["ImportOptions", "ImportResult", "import_log"]
 
@@ -89,7 +89,7 @@ def import_log(
         progress("reading " + path.name, 3, 3)
         return result
     finally:
-        con.execute(f"DROP TABLE IF EXISTS {STAGE}")
+        drop_stage(con)
         con.execute(f"DROP TABLE IF EXISTS {_TYPED}")
 
 
@@ -196,7 +196,7 @@ _FIX = {
 def _convert(con: duckdb.DuckDBPyConnection, stage: Stage, mapping: dict[str, str],
              extras: dict[str, str], opts: ImportOptions) -> list[tuple[str, str, str]]:
     """Build the typed table in one pass; return (error column, source column, problem) triples."""
-    select = ["rowid AS _row", f"{stage.locator} AS _loc"]
+    select = [f"{stage.row} AS _row", f"{stage.locator} AS _loc"]
     problems: list[tuple[str, str, str]] = []
     for i, attr in enumerate(ATTRIBUTES):
         col = mapping.get(attr.name)
@@ -251,7 +251,7 @@ def _handle_problems(con: duckdb.DuckDBPyConnection, stage: Stage,
         attr = next(a for a in ATTRIBUTES if a.name == fld)
         rows = con.execute(
             f"SELECT t._loc, t.{err}, CAST(s.{quote(col)} AS VARCHAR) FROM {_TYPED} t "
-            f"JOIN {STAGE} s ON s.rowid = t._row WHERE t.{err} IS NOT NULL ORDER BY t._row "
+            f"JOIN {STAGE} s ON s.{stage.row} = t._row WHERE t.{err} IS NOT NULL ORDER BY t._row "
             + ("" if skip else "LIMIT 1")
         ).fetchall()
         for loc, kind, raw in rows:

@@ -1,6 +1,6 @@
 """Stage an input file (CSV, Parquet, XES) into a temporary DuckDB table in source order.
 
-A stage keeps the raw values; its `rowid` is the row's position in the source, and
+A stage keeps the raw values; its `row` column is the row's position in the source, and
 `locator` is an SQL expression naming the row the way a user finds it (line, row,
 or trace and event).
 """
@@ -12,6 +12,8 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 import duckdb
+import numpy as np
+import pyarrow as pa
 
 from ..errors import InputError, Location
 from ..progress import NO_PROGRESS, Progress
@@ -19,7 +21,7 @@ from ..store import quote
 from .convert import sql_literal
 from .csvfile import detect_dialect
 
-__all__ = ["Stage", "stage_file", "FORMATS", "detect_format"]
+__all__ = ["FORMATS", "Stage", "detect_format", "drop_stage", "stage_file"]
 
 STAGE = "_l2c_stage"
 FORMATS = ("csv", "parquet", "xes")
@@ -38,6 +40,7 @@ class Stage:
     locator: str
     value_types: dict[str, str] = field(default_factory=dict)
     rejected: list[tuple[str, str | None, str | None, str]] = field(default_factory=list)
+    row: str = "rowid"
 
 
 def detect_format(path: Path, explicit: str | None = None) -> str:
@@ -71,12 +74,18 @@ def stage_file(
     """Read `path` into the temporary stage table and describe it."""
     if not path.is_file():
         raise InputError(Location(str(path)), "no such file", "check the path and the file name")
-    con.execute(f"DROP TABLE IF EXISTS {STAGE}")
+    drop_stage(con)
     if fmt == "csv":
         return _stage_csv(con, path, delimiter, encoding, skip_bad_rows, tmp_dir)
     if fmt == "parquet":
         return _stage_parquet(con, path)
     return _stage_xes(con, path, progress)
+
+
+def drop_stage(con: duckdb.DuckDBPyConnection) -> None:
+    """Remove the stage, a temporary table or (for XES) a registered Arrow table."""
+    con.unregister(STAGE)
+    con.execute(f"DROP TABLE IF EXISTS {STAGE}")
 
 
 def _describe(con: duckdb.DuckDBPyConnection) -> dict[str, str]:
@@ -152,7 +161,6 @@ _MICROS_PER = {"s": "* 1000000", "ms": "* 1000", "us": "", "ns": "// 1000"}
 
 def _stage_parquet(con: duckdb.DuckDBPyConnection, path: Path) -> Stage:
     """Stage a Parquet file with its own column types; Arrow durations become intervals."""
-    import pyarrow as pa
     import pyarrow.parquet as pq
 
     try:
@@ -175,14 +183,11 @@ def _stage_xes(con: duckdb.DuckDBPyConnection, path: Path, progress: Progress) -
     from .xes import read_xes
 
     xes = read_xes(path, progress)
-    con.register("_l2c_xes_arrow", xes.table)
-    try:
-        con.execute(f"CREATE TEMP TABLE {STAGE} AS SELECT * FROM _l2c_xes_arrow")
-    finally:
-        con.unregister("_l2c_xes_arrow")
-    columns = {n: t for n, t in _describe(con).items() if n not in ("_trace", "_event")}
+    rows = pa.array(np.arange(xes.table.num_rows, dtype=np.int64))
+    con.register(STAGE, xes.table.append_column("_row", rows))  # scanned in place, no copy
+    columns = {n: t for n, t in _describe(con).items() if n not in ("_trace", "_event", "_row")}
     case_col = "case:concept:name"
     case_part = (f" || ' (case ' || coalesce({quote(case_col)}, '?') || ')'"
                  if case_col in columns else "")
     locator = f"'trace ' || (_trace + 1){case_part} || ', event ' || (_event + 1)"
-    return Stage(path, "xes", columns, locator, value_types=dict(xes.types))
+    return Stage(path, "xes", columns, locator, value_types=dict(xes.types), row="_row")
