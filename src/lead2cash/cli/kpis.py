@@ -7,6 +7,7 @@ import typer
 
 from ..errors import Lead2CashError
 from .console import console, progress_bars
+from .options import DbOption, JsonOption
 
 if TYPE_CHECKING:  # the mining layer (Ibis, pandas) loads when the command runs, not for --help
     from ..mining.kpis import KpiReport
@@ -95,11 +96,9 @@ def render(result: "KpiReport") -> None:
 def register(mine_app: typer.Typer) -> None:
     """Attach `mine kpis` to the `mine` sub-app (shared options come from cli/mine.py)."""
     from .mine import (
-        DbOpt,
         EngineName,
         EngineOpt,
         FilterOpt,
-        JsonOpt,
         WorkingTimeOpt,
         calendars,
         emit,
@@ -108,9 +107,9 @@ def register(mine_app: typer.Typer) -> None:
 
     @mine_app.command("kpis")
     def kpis_command(
-        db: DbOpt = None,
+        db: DbOption = None,
         filter_: FilterOpt = None,
-        as_json: JsonOpt = False,
+        as_json: JsonOption = False,
         engine: EngineOpt = EngineName.DUCKDB,
         by: Annotated[str | None, typer.Option(
             "--by", help="Slice by an attribute, e.g. SalesRegion, OpportunityOwner, LeadSource.")] = None,

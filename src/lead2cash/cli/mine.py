@@ -17,9 +17,9 @@ from typing import TYPE_CHECKING, Annotated, Any, Protocol
 import typer
 from rich.table import Table
 
-from ..store import Workspace, default_db_path
 from . import kpis
 from .console import console, progress_bars
+from .options import DbOption, JsonOption, open_workspace
 
 if TYPE_CHECKING:  # the mining layer (Ibis, pandas) loads when a command runs, not for --help
     from ..mining import Engine, Filter
@@ -29,7 +29,7 @@ if TYPE_CHECKING:  # the mining layer (Ibis, pandas) loads when a command runs, 
     from ..mining.stats import DurationStats
     from ..mining.variants import Variants
 
-__all__ = ["DbOpt", "EngineName", "EngineOpt", "FilterOpt", "JsonOpt", "WorkingTimeOpt", "calendars",
+__all__ = ["EngineName", "EngineOpt", "FilterOpt", "WorkingTimeOpt", "calendars",
            "emit", "human", "mine_app", "open_engine", "register"]
 
 mine_app = typer.Typer(
@@ -45,10 +45,6 @@ class EngineName(StrEnum):
     SPARK = "spark"
 
 
-DbOpt = Annotated[
-    Path | None,
-    typer.Option("--db", help="Workspace file (default: $LEAD2CASH_DB or ./lead2cash.duckdb)."),
-]
 FilterOpt = Annotated[
     list[str] | None,
     typer.Option(
@@ -57,7 +53,6 @@ FilterOpt = Annotated[
         "(repeatable; all must hold).",
     ),
 ]
-JsonOpt = Annotated[bool, typer.Option("--json", help="Print the result as JSON.")]
 EngineOpt = Annotated[
     EngineName, typer.Option("--engine", help="Run on DuckDB (default) or Apache Spark.")
 ]
@@ -89,7 +84,7 @@ def open_engine(
     from ..mining import DuckDBEngine, SparkEngine, parse_filters
 
     parsed = parse_filters(filters or [])
-    ws = Workspace(db or default_db_path(), read_only=True)
+    ws = open_workspace(db, read_only=True)
     try:
         if engine is EngineName.SPARK:
             with progress_bars() as progress:
@@ -197,9 +192,9 @@ def _render_performance(r: PerformanceReport) -> None:
 
 @mine_app.command("dfg")
 def dfg_command(
-    db: DbOpt = None,
+    db: DbOption = None,
     filter_: FilterOpt = None,
-    as_json: JsonOpt = False,
+    as_json: JsonOption = False,
     engine: EngineOpt = EngineName.DUCKDB,
     activities: Annotated[float, typer.Option(min=0.01, max=1.0,
                           help="Share of activities to keep, most frequent first.")] = 1.0,
@@ -217,9 +212,9 @@ def dfg_command(
 
 @mine_app.command("variants")
 def variants_command(
-    db: DbOpt = None,
+    db: DbOption = None,
     filter_: FilterOpt = None,
-    as_json: JsonOpt = False,
+    as_json: JsonOption = False,
     engine: EngineOpt = EngineName.DUCKDB,
     top: Annotated[int | None, typer.Option(min=1, help="List the k most frequent.")] = 20,
     coverage: Annotated[float | None, typer.Option(
@@ -238,9 +233,9 @@ def variants_command(
 
 @mine_app.command("performance")
 def performance_command(
-    db: DbOpt = None,
+    db: DbOption = None,
     filter_: FilterOpt = None,
-    as_json: JsonOpt = False,
+    as_json: JsonOption = False,
     engine: EngineOpt = EngineName.DUCKDB,
     milestones: Annotated[list[str] | None, typer.Option(
         "--milestone", help="Throughput milestones in order (repeat; default: key happy path).")] = None,
