@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import csv
 import os
-from datetime import UTC, datetime, timedelta
+from datetime import datetime, timedelta
 from pathlib import Path
 
 import pytest
@@ -103,16 +103,16 @@ def test_manifest_gives_last_data_update(workspace: Workspace, org: Path) -> Non
     ]
 
 
-def test_newest_file_time_gives_last_data_update_without_manifest(
+def test_newest_timestamp_in_the_export_gives_last_data_update_not_file_times(
     workspace: Workspace, org: Path
 ) -> None:
-    for i, path in enumerate(sorted(org.iterdir())):
-        os.utime(path, (1_700_000_000 + i, 1_700_000_000 + i))
-    newest = 1_700_000_000 + len(list(org.iterdir())) - 1
-    extract(workspace, {"salesforce": org})
+    for path in org.iterdir():  # copied today: file times say nothing about the data's age
+        os.utime(path, (1_900_000_000, 1_900_000_000))
+    meta = extract(workspace, {"salesforce": org})
     assert workspace.con.execute("SELECT DISTINCT LastDataUpdate FROM events").fetchall() == [
-        (datetime.fromtimestamp(newest, UTC).replace(tzinfo=None),)
+        (datetime(2024, 1, 6, 9, 0),)  # the newest date-time any file holds
     ]
+    assert meta["data_age:salesforce"] == "newest OpportunityHistory.CreatedDate in the export"
 
 
 def test_missing_optional_file_drops_only_its_activities(workspace: Workspace, org: Path) -> None:
@@ -207,11 +207,11 @@ def test_bad_input_names_file_row_column_and_keeps_workspace(
 
 
 def test_missing_required_file_names_file_and_columns(workspace: Workspace, org: Path) -> None:
-    (org / "OpportunityStage.csv").unlink()
+    (org / "Opportunity.csv").unlink()
     with pytest.raises(
         Lead2CashError,
-        match=r"required file OpportunityStage\.csv .* expected "
-        r"columns: MasterLabel, IsClosed, IsWon",
+        match=r"required file Opportunity\.csv .* expected "
+        r"columns: Id, AccountId, OwnerId, StageName, Amount, CreatedDate",
     ):
         extract(workspace, {"salesforce": org})
     assert not workspace.has_log()

@@ -76,7 +76,7 @@ def test_crm_reference_joins_sap_events_to_the_salesforce_case(
             "a date/time is required here but the value is empty or 00000000",
         ),
         ("VBFA", "ERZET", "256199", "not a valid date/time"),
-        ("BSAD", "AUGDT", "2024-02-01", "not a valid date/time"),
+        ("BSAD", "AUGDT", "02/01/2024", "not a valid date/time"),  # US format: ambiguous
     ],
 )
 def test_bad_sap_dates_are_named(

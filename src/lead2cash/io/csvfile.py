@@ -13,9 +13,9 @@ import tempfile
 from dataclasses import dataclass
 from pathlib import Path
 
-from ..errors import InputError, Location
+from ..errors import InputError, Lead2CashError, Location
 
-__all__ = ["CsvDialect", "detect_dialect", "utf8_copy"]
+__all__ = ["CsvDialect", "detect_dialect", "detect_encoding", "is_utf8_name", "utf8_copy"]
 
 _DELIMITERS = (",", ";", "\t", "|")
 _CHUNK = 1 << 20
@@ -54,6 +54,37 @@ def _is_utf8(path: Path) -> bool:
     return True
 
 
+_BOMS = (
+    (codecs.BOM_UTF8, "utf-8-sig"),
+    (codecs.BOM_UTF16_LE, "utf-16"),
+    (codecs.BOM_UTF16_BE, "utf-16"),
+)
+
+
+def detect_encoding(path: Path) -> str:
+    """The encoding of a text file: its byte-order mark (UTF-8, UTF-16), else UTF-8 when the
+    whole file decodes as UTF-8, else cp1252 (Windows Latin-1, a superset of ISO-8859-1's
+    printable characters; its few undefined bytes are read as Latin-1)."""
+    with _open_binary(path) as fh:
+        head = fh.read(4)
+    for bom, name in _BOMS:
+        if head.startswith(bom):
+            return name
+    return "utf-8" if _is_utf8(path) else "cp1252"
+
+
+def is_utf8_name(encoding: str) -> bool:
+    """Whether an encoding name means UTF-8 (with or without BOM), which DuckDB reads as is;
+    an unknown name is an error saying which names work."""
+    try:
+        return codecs.lookup(encoding).name in ("utf-8", "utf-8-sig")
+    except LookupError:
+        raise Lead2CashError(
+            f"unknown encoding {encoding!r}",
+            'use a Python codec name such as "utf-8", "utf-16", "cp1252" or "latin-1"',
+        ) from None
+
+
 def _cp1252_or_latin1(err: UnicodeDecodeError) -> tuple[str, int]:
     """Decode the few bytes cp1252 leaves undefined as latin-1, so no byte is lost."""
     return err.object[err.start : err.end].decode("latin-1"), err.end  # type: ignore[union-attr]
@@ -89,10 +120,8 @@ def detect_dialect(
 ) -> CsvDialect:
     """Work out encoding, delimiter and header of a CSV file; transcode when not UTF-8."""
     if encoding is None:
-        encoding = "utf-8" if _is_utf8(path) else "cp1252"
-    readable = path if encoding.lower().replace("_", "-") in ("utf-8", "utf8") else utf8_copy(
-        path, encoding, tmp_dir
-    )
+        encoding = detect_encoding(path)
+    readable = path if is_utf8_name(encoding) else utf8_copy(path, encoding, tmp_dir)
     line = _first_line(readable, "utf-8")
     if not line.strip():
         raise InputError(

@@ -7,6 +7,7 @@ types with the file and key named, and prints a system's documented defaults.
 
 from __future__ import annotations
 
+import codecs
 import tomllib
 from collections.abc import Mapping
 from dataclasses import dataclass
@@ -42,7 +43,15 @@ def _systems() -> dict[str, tuple[Setting, ...]]:
     """Each system's settings (imported lazily: system modules import this one)."""
     from .registry import SYSTEMS
 
-    return {key: (*module.SETTINGS, _EXTRA, _FIELDS) for key, module in SYSTEMS.items()}
+    return {key: (_ENCODING, *module.SETTINGS, _EXTRA, _FIELDS) for key, module in SYSTEMS.items()}
+
+
+_ENCODING = Setting(
+    "encoding",
+    "",
+    'encoding of the CSV / text files, e.g. "cp1252", "latin-1", "utf-16" (empty: detected per '
+    "file: byte-order mark, else UTF-8 when the whole file is UTF-8, else cp1252)",
+)
 
 
 _EXTRA = Setting(
@@ -139,6 +148,16 @@ def _check(path: Path, system: str, key: str, value: object, defaults: Settings)
     )
     if not isinstance(value, kind):
         raise InputError(where, f"expected a {kind.__name__}", "see --print-default-config", value)
+    if key == _ENCODING.key and value:
+        try:
+            codecs.lookup(str(value))
+        except LookupError:
+            raise InputError(
+                where,
+                "unknown encoding",
+                'use a Python codec name such as "utf-8", "utf-16", "cp1252" or "latin-1"',
+                value,
+            ) from None
     if key == _FIELDS.key:
         for attribute, field_name in value.items():
             if attribute not in FIELD_ATTRIBUTES or not isinstance(field_name, str):

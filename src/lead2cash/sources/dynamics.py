@@ -5,6 +5,10 @@ changed attribute with old and new value): a `salesstage` change enters a stage;
 `statecode` set back to open reopens the deal at its last open stage. Wins and losses are
 `opportunityclose` activities. Dynamics Sales has no payment table: each audited change of an
 invoice's `statecode` to Paid is a Payment Received.
+
+Synapse Link writes each table as a folder of headerless CSV partitions named by its
+`model.json`; in append-only mode every change is a new row: the newest `versionnumber` of a
+record is read, and a record whose newest row has `IsDelete` set is left out.
 """
 
 from __future__ import annotations
@@ -60,6 +64,8 @@ SETTINGS: tuple[Setting, ...] = (
 
 _ISO = "iso"
 _T = (TimeField("createdon", _ISO),)
+# Synapse Link (append-only mode) appends a deleted record as a row with IsDelete = True
+_DELETED = (("IsDelete", ("true", "1")), ("IsDeleted", ("true", "1")))
 
 
 def _table(
@@ -77,7 +83,10 @@ def _table(
         key=key,
         optional=optional,
         aliases=tuple((c, f"_{c}_value") for c in lookups),
-        **kw,
+        deleted=_DELETED,
+        versions=("versionnumber", "SinkModifiedOn"),
+        stamps=(TimeField("modifiedon", _ISO), TimeField("SinkModifiedOn", _ISO)),
+        **kw,  # type: ignore[arg-type]
     )
 
 

@@ -248,7 +248,7 @@ def _sources_of(mapping: Mapping) -> list[tuple[str, list[str]]]:
     out = [(r.activity, [r.table, *_refs(r.joins + r.where)]) for r in mapping.events]
     if mapping.stages:
         out += [(a, list(mapping.stages.tables)) for a in STAGE_ACTIVITIES]
-    return [(a, [t for t in tables if t not in mapping.prepare]) for a, tables in out]
+    return [(a, [t for t in dict.fromkeys(tables) if t not in mapping.prepare]) for a, tables in out]
 
 
 def _absent_reasons(
@@ -290,6 +290,7 @@ def run_extract(
     con.execute("SET enable_progress_bar = false")  # progress goes through `progress`, not stdout
     events, cases, stamps, plans, meta = [], [], [], [], {}
     extras: list[str] = []
+    folders: list[SystemFolder] = []
     for prio, (key, folder_path) in enumerate(sources.items()):
         mapping = build(key)
         system = SOURCE_SYSTEMS[key]
@@ -330,6 +331,8 @@ def run_extract(
             f"SELECT {lit(system)} AS SourceSystem, TIMESTAMP {lit(stamp.isoformat(sep=' '))} AS ts"
         )
         meta[f"source:{key}"] = str(folder_path)
+        meta.update(folder.notes())  # encodings, rows left out, derived flags, data age
+        folders.append(folder)
         if folder.missing:
             meta[f"missing:{key}"] = ", ".join(folder.missing)
     progress("derive events", 0, 1)
@@ -341,6 +344,8 @@ def run_extract(
     _build_cases(con, cases, extras)
     con.execute("CREATE OR REPLACE TEMP TABLE x_stamps AS " + " UNION ALL ".join(stamps))
     meta["absent_activities"] = json.dumps(_absent_reasons(con, plans))
+    for folder in folders:  # SAP dates without a time: events placed at midnight
+        meta.update(folder.date_only_events("x_events"))
     progress("derive events", 1, 1)
     progress("load workspace", 0, 1)
     meta.update(kind="extract", systems=", ".join(sources))

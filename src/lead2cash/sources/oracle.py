@@ -6,9 +6,16 @@ after a close reopens it at `CURR_STG_ID`, other saves keep the stage). Orders r
 opportunity through their CPQ quote (`DOO_HEADERS_ALL.SOURCE_ORDER_NUMBER` =
 `ZCA_SALES_ORDER_HEADERS.ORDER_HEADER_NUMBER`), invoices through the order number in
 `RA_CUSTOMER_TRX_ALL.INTERFACE_HEADER_ATTRIBUTE1`, payments through the applied transaction.
+
+REST pages may nest a child collection as an object with `items` (framework v3+) or as a plain
+array; translated tables (`_TL`, `_VL`) give the configured `language` (else the base
+language, `SOURCE_LANG`); rows with a soft-delete flag set (`DELETE_FLAG` / `DeletedFlag` =
+Y) are left out.
 """
 
 from __future__ import annotations
+
+from dataclasses import replace
 
 from .config import Setting, Settings, status_settings
 from .defaults import DEFAULTS, REGION_BY_COUNTRY
@@ -47,11 +54,17 @@ SETTINGS: tuple[Setting, ...] = (
     Setting(
         "regions", dict(REGION_BY_COUNTRY), "accounts Country -> SalesRegion (others kept as is)"
     ),
+    Setting(
+        "language",
+        "US",
+        "LANGUAGE of translated rows read (RA_TERMS_TL, MOO_STG_VL); a row missing in it is read "
+        "in the base language (SOURCE_LANG)",
+    ),
 )
 
 _ISO = "iso"
 _C = (TimeField("CREATION_DATE", _ISO),)
-TABLES: tuple[SourceTable, ...] = (
+_TABLES: tuple[SourceTable, ...] = (
     SourceTable(
         "opportunities",
         ("OptyId", "OptyCreationDate"),
@@ -77,7 +90,7 @@ TABLES: tuple[SourceTable, ...] = (
         optional_columns=("Country",),
     ),
     SourceTable("resources", ("PartyId", "PartyName"), key="PartyId", optional=True),
-    SourceTable("MOO_STG_VL", ("STG_ID", "NAME"), key="STG_ID"),
+    SourceTable("MOO_STG_VL", ("STG_ID", "NAME"), key="STG_ID", language="LANGUAGE"),
     SourceTable(
         "MOO_OPTY_STG_SNAPSHOTS",
         ("OPTY_STG_SNAPSHOT_ID", "OPTY_ID", "STG_ID", "CREATION_DATE"),
@@ -130,7 +143,22 @@ TABLES: tuple[SourceTable, ...] = (
         optional=True,
         times=(TimeField("APPLY_DATE", "date"),),
     ),
-    SourceTable("RA_TERMS_TL", ("TERM_ID", "NAME"), optional=True),
+    SourceTable(
+        "RA_TERMS_TL", ("TERM_ID", "NAME"), key="TERM_ID", optional=True, language="LANGUAGE"
+    ),
+)
+_YES = ("y", "yes", "true", "1")
+TABLES = tuple(
+    replace(
+        t,
+        deleted=tuple(
+            (c, _YES) for c in ("DELETE_FLAG", "DELETED_FLAG", "DeleteFlag", "DeletedFlag")
+        ),
+        stamps=tuple(
+            TimeField(c, _ISO) for c in ("LAST_UPDATE_DATE", "LastUpdateDate", "OptyLastUpdateDate")
+        ),
+    )
+    for t in _TABLES
 )
 
 # order header -> opportunity, through the CPQ quote the order was placed from
@@ -232,8 +260,10 @@ def mapping(cfg: Settings, crm_present: bool) -> Mapping:
         classes,
         "MOO_STG_VL (NAME) and the closed setting of [oracle-cx]",
     )
+    language = (str(cfg["language"]).strip(),)
+    tables = tuple(replace(t, languages=language) if t.language else t for t in TABLES)
     return Mapping(
-        "oracle-cx", TABLES, events, _cases_sql(cfg), stages, case_table=("opportunities", "OptyId")
+        "oracle-cx", tables, events, _cases_sql(cfg), stages, case_table=("opportunities", "OptyId")
     )
 
 

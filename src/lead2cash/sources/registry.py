@@ -32,7 +32,9 @@ def extract(
     extracted_at: datetime | None = None,
     progress: Progress = NO_PROGRESS,
 ) -> dict[str, str]:
-    """Build the workspace's event log from system export folders (`system key -> folder`)."""
+    """Build the workspace's event log from system export folders (`system key -> folder`).
+
+    Each system's `encoding` setting applies to all its CSV / text files (else detected)."""
     for key, folder in sources.items():
         if key not in SYSTEMS:
             raise Lead2CashError(
@@ -51,8 +53,10 @@ def extract(
         """A system's mapping under its settings, with the extra and attribute fields the user
         asked for."""
         mapping = SYSTEMS[key].mapping(cfg[key], crm_present)
+        encoding = str(cfg[key]["encoding"]) or None
         return replace(
             mapping,
+            tables=tuple(replace(t, encoding=encoding) for t in mapping.tables),
             extra_fields=tuple(cfg[key]["extra_fields"]),
             attribute_fields=tuple(cfg[key]["attribute_fields"].items()),
         )

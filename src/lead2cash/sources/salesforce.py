@@ -1,7 +1,11 @@
 """Salesforce Sales Cloud (+ Salesforce Billing): which object gives which activity and attribute.
 
-Stages are classified through `OpportunityStage.IsClosed/IsWon` (never by name);
-the milestone each stage marks comes from the configuration.
+Stages are classified through `OpportunityStage.IsClosed/IsWon` (never by name); the weekly
+Data Export has no OpportunityStage, so then each stage's flags come from the opportunities
+in it (`Opportunity.IsClosed/IsWon`). The milestone each stage marks comes from the
+configuration. Every object is read as Data Loader, Data Export, Workbench and the Bulk API
+write it: rows with `IsDeleted` set ("Export All") are left out, booleans may be `0`/`1`,
+empty references `000000000000000AAA`.
 """
 
 from __future__ import annotations
@@ -12,7 +16,7 @@ from ..store import quote
 from .config import Setting, Settings, status_settings
 from .defaults import DEFAULTS, REGION_BY_COUNTRY
 from .engine import EventRule, Mapping, StageHistory, history_rows, lit, lits
-from .tables import SourceTable, TimeField
+from .tables import SourceTable, TimeField, flag_sql
 
 __all__ = ["IS_CRM", "SETTINGS", "mapping"]
 
@@ -69,7 +73,14 @@ _TABLES: tuple[SourceTable, ...] = (
         ("Id", "AccountId", "OwnerId", "StageName", "Amount", "CreatedDate"),
         key="Id",
         times=(TimeField("CreatedDate", _ISO),),
-        optional_columns=("LeadSource", "Type", "ContractId", "SyncedQuoteId"),
+        optional_columns=(
+            "LeadSource",
+            "Type",
+            "ContractId",
+            "SyncedQuoteId",
+            "IsClosed",
+            "IsWon",
+        ),
         numbers=("Amount",),
     ),
     SourceTable(
@@ -90,7 +101,11 @@ _TABLES: tuple[SourceTable, ...] = (
         "OpportunityStage",
         ("MasterLabel", "IsClosed", "IsWon"),
         key="MasterLabel",
+        optional=True,
         optional_columns=("ApiName",),
+        absent_note="OpportunityStage absent: each stage's closed / won flags derived from "
+        "Opportunity.IsClosed / IsWon of the opportunities in it (stages only in the history: "
+        "open)",
     ),
     SourceTable(
         "Account",
@@ -99,8 +114,12 @@ _TABLES: tuple[SourceTable, ...] = (
         optional=True,
         optional_columns=("BillingCountry", "BillingState"),
     ),
-    SourceTable(
-        "User", ("Id", "Name"), key="Id", optional=True, optional_columns=("Division", "Country")
+    SourceTable(  # Data Export: FirstName and LastName, no compound Name
+        "User",
+        ("Id",),
+        key="Id",
+        optional=True,
+        optional_columns=("Name", "FirstName", "LastName", "Division", "Country"),
     ),
     SourceTable(
         "Quote",
@@ -168,9 +187,15 @@ _TABLES: tuple[SourceTable, ...] = (
         optional_columns=("blng__Status__c",),
     ),
 )
+# every object: soft-deleted rows of "Export All" (queryAll) exports; modification stamps
+_DELETED = (("IsDeleted", ("true", "1")),)
+_STAMPS = (TimeField("SystemModstamp", _ISO), TimeField("LastModifiedDate", _ISO))
 TABLES = tuple(
     replace(
-        t, salesforce_ids=tuple(c for c in (*t.columns, *t.optional_columns) if c in _ID_FIELDS)
+        t,
+        salesforce_ids=tuple(c for c in (*t.columns, *t.optional_columns) if c in _ID_FIELDS),
+        deleted=_DELETED,
+        stamps=_STAMPS,
     )
     for t in _TABLES
 )
@@ -207,6 +232,25 @@ _FIELD_HISTORY = """
       WHERE f.Field = 'StageName'
       QUALIFY row_number() OVER (PARTITION BY f.OpportunityId ORDER BY f."CreatedDate@utc", f.Id) = 1
     ) WHERE NOT EXISTS (SELECT 1 FROM {OpportunityHistory})"""
+
+
+_FLAGS = f"{flag_sql('IsClosed')} AS is_closed, {flag_sql('IsWon')} AS is_won"
+# Closed / won per stage: OpportunityStage (MasterLabel and ApiName); without it (the weekly
+# Data Export has none), from the opportunities in each stage; a stage seen only in the
+# history (no opportunity is in it now, so none closed in it for good) is taken as open.
+_STAGE_FLAGS = f"""
+    SELECT MasterLabel AS stage, {_FLAGS} FROM {{OpportunityStage}}
+    UNION ALL SELECT ApiName, {_FLAGS} FROM {{OpportunityStage}} WHERE ApiName IS NOT NULL
+    UNION ALL SELECT * FROM (
+      SELECT StageName, bool_or({flag_sql("IsClosed")}), bool_or({flag_sql("IsWon")})
+      FROM {{Opportunity}} WHERE nullif(StageName, '') IS NOT NULL GROUP BY 1
+      UNION ALL
+      SELECT stage, FALSE, FALSE FROM (
+        SELECT StageName AS stage FROM {{OpportunityHistory}}
+        UNION SELECT NewValue FROM {{OpportunityFieldHistory}} WHERE Field = 'StageName'
+        UNION SELECT OldValue FROM {{OpportunityFieldHistory}} WHERE Field = 'StageName'
+      ) WHERE stage NOT IN (SELECT StageName FROM {{Opportunity}} WHERE StageName IS NOT NULL)
+    ) WHERE NOT EXISTS (SELECT 1 FROM {{OpportunityStage}})"""
 
 
 def mapping(cfg: Settings, crm_present: bool) -> Mapping:
@@ -286,10 +330,7 @@ def mapping(cfg: Settings, crm_present: bool) -> Mapping:
     ms = " ".join(f"WHEN {lit(k)} THEN {lit(v)}" for k, v in milestones.items())
     classes = (
         "SELECT DISTINCT stage, CASE stage " + (ms or "WHEN NULL THEN NULL") + " END AS milestone, "
-        "TRY_CAST(lower(IsClosed) AS BOOLEAN) AS is_closed, "
-        "TRY_CAST(lower(IsWon) AS BOOLEAN) AS is_won "
-        "FROM (SELECT MasterLabel AS stage, * FROM {OpportunityStage} UNION ALL BY NAME "
-        "SELECT ApiName AS stage, * FROM {OpportunityStage} WHERE ApiName IS NOT NULL)"
+        f"is_closed, is_won FROM ({_STAGE_FLAGS})"
     )
     rows = (
         history_rows("OpportunityHistory", "OpportunityId", "CreatedDate", "StageName", "Id")
@@ -299,7 +340,7 @@ def mapping(cfg: Settings, crm_present: bool) -> Mapping:
         rows,
         ("OpportunityHistory", "OpportunityFieldHistory"),
         classes,
-        "OpportunityStage (MasterLabel/ApiName)",
+        "OpportunityStage (MasterLabel/ApiName), or without it Opportunity.IsClosed / IsWon",
     )
     terms = str(cfg["payment_terms_field"])
     tables = tuple(
@@ -311,6 +352,13 @@ def mapping(cfg: Settings, crm_present: bool) -> Mapping:
     return Mapping(
         "salesforce", tables, events, _cases_sql(cfg), stages, case_table=("Opportunity", "Id")
     )
+
+
+# the owner's name: User.Name, else FirstName LastName (the Data Export has no compound Name)
+_OWNER = (
+    "coalesce(nullif(trim(u.Name), ''), nullif(trim(concat_ws(' ', nullif(trim(u.FirstName), ''),"
+    " nullif(trim(u.LastName), ''))), ''))"
+)
 
 
 def _cases_sql(cfg: Settings) -> str:
@@ -330,7 +378,7 @@ def _cases_sql(cfg: Settings) -> str:
     return f"""
     SELECT o.Id AS SalesOpportunityId, TRY_CAST(o.Amount AS DOUBLE) AS OpportunityAmount,
       o.StageName AS SalesStage,
-           a.Name AS CustomerName, u.Name AS OpportunityOwner, {region} AS SalesRegion,
+           a.Name AS CustomerName, {_OWNER} AS OpportunityOwner, {region} AS SalesRegion,
            nullif(o.LeadSource, '') AS LeadSource, nullif(o.Type, '') AS OpportunityType,
            d.discount AS DiscountPercentage, p.Family AS ProductCategory, pt.terms AS PaymentTerms
     FROM {{Opportunity}} o
@@ -338,7 +386,7 @@ def _cases_sql(cfg: Settings) -> str:
     LEFT JOIN {{User}} u ON u.Id = o.OwnerId
     LEFT JOIN (SELECT OpportunityId, TRY_CAST(Discount AS DOUBLE) / 100 AS discount FROM {{Quote}}
                QUALIFY row_number() OVER (PARTITION BY OpportunityId
-                 ORDER BY (lower(IsSyncing) = 'true') DESC NULLS LAST, "CreatedDate@utc" DESC,
+                 ORDER BY {flag_sql("IsSyncing")} DESC NULLS LAST, "CreatedDate@utc" DESC,
                    _row DESC) = 1
               ) d ON d.OpportunityId = o.Id
     LEFT JOIN (SELECT li.OpportunityId, pr.Family FROM {{OpportunityLineItem}} li

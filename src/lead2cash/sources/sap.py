@@ -5,7 +5,11 @@ sales document (CRM opportunity `b`, inquiry, quotation, or an order nothing
 precedes). Alone, that root is the case id; behind a CRM, the root's configured
 reference field (default `VBAK.BSTNK`) carries the CRM opportunity id. Only
 `VBFA` is required: with `VBAK`, `VBRK`, `LIKP` and `BSAD` more activities and
-attributes appear. Dates and times are `YYYYMMDD` / `HHMMSS` in the system's time zone.
+attributes appear. Dates and times are `YYYYMMDD` / `HHMMSS` in the system's time zone (a
+blank time is midnight, counted as date-only). Tables come as SE16 / SE16N downloads (CSV or
+tab-separated text, any encoding), ODP or SLT extracts: rows an SLT or ODP extract flags as
+deleted (`IUUC_OPERAT_FLAG` / `ODQ_CHANGEMODE` = D) are left out, and of a text table's
+languages (`SPRAS`) the configured one is read.
 """
 
 from __future__ import annotations
@@ -107,13 +111,28 @@ SETTINGS: tuple[Setting, ...] = (
     Setting(
         "regions", dict(REGION_BY_COUNTRY), "KNA1.LAND1 country -> SalesRegion (others kept as is)"
     ),
+    Setting(
+        "language",
+        "E",
+        "SPRAS of the texts read (TVZBT payment terms, T023T material groups): the SAP code "
+        '("E") or its ISO form ("EN"); a text missing in it is read in another language',
+    ),
     *sap_crm.SETTINGS,
 )
 
+# SAP's one-letter language keys and their ISO 639 forms (SE16N shows either)
+_SPRAS = {"E": "EN", "D": "DE", "F": "FR", "S": "ES", "I": "IT", "P": "PT", "N": "NL",
+          "J": "JA", "1": "ZH", "R": "RU", "K": "DA", "V": "SV", "O": "NO", "U": "FI"}  # fmt: skip
+
 _SAP = "sap"
 _T = TimeField("ERDAT", _SAP, "ERZET")
-TABLES: tuple[SourceTable, ...] = (
-    SourceTable("VBFA", ("VBELV", "VBELN", "VBTYP_N", "VBTYP_V", "ERDAT", "ERZET"), times=(_T,)),
+_TABLES: tuple[SourceTable, ...] = (
+    SourceTable(
+        "VBFA",
+        ("VBELV", "VBELN", "VBTYP_N", "VBTYP_V", "ERDAT", "ERZET"),
+        times=(_T,),
+        lineage="VBELN",
+    ),
     SourceTable(
         "VBAK",
         ("VBELN", "VBTYP", "ERDAT", "ERZET"),
@@ -136,7 +155,7 @@ TABLES: tuple[SourceTable, ...] = (
         "VBAP", ("VBELN", "POSNR", "NETWR"), optional=True, optional_columns=("MATKL", "ABGRU")
     ),
     SourceTable("VBKD", ("VBELN", "POSNR", "ZTERM"), optional=True),
-    SourceTable("TVZBT", ("ZTERM", "VTEXT"), key="ZTERM", optional=True),
+    SourceTable("TVZBT", ("ZTERM", "VTEXT"), key="ZTERM", optional=True, language="SPRAS"),
     SourceTable(
         "KNA1", ("KUNNR", "NAME1"), key="KUNNR", optional=True, optional_columns=("LAND1",)
     ),
@@ -154,12 +173,22 @@ TABLES: tuple[SourceTable, ...] = (
         key="VBELN",
         optional=True,
         times=(_T,),
-        optional_columns=("FKSTO",),
+        optional_columns=("FKSTO", "SFAKN"),
     ),
     SourceTable(
         "BSAD", ("VBELN", "AUGDT", "BELNR"), optional=True, times=(TimeField("AUGDT", _SAP),)
     ),
     *sap_crm.TABLES,
+)
+# every table: rows an SLT (logical delete) or ODP delta extract marks as deleted; AEDAT (changed
+# on) where a table has it, for the data's age
+TABLES = tuple(
+    replace(
+        t,
+        deleted=(("IUUC_OPERAT_FLAG", ("d",)), ("ODQ_CHANGEMODE", ("d",))),
+        stamps=(TimeField("AEDAT", _SAP),),
+    )
+    for t in _TABLES
 )
 
 
@@ -191,6 +220,9 @@ def _tables(cfg: Settings, crm_present: bool) -> tuple[SourceTable, ...]:
     Salesforce ids in their 18-character form unless `salesforce_ids` is off)."""
     ref = _reference_field(cfg)
     ids = (ref,) if crm_present and cfg["salesforce_ids"] else ()
+    lang = str(cfg["language"]).strip().upper()
+    iso = {v: k for k, v in _SPRAS.items()}
+    languages = tuple(dict.fromkeys((lang, _SPRAS.get(lang, lang), iso.get(lang, lang))))
     return tuple(
         replace(
             t,
@@ -198,6 +230,8 @@ def _tables(cfg: Settings, crm_present: bool) -> tuple[SourceTable, ...]:
             salesforce_ids=ids,
         )
         if t.name == "VBAK"
+        else replace(t, languages=languages)
+        if t.language
         else t
         for t in TABLES
     )
@@ -251,9 +285,13 @@ def mapping(cfg: Settings, crm_present: bool) -> Mapping:
             "invoice_cancellation",
         )
     }
+    # an invoice is cancelled by a cancellation document following it in VBFA, or one naming it
+    # in VBRK.SFAKN (when VBFA lacks the link)
     cancelled = (
         f"trim(t.VBELN) NOT IN (SELECT trim(VBELV) FROM {{VBFA}} "
-        f"WHERE trim(VBTYP_N) IN {cat['invoice_cancellation']})"
+        f"WHERE trim(VBTYP_N) IN {cat['invoice_cancellation']}) "
+        f"AND trim(t.VBELN) NOT IN (SELECT trim(SFAKN) FROM {{VBRK}} "
+        f"WHERE nullif(trim(SFAKN), '') IS NOT NULL)"
     )
     no_vbak = "trim(t.VBELN) NOT IN (SELECT trim(VBELN) FROM {VBAK})"
     no_vbrk = "trim(t.VBELN) NOT IN (SELECT trim(VBELN) FROM {VBRK})"

@@ -56,6 +56,7 @@ TABLES: tuple[SourceTable, ...] = (
         ("OBJECTCLAS", "OBJECTID", "CHANGENR", "UDATE", "UTIME"),
         optional=True,
         times=(TimeField("UDATE", "sap", "UTIME"),),
+        lineage="CHANGENR",
     ),
     SourceTable(
         "CDPOS",
@@ -63,7 +64,7 @@ TABLES: tuple[SourceTable, ...] = (
         optional=True,
         optional_columns=("TABNAME",),
     ),
-    SourceTable("T023T", ("MATKL", "WGBEZ"), optional=True),
+    SourceTable("T023T", ("MATKL", "WGBEZ"), key="MATKL", optional=True, language="SPRAS"),
 )
 
 
