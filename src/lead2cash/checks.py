@@ -197,14 +197,54 @@ def _missing_required(ws: Workspace, coverage: tuple[Coverage, ...]) -> list[Fin
 
 
 def _freshness(ws: Workspace) -> Finding | None:
-    """How old the data is, from the newest LastDataUpdate."""
+    """How old the data is, from the newest LastDataUpdate (and, after extract, where each
+    system's LastDataUpdate came from)."""
     row = ws.con.execute(
         "SELECT max(LastDataUpdate), date_diff('second', max(LastDataUpdate), "
         "now()::TIMESTAMP) / 86400.0 FROM events").fetchone()
     if not row or row[0] is None:
         return None
+    sources = tuple(f"{k.split(':', 1)[1]}: {v}" for k, v in _notes(ws, "data_age"))
     return Finding("data-age", Severity.INFO, f"data last refreshed {row[0]:%Y-%m-%d %H:%M} UTC, "
-                   f"{float(row[1]):.1f} days ago", 0, (), "re-extract to analyse current data")
+                   f"{float(row[1]):.1f} days ago", 0, sources,
+                   "re-extract to analyse current data (or pass extract --extracted-at TIME)")
+
+
+def _notes(ws: Workspace, kind: str) -> list[tuple[str, str]]:
+    """The log's metadata entries `<kind>:<system>` written by extract."""
+    return sorted((k, v) for k, v in ws.meta().items() if k.split(":", 1)[0] == kind)
+
+
+def _reading(ws: Workspace) -> list[Finding]:
+    """What extract derived or normalised while reading the exports (`<kind>:<system>` notes):
+    stage flags derived, SAP dates without a time, rows left out, non-UTF-8 files."""
+    out = []
+    for key, text in _notes(ws, "derived"):
+        out.append(Finding("derived-from-export", Severity.INFO,
+                           f"{key.split(':', 1)[1]}: {text}", 0, (),
+                           "export the missing object to use its own values"))
+    counts = {f"{k.split(':', 1)[1]} {label}": n for k, v in _notes(ws, "date_only")
+              for label, n in json.loads(v).items()}
+    if counts:
+        out.append(Finding("date-only-times", Severity.WARNING,
+                           "events dated by a SAP date whose time (ERZET / UTIME) is blank: "
+                           "placed at midnight local time", sum(counts.values()),
+                           tuple(f"{label}: {n}" for label, n in counts.items()),
+                           "durations and the order of same-day events around them are unsure: "
+                           "export the time columns too"))
+    dropped = [f"{k.split(':', 1)[1]}: {v}" for k, v in _notes(ws, "dropped")]
+    if dropped:
+        out.append(Finding("rows-left-out", Severity.INFO,
+                           "export rows left out: marked deleted, older versions of a record, "
+                           "texts in other languages", 0, tuple(dropped),
+                           "nothing to fix; see the connector docs (exports as they come)"))
+    encodings = [f"{k.split(':', 1)[1]}: {v}" for k, v in _notes(ws, "encoding")]
+    if encodings:
+        out.append(Finding("file-encoding", Severity.INFO, "files read in an encoding other "
+                           "than UTF-8", 0, tuple(encodings),
+                           'if names look wrong, set encoding = "..." for the system in '
+                           "the extract --config file"))
+    return out
 
 
 def _rejected(ws: Workspace) -> Finding | None:
@@ -246,6 +286,7 @@ def check_log(ws: Workspace) -> CheckReport:
         if count:
             findings.append(Finding(rule.rule, rule.severity, rule.message, count, examples, rule.hint))
     findings += [f for f in (_rejected(ws), _absent_activities(ws), _freshness(ws)) if f]
+    findings += _reading(ws)
     order = {Severity.ERROR: 0, Severity.WARNING: 1, Severity.INFO: 2}
     findings.sort(key=lambda f: order[f.severity])
     return CheckReport(events, cases, coverage, tuple(findings))

@@ -47,7 +47,8 @@ def extract_command(
         typer.Option(
             "--extracted-at",
             metavar="TIME",
-            help="LastDataUpdate (ISO time); default: _manifest.json, else file times",
+            help="LastDataUpdate (ISO time); default: _manifest.json, else the newest "
+            "timestamp in the export",
         ),
     ] = None,
     db: DbOption = None,
@@ -83,6 +84,32 @@ def extract_command(
     )
     if missing:
         console.print(f"[yellow]absent optional files[/] ({missing}): their activities are missing")
+    _print_notes(meta)
+
+
+_NOTES = {  # log metadata written by the connectors -> how extract shows it
+    "data_age": "LastDataUpdate",
+    "derived": "derived",
+    "dropped": "rows left out",
+    "encoding": "encoding",
+    "header_only": "header-only files (read as absent)",
+}
+
+
+def _print_notes(meta: dict[str, str]) -> None:
+    """What reading the exports derived or normalised, per system (check reports it too)."""
+    import json
+
+    for key, value in meta.items():
+        kind, _, system = key.partition(":")
+        if kind in _NOTES:
+            console.print(f"  {system}: {_NOTES[kind]}: {value}")
+        elif kind == "date_only":
+            counts = json.loads(value)
+            console.print(
+                f"  {system}: [yellow]{sum(counts.values()):,} events have a date but no time[/] "
+                f"(placed at midnight: {', '.join(f'{k} {n}' for k, n in counts.items())})"
+            )
 
 
 def register(app: typer.Typer) -> None:

@@ -12,6 +12,7 @@ delimiter are detected as `lead2cash import` does (`io/csvfile.py`), unless the 
 from __future__ import annotations
 
 import json
+import re
 from dataclasses import dataclass, field
 from pathlib import Path
 from urllib.parse import unquote, urlparse
@@ -190,22 +191,35 @@ def _json_source(con: duckdb.DuckDBPyConnection, path: Path, p: str) -> str:
     return f"(SELECT unnest(r) FROM (SELECT unnest({quote(envelope)}) AS r FROM {read}))"
 
 
+_DETAILS = ("Expected Number of Columns", "Invalid unicode", "unterminated quote", "Value with")
+
+
 def read_error(shown: str, src: FileSource, system: str, exc: Exception) -> Lead2CashError:
-    """The error for a file DuckDB could not read: the cause, and for CSV the encoding tried
-    and how to choose another."""
-    cause = str(exc).splitlines()[0]
+    """The error for a file DuckDB could not read: the line and cause, and for CSV the encoding
+    tried and how to choose another."""
+    lines = str(exc).splitlines()
     if src.encoding is None:
         return InputError(
             Location(shown),
-            f"cannot read the file ({cause})",
+            f"cannot read the file ({lines[0]})",
             "export it again as CSV with a header row, Parquet, or JSON",
         )
+    line = re.search(r"on Line: (\d+)", lines[0])
+    detail = next((x.strip() for x in lines[1:] if x.strip().startswith(_DETAILS)), lines[0])
     how = "set by the encoding setting" if src.configured else "detected"
     other = "cp1252" if is_utf8_name(src.encoding) else "utf-8"
+    choose = (
+        f'name the file\'s encoding in a --config file: ["{system}"] encoding = "{other}" '
+        '(or "utf-16", "latin-1", ...)'
+    )
+    where = Location(shown, f"line {line.group(1)}" if line else None)
+    if "unicode" in detail.lower():
+        return InputError(
+            where, f"cannot read the file as {src.encoding} ({how}): {detail}", choose
+        )
     return InputError(
-        Location(shown),
-        f"cannot read the file as {src.encoding} ({how}) ({cause})",
-        f'if the file is in another encoding, name it in a --config file: ["{system}"] '
-        f'encoding = "{other}" (or "utf-16", "latin-1", ...); else export it again as CSV '
-        "with a header row",
+        where,
+        f"cannot read the file as CSV in {src.encoding} ({how}): {detail}",
+        'every row needs as many values as the header, quoted with " where a value holds the '
+        f"delimiter; if the text is garbled, {choose}",
     )
