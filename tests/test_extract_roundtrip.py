@@ -2,14 +2,18 @@
 
 from __future__ import annotations
 
+import json
+from datetime import datetime
 from pathlib import Path
 
 import pyarrow as pa
 import pyarrow.parquet as pq
 import pytest
 
+from lead2cash.errors import Lead2CashError
 from lead2cash.model import CASE_ATTRIBUTES
-from lead2cash.simulate import LANDSCAPES, SimulationParams, simulate
+from lead2cash.simulate import LANDSCAPES, SimulationParams, SimulationResult, simulate
+from lead2cash.simulate.export_style import apply_export_styles
 from lead2cash.sources.registry import extract
 from lead2cash.store import Workspace
 
@@ -72,3 +76,49 @@ def test_extract_equals_ground_truth(
     ).fetchall()
     assert n[0][0] == result.events and n[0][1] >= 250 + 50 * seed - 5
     assert _differences(workspace, result.ground_truth) == {}
+
+
+# Exports "as they come": each landscape's files rewritten as real tools write them
+# (simulate --export-style); the ground truth follows, and the round trip stays exact.
+EXPORT_STYLES = [
+    ("salesforce", ("data-export",)),
+    ("salesforce", ("data-loader",)),
+    ("sap-s4hana", ("se16n",)),
+    ("sap-s4hana", ("slt",)),
+    ("dynamics365", ("synapse-link",)),
+    ("oracle-cx", ("rest-v3",)),
+    ("salesforce+sap-s4hana", ("data-export", "se16n")),
+    pytest.param("salesforce+sap-s4hana", ("data-loader", "slt"), marks=pytest.mark.slow),
+]
+
+
+@pytest.mark.parametrize(("landscape", "styles"), EXPORT_STYLES)
+def test_exports_as_they_come_equal_ground_truth(
+    tmp_path: Path, workspace: Workspace, landscape: str, styles: tuple[str, ...]
+) -> None:
+    params = SimulationParams(short_id_share=0.3)
+    result = simulate(tmp_path / "sim", 300, 4, landscape, params)
+    done = apply_export_styles(result, styles)
+    systems = LANDSCAPES[landscape].systems
+    meta = extract(
+        workspace,
+        {m.KEY: tmp_path / "sim" / m.KEY for m in systems},
+        extracted_at=result.last_data_update,  # real tools write no manifest
+    )
+    assert _differences(workspace, result.ground_truth) == {}
+    for counts in done.values():
+        assert all(n > 0 for n in counts.values()), counts  # every quirk was produced
+    if "se16n" in styles:  # every blank ERZET is reported as a date-only event
+        date_only = json.loads(meta["date_only:sap-s4hana"])
+        assert sum(date_only.values()) == done["se16n"]["blank ERZET"]
+    if {"data-loader", "slt", "synapse-link", "rest-v3"} & set(styles):
+        assert any(k.startswith("dropped:") for k in meta)
+
+
+def test_export_style_must_fit_the_landscape(tmp_path: Path) -> None:
+    result = SimulationResult(tmp_path, "dynamics365", 1, 1, tmp_path / "gt.parquet",
+                              datetime(2025, 1, 1, 2), 0)
+    with pytest.raises(Lead2CashError, match="export style 'se16n' is for sap-s4hana"):
+        apply_export_styles(result, ["se16n"])
+    with pytest.raises(Lead2CashError, match="unknown export style 'csv'"):
+        apply_export_styles(result, ["csv"])

@@ -27,6 +27,11 @@ def register(app: typer.Typer) -> None:
         short_ids: float = typer.Option(
             0.0, "--short-ids", min=0.0, max=1.0,
             help="Share of Salesforce id references written in the 15-character form."),
+        export_style: list[str] = typer.Option(  # noqa: B008
+            [], "--export-style", metavar="STYLE",
+            help="Write a system's files as a real tool exports them (repeat per system): "
+                 "data-export, data-loader (salesforce), se16n, slt (sap-s4hana), "
+                 "synapse-link (dynamics365), rest-v3 (oracle-cx)."),
     ) -> None:
         """Simulate a company's Lead-to-Cash process and write its CRM/ERP extracts and ground truth."""
         with progress_bars() as progress:
@@ -40,3 +45,12 @@ def register(app: typer.Typer) -> None:
         console.print(f"  ground truth: {result.ground_truth}")
         for folder in sorted({f.parent for f in result.files} - {result.out_dir}):
             console.print(f"  extracts: {folder}/")
+        if export_style:
+            from ..simulate.export_style import STYLES, apply_export_styles
+
+            done = apply_export_styles(result, export_style)
+            for name, counts in done.items():
+                added = ", ".join(f"{n:,} {what}" for what, n in counts.items())
+                console.print(f"  {STYLES[name].system} as {STYLES[name].tool}: {added}")
+            console.print(f"  no _manifest.json (real tools write none): extract with "
+                          f"--extracted-at {result.last_data_update:%Y-%m-%dT%H:%M:%SZ}")
