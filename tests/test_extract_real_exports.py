@@ -147,7 +147,7 @@ def test_data_loader_export_all_leaves_soft_deleted_rows_out(workspace: Workspac
         (a, "Opportunity Created", "01-02 09:00"),
         (a, "Opportunity Qualified", "01-10 14:00"),
         (a, "Quote Issued", "01-20 10:00"),
-        (a, "Quote Accepted", "02-01 10:00"),
+        (a, "Quote Accepted", "02-01 10:00"),  # LastModifiedDate without offset: UTC
         (a, "Opportunity Won", "02-09 16:20"),
         (c, "Opportunity Created", "01-05 11:30"),
         (c, "Opportunity Qualified", "01-05 11:30"),  # its deleted Closed Lost row gives nothing

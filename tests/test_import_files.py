@@ -10,7 +10,7 @@ from pathlib import Path
 
 import pytest
 
-from lead2cash.errors import InputError
+from lead2cash.errors import InputError, Lead2CashError
 from lead2cash.io.importer import ImportOptions, import_log
 from lead2cash.store import Workspace
 
@@ -53,6 +53,20 @@ def test_cp1252_file_keeps_its_characters(tmp_path: Path, workspace: Workspace) 
               "2024-01-02 03:04:05,Société Générale – €\n", encoding="cp1252")
     import_log(workspace, f, KEYS)
     assert rows(workspace, "CustomerName") == [("Société Générale – €",)]
+
+
+def test_utf16_file_with_byte_order_mark_is_detected(tmp_path: Path, workspace: Workspace) -> None:
+    f = write(tmp_path / "u16.txt", "case\tact\tts\tCustomerName\r\nK1\tOpportunity Created\t"
+              "2024-01-02 03:04:05\tBäckerei Groß – €\r\n", encoding="utf-16")  # Excel "Unicode text"
+    import_log(workspace, f, KEYS)
+    assert rows(workspace, "CustomerName") == [("Bäckerei Groß – €",)]
+
+
+def test_unknown_encoding_is_a_clear_error(tmp_path: Path, workspace: Workspace) -> None:
+    f = write(tmp_path / "x.csv", "case,act,ts\nK1,x,2024-01-02\n")
+    with pytest.raises(Lead2CashError, match="unknown encoding 'klingon'"):
+        import_log(workspace, f, ImportOptions(case="case", activity="act", time="ts",
+                                               encoding="klingon"))
 
 
 def test_tab_delimited_with_microseconds_and_ties(tmp_path: Path, workspace: Workspace) -> None:

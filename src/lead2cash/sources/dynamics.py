@@ -65,7 +65,7 @@ SETTINGS: tuple[Setting, ...] = (
 _ISO = "iso"
 _T = (TimeField("createdon", _ISO),)
 # Synapse Link (append-only mode) appends a deleted record as a row with IsDelete = True
-_DELETED = (("IsDelete", ("true", "1")), ("IsDeleted", ("true", "1")))
+_DELETED: tuple[tuple[str, None], ...] = (("IsDelete", None), ("IsDeleted", None))
 
 
 def _table(

@@ -147,13 +147,12 @@ _TABLES: tuple[SourceTable, ...] = (
         "RA_TERMS_TL", ("TERM_ID", "NAME"), key="TERM_ID", optional=True, language="LANGUAGE"
     ),
 )
-_YES = ("y", "yes", "true", "1")
+# soft-delete flags (Y / true) where a table or REST resource has one; last-update stamps
+_DELETED = ("DELETE_FLAG", "DELETED_FLAG", "DeleteFlag", "DeletedFlag")
 TABLES = tuple(
     replace(
         t,
-        deleted=tuple(
-            (c, _YES) for c in ("DELETE_FLAG", "DELETED_FLAG", "DeleteFlag", "DeletedFlag")
-        ),
+        deleted=tuple((c, None) for c in _DELETED),
         stamps=tuple(
             TimeField(c, _ISO) for c in ("LAST_UPDATE_DATE", "LastUpdateDate", "OptyLastUpdateDate")
         ),

@@ -188,7 +188,7 @@ _TABLES: tuple[SourceTable, ...] = (
     ),
 )
 # every object: soft-deleted rows of "Export All" (queryAll) exports; modification stamps
-_DELETED = (("IsDeleted", ("true", "1")),)
+_DELETED: tuple[tuple[str, None], ...] = (("IsDeleted", None),)  # a boolean flag
 _STAMPS = (TimeField("SystemModstamp", _ISO), TimeField("LastModifiedDate", _ISO))
 TABLES = tuple(
     replace(

@@ -64,8 +64,8 @@ class SourceTable:
     """One export file of a system: its real name, the columns read, its key and time fields.
 
     The fields after `salesforce_ids` describe how real exports mark things, each applied only
-    when the file has the column: `deleted` (column, lower-case values) marks rows the source
-    deleted; `versions` orders several rows of one key (newest kept); `language` names the
+    when the file has the column: `deleted` (column, lower-case values; None: a boolean flag
+    read by `flag_sql`) marks rows the source deleted; `versions` orders several rows of one key (newest kept); `language` names the
     language column of a text table, `languages` the preferred values (then the base
     language, `SOURCE_LANG`, then the lowest code); `stamps` are record-modification times
     (read leniently, only for the data's age).
@@ -80,7 +80,7 @@ class SourceTable:
     aliases: tuple[tuple[str, str], ...] = ()  # (column, other spelling accepted for it)
     numbers: tuple[str, ...] = ()  # columns that must hold numbers where not empty
     salesforce_ids: tuple[str, ...] = ()  # columns of Salesforce ids: kept in the 18-char form
-    deleted: tuple[tuple[str, tuple[str, ...]], ...] = ()
+    deleted: tuple[tuple[str, tuple[str, ...] | None], ...] = ()
     versions: tuple[str, ...] = ()
     language: str | None = None
     languages: tuple[str, ...] = ()
@@ -347,7 +347,10 @@ class SystemFolder:
         marks = [(columns[c.lower()], values) for c, values in spec.deleted if c.lower() in columns]
         if marks:
             where = " OR ".join(
-                f"lower(trim(coalesce({quote(c)}, ''))) IN {_in(v)}" for c, v in marks
+                f"coalesce({flag_sql(quote(c))}, FALSE)"
+                if v is None
+                else f"lower(trim(coalesce({quote(c)}, ''))) IN {_in(v)}"
+                for c, v in marks
             )
             n = self.con.execute(f"SELECT count(*) FROM {name} WHERE {where}").fetchall()[0][0]
             if n:
