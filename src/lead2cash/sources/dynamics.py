@@ -16,7 +16,7 @@ from __future__ import annotations
 from .config import Setting, Settings, status_settings
 from .defaults import DEFAULTS, REGION_BY_COUNTRY
 from .engine import EventRule, Mapping, StageHistory, carried_stages, lit, lits, stage_classes
-from .tables import SourceTable, TimeField
+from .spec import SourceTable, TimeField
 
 __all__ = ["IS_CRM", "SETTINGS", "mapping"]
 

@@ -20,7 +20,7 @@ from dataclasses import replace
 from .config import Setting, Settings, status_settings
 from .defaults import DEFAULTS, REGION_BY_COUNTRY
 from .engine import EventRule, Mapping, StageHistory, lit, lits
-from .tables import SourceTable, TimeField
+from .spec import SourceTable, TimeField
 
 __all__ = ["IS_CRM", "SETTINGS", "mapping"]
 

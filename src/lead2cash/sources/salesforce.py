@@ -16,7 +16,7 @@ from ..store import quote
 from .config import Setting, Settings, status_settings
 from .defaults import DEFAULTS, REGION_BY_COUNTRY
 from .engine import EventRule, Mapping, StageHistory, history_rows, lit, lits
-from .tables import SourceTable, TimeField, flag_sql
+from .spec import SourceTable, TimeField, flag_sql
 
 __all__ = ["IS_CRM", "SETTINGS", "mapping"]
 

@@ -22,7 +22,7 @@ from . import sap_crm
 from .config import Setting, Settings
 from .defaults import DEFAULTS, REGION_BY_COUNTRY
 from .engine import EventRule, Mapping, lit, lits
-from .tables import SourceTable, TimeField
+from .spec import SourceTable, TimeField
 
 __all__ = ["IS_CRM", "SETTINGS", "mapping"]
 

@@ -12,7 +12,7 @@ from __future__ import annotations
 from .config import Setting, Settings
 from .defaults import DEFAULTS
 from .engine import EventRule, StageHistory, carried_stages, lits, stage_classes
-from .tables import SourceTable, TimeField
+from .spec import SourceTable, TimeField
 
 __all__ = ["SETTINGS", "TABLES", "cases_sql", "created_rule", "history"]
 

@@ -6,13 +6,12 @@ TIMESTAMP per declared time field. Bad input fails here, naming file, row, colum
 and value; a missing optional file, or one with a header and no rows, becomes an empty
 table so rules need no special case.
 
-Exports as real tools write them are normalised here, once for every connector: the
-file's encoding (`files.py`); rows the source marks as deleted (Salesforce `IsDeleted`,
-Synapse Link `IsDelete`, SLT / ODP operation flags, ...) are left out; of several row
-versions of one record (append-only exports) the newest is kept; of a text table's rows
-in several languages, the configured language's; Salesforce's empty reference
-`000000000000000AAA` is NULL. What was normalised is kept as notes for the log's metadata
-(`SystemFolder.notes`), which `check` reports.
+Exports as real tools write them are read here, once for every connector: the file's
+encoding and shape (`files.py`); rows the source marks as deleted, row versions and text
+languages (`exported.py`); Salesforce's empty reference `000000000000000AAA` as NULL. What was
+normalised or derived is kept as notes for the log's metadata (`SystemFolder.notes`), which
+`check` reports. The declarations themselves (`SourceTable`, `TimeField`) and the SQL for
+booleans, ids and times are in `spec.py`.
 """
 
 from __future__ import annotations
@@ -29,7 +28,22 @@ import duckdb
 
 from ..errors import InputError, Lead2CashError, Location
 from ..store import quote
+from .exported import as_meta, date_only_events, newest_stamp, normalise
 from .files import FileSource, find, read_error, read_source
+from .spec import (
+    SALESFORCE_NULL_IDS,
+    SAP_DATES,
+    SAP_NO_DATE,
+    SourceTable,
+    TimeField,
+    flag_sql,
+    parsed,
+    salesforce_id18,
+    sap_date,
+    sap_formats,
+    sql_in,
+    time_sql,
+)
 
 __all__ = [
     "SourceTable",
@@ -39,148 +53,6 @@ __all__ = [
     "parsed",
     "salesforce_id18",
 ]
-
-# Salesforce's weekly Data Export writes an empty reference as the null id (15 or 18 chars)
-SALESFORCE_NULL_IDS = ("000000000000000AAA", "000000000000000")
-# SAP dates: YYYYMMDD (ODP, SLT, unconverted downloads), DD.MM.YYYY or YYYY-MM-DD (formatted
-# SE16N downloads); times HHMMSS or HH:MM:SS. Initial dates are empty or all zeros.
-_SAP_DATES = ("%Y%m%d", "%d.%m.%Y", "%Y-%m-%d")
-_SAP_TIMES = ("%H%M%S", "%H:%M:%S")
-_SAP_NO_DATE = ("00000000", "00.00.0000", "0000-00-00")
-
-
-@dataclass(frozen=True, slots=True)
-class TimeField:
-    """A time column: ISO datetime, plain date, or SAP `YYYYMMDD` (+ `HHMMSS` column) local time."""
-
-    column: str
-    fmt: str = "iso"  # iso | date | sap (YYYYMMDD local) | sapts (YYYYMMDDhhmmss UTC)
-    time_column: str | None = None  # SAP: the HHMMSS column that goes with the date
-    required: bool = True  # False: empty (and SAP `00000000`) means "not yet", not an error
-
-
-@dataclass(frozen=True, slots=True)
-class SourceTable:
-    """One export file of a system: its real name, the columns read, its key and time fields.
-
-    The fields after `salesforce_ids` describe how real exports mark things, each applied only
-    when the file has the column: `deleted` (column, lower-case values; None: a boolean flag
-    read by `flag_sql`) marks rows the source deleted; `versions` orders several rows of one key (newest kept); `language` names the
-    language column of a text table, `languages` the preferred values (then the base
-    language, `SOURCE_LANG`, then the lowest code); `stamps` are record-modification times
-    (read leniently, only for the data's age).
-    """
-
-    name: str
-    columns: tuple[str, ...]
-    key: str | None = None
-    optional: bool = False
-    times: tuple[TimeField, ...] = ()
-    optional_columns: tuple[str, ...] = ()
-    aliases: tuple[tuple[str, str], ...] = ()  # (column, other spelling accepted for it)
-    numbers: tuple[str, ...] = ()  # columns that must hold numbers where not empty
-    salesforce_ids: tuple[str, ...] = ()  # columns of Salesforce ids: kept in the 18-char form
-    deleted: tuple[tuple[str, tuple[str, ...] | None], ...] = ()
-    versions: tuple[str, ...] = ()
-    language: str | None = None
-    languages: tuple[str, ...] = ()
-    stamps: tuple[TimeField, ...] = ()
-    lineage: str | None = None  # column naming a row in source_record (default: key)
-    absent_note: str | None = None  # what the connector does without this file
-    encoding: str | None = None  # CSV encoding (None: detected)
-
-
-def parsed(column: str) -> str:
-    """Name of the parsed UTC timestamp column that goes with a source time column."""
-    return f"{column}@utc"
-
-
-_TRUE = ("true", "1", "t", "y", "yes", "x")
-_FALSE = ("false", "0", "f", "n", "no", "")
-
-
-def flag_sql(expr: str) -> str:
-    """SQL reading a boolean as exports write it: `true`/`false` (any case), `1`/`0` (Data
-    Export), `Y`/`N` (Oracle), `X`/blank (SAP); NULL for anything else (so it is reported)."""
-    t = f"lower(trim(coalesce({expr}, '')))"
-    return f"(CASE WHEN {t} IN {_in(_TRUE)} THEN TRUE WHEN {t} IN {_in(_FALSE)} THEN FALSE END)"
-
-
-def _in(values: tuple[str, ...]) -> str:
-    """A parenthesised SQL list of string literals."""
-    return "(" + ", ".join("'" + v.replace("'", "''") + "'" for v in values) + ")"
-
-
-_ID18_ALPHABET = "ABCDEFGHIJKLMNOPQRSTUVWXYZ012345"
-
-
-def salesforce_id18(expr: str) -> str:
-    """SQL giving the 18-character form of a 15-character (case-sensitive) Salesforce id.
-
-    Salesforce's rule: split the 15 characters into three blocks of 5; in each, bit i is set
-    when character i is an uppercase letter; the 5-bit number picks one character of
-    A-Z0-5; the three characters are appended. Other values (18-character ids, blanks, other
-    lengths, and 15 digits with no letter, e.g. an Oracle opportunity number) stay as they are.
-    """
-    blocks = [
-        " + ".join(
-            f"CASE WHEN substr({expr}, {5 * b + i + 1}, 1) BETWEEN 'A' AND 'Z' "
-            f"THEN {1 << i} ELSE 0 END"
-            for i in range(5)
-        )
-        for b in range(3)
-    ]
-    suffix = " || ".join(f"substr('{_ID18_ALPHABET}', {blk} + 1, 1)" for blk in blocks)
-    return (
-        f"CASE WHEN regexp_full_match({expr}, '[A-Za-z0-9]{{15}}') "
-        f"AND regexp_matches({expr}, '[A-Za-z]') THEN {expr} || {suffix} ELSE {expr} END"
-    )
-
-
-def _sap_date(col: str) -> str:
-    """SQL: the trimmed text of a SAP date column, NULL when empty or initial (all zeros)."""
-    return (
-        f"CASE WHEN trim({col}) IN {_in(_SAP_NO_DATE)} THEN NULL ELSE nullif(trim({col}), '') END"
-    )
-
-
-def _formats(*parts: tuple[str, ...]) -> str:
-    """A DuckDB list of strptime formats: every combination of the parts, in order."""
-    combos = [""]
-    for options in parts:
-        combos = [c + o for c in combos for o in options]
-    return "[" + ", ".join(f"'{c}'" for c in combos) + "]"
-
-
-def _time_sql(tf: TimeField, timezone: str) -> str:
-    """SQL turning the text of a time field into a naive UTC TIMESTAMP (NULL if unparsable)."""
-    col = quote(tf.column)
-    if tf.fmt == "iso":
-        return f"TRY_CAST(nullif(trim({col}), '') AS TIMESTAMPTZ)::TIMESTAMP"
-    if tf.fmt == "date":
-        local = f"TRY_CAST(nullif(trim({col}), '') AS DATE)::TIMESTAMP"
-    elif tf.fmt == "sapts":  # a UTC timestamp YYYYMMDDhhmmss (CRM CREATED_AT_H): no shift
-        return f"try_strptime(nullif(trim({col}), ''), '%Y%m%d%H%M%S')"
-    elif tf.fmt == "sap":
-        text = _sap_date(col)
-        if tf.time_column:  # a blank time is midnight (counted as date-only, see notes)
-            text = f"{text} || coalesce(nullif(trim({quote(tf.time_column)}), ''), '000000')"
-            local = f"try_strptime({text}, {_formats(_SAP_DATES, _SAP_TIMES)})"
-        else:
-            local = f"try_strptime({text}, {_formats(_SAP_DATES)})"
-    else:
-        raise ValueError(f"unknown time format {tf.fmt!r}")
-    if timezone.upper() == "UTC" or not tf.time_column:  # a bare date is midnight UTC: no shift
-        return local
-    return f"timezone('{timezone}', {local})::TIMESTAMP"
-
-
-def date_only_sql(tf: TimeField) -> str | None:
-    """SQL true where a SAP date is set but its time column is blank (read as midnight)."""
-    if tf.fmt != "sap" or not tf.time_column:
-        return None
-    time = quote(tf.time_column)
-    return f"({_sap_date(quote(tf.column))} IS NOT NULL AND nullif(trim({time}), '') IS NULL)"
 
 
 def _nested(sql_type: str) -> bool:
@@ -272,7 +144,9 @@ class SystemFolder:
         self.loaded.append(spec)
         if src.encoding and src.encoding.lower().replace("_", "-") not in ("utf-8", "utf8"):
             self.encodings[shown] = src.encoding
-        self._normalise(spec, shown, name)
+        dropped = normalise(self.con, spec, name)
+        if dropped:
+            self.dropped[shown] = dropped
         if spec.key:
             self._check_unique(spec.key, shown, name)
         for tf in spec.times:
@@ -309,7 +183,7 @@ class SystemFolder:
             if tf.column.lower() in present and tf.column not in timed
         ]
         times = "".join(
-            f", {_time_sql(tf, self.timezone)} AS {quote(parsed(tf.column))}"
+            f", {time_sql(tf, self.timezone)} AS {quote(parsed(tf.column))}"
             for tf in (*spec.times, *stamps)
         )
         ids = ", ".join(
@@ -319,54 +193,6 @@ class SystemFolder:
             f"SELECT *{f' REPLACE ({ids})' if ids else ''}{times} FROM "
             f"(SELECT {', '.join(text)}, row_number() OVER () AS _row FROM {src.sql})"
         )
-
-    def _normalise(self, spec: SourceTable, shown: str, name: str) -> None:
-        """Keep a record's newest version, the preferred language, and no deleted rows."""
-        columns = {r[0].lower(): r[0] for r in self.con.execute(f"DESCRIBE {name}").fetchall()}
-        reasons = []
-        version = next((columns[v.lower()] for v in spec.versions if v.lower() in columns), None)
-        if spec.key and version:
-            n = self._keep_first(name, spec.key, f"{_number(version)} DESC NULLS LAST, _row DESC")
-            if n:
-                reasons.append(f"{n} older version(s) by {version}")
-        language = columns.get((spec.language or "").lower())
-        if spec.key and language:
-            pref = " ".join(f"WHEN {_in((v,))} THEN {i}" for i, v in enumerate(spec.languages))
-            base = (
-                f"(trim({quote(language)}) = trim({quote(columns['source_lang'])}))"
-                if "source_lang" in columns
-                else "FALSE"
-            )
-            order = (
-                f"CASE trim({quote(language)}) {pref or 'WHEN NULL THEN 0'} ELSE "
-                f"{len(spec.languages)} END, {base} DESC, trim({quote(language)}), _row"
-            )
-            n = self._keep_first(name, spec.key, order)
-            if n:
-                reasons.append(f"{n} row(s) in other languages than {'/'.join(spec.languages)}")
-        marks = [(columns[c.lower()], values) for c, values in spec.deleted if c.lower() in columns]
-        if marks:
-            where = " OR ".join(
-                f"coalesce({flag_sql(quote(c))}, FALSE)"
-                if v is None
-                else f"lower(trim(coalesce({quote(c)}, ''))) IN {_in(v)}"
-                for c, v in marks
-            )
-            n = self.con.execute(f"SELECT count(*) FROM {name} WHERE {where}").fetchall()[0][0]
-            if n:
-                self.con.execute(f"DELETE FROM {name} WHERE {where}")
-                reasons.append(f"{n} marked deleted ({', '.join(c for c, _ in marks)})")
-        if reasons:
-            self.dropped[shown] = "; ".join(reasons)
-
-    def _keep_first(self, name: str, key: str, order: str) -> int:
-        """Keep the first row per key in the given order; return how many were dropped."""
-        before = self.con.execute(f"SELECT count(*) FROM {name}").fetchall()[0][0]
-        self.con.execute(
-            f"CREATE OR REPLACE TEMP TABLE {name} AS SELECT * FROM {name} QUALIFY row_number() "
-            f"OVER (PARTITION BY {quote(key)} ORDER BY {order}) = 1 ORDER BY _row"
-        )
-        return int(before - self.con.execute(f"SELECT count(*) FROM {name}").fetchall()[0][0])
 
     def _check_columns(self, spec: SourceTable, shown: str, present: set[str]) -> None:
         """Fail on missing required columns, naming them and the columns expected."""
@@ -400,12 +226,12 @@ class SystemFolder:
     def _check_time(self, tf: TimeField, shown: str, name: str) -> None:
         """Raise on the first unparsable value (and blanks or 00000000 where a time is required)."""
         col, out = quote(tf.column), quote(parsed(tf.column))
-        blank = f"(nullif(trim({col}), '') IS NULL OR trim({col}) IN {_in(_SAP_NO_DATE)})"
+        blank = f"(nullif(trim({col}), '') IS NULL OR trim({col}) IN {sql_in(SAP_NO_DATE)})"
         bad = f"{out} IS NULL" if tf.required else f"{out} IS NULL AND NOT {blank}"
         blamed = lit_column = f"'{tf.column}'"
         value = col
         if tf.time_column:  # blame the time column when the date alone is fine
-            date_ok = f"try_strptime({_sap_date(col)}, {_formats(_SAP_DATES)}) IS NOT NULL"
+            date_ok = f"try_strptime({sap_date(col)}, {sap_formats(SAP_DATES)}) IS NOT NULL"
             blamed = f"CASE WHEN {date_ok} THEN '{tf.time_column}' ELSE {lit_column} END"
             value = f"CASE WHEN {date_ok} THEN {quote(tf.time_column)} ELSE {col} END"
         rows = self.con.execute(
@@ -414,7 +240,7 @@ class SystemFolder:
         ).fetchall()
         if rows:
             row, column, value, n = rows[0]
-            empty = value is None or value.strip() in ("", *_SAP_NO_DATE)
+            empty = value is None or value.strip() in ("", *SAP_NO_DATE)
             problem = (
                 "a date/time is required here but the value is empty or 00000000"
                 if empty
@@ -469,7 +295,7 @@ class SystemFolder:
                     f"cannot read the extraction time ({exc})",
                     'write {"extracted_at": "2024-07-27T02:00:00Z"} or pass --extracted-at',
                 ) from exc
-        newest = self._newest_stamp()
+        newest = newest_stamp(self.con, self.loaded, self.sql_name)
         if newest is not None:
             when, where = newest
             self.age_source = f"newest {where} in the export"
@@ -479,26 +305,11 @@ class SystemFolder:
         newest_mtime = max(mtimes, default=os.stat(self.folder).st_mtime)
         return datetime.fromtimestamp(newest_mtime, UTC).replace(tzinfo=None)
 
-    def _newest_stamp(self) -> tuple[datetime, str] | None:
-        """The newest modification stamp or date-time in the loaded files, and where it is.
-
-        Date-only fields are left out (a scheduled invoice or due date may lie ahead)."""
-        best: tuple[datetime, str] | None = None
-        for spec in self.loaded:
-            name = self.sql_name(spec.name)
-            have = {r[0].lower(): r[0] for r in self.con.execute(f"DESCRIBE {name}").fetchall()}
-            fields = [tf for tf in (*spec.stamps, *spec.times) if tf.fmt != "date"]
-            wanted = (parsed(tf.column).lower() for tf in fields)
-            cols = list(dict.fromkeys(have[c] for c in wanted if c in have))
-            if not cols:
-                continue
-            row = self.con.execute(
-                "SELECT " + ", ".join(f"max({quote(c)})" for c in cols) + f" FROM {name}"
-            ).fetchall()[0]
-            for c, value in zip(cols, row, strict=True):
-                if value is not None and (best is None or value > best[0]):
-                    best = (value, f"{spec.name}.{c.removesuffix('@utc')}")
-        return best
+    def date_only_events(self, events: str) -> dict[str, str]:
+        """Events of this system placed at midnight because their SAP time was blank, per file
+        and time column, as a log metadata entry (`exported.date_only_events`)."""
+        counts = date_only_events(self.con, self.loaded, self.files, self.sql_name, events)
+        return as_meta(self.system, counts)
 
     def notes(self) -> dict[str, str]:
         """What reading normalised or derived, as log metadata entries (`check` reports them)."""
@@ -515,32 +326,6 @@ class SystemFolder:
         if self.age_source:
             out[f"data_age:{key}"] = self.age_source
         return out
-
-    def date_only_events(self, events: str) -> dict[str, str]:
-        """Events of this system whose SAP date came without a time (blank ERZET / UTIME):
-        they are placed at local midnight. Counted per file and time column by matching each
-        event's `source_record` to the row (by the table's `lineage` or key column)."""
-        parts = []
-        for spec in self.loaded:
-            ident = spec.lineage or spec.key
-            shown = self.files[spec.name]
-            for tf in spec.times:
-                cond = date_only_sql(tf)
-                if cond is None or ident is None:
-                    continue
-                label = f"{shown} {tf.time_column}"
-                parts.append(
-                    f"SELECT DISTINCT '{label}' AS label, '{shown}:{ident}=' || {quote(ident)} "
-                    f"AS rec FROM {self.sql_name(spec.name)} WHERE {cond}"
-                )
-        if not parts:
-            return {}
-        rows = self.con.execute(
-            f"SELECT d.label, count(*) FROM {events} e JOIN ({' UNION ALL '.join(parts)}) d "
-            f"ON e.source_record = d.rec GROUP BY 1 ORDER BY 1"
-        ).fetchall()
-        counts = {label: int(n) for label, n in rows if n}
-        return {f"date_only:{self.system}": json.dumps(counts)} if counts else {}
 
 
 def _as_text(column: str, sql_type: str) -> str:
@@ -559,13 +344,7 @@ def _spelled(column: str, names: Iterable[str]) -> str:
 
 def _null_ids(column: str) -> str:
     """SQL: a Salesforce id column with the Data Export's null id read as NULL."""
-    return f"CASE WHEN {column} IN {_in(SALESFORCE_NULL_IDS)} THEN NULL ELSE {column} END"
-
-
-def _number(column: str) -> str:
-    """SQL ordering a row-version column: as a number when it is one, else as text."""
-    c = quote(column)
-    return f"coalesce(lpad(TRY_CAST(trim({c}) AS HUGEINT)::VARCHAR, 40, '0'), trim({c}))"
+    return f"CASE WHEN {column} IN {sql_in(SALESFORCE_NULL_IDS)} THEN NULL ELSE {column} END"
 
 
 def _as_utc(value: datetime) -> datetime:
