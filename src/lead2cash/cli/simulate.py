@@ -34,6 +34,10 @@ def register(app: typer.Typer) -> None:
                  "synapse-link (dynamics365), rest-v3 (oracle-cx)."),
     ) -> None:
         """Simulate a company's Lead-to-Cash process and write its CRM/ERP extracts and ground truth."""
+        if export_style:  # a wrong style fails before anything is written
+            from ..simulate.export_style import check_export_styles
+
+            check_export_styles(landscape, export_style)
         with progress_bars() as progress:
             result = simulate(out, cases, seed, landscape, SimulationParams(noise=noise, short_id_share=short_ids),
                               progress=progress)

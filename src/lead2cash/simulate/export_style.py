@@ -39,7 +39,7 @@ from ..sources.defaults import DEFAULTS
 from .landscape import landscape as find_landscape
 from .runner import SimulationResult
 
-__all__ = ["STYLES", "ExportStyle", "apply_export_styles"]
+__all__ = ["STYLES", "ExportStyle", "apply_export_styles", "check_export_styles"]
 
 NULL_ID = "000000000000000AAA"
 _SHARE = 0.05  # share of records given a deleted copy / an older version
@@ -426,11 +426,10 @@ STYLES: dict[str, ExportStyle] = {
 }
 
 
-def apply_export_styles(result: SimulationResult, styles: list[str] | tuple[str, ...]
-                        ) -> dict[str, dict[str, int]]:
-    """Rewrite a simulation's folders as real tools export them (at most one style per system);
-    the ground truth follows. Returns what each style did (counts of the quirks it added)."""
-    land = find_landscape(result.landscape)
+def check_export_styles(landscape: str, styles: list[str] | tuple[str, ...]
+                        ) -> dict[str, ExportStyle]:
+    """The styles by system, checked against the landscape (before anything is simulated)."""
+    land = find_landscape(landscape)
     systems = {m.KEY for m in land.systems}
     chosen: dict[str, ExportStyle] = {}
     for name in styles:
@@ -441,18 +440,27 @@ def apply_export_styles(result: SimulationResult, styles: list[str] | tuple[str,
         if style.system not in systems:
             raise Lead2CashError(
                 f"export style {name!r} is for {style.system}, which landscape "
-                f"{result.landscape!r} does not have",
+                f"{landscape!r} does not have",
                 f"use a style of {', '.join(sorted(systems))}: " + ", ".join(
                     s.name for s in STYLES.values() if s.system in systems))
         if style.system in chosen:
             raise Lead2CashError(f"two export styles for {style.system}",
                                  "give one --export-style per system")
         chosen[style.system] = style
+    return chosen
+
+
+def apply_export_styles(result: SimulationResult, styles: list[str] | tuple[str, ...]
+                        ) -> dict[str, dict[str, int]]:
+    """Rewrite a simulation's folders as real tools export them (at most one style per system);
+    the ground truth follows. Returns what each style did (counts of the quirks it added)."""
+    chosen = check_export_styles(result.landscape, styles)
+    crm = find_landscape(result.landscape).crm.KEY
     truth = _Truth(result.ground_truth)
     done = {}
     for system, style in chosen.items():
         folder = result.out_dir / system
         (folder / "_manifest.json").unlink(missing_ok=True)  # a real tool writes none
-        done[style.name] = style.apply(folder, truth, system == land.crm.KEY)
+        done[style.name] = style.apply(folder, truth, system == crm)
     truth.save()
     return done
