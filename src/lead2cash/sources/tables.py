@@ -27,6 +27,7 @@ from pathlib import Path
 import duckdb
 
 from ..errors import InputError, Lead2CashError, Location
+from ..io.csvfile import is_utf8_name
 from ..store import quote
 from .exported import as_meta, date_only_events, newest_stamp, normalise
 from .files import FileSource, find, read_error, read_source
@@ -142,7 +143,7 @@ class SystemFolder:
                 src.cleanup()
         self.files[spec.name] = shown
         self.loaded.append(spec)
-        if src.encoding and src.encoding.lower().replace("_", "-") not in ("utf-8", "utf8"):
+        if src.encoding and not is_utf8_name(src.encoding):
             self.encodings[shown] = src.encoding
         dropped = normalise(self.con, spec, name)
         if dropped:
