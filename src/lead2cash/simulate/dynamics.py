@@ -15,8 +15,8 @@ import pyarrow.compute as pc
 from ..model import SOURCE_SYSTEMS
 from ..sources.defaults import DEFAULTS
 from .calendar import DAY, BusinessCalendar
+from .ground_truth import Events, StageRows, activity, order_terms, stage_activities
 from .history import History
-from .ground_truth import Events, activity, order_terms, stage_activities
 from .params import SimulationParams
 from .process import Chunk
 from .text import concat, const, date_text, digits, money, take, time_text, uuids
@@ -85,7 +85,7 @@ def _attr(name: str, old: pa.Array | str, new: pa.Array | str) -> pa.Array:
 
 
 def crm(p: SimulationParams, c: Chunk, cal: BusinessCalendar, world: World) -> tuple[
-        dict[str, pa.Table], list[Events], dict[str, pa.Array], pa.Array]:
+        dict[str, pa.Table], list[Events], dict[str, pa.Array], StageRows]:
     """lead, opportunity, opportunityclose, audit (stage history), quote, opportunityproduct."""
     n, cases = c.n, c.case_ids
     opp = uuids(cases, _OPP)
@@ -212,8 +212,7 @@ def crm(p: SimulationParams, c: Chunk, cal: BusinessCalendar, world: World) -> t
                                                          mask=c.missing_lead_source)),
         "ProductCategory": take(list(p.product_families), c.family),
     }
-    state = np.where(final_closed, c.final_stage, current)
-    return tables, events, attrs, take([s.name for s in STAGES], state)
+    return tables, events, attrs, StageRows(c.h_case, c.h_time, names)
 
 
 def _pick(kind: pa.Array, options: dict[str, pa.Array]) -> pa.Array:

@@ -14,8 +14,8 @@ import pyarrow as pa
 from ..model import SOURCE_SYSTEMS
 from ..sources.defaults import DEFAULTS
 from .calendar import DAY, BusinessCalendar
+from .ground_truth import Events, StageRows, activity, order_terms, stage_activities
 from .history import History
-from .ground_truth import Events, activity, order_terms, stage_activities
 from .params import SimulationParams
 from .process import Chunk, segments
 from .text import Raw, concat, const, date_text, digits, json_objects, money, take, time_text
@@ -80,7 +80,7 @@ def master(p: SimulationParams, world: World) -> dict[str, pa.Table]:
 
 
 def crm(p: SimulationParams, c: Chunk, cal: BusinessCalendar, world: World) -> tuple[
-        dict[str, pa.Table], list[Events], dict[str, pa.Array], pa.Array]:
+        dict[str, pa.Table], list[Events], dict[str, pa.Array], StageRows]:
     """opportunities (REST, with ChildRevenue), stage and status snapshots, CPQ quotes."""
     n, cases = c.n, c.case_ids
     opp = _ids(OPTY, cases)
@@ -182,7 +182,7 @@ def crm(p: SimulationParams, c: Chunk, cal: BusinessCalendar, world: World) -> t
         "OpportunityOutcome": pa.array(np.where(final_won, "Won", "Lost"), mask=~final_closed),
         "ProductCategory": take(list(p.product_families), c.family),
     }
-    return tables, events, attrs, take(names, current)
+    return tables, events, attrs, StageRows(c.h_case, c.h_time, stage_name)
 
 
 def order_to_cash(p: SimulationParams, c: Chunk, cal: BusinessCalendar, opp_ids: pa.Array

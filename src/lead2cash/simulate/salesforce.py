@@ -14,7 +14,7 @@ import pyarrow as pa
 from ..model import SOURCE_SYSTEMS
 from ..sources.defaults import DEFAULTS
 from .calendar import DAY, BusinessCalendar
-from .ground_truth import Events, activity, order_terms, stage_activities
+from .ground_truth import Events, StageRows, activity, order_terms, stage_activities
 from .history import History
 from .params import SimulationParams
 from .process import Chunk
@@ -84,7 +84,7 @@ def master(p: SimulationParams, world: World) -> dict[str, pa.Table]:
 
 
 def crm(p: SimulationParams, c: Chunk, cal: BusinessCalendar, world: World) -> tuple[
-        dict[str, pa.Table], list[Events], dict[str, pa.Array], pa.Array]:
+        dict[str, pa.Table], list[Events], dict[str, pa.Array], StageRows]:
     """Opportunity, OpportunityHistory, Quote, Contract, OpportunityLineItem; events; attributes."""
     n, cases = c.n, c.case_ids
     opp = opportunity_ids(cases)
@@ -189,7 +189,7 @@ def crm(p: SimulationParams, c: Chunk, cal: BusinessCalendar, world: World) -> t
         "ProductCategory": take(list(p.product_families), c.family),
         "OpportunityType": tables["Opportunity.csv"]["Type"].combine_chunks(),
     }
-    return tables, events, attrs, take(names, c.final_stage)
+    return tables, events, attrs, StageRows(c.h_case, c.h_time, stage_name)
 
 
 def _percent(half_pct: np.ndarray) -> pa.Array:

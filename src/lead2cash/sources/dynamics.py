@@ -88,8 +88,9 @@ TABLES: tuple[SourceTable, ...] = (
         "opportunityid",
         ("customerid", "ownerid", "originatingleadid"),
         optional=False,
-        times=_T,
+        times=(*_T, TimeField("actualclosedate", "date", required=False)),
         optional_columns=(
+            "actualclosedate",
             "salesstage",
             "estimatedvalue",
             "discountpercentage",
@@ -193,6 +194,18 @@ def _history(cfg: Settings) -> str:
       FROM {{opportunityclose}}""")
 
 
+def _current(cfg: Settings) -> str:
+    """An opportunity without history: closed (statecode Won / Lost) at its actualclosedate."""
+    closed = _case_of(cfg["closed"], "statecode")
+    return f"""
+    SELECT opportunityid AS SalesOpportunityId,
+           greatest("actualclosedate@utc", "createdon@utc") AS EventTime, opportunityid AS _tie,
+           {closed} AS stage, {{@opportunity}} || ':opportunityid=' || opportunityid
+             AS source_record, {{@opportunity}} AS _file, _row, 'statecode' AS _column
+    FROM {{opportunity}} WHERE trim(statecode) IN {lits(list(cfg["closed"]))}
+      AND "actualclosedate@utc" IS NOT NULL"""
+
+
 def mapping(cfg: Settings, crm_present: bool) -> Mapping:
     """The Dynamics 365 mapping under a configuration."""
     so = "LEFT JOIN {salesorder} so ON so.salesorderid = t.salesorderid"
@@ -265,6 +278,8 @@ def mapping(cfg: Settings, crm_present: bool) -> Mapping:
         ("audit", "opportunityclose"),
         classes,
         "the salesstage / closed settings of [dynamics365]",
+        _current(cfg),
+        cfg["stages"],
     )
     return Mapping(
         "dynamics365",

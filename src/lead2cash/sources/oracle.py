@@ -56,8 +56,12 @@ TABLES: tuple[SourceTable, ...] = (
         "opportunities",
         ("OptyId", "OptyCreationDate"),
         key="OptyId",
-        times=(TimeField("OptyCreationDate", _ISO),),
+        times=(
+            TimeField("OptyCreationDate", _ISO),
+            TimeField("EffectiveDate", "date", required=False),
+        ),
         optional_columns=(
+            "EffectiveDate",
             "OptyNumber",
             "StatusCode",
             "SalesStage",
@@ -158,6 +162,17 @@ def _history(cfg: Settings) -> str:
     FROM {{MOO_OPTY_SNAPSHOTS}} s LEFT JOIN {{MOO_STG_VL}} v ON v.STG_ID = s.CURR_STG_ID"""
 
 
+def _current(cfg: Settings) -> str:
+    """An opportunity without snapshots: closed (StatusCode WON / LOST) at its EffectiveDate."""
+    return f"""
+    SELECT CAST(OptyId AS VARCHAR) AS SalesOpportunityId,
+           greatest("EffectiveDate@utc", "OptyCreationDate@utc") AS EventTime, OptyId AS _tie,
+           StatusCode AS stage, {{@opportunities}} || ':OptyId=' || OptyId AS source_record,
+           {{@opportunities}} AS _file, _row, 'StatusCode' AS _column
+    FROM {{opportunities}} WHERE StatusCode IN {lits(list(cfg["closed"]))}
+      AND "EffectiveDate@utc" IS NOT NULL"""
+
+
 def mapping(cfg: Settings, crm_present: bool) -> Mapping:
     """The Oracle CX Sales + Fusion mapping under a configuration."""
     order = (
@@ -231,6 +246,8 @@ def mapping(cfg: Settings, crm_present: bool) -> Mapping:
         ("MOO_OPTY_STG_SNAPSHOTS", "MOO_OPTY_SNAPSHOTS"),
         classes,
         "MOO_STG_VL (NAME) and the closed setting of [oracle-cx]",
+        _current(cfg),
+        cfg["stages"],
     )
     return Mapping(
         "oracle-cx", TABLES, events, _cases_sql(cfg), stages, case_table=("opportunities", "OptyId")
@@ -255,7 +272,8 @@ def _cases_sql(cfg: Settings) -> str:
            coalesce(o.TargetPartyName, a.OrganizationName) AS CustomerName,
              r.PartyName AS OpportunityOwner,
            CASE a.Country {_whens(cfg["regions"])} ELSE a.Country END AS SalesRegion,
-           o.SalesStage AS SalesStage, t.NAME AS PaymentTerms,
+           CASE WHEN o.StatusCode IN {lits(list(cfg["closed"]))} THEN o.StatusCode
+             ELSE o.SalesStage END AS SalesStage, t.NAME AS PaymentTerms,
            list_filter(from_json(o.ChildRevenue, '{_REVENUE_LINES}'),
                        lambda x: x.PrimaryFlag)[1].ProdGroupName AS ProductCategory
     FROM {{opportunities}} o

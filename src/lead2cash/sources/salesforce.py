@@ -68,8 +68,8 @@ _TABLES: tuple[SourceTable, ...] = (
         "Opportunity",
         ("Id", "AccountId", "OwnerId", "StageName", "Amount", "CreatedDate"),
         key="Id",
-        times=(TimeField("CreatedDate", _ISO),),
-        optional_columns=("LeadSource", "Type", "ContractId", "SyncedQuoteId"),
+        times=(TimeField("CreatedDate", _ISO), TimeField("CloseDate", "date", required=False)),
+        optional_columns=("LeadSource", "Type", "ContractId", "SyncedQuoteId", "CloseDate"),
         numbers=("Amount",),
     ),
     SourceTable(
@@ -208,6 +208,14 @@ _FIELD_HISTORY = """
       QUALIFY row_number() OVER (PARTITION BY f.OpportunityId ORDER BY f."CreatedDate@utc", f.Id) = 1
     ) WHERE NOT EXISTS (SELECT 1 FROM {OpportunityHistory})"""
 
+# An opportunity without any history row: its own StageName, closed at CloseDate (a date; not
+# before its creation). Only a closed stage becomes a row (see StageHistory.current).
+_CURRENT = """
+    SELECT Id AS SalesOpportunityId, greatest("CloseDate@utc", "CreatedDate@utc") AS EventTime,
+           Id AS _tie, StageName AS stage, {@Opportunity} || ':Id=' || Id AS source_record,
+           {@Opportunity} AS _file, _row, 'StageName' AS _column
+    FROM {Opportunity} WHERE "CloseDate@utc" IS NOT NULL"""
+
 
 def mapping(cfg: Settings, crm_present: bool) -> Mapping:
     """The Salesforce mapping under a configuration."""
@@ -300,6 +308,8 @@ def mapping(cfg: Settings, crm_present: bool) -> Mapping:
         ("OpportunityHistory", "OpportunityFieldHistory"),
         classes,
         "OpportunityStage (MasterLabel/ApiName)",
+        _CURRENT,
+        milestones,
     )
     terms = str(cfg["payment_terms_field"])
     tables = tuple(
