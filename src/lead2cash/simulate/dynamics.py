@@ -20,7 +20,7 @@ from .history import History
 from .params import SimulationParams
 from .process import Chunk
 from .text import concat, const, date_text, digits, money, take, time_text, uuids
-from .world import COUNTRIES, REGIONS, World
+from .world import REGIONS, World
 
 __all__ = ["KEY", "crm", "master", "order_to_cash"]
 
@@ -59,7 +59,7 @@ def master(p: SimulationParams, world: World) -> dict[str, pa.Table]:
     return {
         "account.csv": pa.table({
             "accountid": uuids(np.arange(n), _ACCOUNT), "name": world.customer_name,
-            "address1_country": take(COUNTRIES, world.customer_country)}),
+            "address1_country": world.country_values(p.country_name_share)}),
         "systemuser.csv": pa.table({
             "systemuserid": uuids(np.arange(r), _USER), "fullname": world.rep_name}),
         "product.csv": pa.table({

@@ -19,7 +19,7 @@ from .history import History
 from .params import SimulationParams
 from .process import Chunk, segments
 from .text import Raw, concat, const, date_text, digits, json_objects, money, take, time_text
-from .world import COUNTRIES, REGIONS, World
+from .world import REGIONS, World
 
 __all__ = ["KEY", "crm", "master", "order_to_cash"]
 
@@ -65,7 +65,7 @@ def master(p: SimulationParams, world: World) -> dict[str, pa.Table]:
     return {
         "accounts.json": _items({
             "PartyId": _ids(PARTY, np.arange(n)), "OrganizationName": world.customer_name,
-            "Country": take(COUNTRIES, world.customer_country)}),
+            "Country": world.country_values(p.country_name_share)}),
         "resources.json": _items({
             "PartyId": _ids(RESOURCE, np.arange(r)), "PartyName": world.rep_name}),
         "MOO_STG_VL.csv": pa.table({

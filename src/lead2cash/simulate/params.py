@@ -94,5 +94,11 @@ class SimulationParams:
     # written in the 15-character form, as reports and some integrations give them.
     short_id_share: float = 0.0
 
+    # Exports as real systems write them (off by default; the round-trip tests switch them on).
+    # Share of deals entered after the fact: their first history row is already the close.
+    entered_closed_rate: float = 0.0
+    # Share of CRM accounts whose country is a name ("Deutschland", "México") not an ISO code.
+    country_name_share: float = 0.0
+
     # Streaming: cases generated and written per chunk (bounds memory).
     chunk_cases: int = 50_000

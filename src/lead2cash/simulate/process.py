@@ -163,6 +163,13 @@ def generate(p: SimulationParams, crm: SystemDefaults, world: World, cal: Busine
     S = 4 * k + 3
     gaps = rng.lognormal(mu, p.stage_days_sigma, (n, S)) * factor[:, None]
     small = rng.integers(0, 3600, n) * (rng.random(n) < 0.5)  # same save (a tie) or soon after
+    # deals entered after the fact (own random stream: the other draws stay as they are): the
+    # history is one row, the close, at creation; quotes and contract fall on that instant too
+    late = np.random.default_rng([seed, 7, case0]).random(n) < p.entered_closed_rate
+    visit &= ~late[:, None]
+    reg_at, extra_at, amt = np.where(late, -1, reg_at), np.where(late, -1, extra_at), amt & ~late
+    reo &= ~late
+    gaps[late, 4 * k + 2] = 0
 
     def slot(valid: np.ndarray, stage: np.ndarray | int, gap: np.ndarray) -> None:
         cols_valid.append(valid)

@@ -19,7 +19,7 @@ from .history import History
 from .params import SimulationParams
 from .process import Chunk
 from .text import concat, const, date_text, digits, money, sf_ids, short_ids, take, time_text
-from .world import COUNTRIES, REGIONS, World
+from .world import REGIONS, World
 
 __all__ = ["KEY", "crm", "master", "order_to_cash"]
 
@@ -73,7 +73,7 @@ def master(p: SimulationParams, world: World) -> dict[str, pa.Table]:
         "Account.csv": pa.table({
             "Id": sf_ids("001", np.arange(n_acc)), "Name": world.customer_name,
             "Type": const("Customer", n_acc),
-            "BillingCountry": take(COUNTRIES, world.customer_country),
+            "BillingCountry": world.country_values(p.country_name_share),
             "OwnerId": const(_USER_ID, n_acc)}),
         "Product2.csv": pa.table({
             "Id": sf_ids("01t", np.arange(len(families))),

@@ -1,4 +1,4 @@
-"""Default master data of the four source systems, as data: stages and status codes.
+"""Default master data of the four source systems, as data: stages, status codes, regions.
 
 One module that the simulator (which writes extracts) and the connectors (which
 read them) both import, so a stage name or status code is spelled exactly once.
@@ -10,8 +10,11 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 
+from .countries import REGION_BY_CODE, REGIONS
+
 __all__ = [
     "DEFAULTS",
+    "REGIONS",
     "REGION_BY_COUNTRY",
     "Stage",
     "SystemDefaults",
@@ -195,10 +198,6 @@ DEFAULTS: dict[str, SystemDefaults] = {
     d.key: d for d in (SALESFORCE, SAP_S4HANA, DYNAMICS365, ORACLE_CX)
 }
 
-# Country (ISO 3166 alpha-2, as in Account.BillingCountry / KNA1-LAND1) → SalesRegion.
-REGION_BY_COUNTRY: dict[str, str] = {
-    "US": "North America", "CA": "North America",
-    "DE": "EMEA", "FR": "EMEA", "GB": "EMEA", "NL": "EMEA", "IT": "EMEA",
-    "JP": "APAC", "AU": "APAC", "SG": "APAC", "IN": "APAC",
-    "BR": "LATAM", "MX": "LATAM", "AR": "LATAM",
-}
+# Country (ISO 3166 alpha-2, as in Account.BillingCountry / KNA1-LAND1) → SalesRegion, for
+# every country; names and other spellings of each are in `countries.py`.
+REGION_BY_COUNTRY: dict[str, str] = dict(REGION_BY_CODE)

@@ -10,8 +10,9 @@ invoice's `statecode` to Paid is a Payment Received.
 from __future__ import annotations
 
 from .config import Setting, Settings, status_settings
-from .defaults import DEFAULTS, REGION_BY_COUNTRY
+from .defaults import DEFAULTS
 from .engine import EventRule, Mapping, StageHistory, carried_stages, lit, lits, stage_classes
+from .regions import TABLE, region_join, region_lookup_sql, regions_setting
 from .tables import SourceTable, TimeField
 
 __all__ = ["IS_CRM", "SETTINGS", "mapping"]
@@ -53,9 +54,7 @@ SETTINGS: tuple[Setting, ...] = (
         dict(_D.codes["paymenttermscode"]),
         "salesorder.paymenttermscode -> PaymentTerms",
     ),
-    Setting(
-        "regions", dict(REGION_BY_COUNTRY), "account address1_country -> SalesRegion (others kept)"
-    ),
+    regions_setting("account.address1_country"),
 )
 
 _ISO = "iso"
@@ -287,14 +286,14 @@ def mapping(cfg: Settings, crm_present: bool) -> Mapping:
         events,
         _cases_sql(cfg),
         stages,
-        prepare={"changes": _CHANGES},
+        prepare={"changes": _CHANGES, TABLE: region_lookup_sql(cfg["regions"])},
         case_table=("opportunity", "opportunityid"),
     )
 
 
 def _cases_sql(cfg: Settings) -> str:
     """Case attributes: opportunity values, account, owner, lead source, family, order terms."""
-    region = _case_of(cfg["regions"], "a.address1_country")
+    join, region, country = region_join("a.address1_country")
     lead = _case_of(cfg["lead_sources"], "l.leadsourcecode")
     terms = _case_of(cfg["payment_terms"], "so.paymenttermscode")
     open_stage = _case_of(cfg["salesstage"], "o.salesstage")
@@ -306,6 +305,7 @@ def _cases_sql(cfg: Settings) -> str:
     SELECT o.opportunityid AS SalesOpportunityId,
       TRY_CAST(o.estimatedvalue AS DOUBLE) AS OpportunityAmount,
            a.name AS CustomerName, u.fullname AS OpportunityOwner, {region} AS SalesRegion,
+           {country} AS _country,
            TRY_CAST(o.discountpercentage AS DOUBLE) / 100 AS DiscountPercentage,
              {lead} AS LeadSource,
            CASE WHEN trim(o.statecode) IN {lits(list(cfg["closed"]))} THEN {state}
@@ -313,6 +313,7 @@ def _cases_sql(cfg: Settings) -> str:
              AS SalesStage, {terms} AS PaymentTerms, coalesce(fam.name, pr.name) AS ProductCategory
     FROM {{opportunity}} o
     LEFT JOIN {{account}} a ON a.accountid = o.customerid
+    {join}
     LEFT JOIN {{systemuser}} u ON u.systemuserid = o.ownerid
     LEFT JOIN {{lead}} l ON l.leadid = o.originatingleadid
     LEFT JOIN (SELECT * FROM {{salesorder}} {first}) so ON so.opportunityid = o.opportunityid

@@ -11,8 +11,9 @@ opportunity through their CPQ quote (`DOO_HEADERS_ALL.SOURCE_ORDER_NUMBER` =
 from __future__ import annotations
 
 from .config import Setting, Settings, status_settings
-from .defaults import DEFAULTS, REGION_BY_COUNTRY
+from .defaults import DEFAULTS
 from .engine import EventRule, Mapping, StageHistory, lit, lits
+from .regions import TABLE, region_join, region_lookup_sql, regions_setting
 from .tables import SourceTable, TimeField
 
 __all__ = ["IS_CRM", "SETTINGS", "mapping"]
@@ -44,9 +45,7 @@ SETTINGS: tuple[Setting, ...] = (
         {s.name: s.activity for s in _D.stages if s.activity},
         "sales stage NAME (MOO_STG_VL) -> milestone activity its first entry means",
     ),
-    Setting(
-        "regions", dict(REGION_BY_COUNTRY), "accounts Country -> SalesRegion (others kept as is)"
-    ),
+    regions_setting("accounts.Country"),
 )
 
 _ISO = "iso"
@@ -250,7 +249,13 @@ def mapping(cfg: Settings, crm_present: bool) -> Mapping:
         cfg["stages"],
     )
     return Mapping(
-        "oracle-cx", TABLES, events, _cases_sql(cfg), stages, case_table=("opportunities", "OptyId")
+        "oracle-cx",
+        TABLES,
+        events,
+        _cases_sql(cfg),
+        stages,
+        prepare={TABLE: region_lookup_sql(cfg["regions"])},
+        case_table=("opportunities", "OptyId"),
     )
 
 
@@ -267,17 +272,19 @@ _REVENUE_LINES = '[{{"PrimaryFlag": "BOOLEAN", "ProdGroupName": "VARCHAR"}}]'
 
 def _cases_sql(cfg: Settings) -> str:
     """Case attributes: revenue, customer, owner, country, primary revenue line, order terms."""
+    join, region, country = region_join("a.Country")
     return f"""
     SELECT o.OptyId AS SalesOpportunityId, TRY_CAST(o.Revenue AS DOUBLE) AS OpportunityAmount,
            coalesce(o.TargetPartyName, a.OrganizationName) AS CustomerName,
              r.PartyName AS OpportunityOwner,
-           CASE a.Country {_whens(cfg["regions"])} ELSE a.Country END AS SalesRegion,
+           {region} AS SalesRegion, {country} AS _country,
            CASE WHEN o.StatusCode IN {lits(list(cfg["closed"]))} THEN o.StatusCode
              ELSE o.SalesStage END AS SalesStage, t.NAME AS PaymentTerms,
            list_filter(from_json(o.ChildRevenue, '{_REVENUE_LINES}'),
                        lambda x: x.PrimaryFlag)[1].ProdGroupName AS ProductCategory
     FROM {{opportunities}} o
     LEFT JOIN {{accounts}} a ON a.PartyId = o.TargetPartyId
+    {join}
     LEFT JOIN {{resources}} r ON r.PartyId = o.OwnerResourcePartyId
     LEFT JOIN (SELECT q.OPTY_ID, h.PAYMENT_TERM_ID FROM {{DOO_HEADERS_ALL}} h {_ORDER_CASE}
                QUALIFY row_number() OVER (PARTITION BY q.OPTY_ID

@@ -10,8 +10,9 @@ from dataclasses import replace
 
 from ..store import quote
 from .config import Setting, Settings, status_settings
-from .defaults import DEFAULTS, REGION_BY_COUNTRY
+from .defaults import DEFAULTS
 from .engine import EventRule, Mapping, StageHistory, history_rows, lit, lits
+from .regions import TABLE, region_join, region_lookup_sql, regions_setting
 from .tables import SourceTable, TimeField
 
 __all__ = ["IS_CRM", "SETTINGS", "mapping"]
@@ -54,7 +55,7 @@ SETTINGS: tuple[Setting, ...] = (
         {s.name: s.activity for s in _D.stages if s.activity},
         "stage name -> milestone activity its first entry means (others: Stage Changed)",
     ),
-    Setting("regions", dict(REGION_BY_COUNTRY), "country code -> SalesRegion (others kept as is)"),
+    regions_setting("the region_field"),
 )
 
 _ISO = "iso"
@@ -319,7 +320,13 @@ def mapping(cfg: Settings, crm_present: bool) -> Mapping:
         for t in TABLES
     )
     return Mapping(
-        "salesforce", tables, events, _cases_sql(cfg), stages, case_table=("Opportunity", "Id")
+        "salesforce",
+        tables,
+        events,
+        _cases_sql(cfg),
+        stages,
+        prepare={TABLE: region_lookup_sql(cfg["regions"])},
+        case_table=("Opportunity", "Id"),
     )
 
 
@@ -327,25 +334,23 @@ def _cases_sql(cfg: Settings) -> str:
     """Case attributes: Opportunity fields, Account/User names, quote discount, product family."""
     table, _, field = str(cfg["region_field"]).partition(".")
     alias = {"Account": "a", "User": "u"}.get(table, "o")
-    regions = cfg["regions"]
-    region = f"{alias}.{field}"
+    join, region, country = region_join(f"{alias}.{quote(field)}")
     terms = (
         f"nullif({quote(str(cfg['payment_terms_field']))}, '')"
         if cfg["payment_terms_field"]
         else "NULL"
     )
-    if regions:
-        cases = " ".join(f"WHEN {lit(k)} THEN {lit(v)}" for k, v in regions.items())
-        region = f"CASE {region} {cases} ELSE {region} END"
     return f"""
     SELECT o.Id AS SalesOpportunityId, TRY_CAST(o.Amount AS DOUBLE) AS OpportunityAmount,
       o.StageName AS SalesStage,
            a.Name AS CustomerName, u.Name AS OpportunityOwner, {region} AS SalesRegion,
+           {country} AS _country,
            nullif(o.LeadSource, '') AS LeadSource, nullif(o.Type, '') AS OpportunityType,
            d.discount AS DiscountPercentage, p.Family AS ProductCategory, pt.terms AS PaymentTerms
     FROM {{Opportunity}} o
     LEFT JOIN {{Account}} a ON a.Id = o.AccountId
     LEFT JOIN {{User}} u ON u.Id = o.OwnerId
+    {join}
     LEFT JOIN (SELECT OpportunityId, TRY_CAST(Discount AS DOUBLE) / 100 AS discount FROM {{Quote}}
                QUALIFY row_number() OVER (PARTITION BY OpportunityId
                  ORDER BY (lower(IsSyncing) = 'true') DESC NULLS LAST, "CreatedDate@utc" DESC,

@@ -16,8 +16,9 @@ from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 from ..errors import Lead2CashError
 from . import sap_crm
 from .config import Setting, Settings
-from .defaults import DEFAULTS, REGION_BY_COUNTRY
-from .engine import EventRule, Mapping, lit, lits
+from .defaults import DEFAULTS
+from .engine import EventRule, Mapping, lits
+from .regions import TABLE, region_join, region_lookup_sql, regions_setting
 from .tables import SourceTable, TimeField
 
 __all__ = ["IS_CRM", "SETTINGS", "mapping"]
@@ -104,9 +105,7 @@ SETTINGS: tuple[Setting, ...] = (
     Setting(
         "contract", list(_ST["contract"]), "VBTYP of sales contracts (Contract Signed at creation)"
     ),
-    Setting(
-        "regions", dict(REGION_BY_COUNTRY), "KNA1.LAND1 country -> SalesRegion (others kept as is)"
-    ),
+    regions_setting("KNA1.LAND1"),
     *sap_crm.SETTINGS,
 )
 
@@ -371,7 +370,7 @@ def mapping(cfg: Settings, crm_present: bool) -> Mapping:
         ),
         sap_crm.created_rule(),
     ]
-    prepare = {"chain": _chain_sql(cfg, crm_present)}
+    prepare = {"chain": _chain_sql(cfg, crm_present), TABLE: region_lookup_sql(cfg["regions"])}
     if not crm_present:  # SD only: inquiries and orders stand in for the missing opportunity
         sd_only = "NOT EXISTS (SELECT 1 FROM {CRMS4D_OPPT_H})"
         events.append(
@@ -460,14 +459,7 @@ def _lost_sql(cfg: Settings) -> str:
 
 def _cases_sql(cfg: Settings) -> str:
     """Case attributes: the CRM opportunity's, else the chain's order (else first document)."""
-    regions = cfg["regions"]
-    land = "cu.LAND1"
-    if regions:
-        land = (
-            "CASE cu.LAND1 "
-            + " ".join(f"WHEN {lit(k)} THEN {lit(v)}" for k, v in regions.items())
-            + " ELSE cu.LAND1 END"
-        )
+    join, land, country = region_join("cu.LAND1")
     orders = lits(cfg["order"])
     return f"""
     WITH docs AS (
@@ -483,10 +475,12 @@ def _cases_sql(cfg: Settings) -> str:
            coalesce(o.amount, TRY_CAST(d.NETWR AS DOUBLE)) AS OpportunityAmount,
              cu.NAME1 AS CustomerName,
            coalesce(o.owner, nullif(trim(d.ERNAM), '')) AS OpportunityOwner, {land} AS SalesRegion,
+           {country} AS _country,
            coalesce(mt.WGBEZ, i.MATKL) AS ProductCategory, o.stage AS SalesStage,
            coalesce(tz.VTEXT, nullif(trim(kd.ZTERM), '')) AS PaymentTerms
     FROM crm o FULL OUTER JOIN sd d ON d.case_id = o.case_id
     LEFT JOIN {{KNA1}} cu ON cu.KUNNR = coalesce(o.kunnr, d.KUNNR)
+    {join}
     LEFT JOIN item i ON i.VBELN = d.VBELN
     LEFT JOIN {{T023T}} mt ON mt.MATKL = i.MATKL
     LEFT JOIN {{VBKD}} kd ON kd.VBELN = d.VBELN AND trim(kd.POSNR) IN ('000000', '0', '')
