@@ -152,6 +152,8 @@ DYNAMICS365 = SystemDefaults(
         "order_fulfilled": ("3",),
         "invoice_paid": ("2",),
         "invoice_cancelled": ("3",),
+        # invoice.statecode back to 0 Active right after Paid: the payment was reversed (bounced)
+        "payment_reversed": ("0",),
         # opportunity.statecode 0 Open after 1/2 = reopened.
         "reopened": ("0",),
     },
@@ -183,12 +185,15 @@ ORACLE_CX = SystemDefaults(
     status={
         # ZCA_SALES_ORDER_HEADERS.STATUS of an accepted CPQ quote (Quote Accepted at PLACED_ON_DATE)
         "quote_accepted": ("ORDERED",),
-        # DOO_FULFILL_LINES_ALL.STATUS_CODE of shipped lines (Order Fulfilled at ACTUAL_SHIP_DATE)
-        "order_fulfilled": ("SHIPPED", "CLOSED"),
+        # DOO_FULFILL_LINES_ALL.STATUS_CODE of cancelled lines (a line with ACTUAL_SHIP_DATE is
+        # fulfilled whatever status it moved on to: AWAIT_BILLING, BILLED, CLOSED)
+        "line_cancelled": ("CANCELED",),
         # RA_CUSTOMER_TRX_ALL.STATUS_TRX of a voided invoice (not counted)
         "invoice_cancelled": ("VD",),
         # AR_RECEIVABLE_APPLICATIONS_ALL.STATUS of an applied receipt (Payment Received)
         "payment_received": ("APP",),
+        # AR_CASH_RECEIPTS_ALL.STATUS of reversed / bounced receipts (not a payment)
+        "receipt_reversed": ("REV", "NSF", "STOP"),
         # MOO_OPTY_SNAPSHOTS.STATUS_CATEGORY after WON / LOST that reopens the deal
         "reopened": ("OPEN",),
     },

@@ -13,6 +13,7 @@ from .config import Setting, Settings, status_settings
 from .defaults import DEFAULTS
 from .engine import EventRule, Mapping, StageHistory, carried_stages, lit, lits, stage_classes
 from .regions import TABLE, region_join, region_lookup_sql, regions_setting
+from .sql import id_order
 from .tables import SourceTable, TimeField
 
 __all__ = ["IS_CRM", "SETTINGS", "mapping"]
@@ -30,6 +31,8 @@ _STATUS_DOCS = {
     "payment "
     "(without audit: one at modifiedon)",
     "invoice_cancelled": "invoice.statecode values of cancelled invoices (not counted)",
+    "payment_reversed": "invoice.statecode values that, as the next state change after a Paid "
+    "one, mean that payment was reversed or bounced: it is no payment",
     "reopened": "opportunity statecode that, set again after a close (audit), reopens the deal",
 }
 
@@ -169,6 +172,14 @@ _CHANGES = """
     WHERE a.attributename IS NULL AND a.changedata IS NOT NULL"""
 
 
+# Each audited change of an invoice's statecode, with the state it changed to next (time, then
+# audit id): a change to Paid followed by one back to Active was a payment that bounced.
+_INVOICE_STATES = f"""
+    SELECT auditid, trim(new) AS state, lead(trim(new)) OVER (
+             PARTITION BY objectid ORDER BY "createdon@utc", {id_order("auditid")}) AS next_state
+    FROM {{changes}} WHERE objecttypecode = 'invoice' AND field = 'statecode'"""
+
+
 def _case_of(values: object, column: str) -> str:
     """SQL CASE mapping codes to labels (unknown codes kept as they are)."""
     whens = " ".join(f"WHEN {lit(k)} THEN {lit(v)}" for k, v in values.items())
@@ -211,6 +222,7 @@ def mapping(cfg: Settings, crm_present: bool) -> Mapping:
     inv_case = "coalesce(nullif(t.opportunityid, ''), so.opportunityid)"
     paid = lits(cfg["invoice_paid"])
     paid_change = f"p.field = 'statecode' AND trim(p.new) IN {paid}"
+    reversed_ = lits(cfg["payment_reversed"])
     events = (
         EventRule(
             "Opportunity Created", "opportunity", "createdon", "t.opportunityid", "opportunityid"
@@ -254,7 +266,8 @@ def mapping(cfg: Settings, crm_present: bool) -> Mapping:
             "auditid",
             "JOIN {changes} p ON p.auditid = t.auditid "
             "JOIN {invoice} i ON i.invoiceid = t.objectid " + so.replace("t.", "i."),
-            f"t.objecttypecode = 'invoice' AND {paid_change}",
+            f"t.objecttypecode = 'invoice' AND {paid_change} AND t.auditid NOT IN "
+            f"(SELECT auditid FROM {{invoice_states}} WHERE next_state IN {reversed_})",
         ),
         EventRule(
             "Payment Received",
@@ -286,7 +299,11 @@ def mapping(cfg: Settings, crm_present: bool) -> Mapping:
         events,
         _cases_sql(cfg),
         stages,
-        prepare={"changes": _CHANGES, TABLE: region_lookup_sql(cfg["regions"])},
+        prepare={
+            "changes": _CHANGES,
+            "invoice_states": _INVOICE_STATES,
+            TABLE: region_lookup_sql(cfg["regions"]),
+        },
         case_table=("opportunity", "opportunityid"),
     )
 

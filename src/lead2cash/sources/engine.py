@@ -73,6 +73,7 @@ class EventRule:
     where: str = "TRUE"
     once_per: str | None = None
     fallback_time: str | None = None  # time column used where `time` is empty
+    needs: tuple[str, ...] = ()  # source tables behind the helper tables it joins
 
 
 @dataclass(frozen=True, slots=True)
@@ -135,10 +136,21 @@ def _rule_sql(rule: EventRule, folder: SystemFolder, system: str, names: _Names)
 
 
 def _sources_of(mapping: Mapping) -> list[tuple[str, list[str]]]:
-    """(activity, source tables it needs) for every explicit rule of a mapping (the stage
+    """(activity, source tables it needs: its own, those it joins and those it declares in
+    `needs`) for every explicit rule of a mapping (tables only named in `where` merely filter;
+    helper tables stand for nothing: a rule names the sources behind them in `needs`; the stage
     history's activities are explained from the loaded history, see `absence.py`)."""
-    out = [(r.activity, [r.table, *_refs(r.joins + r.where)]) for r in mapping.events]
-    return [(a, [t for t in tables if t not in mapping.prepare]) for a, tables in out]
+    return [
+        (
+            r.activity,
+            list(
+                dict.fromkeys(
+                    t for t in (r.table, *_refs(r.joins), *r.needs) if t not in mapping.prepare
+                )
+            ),
+        )
+        for r in mapping.events
+    ]
 
 
 def run_extract(

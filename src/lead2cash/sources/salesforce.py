@@ -30,7 +30,8 @@ _STATUS_DOCS = {
     "Order Fulfilled",
     "invoice_cancelled": "blng__Invoice__c.blng__InvoiceStatus__c values of cancelled invoices "
     "(not counted)",
-    "payment_received": "blng__Payment__c.blng__Status__c values meaning the money arrived",
+    "payment_received": "blng__Payment__c.blng__Status__c values meaning the money arrived "
+    "(a Canceled payment, or one with a negative blng__Amount__c, is no payment)",
 }
 
 SETTINGS: tuple[Setting, ...] = (
@@ -62,7 +63,7 @@ _ISO = "iso"
 # Id and reference fields: 15-character ids in them get their 18-character form on reading
 _ID_FIELDS = (
     "Id", "AccountId", "OwnerId", "ContractId", "SyncedQuoteId", "OpportunityId", "QuoteId",
-    "OrderId", "Product2Id", "blng__Order__c", "blng__Invoice__c",
+    "OrderId", "Product2Id", "blng__Order__c", "blng__Invoice__c", "OriginalOrderId",
 )  # fmt: skip
 _TABLES: tuple[SourceTable, ...] = (
     SourceTable(
@@ -132,7 +133,7 @@ _TABLES: tuple[SourceTable, ...] = (
         key="Id",
         optional=True,
         times=(TimeField("CreatedDate", _ISO),),
-        optional_columns=("Status",),
+        optional_columns=("Status", "OriginalOrderId", "IsReductionOrder"),
     ),
     SourceTable(
         "OrderHistory",
@@ -166,7 +167,8 @@ _TABLES: tuple[SourceTable, ...] = (
         key="Id",
         optional=True,
         times=(TimeField("blng__PaymentDate__c", "date"),),
-        optional_columns=("blng__Status__c",),
+        optional_columns=("blng__Status__c", "blng__Amount__c"),
+        numbers=("blng__Amount__c",),
     ),
 )
 TABLES = tuple(
@@ -260,7 +262,15 @@ def mapping(cfg: Settings, crm_present: bool) -> Mapping:
             "JOIN {Opportunity} o ON o.ContractId = t.Id",
             f"t.Status IN {lits(cfg['contract_signed'])}",
         ),
-        EventRule("Sales Order Created", "Order", "CreatedDate", "t.OpportunityId", "Id"),
+        EventRule(  # an amendment or reduction order revises an order: no second one
+            "Sales Order Created",
+            "Order",
+            "CreatedDate",
+            "t.OpportunityId",
+            "Id",
+            where="coalesce(trim(t.OriginalOrderId), '') IN ('', '000000000000000AAA') "
+            "AND coalesce(lower(trim(t.IsReductionOrder)), '') NOT IN ('true', '1')",
+        ),
         _status_rule(
             "Order Fulfilled",
             "OrderHistory",
@@ -288,7 +298,9 @@ def mapping(cfg: Settings, crm_present: bool) -> Mapping:
             "JOIN {blng__Invoice__c} i ON i.Id = t.blng__Invoice__c "
             "JOIN {Order} o ON o.Id = i.blng__Order__c",
             f"coalesce(t.blng__Status__c, {lit(cfg['payment_received'][0])}) "
-            f"IN {lits(cfg['payment_received'])} AND " + invoice_ok.replace("t.", "i."),
+            f"IN {lits(cfg['payment_received'])} AND "
+            "coalesce(TRY_CAST(t.blng__Amount__c AS DOUBLE), 0) >= 0 AND "  # no reversal row
+            + invoice_ok.replace("t.", "i."),
         ),
     )
     milestones = cfg["stages"]

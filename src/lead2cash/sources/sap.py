@@ -156,9 +156,33 @@ TABLES: tuple[SourceTable, ...] = (
         optional_columns=("FKSTO",),
     ),
     SourceTable(
-        "BSAD", ("VBELN", "AUGDT", "BELNR"), optional=True, times=(TimeField("AUGDT", _SAP),)
+        "BSAD",
+        ("VBELN", "AUGDT", "BELNR"),
+        optional=True,
+        times=(TimeField("AUGDT", _SAP),),
+        optional_columns=("BUKRS", "AUGBL", "XNEGP"),
+    ),
+    SourceTable(
+        "BKPF", ("BUKRS", "BELNR"), optional=True, optional_columns=("GJAHR", "STBLG", "XREVERSAL")
     ),
     *sap_crm.TABLES,
+)
+
+
+# A cleared invoice line is a payment unless a reversal is involved: the line is a negative
+# posting (XNEGP), or its document or its clearing document is reversed or reverses another
+# (BKPF: STBLG set, XREVERSAL 1 reversed / 2 reversal; BSAD: a line with XNEGP).
+_DOC = "coalesce(trim({t}BUKRS), '') || '/' || trim({t}{belnr})"
+_REVERSALS = (
+    f"SELECT {_DOC.format(t='', belnr='BELNR')} FROM {{BKPF}} WHERE BELNR IS NOT NULL AND "
+    "(nullif(trim(STBLG), '') IS NOT NULL OR trim(XREVERSAL) IN ('1', '2')) "
+    f"UNION SELECT {_DOC.format(t='', belnr='BELNR')} FROM {{BSAD}} "
+    "WHERE BELNR IS NOT NULL AND trim(XNEGP) = 'X'"
+)
+_NOT_REVERSED = (
+    "coalesce(trim(t.XNEGP), '') <> 'X' "
+    f"AND {_DOC.format(t='t.', belnr='BELNR')} NOT IN ({_REVERSALS}) "
+    f"AND coalesce({_DOC.format(t='t.', belnr='AUGBL')}, '') NOT IN ({_REVERSALS})"
 )
 
 
@@ -355,7 +379,8 @@ def mapping(cfg: Settings, crm_present: bool) -> Mapping:
             c + " JOIN {VBRK} k ON trim(k.VBELN) = trim(t.VBELN)",
             f"trim(k.VBTYP) IN {cat['invoice']} AND "
             f"coalesce(trim(k.FKSTO), '') NOT IN {lits(cfg['invoice_cancelled'])} AND "
-            + cancelled.replace("t.VBELN", "k.VBELN"),
+            + cancelled.replace("t.VBELN", "k.VBELN")
+            + f" AND {_NOT_REVERSED}",
         ),
     ]
     events += [
