@@ -297,14 +297,17 @@ def _regions(ws: Workspace) -> Finding | None:
     if not gaps or not gaps["no_region"]:
         return None
     values = tuple(f"{v!r} ({system}) x{n}" for v, system, n in gaps["values"])
-    first = gaps["values"][0] if gaps["values"] else ["<value>", "<system>", 0]
+    hint = ("fill in the customers' country in the source (or extract the table holding it, "
+            "see the connector docs under SalesRegion)")
+    if gaps["values"]:
+        value, system, _ = gaps["values"][0]
+        hint = (f'map each such value in the configuration, e.g. ["{system}".regions] '
+                f'"{value}" = "EMEA"; {hint}')
     return Finding(
         "no-region", Severity.WARNING if gaps["unknown"] else Severity.INFO,
         f"{gaps['no_region']} of {gaps['cases']} cases have no SalesRegion: "
         f"{gaps['no_country']} without a country value, {gaps['unknown']} with a country value "
-        f"no table maps (the most frequent: see examples)", gaps["no_region"], values,
-        f'map each such value in the configuration, e.g. ["{first[1]}".regions] '
-        f'"{first[0]}" = "EMEA"; fill in the missing countries in the source')
+        f"no table maps (the most frequent in the examples)", gaps["no_region"], values, hint)
 
 
 def check_log(ws: Workspace) -> CheckReport:
