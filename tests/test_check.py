@@ -112,3 +112,22 @@ def test_cli_exit_codes_and_json(tmp_path: Path, text: str, code: int) -> None:
     assert proc.returncode == code
     data = json.loads(proc.stdout)
     assert data["exit_code"] == code and data["events"] == text.count("\n")
+
+
+def test_imported_log_whose_last_stage_is_closed_without_a_close_is_flagged(
+        tmp_path: Path, workspace: Workspace) -> None:
+    f = tmp_path / "stages.csv"
+    f.write_text(
+        "SalesOpportunityId,ActivityName,EventTime,SourceSystem,LastDataUpdate,SalesStage\n"
+        f"K1,Opportunity Created,2024-01-01T00:00:00Z,Salesforce CRM,{LDU},Prospecting\n"
+        f"K1,Quote Issued,2024-01-05T00:00:00Z,Salesforce CRM,{LDU},Closed Won\n"
+        f"K2,Opportunity Created,2024-01-01T00:00:00Z,Salesforce CRM,{LDU},Prospecting\n"
+        f"K2,Opportunity Won,2024-01-05T00:00:00Z,Salesforce CRM,{LDU},Closed Won\n"
+        # two stage changes in one second, rows equal but for the stage: no duplicate
+        f"K2,Opportunity Stage Changed,2024-01-03T00:00:00Z,Salesforce CRM,{LDU},Qualification\n"
+        f"K2,Opportunity Stage Changed,2024-01-03T00:00:00Z,Salesforce CRM,{LDU},Needs Analysis\n")
+    import_log(workspace, f, ImportOptions())
+    found = {f.rule: f for f in check_log(workspace).findings}
+    assert (found["closed-without-outcome"].count, found["closed-without-outcome"].examples) == (
+        1, ("K1",))
+    assert "duplicate-event" not in found

@@ -24,19 +24,19 @@ def test_activities_from_audit_close_activities_and_documents(
         "FROM events ORDER BY event_id"
     ).fetchall()
     assert rows == [
-        ("a1", "Opportunity Created", "01 09", "Won"),  # other events: the current stage
+        ("a1", "Opportunity Created", "01 09", "Qualify"),  # every event: the stage at its time
         ("a1", "Opportunity Qualified", "02 09", "Develop"),
         ("a1", "Solution Proposed", "03 09", "Propose"),
-        ("a1", "Quote Issued", "03 12", "Won"),  # q0 is a draft: not issued
+        ("a1", "Quote Issued", "03 12", "Propose"),  # q0 is a draft: not issued
         ("a1", "Opportunity Stage Changed", "04 09", "Close"),
-        ("a1", "Quote Accepted", "04 12", "Won"),
+        ("a1", "Quote Accepted", "04 12", "Close"),
         ("a1", "Opportunity Won", "05 09", "Won"),
         ("a1", "Sales Order Created", "06 09", "Won"),
         ("a1", "Order Fulfilled", "09 00", "Won"),  # datefulfilled is date only
         ("a1", "Invoice Generated", "10 09", "Won"),  # i2 was cancelled
         ("a1", "Payment Received", "15 08", "Won"),  # two audited payments of i1
         ("a1", "Payment Received", "20 08", "Won"),
-        ("b2", "Opportunity Created", "02 09", "Won"),
+        ("b2", "Opportunity Created", "02 09", "Qualify"),
         ("b2", "Opportunity Qualified", "03 09", "Develop"),
         ("b2", "Opportunity Lost", "04 09", "Lost"),
         ("b2", "Opportunity Reopened", "06 09", "Develop"),  # statecode back to open

@@ -21,7 +21,7 @@ def test_snapshots_quotes_orders_receivables(workspace: Workspace, tmp_path: Pat
         "SELECT ActivityName, strftime(EventTime, '%m-%d %H'), SalesStage FROM events ORDER BY event_id"
     ).fetchall()
     assert rows == [
-        ("Opportunity Created", "05-01 09", "03 - Discover"),
+        ("Opportunity Created", "05-01 09", "01 - Prospect"),  # every event: the stage then
         (
             "Opportunity Qualified",
             "05-02 09",
@@ -33,11 +33,11 @@ def test_snapshots_quotes_orders_receivables(workspace: Workspace, tmp_path: Pat
         ("Quote Issued", "05-07 09", "03 - Discover"),
         ("Quote Accepted", "05-08 08", "03 - Discover"),
         ("Opportunity Won", "05-08 09", "WON"),
-        ("Sales Order Created", "05-09 09", "03 - Discover"),
-        ("Order Fulfilled", "05-10 14", "03 - Discover"),  # the line awaiting shipping: none
-        ("Invoice Generated", "05-11 00", "03 - Discover"),  # TRX_DATE is a date; 801 is void
-        ("Payment Received", "05-20 00", "03 - Discover"),
-        ("Payment Received", "06-03 00", "03 - Discover"),
+        ("Sales Order Created", "05-09 09", "WON"),
+        ("Order Fulfilled", "05-10 14", "WON"),  # the line awaiting shipping: none
+        ("Invoice Generated", "05-11 00", "WON"),  # TRX_DATE is a date; 801 is void
+        ("Payment Received", "05-20 00", "WON"),
+        ("Payment Received", "06-03 00", "WON"),
     ]
     case = workspace.con.execute(
         "SELECT SalesOpportunityId, OpportunityAmount, CustomerName, OpportunityOwner, SalesRegion, "

@@ -15,6 +15,8 @@ from __future__ import annotations
 import gzip
 import json
 import shutil
+import subprocess
+import sys
 from datetime import datetime
 from pathlib import Path
 
@@ -74,7 +76,8 @@ def test_salesforce_data_export_reads_as_the_org_wrote_it(workspace: Workspace) 
         (o3, "Société Générale d’Équipement", "José Peña", "EMEA", None),
     ]
     assert meta["encoding:salesforce"].startswith("salesforce/Opportunity.csv: cp1252")
-    assert "OpportunityStage" in meta["missing:salesforce"]
+    # the stage flags stand in for the absent OpportunityStage: derived, not a missing file
+    assert "OpportunityStage" not in meta.get("missing:salesforce", "")
     assert meta["header_only:salesforce"] == "OpportunityLineItem"
     assert meta["derived:salesforce"].startswith("OpportunityStage absent")
     # no --extracted-at, no manifest: the newest stamp the export carries, not file times
@@ -85,6 +88,21 @@ def test_salesforce_data_export_reads_as_the_org_wrote_it(workspace: Workspace) 
     assert "Opportunity.IsClosed / IsWon" in found["derived-from-export"].message
     assert found["data-age"].examples == ("salesforce: newest User.SystemModstamp in the export",)
     assert found["file-encoding"].examples[0].startswith("salesforce: salesforce/Opportunity.csv")
+
+
+def test_extract_says_the_stage_flags_were_derived_not_that_activities_are_missing(
+    tmp_path: Path,
+) -> None:
+    done = subprocess.run(
+        [sys.executable, "-m", "lead2cash", "extract", "--db", str(tmp_path / "w.duckdb"),
+         "--source", f"salesforce={DATA / 'salesforce-data-export'}"],
+        capture_output=True, text=True, check=False,
+    )
+    assert done.returncode == 0, done.stderr
+    said = " ".join(done.stdout.split())  # rich wraps long lines
+    assert "salesforce: derived: OpportunityStage absent: each stage's closed / won flags" in said
+    absent = said.partition("absent optional files")[2].partition("their activities")[0]
+    assert "OpportunityStage" not in absent
 
 
 def test_a_wrong_configured_encoding_names_the_encoding_and_the_fix(

@@ -102,7 +102,7 @@ def test_real_vbfa_extract_pins_chains_and_events(
     (folder / "VBFA.csv.gz").symlink_to(shared_data / "sap-vbfa.csv.gz")
     meta = extract(workspace, {"sap-s4hana": folder}, extracted_at=WHEN)
     assert meta["missing:sap-s4hana"] == (
-        "VBAK, VBAP, VBKD, TVZBT, KNA1, LIKP, VBRK, BSAD, CRMS4D_OPPT_H, CDHDR, CDPOS, T023T"
+        "VBAK, VBAP, VBKD, TVZBT, KNA1, LIKP, VBRK, BSAD, BKPF, CRMS4D_OPPT_H, CDHDR, CDPOS, T023T"
     )
     counts = dict(
         workspace.con.execute("SELECT ActivityName, count(*) FROM events GROUP BY 1").fetchall()

@@ -37,6 +37,10 @@ NOT_IN_REFERENCE = {
     "INTERFACE_HEADER_ATTRIBUTE1", "FULFILL_LINE_NUMBER", "ORDERED_QTY", "SHIPPED_QTY",
     "ACTUAL_SHIP_DATE", "FULFILL_LINE_DETAIL_ID", "RECEIVABLE_APPLICATION_ID", "AMOUNT_APPLIED",
     "AMOUNT", "PAY_FROM_CUSTOMER",
+    # reversals: SAP BKPF reversal document / year / flag, BSAD negative posting; Oracle
+    # order change versions, receipt reversal date / category, application reversal GL date
+    "STBLG", "STJAH", "XREVERSAL", "XNEGP", "CHANGE_VERSION_NUMBER", "REVERSAL_DATE",
+    "REVERSAL_CATEGORY", "REVERSAL_GL_DATE",
     # Oracle REST: account / resource attributes, the ChildRevenue child and its attributes
     "PartyId", "PartyName", "OrganizationName", "ChildRevenue", "RevnId", "RevnAmount",
     "ProdGroupId", "ProdGroupName", "PrimaryFlag",
@@ -82,7 +86,7 @@ def test_same_seed_same_bytes(tmp_path: Path) -> None:
     a, b, c = (simulate(tmp_path / d, 300, s, params=SimulationParams(chunk_cases=128))
                for d, s in (("a", 4), ("b", 4), ("c", 5)))
     assert _digest(a.out_dir) == _digest(b.out_dir)
-    assert len(_digest(a.out_dir)) == 1 + 10 + 12  # ground truth, 9 SF and 11 SAP files, 2 manifests
+    assert len(_digest(a.out_dir)) == 1 + 10 + 13  # ground truth, 9 SF and 12 SAP files, 2 manifests
     assert _digest(a.out_dir)["ground_truth.parquet"] != _digest(c.out_dir)["ground_truth.parquet"]
 
 

@@ -12,6 +12,7 @@ from dataclasses import asdict, dataclass
 from enum import StrEnum
 
 from .model import ACTIVITY_NAMES, ATTRIBUTES, Tier
+from .sources.defaults import DEFAULTS
 from .store import REJECTED, Workspace, quote
 
 __all__ = ["CheckReport", "Coverage", "Finding", "Severity", "check_log"]
@@ -103,11 +104,6 @@ _RULES: tuple[_Rule, ...] = (
           "min(EventTime) AS created FROM events WHERE ActivityName = 'Opportunity Created' "
           "GROUP BY ALL) c USING (SalesOpportunityId) WHERE e.EventTime < c.created",
           "check the time zones of the source systems and the link between CRM and ERP records"),
-    _Rule("duplicate-event", Severity.WARNING,
-          "duplicate events (same case, activity and time)",
-          "SELECT SalesOpportunityId FROM events GROUP BY SalesOpportunityId, ActivityName, "
-          "EventTime HAVING count(*) > 1",
-          "remove duplicated rows in the source extract, or de-duplicate before import"),
     _Rule("won-and-lost", Severity.WARNING,
           "cases with Won and Lost both present without an Opportunity Reopened between them",
           f"SELECT SalesOpportunityId FROM (SELECT SalesOpportunityId, ActivityName, "
@@ -273,6 +269,87 @@ def _absent_activities(ws: Workspace) -> Finding | None:
                    "extract the source objects that carry them (see the connector docs)")
 
 
+def _duplicates(ws: Workspace) -> Finding | None:
+    """Events that are one fact twice: the same case, activity and time from the same source
+    record, or (imported rows, whose lineage is only a file row) with every attribute equal.
+    Two records at the same time, e.g. two stage changes in one second or two invoices cleared
+    on one day, are two events, not a duplicate."""
+    columns = [r[0] for r in ws.con.execute("DESCRIBE events").fetchall()]
+    attrs = ", ".join(quote(c) for c in columns if c not in ("event_id", "source_record"))
+    record = "CASE WHEN event_type <> 'imported' THEN source_record END"
+    sql = (f"SELECT SalesOpportunityId FROM events GROUP BY SalesOpportunityId, ActivityName, "
+           f"EventTime, {record}, CASE WHEN ({record}) IS NULL THEN row({attrs}) END "
+           f"HAVING count(*) > 1")
+    count, examples = _run_rule(ws, sql)
+    if not count:
+        return None
+    return Finding("duplicate-event", Severity.WARNING,
+                   "duplicate events (same case, activity and time from one source record, or "
+                   "imported rows equal in every attribute)", count, examples,
+                   "remove duplicated rows in the source extract, or de-duplicate before import")
+
+
+def _closed_without_close(ws: Workspace) -> Finding | None:
+    """Cases whose current stage is closed but that have no Won / Lost event: an outcome the
+    log does not show. Extracted logs: the opportunity record's stage (counted at extraction);
+    imported logs: the SalesStage of the case's last event, against the closed stages the log
+    recorded or, without them, the closed stages of the four systems' defaults."""
+    meta = ws.meta()
+    if "closed_without_close" in meta:
+        data = json.loads(meta["closed_without_close"])
+        count, examples = int(data["count"]), tuple(str(x) for x in data["examples"])
+    else:
+        closed = json.loads(meta.get("closed_stages", "null")) or sorted(
+            {s.name for d in DEFAULTS.values() for s in d.stages if s.closed})
+        names = ", ".join("'" + n.replace("'", "''") + "'" for n in closed)
+        count, examples = _run_rule(ws, (
+            "SELECT SalesOpportunityId FROM events GROUP BY SalesOpportunityId HAVING "
+            f"last(SalesStage ORDER BY EventTime, event_id) IN ({names}) AND "
+            f"count(*) FILTER (WHERE {_CLOSE}) = 0"))
+    if not count:
+        return None
+    return Finding("closed-without-outcome", Severity.WARNING,
+                   "cases whose current stage is closed but with no Opportunity Won / Lost event "
+                   "(their outcome is missing)", count, examples,
+                   "extract the stage history of these opportunities (e.g. OpportunityHistory with "
+                   "the close), or check that the history and the opportunity record agree")
+
+
+def _stage_names(ws: Workspace) -> list[Finding]:
+    """Configured milestone stages that are not among the org's stage names (the milestones
+    they mark then never occur): the org's stages and the configuration lines to map them."""
+    out = []
+    for entry in json.loads(ws.meta().get("stage_names", "[]")):
+        unmatched = ", ".join(f"{s!r} ({m})" for s, m in entry["unmatched"].items())
+        out.append(Finding(
+            "stage-names", Severity.WARNING,
+            f"{entry['system']}: the stage names do not match the configured milestones: "
+            f"{unmatched} not among its stages ({', '.join(entry['stages'])})",
+            len(entry["unmatched"]), tuple(entry["unmatched"]),
+            "map the org's stages in the configuration (extract --config FILE):\n"
+            + entry["toml"]))
+    return out
+
+
+def _regions(ws: Workspace) -> Finding | None:
+    """Cases without a SalesRegion and why: no country value, or a value no table maps."""
+    gaps = json.loads(ws.meta().get("region_gaps", "null") or "null")
+    if not gaps or not gaps["no_region"]:
+        return None
+    values = tuple(f"{v!r} ({system}) x{n}" for v, system, n in gaps["values"])
+    hint = ("fill in the customers' country in the source (or extract the table holding it, "
+            "see the connector docs under SalesRegion)")
+    if gaps["values"]:
+        value, system, _ = gaps["values"][0]
+        hint = (f'map each such value in the configuration, e.g. ["{system}".regions] '
+                f'"{value}" = "EMEA"; {hint}')
+    return Finding(
+        "no-region", Severity.WARNING if gaps["unknown"] else Severity.INFO,
+        f"{gaps['no_region']} of {gaps['cases']} cases have no SalesRegion: "
+        f"{gaps['no_country']} without a country value, {gaps['unknown']} with a country value "
+        f"no table maps (the most frequent in the examples)", gaps["no_region"], values, hint)
+
+
 def check_log(ws: Workspace) -> CheckReport:
     """Run every check on the workspace's log."""
     ws.require_log()
@@ -285,8 +362,9 @@ def check_log(ws: Workspace) -> CheckReport:
         count, examples = _run_rule(ws, rule.sql)
         if count:
             findings.append(Finding(rule.rule, rule.severity, rule.message, count, examples, rule.hint))
-    findings += [f for f in (_rejected(ws), _absent_activities(ws), _freshness(ws)) if f]
-    findings += _reading(ws)
+    extra = (_duplicates(ws), _closed_without_close(ws), *_stage_names(ws), _regions(ws),
+             _rejected(ws), _absent_activities(ws), _freshness(ws), *_reading(ws))
+    findings += [f for f in extra if f]
     order = {Severity.ERROR: 0, Severity.WARNING: 1, Severity.INFO: 2}
     findings.sort(key=lambda f: order[f.severity])
     return CheckReport(events, cases, coverage, tuple(findings))

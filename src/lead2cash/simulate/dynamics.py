@@ -15,12 +15,12 @@ import pyarrow.compute as pc
 from ..model import SOURCE_SYSTEMS
 from ..sources.defaults import DEFAULTS
 from .calendar import DAY, BusinessCalendar
+from .ground_truth import Events, StageRows, activity, order_terms, stage_activities
 from .history import History
-from .ground_truth import Events, activity, order_terms, stage_activities
 from .params import SimulationParams
 from .process import Chunk
 from .text import concat, const, date_text, digits, money, take, time_text, uuids
-from .world import COUNTRIES, REGIONS, World
+from .world import REGIONS, World
 
 __all__ = ["KEY", "crm", "master", "order_to_cash"]
 
@@ -59,7 +59,7 @@ def master(p: SimulationParams, world: World) -> dict[str, pa.Table]:
     return {
         "account.csv": pa.table({
             "accountid": uuids(np.arange(n), _ACCOUNT), "name": world.customer_name,
-            "address1_country": take(COUNTRIES, world.customer_country)}),
+            "address1_country": world.country_values(p.country_name_share)}),
         "systemuser.csv": pa.table({
             "systemuserid": uuids(np.arange(r), _USER), "fullname": world.rep_name}),
         "product.csv": pa.table({
@@ -85,7 +85,7 @@ def _attr(name: str, old: pa.Array | str, new: pa.Array | str) -> pa.Array:
 
 
 def crm(p: SimulationParams, c: Chunk, cal: BusinessCalendar, world: World) -> tuple[
-        dict[str, pa.Table], list[Events], dict[str, pa.Array], pa.Array]:
+        dict[str, pa.Table], list[Events], dict[str, pa.Array], StageRows]:
     """lead, opportunity, opportunityclose, audit (stage history), quote, opportunityproduct."""
     n, cases = c.n, c.case_ids
     opp = uuids(cases, _OPP)
@@ -212,8 +212,7 @@ def crm(p: SimulationParams, c: Chunk, cal: BusinessCalendar, world: World) -> t
                                                          mask=c.missing_lead_source)),
         "ProductCategory": take(list(p.product_families), c.family),
     }
-    state = np.where(final_closed, c.final_stage, current)
-    return tables, events, attrs, take([s.name for s in STAGES], state)
+    return tables, events, attrs, StageRows(c.h_case, c.h_time, names)
 
 
 def _pick(kind: pa.Array, options: dict[str, pa.Array]) -> pa.Array:
@@ -256,13 +255,29 @@ def order_to_cash(p: SimulationParams, c: Chunk, cal: BusinessCalendar, opp_ids:
     new_status = pa.array(np.where(settles, "100001", "100002"))
     old_status = take(['"1"', '"100002"'], c.p_no)
     old_state = take(['"0"', '"2"'], c.p_no)
+    # a bounced receipt: the invoice set Paid, then back to Active (both audited)
+    b_inv = c.p_invoice[c.b_payment]
+    b_key = inv_key[b_inv] * 2 + 3
+    b_status = pa.array(np.where(c.p_settles[c.b_payment], "100001", "100002"))
+    audit_id = pa.concat_arrays([pay_audit, uuids(b_key, _AUDIT + 100),
+                                 uuids(b_key, _AUDIT + 101)])
+    audit_inv = np.r_[c.p_invoice, b_inv, b_inv]
+    audit_time = np.r_[pay_time, c.b_day * DAY + 8 * 3600, c.b_reversed_day * DAY + 8 * 3600]
+    changedata = pa.concat_arrays([
+        _changes(_attr("statecode", old_state, "2"), _attr("statuscode", old_status, new_status)),
+        _changes(_attr("statecode", '"0"', "2"), _attr("statuscode", '"1"', b_status)),
+        _changes(_attr("statecode", '"2"', "0"),
+                 _attr("statuscode", concat('"', b_status, '"'), "1"))])
+    invoiced = np.bincount(c.i_order, minlength=no) > 0
+    moved = invoiced & p.status_after_shipping  # shipped and invoiced: 4 Invoiced
     tables = {
         "salesorder.csv": pa.table({
             "salesorderid": order_id, "ordernumber": concat("ORD-", digits(gcase, 8)),
             "opportunityid": opp_ids.take(pa.array(c.o_case)),
             "customerid": uuids(c.customer[c.o_case], _ACCOUNT),
-            "statecode": pa.array(np.where(has, "3", "0")),
-            "statuscode": pa.array(np.select([complete, has], ["100001", "100002"], "1")),
+            "statecode": pa.array(np.select([moved, has], ["4", "3"], "0")),
+            "statuscode": pa.array(np.select([moved, complete, has],
+                                             ["100003", "100001", "100002"], "1")),
             "submitdate": date_text(cal.local_day(c.o_time)),
             "datefulfilled": pa.array(date_text(fulfilled_day).to_numpy(zero_copy_only=False),
                                       mask=~has),
@@ -280,14 +295,12 @@ def order_to_cash(p: SimulationParams, c: Chunk, cal: BusinessCalendar, opp_ids:
             "paymenttermscode": terms.take(pa.array(c.i_order[sel])),
             "createdon": _iso(created), "modifiedon": _iso(modified)}),
         "audit.csv": pa.table({
-            "auditid": pay_audit, "objectid": inv_id.take(pa.array(c.p_invoice)),
-            "objecttypecode": const("invoice", len(c.p_day)),
-            "action": const("2", len(c.p_day)), "operation": const("2", len(c.p_day)),
-            "createdon": _iso(pay_time),
-            "userid": uuids(np.zeros(len(c.p_day), np.int64), _USER),
-            "attributemask": const("", len(c.p_day)),
-            "changedata": _changes(_attr("statecode", old_state, "2"),
-                                   _attr("statuscode", old_status, new_status))}),
+            "auditid": audit_id, "objectid": inv_id.take(pa.array(audit_inv)),
+            "objecttypecode": const("invoice", len(audit_inv)),
+            "action": const("2", len(audit_inv)), "operation": const("2", len(audit_inv)),
+            "createdon": _iso(audit_time),
+            "userid": uuids(np.zeros(len(audit_inv), np.int64), _USER),
+            "attributemask": const("", len(audit_inv)), "changedata": changedata}),
     }
     o_cases = c.o_case[has]
     events = [

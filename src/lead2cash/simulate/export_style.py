@@ -8,7 +8,7 @@ extraction time) to compare LastDataUpdate.
 
 | Style | System | Tool | Quirks |
 |---|---|---|---|
-| `data-export` | salesforce | Setup > Data Export (weekly) | cp1252 with non-ASCII names, every value quoted, CRLF, booleans `1`/`0`, empty references `000000000000000AAA` (and orders without an opportunity), datetimes `.000Z`, no `OpportunityStage.csv`, `User` with FirstName / LastName and no Name, header-only files for unused objects |
+| `data-export` | salesforce | Setup > Data Export (weekly) | cp1252 with non-ASCII names (country names outside cp1252 in their English form), every value quoted, CRLF, booleans `1`/`0`, empty references `000000000000000AAA` (and orders without an opportunity), datetimes `.000Z`, no `OpportunityStage.csv`, `User` with FirstName / LastName and no Name, header-only files for unused objects |
 | `data-loader` | salesforce | Data Loader / Bulk API "Export All" | gzipped UTF-8, upper-case headers, datetimes without milliseconds, soft-deleted extra rows (`IsDeleted` = true) in every object |
 | `se16n` | sap-s4hana | SE16N "Text with Tabs" download | UTF-16 with BOM, tab-separated `.txt`, texts in two languages (`SPRAS`), non-ASCII customer names, a blank `ERZET` on a share of orders, quotations and invoices |
 | `slt` | sap-s4hana | SLT replication (logical delete) | `IUUC_OPERAT_FLAG` on every row; deleted orders with their flow and invoices flagged `D` |
@@ -35,6 +35,7 @@ import pyarrow.csv as pcsv
 import pyarrow.parquet as pq
 
 from ..errors import Lead2CashError
+from ..sources.countries import COUNTRIES
 from ..sources.defaults import DEFAULTS
 from .landscape import landscape as find_landscape
 from .runner import SimulationResult
@@ -161,6 +162,7 @@ def _data_export(folder: Path, truth: _Truth, crm: bool) -> dict[str, int]:
         t = _read(path)
         if path.stem == "Account":
             t = _set(t, "Name", _rename_names(t["Name"].combine_chunks()))
+            t = _set(t, "BillingCountry", _latin_countries(t["BillingCountry"].combine_chunks()))
         if path.stem == "User":
             name = t["Name"].combine_chunks()
             parts = pc.split_pattern(name, " ", max_splits=1)
@@ -198,6 +200,28 @@ def _data_export(folder: Path, truth: _Truth, crm: bool) -> dict[str, int]:
     if crm:
         truth.rename_names(("CustomerName", "OpportunityOwner"))
     return {"orders without opportunity": orphans} if orphans else {}
+
+
+def _latin_countries(values: pa.Array) -> pa.Array:
+    """Country names cp1252 cannot hold (`日本`, `भारत`) in their English form: an org whose
+    Data Export is cp1252 spells its countries in Latin script (same country, same region, so
+    the ground truth stays)."""
+    english = {
+        name: c.names[0]
+        for c in COUNTRIES
+        for name in c.names
+        if not _encodable(name, "cp1252")
+    }
+    return pa.array([english.get(v, v) for v in values.to_pylist()], pa.string())
+
+
+def _encodable(text: str, encoding: str) -> bool:
+    """Whether a text can be written in an encoding."""
+    try:
+        text.encode(encoding)
+    except UnicodeEncodeError:
+        return False
+    return True
 
 
 def _new_ids(t: pa.Table, column: str, mark: str) -> pa.Table:

@@ -18,7 +18,16 @@ from ..sources.defaults import Stage
 from ..store import CORE_COLUMNS
 from .process import Chunk
 
-__all__ = ["Events", "SCHEMA", "activity", "build", "order_terms", "stage_activities"]
+__all__ = [
+    "SCHEMA",
+    "Events",
+    "StageRows",
+    "activity",
+    "build",
+    "order_terms",
+    "stage_activities",
+    "stage_at",
+]
 
 _CODE = {name: i for i, name in enumerate(ACTIVITY_NAMES)}
 _KIND = pa.array([a.kind.value if a.kind is EventKind.INFERRED else "explicit"
@@ -55,9 +64,38 @@ class Events:
     stage: pa.Array | None = None  # the stage entered, for stage-history events
 
 
-def build(n: int, events: list[Events], attrs: dict[str, pa.Array], final_stage: pa.Array,
+@dataclass(slots=True)
+class StageRows:
+    """The CRM's stage history as the connectors read it: per row (in case, then history
+    order) its local case index, UTC time and the stage name in the CRM's vocabulary."""
+
+    case: np.ndarray
+    time: np.ndarray
+    name: pa.Array
+
+
+def stage_at(rows: StageRows, case: np.ndarray, time: np.ndarray) -> pa.Array:
+    """The stage each (case, time) was in: the stage of the case's last history row at or
+    before the time (equal times: the last row, whose record id is the highest), before the
+    first row the first row's stage, null for a case without history rows."""
+    hc = np.asarray(rows.case, np.int64)
+    if not len(hc):
+        return pa.nulls(len(case), pa.string())
+    k = np.int64(1 << 34)  # above every epoch second the simulator writes
+    keys = hc * k + np.asarray(rows.time, np.int64)
+    idx = np.searchsorted(keys, case * k + time, side="right") - 1
+    at = (idx >= 0) & (hc[np.maximum(idx, 0)] == case)
+    first = np.minimum(np.searchsorted(hc, case, side="left"), len(hc) - 1)
+    pick = np.where(at, idx, np.where(hc[first] == case, first, -1))
+    return rows.name.take(pa.array(pick, mask=pick < 0))
+
+
+def build(n: int, events: list[Events], attrs: dict[str, pa.Array], stages: StageRows,
           ldu: int, event_id0: int) -> pa.Table:
-    """Ground-truth rows of one chunk of `n` cases, sorted by case, time and source order."""
+    """Ground-truth rows of one chunk of `n` cases, sorted by case, time and source order.
+
+    `SalesStage` is the stage entered for stage-history events, else the stage the
+    opportunity was in at the event's time (`stage_at`)."""
     case = np.concatenate([e.case for e in events]).astype(np.int64)
     act = np.concatenate([e.activity for e in events]).astype(np.int64)
     time = np.concatenate([e.time for e in events]).astype(np.int64)
@@ -65,11 +103,11 @@ def build(n: int, events: list[Events], attrs: dict[str, pa.Array], final_stage:
     case, act, time = case[order], act[order], time[order]
     idx = pa.array(order)
     lineage = pa.chunked_array([e.source_record for e in events]).take(idx)
-    stage_at = pa.chunked_array(
+    stage_at_event = pa.chunked_array(
         [e.stage if e.stage is not None else pa.nulls(len(e.case), pa.string()) for e in events]
     ).take(idx)
     cases = pa.array(case)
-    stage = pc.coalesce(stage_at, final_stage.take(cases))
+    stage = pc.coalesce(stage_at_event, stage_at(stages, case, time))
     big = np.iinfo(np.int64).max
     created = np.full(n, big)
     np.minimum.at(created, case[act == _CREATED], time[act == _CREATED])
@@ -105,7 +143,8 @@ def stage_activities(case: np.ndarray, stage: np.ndarray, stages: tuple[Stage, .
     Rows are in history order per case. A row that keeps the stage gives nothing; a closed
     stage gives Won/Lost; an open stage right after a closed one, Reopened; the first entry
     into a milestone stage, its milestone (also on the case's first row); any other change,
-    Stage Changed. The first row of a case with a non-milestone stage gives nothing.
+    Stage Changed. The first row of a case with a non-milestone, open stage gives nothing (a
+    first row already closed, a deal entered after the fact, gives its Won / Lost).
     """
     closed = np.array([s.closed for s in stages])
     won = np.array([s.won for s in stages])
@@ -121,7 +160,7 @@ def stage_activities(case: np.ndarray, stage: np.ndarray, stages: tuple[Stage, .
     out = np.where(~first_entry & ~closed[stage], _CODE["Opportunity Stage Changed"], out)
     out = np.where(prev_closed & ~closed[stage], _CODE["Opportunity Reopened"], out)
     out = np.where(closed[stage], np.where(won[stage], _WON, _LOST), out)
-    out = np.where(first_row & (milestone[stage] < 0), -1, out)
+    out = np.where(first_row & (milestone[stage] < 0) & ~closed[stage], -1, out)
     return np.where(changed, out, -1)
 
 

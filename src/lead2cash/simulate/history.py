@@ -33,7 +33,7 @@ class History:
         won = np.array([s.won for s in stages])
         first_row = np.r_[True, c.h_case[1:] != c.h_case[:-1]]
         last_row = np.r_[c.h_case[1:] != c.h_case[:-1], True]
-        prev = np.r_[0, c.h_stage[:-1]]
+        prev = np.where(first_row, 0, np.r_[0, c.h_stage[:-1]])
         is_close = closed[c.h_stage]
         amount = np.zeros(c.n, np.int64)
         amount[c.h_case[last_row]] = c.h_amount[last_row]

@@ -14,12 +14,12 @@ import pyarrow as pa
 from ..model import SOURCE_SYSTEMS
 from ..sources.defaults import DEFAULTS
 from .calendar import DAY, BusinessCalendar
+from .ground_truth import Events, StageRows, activity, order_terms, stage_activities
 from .history import History
-from .ground_truth import Events, activity, order_terms, stage_activities
 from .params import SimulationParams
 from .process import Chunk, segments
 from .text import Raw, concat, const, date_text, digits, json_objects, money, take, time_text
-from .world import COUNTRIES, REGIONS, World
+from .world import REGIONS, World
 
 __all__ = ["KEY", "crm", "master", "order_to_cash"]
 
@@ -65,7 +65,7 @@ def master(p: SimulationParams, world: World) -> dict[str, pa.Table]:
     return {
         "accounts.json": _items({
             "PartyId": _ids(PARTY, np.arange(n)), "OrganizationName": world.customer_name,
-            "Country": take(COUNTRIES, world.customer_country)}),
+            "Country": world.country_values(p.country_name_share)}),
         "resources.json": _items({
             "PartyId": _ids(RESOURCE, np.arange(r)), "PartyName": world.rep_name}),
         "MOO_STG_VL.csv": pa.table({
@@ -80,7 +80,7 @@ def master(p: SimulationParams, world: World) -> dict[str, pa.Table]:
 
 
 def crm(p: SimulationParams, c: Chunk, cal: BusinessCalendar, world: World) -> tuple[
-        dict[str, pa.Table], list[Events], dict[str, pa.Array], pa.Array]:
+        dict[str, pa.Table], list[Events], dict[str, pa.Array], StageRows]:
     """opportunities (REST, with ChildRevenue), stage and status snapshots, CPQ quotes."""
     n, cases = c.n, c.case_ids
     opp = _ids(OPTY, cases)
@@ -143,7 +143,8 @@ def crm(p: SimulationParams, c: Chunk, cal: BusinessCalendar, world: World) -> t
             "STATUS_CATEGORY": pa.array(op_status), "REVN_AMT": money(c.h_amount[op]),
             "CREATION_DATE": _iso(c.h_time[op])}),
         "ZCA_SALES_ORDER_HEADERS.csv": pa.table({
-            "ORDER_HEADER_ID": _text(QUOTE, q_key), "ORDER_HEADER_NUMBER": digits(q_key, 9),
+            "ORDER_HEADER_ID": _text(QUOTE, q_key),
+            "ORDER_HEADER_NUMBER": digits(_quote_number(p, c.case0 + c.q_case, q_key), 9),
             "OPTY_ID": opp.take(pa.array(c.q_case)).cast(pa.string()),
             "VERSION_NUMBER": pa.array(c.q_no + 1).cast(pa.string()),
             "ACTIVE_VERSION_FLAG": pa.array(np.where(newest, "Y", "N")),
@@ -182,7 +183,24 @@ def crm(p: SimulationParams, c: Chunk, cal: BusinessCalendar, world: World) -> t
         "OpportunityOutcome": pa.array(np.where(final_won, "Won", "Lost"), mask=~final_closed),
         "ProductCategory": take(list(p.product_families), c.family),
     }
-    return tables, events, attrs, take(names, current)
+    return tables, events, attrs, StageRows(c.h_case, c.h_time, stage_name)
+
+
+def _maybe_date(days: np.ndarray) -> pa.Array:
+    """Dates `YYYY-MM-DD`, empty where the day is -1."""
+    days = np.asarray(days, np.int64)
+    return pa.array(date_text(np.maximum(days, 0)).to_numpy(zero_copy_only=False), mask=days < 0)
+
+
+def _quote_number(p: SimulationParams, case: np.ndarray, key: np.ndarray) -> np.ndarray:
+    """A CPQ quote version's ORDER_HEADER_NUMBER: its own, or the one its versions share."""
+    return (case * 8) if p.quote_versions_share_number else key
+
+
+def _picked(values: np.ndarray, share: float) -> np.ndarray:
+    """A `share` of the rows, picked by a hash of their values (nothing else changes)."""
+    h = (np.asarray(values, np.uint64) * np.uint64(2654435761)) % np.uint64(1 << 32)
+    return h < share * (1 << 32)
 
 
 def order_to_cash(p: SimulationParams, c: Chunk, cal: BusinessCalendar, opp_ids: pa.Array
@@ -197,6 +215,10 @@ def order_to_cash(p: SimulationParams, c: Chunk, cal: BusinessCalendar, opp_ids:
     quote_of = np.zeros(c.n, np.int64)
     quote_of[c.q_case[accepted]] = (c.case0 + c.q_case[accepted]) * 8 + c.q_no[accepted]
     order_no = digits(gcase, 8)
+    # change versions: a second header of the same order number, made ten minutes later
+    hv = np.r_[np.arange(no), np.flatnonzero(_picked(gcase, p.order_change_rate))]
+    h_id = np.r_[HEADER + gcase, HEADER + 5 * 10**12 + gcase[hv[no:]]]
+    h_time = np.r_[c.o_time, c.o_time[hv[no:]] + 600]
     lines_order, line_no = segments(c.o_deliveries)
     shipped_count = np.bincount(c.d_order, minlength=no)
     shipped = line_no < shipped_count[lines_order]
@@ -204,6 +226,11 @@ def order_to_cash(p: SimulationParams, c: Chunk, cal: BusinessCalendar, opp_ids:
     starts = np.cumsum(c.o_deliveries) - c.o_deliveries
     ship_time[starts[c.d_order] + c.d_no] = c.d_time
     line_key = gcase[lines_order] * 4 + line_no
+    # after shipping a line moves on: awaiting billing, then closed once invoiced
+    billed = np.zeros(len(lines_order), bool)
+    billed[starts[c.i_order] + c.i_no] = True
+    line_status = (np.where(billed, "CLOSED", "AWAIT_BILLING") if p.status_after_shipping
+                   else np.full(len(lines_order), "SHIPPED"))
     complete = shipped_count == c.o_deliveries
     inv_key = gcase[c.i_order] * 8 + c.i_no * 2
     cut = c.i_cancelled_time >= 0
@@ -216,24 +243,41 @@ def order_to_cash(p: SimulationParams, c: Chunk, cal: BusinessCalendar, opp_ids:
     closed_on[c.p_invoice[c.p_settles]] = c.p_day[c.p_settles]
     pay_key = inv_key[c.p_invoice] * 2 + c.p_no
     inv_case = c.o_case[c.i_order]
+    # receipts: the payments, then the bounced ones (status REV, reversed); each receipt is
+    # applied to its invoice, and a bounced one's application is undone by a negative row
+    nb = len(c.b_payment)
+    b_inv = c.p_invoice[c.b_payment]
+    r_key = np.r_[pay_key, inv_key[b_inv] * 2 + 3]
+    r_inv, r_day = np.r_[c.p_invoice, b_inv], np.r_[c.p_day, c.b_day]
+    r_cents = np.r_[c.p_amount, c.p_amount[c.b_payment]]
+    r_bounced = np.r_[np.zeros(len(pay_key), bool), np.ones(nb, bool)]
+    r_rev = np.r_[np.full(len(pay_key), -1), c.b_reversed_day]
+    a_of = np.r_[np.arange(len(r_key)), len(pay_key) + np.arange(nb)]
+    a_undo = np.r_[np.zeros(len(r_key), bool), np.ones(nb, bool)]
+    a_id = np.where(a_undo, 10**12 + r_key[a_of], r_key[a_of])
+    a_day = np.where(a_undo, r_rev[a_of], r_day[a_of])
     tables = {
         "DOO_HEADERS_ALL.csv": pa.table({
-            "HEADER_ID": _text(HEADER, gcase), "ORDER_NUMBER": order_no,
-            "SOURCE_ORDER_SYSTEM": const("CPQ", no),
-            "SOURCE_ORDER_NUMBER": digits(quote_of[c.o_case], 9),
-            "SOURCE_ORDER_ID": _text(QUOTE, quote_of[c.o_case]),
-            "SOLD_TO_PARTY_ID": _text(PARTY, c.customer[c.o_case]),
-            "ORDERED_DATE": _iso(c.o_time),
-            "STATUS_CODE": pa.array(np.where(complete, "CLOSED", "OPEN")),
-            "OPEN_FLAG": pa.array(np.where(complete, "N", "Y")), "CANCELED_FLAG": const("N", no),
-            "SUBMITTED_FLAG": const("Y", no),
-            "PAYMENT_TERM_ID": pa.array(TERM_ID + c.terms[c.o_case]).cast(pa.string()),
-            "TRANSACTIONAL_CURRENCY_CODE": const("USD", no), "CREATION_DATE": _iso(c.o_time)}),
+            "HEADER_ID": pa.array(h_id).cast(pa.string()),
+            "ORDER_NUMBER": order_no.take(pa.array(hv)),
+            "CHANGE_VERSION_NUMBER": pa.array(np.where(np.arange(len(hv)) < no, "1", "2")),
+            "SOURCE_ORDER_SYSTEM": const("CPQ", len(hv)),
+            "SOURCE_ORDER_NUMBER": digits(_quote_number(
+                p, gcase, quote_of[c.o_case]), 9).take(pa.array(hv)),
+            "SOURCE_ORDER_ID": _text(QUOTE, quote_of[c.o_case[hv]]),
+            "SOLD_TO_PARTY_ID": _text(PARTY, c.customer[c.o_case[hv]]),
+            "ORDERED_DATE": _iso(c.o_time[hv]),
+            "STATUS_CODE": pa.array(np.where(complete[hv], "CLOSED", "OPEN")),
+            "OPEN_FLAG": pa.array(np.where(complete[hv], "N", "Y")),
+            "CANCELED_FLAG": const("N", len(hv)), "SUBMITTED_FLAG": const("Y", len(hv)),
+            "PAYMENT_TERM_ID": pa.array(TERM_ID + c.terms[c.o_case[hv]]).cast(pa.string()),
+            "TRANSACTIONAL_CURRENCY_CODE": const("USD", len(hv)),
+            "CREATION_DATE": _iso(h_time)}),
         "DOO_FULFILL_LINES_ALL.csv": pa.table({
             "FULFILL_LINE_ID": _text(LINE, line_key),
             "HEADER_ID": _text(HEADER, gcase[lines_order]),
             "FULFILL_LINE_NUMBER": pa.array(line_no + 1).cast(pa.string()),
-            "STATUS_CODE": pa.array(np.where(shipped, "SHIPPED", "AWAIT_SHIPPING")),
+            "STATUS_CODE": pa.array(np.where(shipped, line_status, "AWAIT_SHIPPING")),
             "ORDERED_QTY": const("1", len(line_key)),
             "SHIPPED_QTY": pa.array(np.where(shipped, "1", "0")),
             "ACTUAL_SHIP_DATE": pa.array(_iso(ship_time).to_numpy(zero_copy_only=False),
@@ -262,17 +306,20 @@ def order_to_cash(p: SimulationParams, c: Chunk, cal: BusinessCalendar, opp_ids:
             "ACTUAL_DATE_CLOSED": pa.array(date_text(np.maximum(closed_on, 0)).to_numpy(
                 zero_copy_only=False), mask=closed_on < 0)}),
         "AR_CASH_RECEIPTS_ALL.csv": pa.table({
-            "CASH_RECEIPT_ID": _text(RECEIPT, pay_key), "RECEIPT_NUMBER": digits(pay_key, 10),
-            "RECEIPT_DATE": date_text(c.p_day), "AMOUNT": money(c.p_amount),
-            "STATUS": const("APP", len(pay_key)),
-            "PAY_FROM_CUSTOMER": _text(PARTY, c.customer[inv_case[c.p_invoice]])}),
+            "CASH_RECEIPT_ID": _text(RECEIPT, r_key), "RECEIPT_NUMBER": digits(r_key, 10),
+            "RECEIPT_DATE": date_text(r_day), "AMOUNT": money(r_cents),
+            "STATUS": pa.array(np.where(r_bounced, "REV", "APP")),
+            "REVERSAL_DATE": _maybe_date(r_rev),
+            "REVERSAL_CATEGORY": pa.array(np.where(r_bounced, "NSF", "")),
+            "PAY_FROM_CUSTOMER": _text(PARTY, c.customer[inv_case[r_inv]])}),
         "AR_RECEIVABLE_APPLICATIONS_ALL.csv": pa.table({
-            "RECEIVABLE_APPLICATION_ID": _text(APPLICATION, pay_key),
-            "CASH_RECEIPT_ID": _text(RECEIPT, pay_key),
-            "APPLIED_CUSTOMER_TRX_ID": _text(TRX, inv_key[c.p_invoice]),
-            "APPLICATION_TYPE": const("CASH", len(pay_key)), "STATUS": const("APP", len(pay_key)),
-            "AMOUNT_APPLIED": money(c.p_amount), "APPLY_DATE": date_text(c.p_day),
-            "CREATION_DATE": _iso(c.p_day * DAY + 8 * 3600)}),
+            "RECEIVABLE_APPLICATION_ID": _text(APPLICATION, a_id),
+            "CASH_RECEIPT_ID": _text(RECEIPT, r_key[a_of]),
+            "APPLIED_CUSTOMER_TRX_ID": _text(TRX, inv_key[r_inv[a_of]]),
+            "APPLICATION_TYPE": const("CASH", len(a_of)), "STATUS": const("APP", len(a_of)),
+            "AMOUNT_APPLIED": money(np.where(a_undo, -r_cents[a_of], r_cents[a_of])),
+            "APPLY_DATE": date_text(a_day), "REVERSAL_GL_DATE": _maybe_date(r_rev[a_of]),
+            "CREATION_DATE": _iso(a_day * DAY + 8 * 3600)}),
     }
     ship = np.flatnonzero(shipped)
     events = [

@@ -94,5 +94,20 @@ class SimulationParams:
     # written in the 15-character form, as reports and some integrations give them.
     short_id_share: float = 0.0
 
+    # Exports as real systems write them (off by default; the round-trip tests switch them on).
+    # Share of deals entered after the fact: their first history row is already the close.
+    entered_closed_rate: float = 0.0
+    # Share of CRM accounts whose country is a name ("Deutschland", "México") not an ISO code.
+    country_name_share: float = 0.0
+    # Share of first payments preceded by a receipt that bounced and was reversed (cancelled
+    # blng payment, SAP reversal document, Oracle REV receipt, Dynamics Paid -> Active).
+    bounced_payment_rate: float = 0.0
+    # Oracle CPQ quote versions share their ORDER_HEADER_NUMBER (as real CPQ numbers them).
+    quote_versions_share_number: bool = False
+    # Share of Oracle orders with a change version (a 2nd DOO_HEADERS_ALL row, same number).
+    order_change_rate: float = 0.0
+    # Shipped lines and orders move on: Oracle AWAIT_BILLING / CLOSED, Dynamics 4 Invoiced.
+    status_after_shipping: bool = False
+
     # Streaming: cases generated and written per chunk (bounds memory).
     chunk_cases: int = 50_000

@@ -80,6 +80,11 @@ class Chunk:
     p_day: np.ndarray
     p_amount: np.ndarray
     p_settles: np.ndarray  # this payment clears the invoice
+    # receipts that bounced before a first payment: which payment (index into p_*), received
+    # and reversed (day ordinals); they are no payment, so no event
+    b_payment: np.ndarray
+    b_day: np.ndarray
+    b_reversed_day: np.ndarray
 
     @property
     def case_ids(self) -> np.ndarray:
@@ -163,6 +168,14 @@ def generate(p: SimulationParams, crm: SystemDefaults, world: World, cal: Busine
     S = 4 * k + 3
     gaps = rng.lognormal(mu, p.stage_days_sigma, (n, S)) * factor[:, None]
     small = rng.integers(0, 3600, n) * (rng.random(n) < 0.5)  # same save (a tie) or soon after
+    # deals entered after the fact (own random stream: the other draws stay as they are): the
+    # history is one row, the close, at creation; quotes and contract fall on that instant too
+    entered = np.random.default_rng([seed, 7, case0]).random(n) < p.entered_closed_rate
+    visit &= ~entered[:, None]
+    reg_at, extra_at = np.where(entered, -1, reg_at), np.where(entered, -1, extra_at)
+    amt &= ~entered
+    reo &= ~entered
+    gaps[entered, 4 * k + 2] = 0
 
     def slot(valid: np.ndarray, stage: np.ndarray | int, gap: np.ndarray) -> None:
         cols_valid.append(valid)
@@ -253,6 +266,14 @@ def generate(p: SimulationParams, crm: SystemDefaults, world: World, cal: Busine
     ik = i_utc <= ldu
     pk = ik[p_inv] & (p_day * DAY <= ldu)
     i_index = np.cumsum(ik) - 1
+    # a first receipt preceded by one that bounced (own random stream): received the first
+    # business day after the invoice, reversed 2-6 days later, before the real payment
+    q = np.random.default_rng([seed, 8, case0])
+    kept = np.flatnonzero(pk)
+    b_day = cal.next_business_day(inv_day[p_inv[kept]] + 1)
+    b_rev = cal.next_business_day(b_day + 2 + q.integers(0, 5, len(kept)))
+    bounce = ((p_no[kept] == 0) & (q.random(len(kept)) < p.bounced_payment_rate)
+              & (b_rev < p_day[kept]))
     noise_ls = rng.random(n) < p.noise
     noise_ot = rng.random(n) < p.noise
     return Chunk(
@@ -271,4 +292,5 @@ def generate(p: SimulationParams, crm: SystemDefaults, world: World, cal: Busine
         i_amount=i_amount[ik], i_due_day=due[ik],
         p_invoice=i_index[p_inv[pk]], p_no=p_no[pk], p_day=p_day[pk], p_amount=p_amount[pk],
         p_settles=p_settles[pk],
+        b_payment=np.flatnonzero(bounce), b_day=b_day[bounce], b_reversed_day=b_rev[bounce],
     )

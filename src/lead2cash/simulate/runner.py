@@ -73,14 +73,14 @@ def simulate(out_dir: Path, cases: int, seed: int, landscape: str = "salesforce+
     for case0 in range(0, cases, p.chunk_cases):
         n = min(p.chunk_cases, cases - case0)
         chunk = generate(p, crm_stages, world, cal, ldu, case0, n, seed)
-        tables, events, attrs, final_stage = land.crm.crm(p, chunk, cal, world)
+        tables, events, attrs, stages = land.crm.crm(p, chunk, cal, world)
         o_tables, o_events, o_attrs = land.o2c.order_to_cash(
             p, chunk, cal, attrs["SalesOpportunityId"])
         writers[land.crm.KEY].write(tables)
         writers[land.o2c.KEY].write(o_tables)
         for e in events + o_events:
             by_system[e.system] += len(e.case)
-        truth.write(build(n, events + o_events, attrs | o_attrs, final_stage, ldu, truth.rows))
+        truth.write(build(n, events + o_events, attrs | o_attrs, stages, ldu, truth.rows))
         progress("simulate", case0 + n, cases)
     extracted = datetime.fromtimestamp(ldu, UTC)
     files: list[Path] = [truth.close()]

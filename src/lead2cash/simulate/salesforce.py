@@ -14,12 +14,12 @@ import pyarrow as pa
 from ..model import SOURCE_SYSTEMS
 from ..sources.defaults import DEFAULTS
 from .calendar import DAY, BusinessCalendar
-from .ground_truth import Events, activity, order_terms, stage_activities
+from .ground_truth import Events, StageRows, activity, order_terms, stage_activities
 from .history import History
 from .params import SimulationParams
 from .process import Chunk
 from .text import concat, const, date_text, digits, money, sf_ids, short_ids, take, time_text
-from .world import COUNTRIES, REGIONS, World
+from .world import REGIONS, World
 
 __all__ = ["KEY", "crm", "master", "order_to_cash"]
 
@@ -73,7 +73,7 @@ def master(p: SimulationParams, world: World) -> dict[str, pa.Table]:
         "Account.csv": pa.table({
             "Id": sf_ids("001", np.arange(n_acc)), "Name": world.customer_name,
             "Type": const("Customer", n_acc),
-            "BillingCountry": take(COUNTRIES, world.customer_country),
+            "BillingCountry": world.country_values(p.country_name_share),
             "OwnerId": const(_USER_ID, n_acc)}),
         "Product2.csv": pa.table({
             "Id": sf_ids("01t", np.arange(len(families))),
@@ -84,7 +84,7 @@ def master(p: SimulationParams, world: World) -> dict[str, pa.Table]:
 
 
 def crm(p: SimulationParams, c: Chunk, cal: BusinessCalendar, world: World) -> tuple[
-        dict[str, pa.Table], list[Events], dict[str, pa.Array], pa.Array]:
+        dict[str, pa.Table], list[Events], dict[str, pa.Array], StageRows]:
     """Opportunity, OpportunityHistory, Quote, Contract, OpportunityLineItem; events; attributes."""
     n, cases = c.n, c.case_ids
     opp = opportunity_ids(cases)
@@ -189,7 +189,7 @@ def crm(p: SimulationParams, c: Chunk, cal: BusinessCalendar, world: World) -> t
         "ProductCategory": take(list(p.product_families), c.family),
         "OpportunityType": tables["Opportunity.csv"]["Type"].combine_chunks(),
     }
-    return tables, events, attrs, take(names, c.final_stage)
+    return tables, events, attrs, StageRows(c.h_case, c.h_time, stage_name)
 
 
 def _percent(half_pct: np.ndarray) -> pa.Array:
@@ -222,6 +222,12 @@ def order_to_cash(p: SimulationParams, c: Chunk, cal: BusinessCalendar, opp_ids:
     created = np.r_[c.i_time, c.i_cancelled_time[cut]]
     all_inv = pa.concat_arrays([inv_id, sf_ids("a1B", inv_key[cut] + 1)])
     pay_id = sf_ids("a1C", inv_key[c.p_invoice] * 2 + c.p_no)
+    # bounced receipts: a Canceled payment each (keys inv_key * 2 + 3 are free)
+    b_inv = c.p_invoice[c.b_payment]
+    pay_key = np.r_[inv_key[c.p_invoice] * 2 + c.p_no, inv_key[b_inv] * 2 + 3]
+    pay_inv, pay_day = np.r_[c.p_invoice, b_inv], np.r_[c.p_day, c.b_day]
+    pay_cents = np.r_[c.p_amount, c.p_amount[c.b_payment]]
+    pay_status = np.r_[np.full(len(c.p_day), "Posted"), np.full(len(b_inv), "Canceled")]
     acc = sf_ids("001", c.customer[c.o_case])
     tables = {
         "Order.csv": pa.table({
@@ -249,12 +255,12 @@ def order_to_cash(p: SimulationParams, c: Chunk, cal: BusinessCalendar, opp_ids:
             "blng__Balance__c": money(np.where(valid, balance[sel], 0)),
             "CreatedDate": _iso(created)}),
         "blng__Payment__c.csv": pa.table({
-            "Id": pay_id, "Name": concat("PAY-", digits(inv_key[c.p_invoice] * 2 + c.p_no, 10)),
-            "blng__Account__c": acc.take(pa.array(c.i_order[c.p_invoice])),
-            "blng__Invoice__c": short(inv_id.take(pa.array(c.p_invoice))),
-            "blng__Amount__c": money(c.p_amount), "blng__PaymentDate__c": date_text(c.p_day),
-            "blng__Status__c": const("Posted", len(c.p_day)),
-            "CreatedDate": _iso(c.p_day * DAY + 6 * 3600)}),
+            "Id": sf_ids("a1C", pay_key), "Name": concat("PAY-", digits(pay_key, 10)),
+            "blng__Account__c": acc.take(pa.array(c.i_order[pay_inv])),
+            "blng__Invoice__c": short(inv_id.take(pa.array(pay_inv))),
+            "blng__Amount__c": money(pay_cents), "blng__PaymentDate__c": date_text(pay_day),
+            "blng__Status__c": pa.array(pay_status),
+            "CreatedDate": _iso(pay_day * DAY + 6 * 3600)}),
     }
     events = [
         Events(SYSTEM, c.o_case, np.full(no, activity("Sales Order Created")), c.o_time,

@@ -225,12 +225,16 @@ def _flow(c: Chunk, cal: BusinessCalendar, vbeln: pa.Array, d_vbeln: pa.Array,
 def _fi(c: Chunk, cal: BusinessCalendar, i_vbeln: pa.Array, x_vbeln: pa.Array,
         s_vbeln: pa.Array, inv_key: np.ndarray, cut: np.ndarray, s_time: np.ndarray,
         i_zterm: pa.Array) -> dict[str, pa.Table]:
-    """Customer line items: cleared ones in `BSAD`, open ones in `BSID`.
+    """Customer line items (cleared ones in `BSAD`, open ones in `BSID`) and their document
+    headers `BKPF`.
 
     Invoices post a debit line (BLART RV, VBELN = billing document); payments post credit
     lines (BLART DZ, REBZG = the invoice's accounting document). An invoice is cleared, and
     all its lines get AUGDT/AUGBL, when its last payment arrives. A cancelled invoice and its
-    cancellation clear each other on the cancellation date (no payment).
+    cancellation clear each other on the cancellation date (no payment). A receipt that
+    bounced was reset and reversed: the receipt and its reversal document (negative posting,
+    XNEGP = X) clear each other, both headers name the other in STBLG (XREVERSAL 1 reversed,
+    2 reversal); the invoice is cleared later by the real payment.
     """
     settle = _settle_day(c)
     inv_belnr = FI_INVOICE + inv_key
@@ -242,31 +246,47 @@ def _fi(c: Chunk, cal: BusinessCalendar, i_vbeln: pa.Array, x_vbeln: pa.Array,
     s_day = cal.local_day(s_time)
     x_belnr = FI_INVOICE + inv_key[cut] + 1
     s_belnr = FI_INVOICE + 100_000_000 + inv_key[cut] + 1
-    groups = [  # belnr, budat, augdt, augbl, blart, shkzg, cents, cust, rebzg, vbeln, zterm
+    b_inv = c.p_invoice[c.b_payment]
+    b_belnr = FI_PAYMENT + 300_000_000 + inv_key[b_inv]
+    r_belnr = FI_PAYMENT + 400_000_000 + inv_key[b_inv]
+    b_cents = c.p_amount[c.b_payment]
+    groups = [  # belnr, budat, augdt, augbl, blart, shkzg, cents, cust, rebzg, vbeln, zterm,
+        #         xnegp, stblg (-1: none), xreversal
         (inv_belnr, inv_day, settle, clearing, "RV", "S", c.i_amount, cust, None, i_vbeln,
-         i_zterm),
+         i_zterm, "", None, ""),
         (pay_belnr, c.p_day, settle[c.p_invoice], clearing[c.p_invoice], "DZ", "H",
-         c.p_amount, cust[c.p_invoice], inv_belnr[c.p_invoice], None, None),
+         c.p_amount, cust[c.p_invoice], inv_belnr[c.p_invoice], None, None, "", None, ""),
         (x_belnr, cal.local_day(c.i_cancelled_time[cut]), s_day, s_belnr, "RV", "S",
-         c.i_amount[cut], cust[cut], None, x_vbeln, i_zterm.filter(pa.array(cut))),
+         c.i_amount[cut], cust[cut], None, x_vbeln, i_zterm.filter(pa.array(cut)), "", None, ""),
         (s_belnr, s_day, s_day, s_belnr, "RV", "H", c.i_amount[cut], cust[cut], None,
-         s_vbeln, None),
+         s_vbeln, None, "", None, ""),
+        (b_belnr, c.b_day, c.b_reversed_day, r_belnr, "DZ", "H", b_cents, cust[b_inv],
+         inv_belnr[b_inv], None, None, "", r_belnr, "1"),
+        (r_belnr, c.b_reversed_day, c.b_reversed_day, r_belnr, "DZ", "S", b_cents, cust[b_inv],
+         inv_belnr[b_inv], None, None, "X", b_belnr, "2"),
     ]
-    out: dict[str, list[pa.Table]] = {"BSAD.csv": [], "BSID.csv": []}
-    for belnr, budat, augdt, augbl, blart, shkzg, cents, kun, rebzg, vbeln, zterm in groups:
+    out: dict[str, list[pa.Table]] = {"BSAD.csv": [], "BSID.csv": [], "BKPF.csv": []}
+    for (belnr, budat, augdt, augbl, blart, shkzg, cents, kun, rebzg, vbeln, zterm, xnegp,
+         stblg, xrev) in groups:
         n = len(belnr)
         budat_t = _day(budat)
+        gjahr = time_text(np.asarray(budat, np.int64) * 86_400, "%Y")
         t = _table(n, BUKRS=BUKRS, KUNNR=kunnr(kun),
                    AUGDT=pc.if_else(pa.array(augdt >= 0), _day(np.maximum(augdt, 0)),
                                     _EMPTY_DATE),
                    AUGBL=pc.if_else(pa.array(augbl >= 0), digits(np.maximum(augbl, 0), 10), ""),
-                   GJAHR=time_text(np.asarray(budat, np.int64) * 86_400, "%Y"),
-                   BELNR=digits(belnr, 10), BUZEI="001", BUDAT=budat_t, BLDAT=budat_t,
-                   BLART=blart, SHKZG=shkzg, DMBTR=money(cents), WAERS=WAERK, ZFBDT=budat_t,
-                   ZTERM=zterm if zterm is not None else "",
+                   GJAHR=gjahr, BELNR=digits(belnr, 10), BUZEI="001", BUDAT=budat_t,
+                   BLDAT=budat_t, BLART=blart, SHKZG=shkzg, DMBTR=money(cents), WAERS=WAERK,
+                   ZFBDT=budat_t, ZTERM=zterm if zterm is not None else "",
                    REBZG=digits(rebzg, 10) if rebzg is not None else "",
-                   VBELN=vbeln if vbeln is not None else "")
+                   VBELN=vbeln if vbeln is not None else "", XNEGP=xnegp)
         cleared = pa.array(augdt >= 0)
         out["BSAD.csv"].append(t.filter(cleared))
         out["BSID.csv"].append(t.filter(pc.invert(cleared)))
+        out["BKPF.csv"].append(_table(
+            n, BUKRS=BUKRS, BELNR=digits(belnr, 10), GJAHR=gjahr, BLART=blart, BUDAT=budat_t,
+            BLDAT=budat_t, CPUDT=budat_t, AWTYP="VBRK" if vbeln is not None else "BKPF",
+            AWKEY=vbeln if vbeln is not None else concat(digits(belnr, 10), BUKRS, gjahr),
+            STBLG=digits(stblg, 10) if stblg is not None else "",
+            STJAH=gjahr if stblg is not None else "", XREVERSAL=xrev))
     return {k: pa.concat_tables(v) for k, v in out.items()}

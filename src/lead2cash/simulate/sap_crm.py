@@ -15,7 +15,7 @@ import pyarrow as pa
 
 from ..sources.defaults import DEFAULTS
 from .calendar import BusinessCalendar
-from .ground_truth import Events, activity, stage_activities
+from .ground_truth import Events, StageRows, activity, stage_activities
 from .history import History
 from .params import SimulationParams
 from .process import Chunk
@@ -112,7 +112,7 @@ def _rejections(c: Chunk, cal: BusinessCalendar, h: History, q_vbeln: pa.Array,
 
 
 def crm(p: SimulationParams, c: Chunk, cal: BusinessCalendar, world: World) -> tuple[
-        dict[str, pa.Table], list[Events], dict[str, pa.Array], pa.Array]:
+        dict[str, pa.Table], list[Events], dict[str, pa.Array], StageRows]:
     """CRMS4D_OPPT_H, CDHDR/CDPOS, quotations and contracts (VBAK/VBAP) and their VBFA links."""
     n, cases = c.n, c.case_ids
     opp = digits(OPPORTUNITY + cases, 10)
@@ -230,4 +230,4 @@ def crm(p: SimulationParams, c: Chunk, cal: BusinessCalendar, world: World) -> t
                                        mask=~h.final_closed),
         "ProductCategory": pa.array(list(_WGBEZ)).take(pa.array(q_last, mask=q_last < 0)),
     }
-    return tables, events, attrs, take([s.name for s in STAGES], c.final_stage)
+    return tables, events, attrs, StageRows(c.h_case, c.h_time, names)

@@ -7,14 +7,16 @@ from dataclasses import dataclass
 import numpy as np
 import pyarrow as pa
 
-from ..sources.defaults import REGION_BY_COUNTRY
+from ..sources.countries import COUNTRIES as COUNTRY_TABLE
+from ..sources.defaults import REGION_BY_COUNTRY, REGIONS
 from .params import SimulationParams
 from .text import concat, take
 
 __all__ = ["World", "REGIONS", "COUNTRIES"]
 
-COUNTRIES: tuple[str, ...] = tuple(REGION_BY_COUNTRY)
-REGIONS: tuple[str, ...] = tuple(dict.fromkeys(REGION_BY_COUNTRY.values()))
+# The customers' countries (ISO codes) and how often each occurs.
+COUNTRIES: tuple[str, ...] = ("US", "CA", "DE", "FR", "GB", "NL", "IT", "JP", "AU", "SG", "IN",
+                              "BR", "MX", "AR")
 _COUNTRY_WEIGHTS = np.array([30, 5, 10, 6, 7, 4, 3, 6, 3, 2, 3, 4, 2, 1], float)
 _WORDS = ("Global", "Northern", "Blue", "Summit", "Pioneer", "Apex", "Silver", "Union",
           "Atlas", "Bright", "Crescent", "Delta", "Evergreen", "Falcon", "Granite", "Harbor",
@@ -45,6 +47,22 @@ class World:
         """Region code of each customer (index into REGIONS)."""
         lookup = np.array([REGIONS.index(REGION_BY_COUNTRY[c]) for c in COUNTRIES])
         return lookup[self.customer_country]
+
+    def country_values(self, share: float) -> pa.Array:
+        """Each customer's country as a CRM export writes it: the ISO code, or, for a `share`
+        of the customers (picked by a hash of their number, so nothing else changes), one of
+        the country's names (English, native or common: "Deutschland", "México", "USA")."""
+        codes = take(COUNTRIES, self.customer_country)
+        if share <= 0:
+            return codes
+        names = {c.alpha2: c.names for c in COUNTRY_TABLE}
+        h = (np.arange(len(self.customer_country), dtype=np.uint64) * np.uint64(2654435761)
+             ) % np.uint64(1 << 32)
+        out = codes.to_pylist()
+        for i in np.flatnonzero(h < share * (1 << 32)):
+            options = names[out[i]]
+            out[i] = options[int(h[i] >> np.uint64(8)) % len(options)]
+        return pa.array(out, pa.string())
 
     @staticmethod
     def build(p: SimulationParams, cases: int, seed: int) -> World:

@@ -1,4 +1,4 @@
-"""Default master data of the four source systems, as data: stages and status codes.
+"""Default master data of the four source systems, as data: stages, status codes, regions.
 
 One module that the simulator (which writes extracts) and the connectors (which
 read them) both import, so a stage name or status code is spelled exactly once.
@@ -10,8 +10,11 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 
+from .countries import REGION_BY_CODE, REGIONS
+
 __all__ = [
     "DEFAULTS",
+    "REGIONS",
     "REGION_BY_COUNTRY",
     "Stage",
     "SystemDefaults",
@@ -149,6 +152,8 @@ DYNAMICS365 = SystemDefaults(
         "order_fulfilled": ("3",),
         "invoice_paid": ("2",),
         "invoice_cancelled": ("3",),
+        # invoice.statecode back to 0 Active right after Paid: the payment was reversed (bounced)
+        "payment_reversed": ("0",),
         # opportunity.statecode 0 Open after 1/2 = reopened.
         "reopened": ("0",),
     },
@@ -180,12 +185,15 @@ ORACLE_CX = SystemDefaults(
     status={
         # ZCA_SALES_ORDER_HEADERS.STATUS of an accepted CPQ quote (Quote Accepted at PLACED_ON_DATE)
         "quote_accepted": ("ORDERED",),
-        # DOO_FULFILL_LINES_ALL.STATUS_CODE of shipped lines (Order Fulfilled at ACTUAL_SHIP_DATE)
-        "order_fulfilled": ("SHIPPED", "CLOSED"),
+        # DOO_FULFILL_LINES_ALL.STATUS_CODE of cancelled lines (a line with ACTUAL_SHIP_DATE is
+        # fulfilled whatever status it moved on to: AWAIT_BILLING, BILLED, CLOSED)
+        "line_cancelled": ("CANCELED",),
         # RA_CUSTOMER_TRX_ALL.STATUS_TRX of a voided invoice (not counted)
         "invoice_cancelled": ("VD",),
         # AR_RECEIVABLE_APPLICATIONS_ALL.STATUS of an applied receipt (Payment Received)
         "payment_received": ("APP",),
+        # AR_CASH_RECEIPTS_ALL.STATUS of reversed / bounced receipts (not a payment)
+        "receipt_reversed": ("REV", "NSF", "STOP"),
         # MOO_OPTY_SNAPSHOTS.STATUS_CATEGORY after WON / LOST that reopens the deal
         "reopened": ("OPEN",),
     },
@@ -195,10 +203,6 @@ DEFAULTS: dict[str, SystemDefaults] = {
     d.key: d for d in (SALESFORCE, SAP_S4HANA, DYNAMICS365, ORACLE_CX)
 }
 
-# Country (ISO 3166 alpha-2, as in Account.BillingCountry / KNA1-LAND1) → SalesRegion.
-REGION_BY_COUNTRY: dict[str, str] = {
-    "US": "North America", "CA": "North America",
-    "DE": "EMEA", "FR": "EMEA", "GB": "EMEA", "NL": "EMEA", "IT": "EMEA",
-    "JP": "APAC", "AU": "APAC", "SG": "APAC", "IN": "APAC",
-    "BR": "LATAM", "MX": "LATAM", "AR": "LATAM",
-}
+# Country (ISO 3166 alpha-2, as in Account.BillingCountry / KNA1-LAND1) → SalesRegion, for
+# every country; names and other spellings of each are in `countries.py`.
+REGION_BY_COUNTRY: dict[str, str] = dict(REGION_BY_CODE)

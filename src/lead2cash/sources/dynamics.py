@@ -14,9 +14,11 @@ record is read, and a record whose newest row has `IsDelete` set is left out.
 from __future__ import annotations
 
 from .config import Setting, Settings, status_settings
-from .defaults import DEFAULTS, REGION_BY_COUNTRY
+from .defaults import DEFAULTS
 from .engine import EventRule, Mapping, StageHistory, carried_stages, lit, lits, stage_classes
+from .regions import TABLE, region_join, region_lookup_sql, regions_setting
 from .spec import SourceTable, TimeField
+from .sql import id_order
 
 __all__ = ["IS_CRM", "SETTINGS", "mapping"]
 
@@ -33,6 +35,8 @@ _STATUS_DOCS = {
     "payment "
     "(without audit: one at modifiedon)",
     "invoice_cancelled": "invoice.statecode values of cancelled invoices (not counted)",
+    "payment_reversed": "invoice.statecode values that, as the next state change after a Paid "
+    "one, mean that payment was reversed or bounced: it is no payment",
     "reopened": "opportunity statecode that, set again after a close (audit), reopens the deal",
 }
 
@@ -57,9 +61,7 @@ SETTINGS: tuple[Setting, ...] = (
         dict(_D.codes["paymenttermscode"]),
         "salesorder.paymenttermscode -> PaymentTerms",
     ),
-    Setting(
-        "regions", dict(REGION_BY_COUNTRY), "account address1_country -> SalesRegion (others kept)"
-    ),
+    regions_setting("account.address1_country"),
 )
 
 _ISO = "iso"
@@ -97,8 +99,9 @@ TABLES: tuple[SourceTable, ...] = (
         "opportunityid",
         ("customerid", "ownerid", "originatingleadid"),
         optional=False,
-        times=_T,
+        times=(*_T, TimeField("actualclosedate", "date", required=False)),
         optional_columns=(
+            "actualclosedate",
             "salesstage",
             "estimatedvalue",
             "discountpercentage",
@@ -178,6 +181,14 @@ _CHANGES = """
     WHERE a.attributename IS NULL AND a.changedata IS NOT NULL"""
 
 
+# Each audited change of an invoice's statecode, with the state it changed to next (time, then
+# audit id): a change to Paid followed by one back to Active was a payment that bounced.
+_INVOICE_STATES = f"""
+    SELECT auditid, trim(new) AS state, lead(trim(new)) OVER (
+             PARTITION BY objectid ORDER BY "createdon@utc", {id_order("auditid")}) AS next_state
+    FROM {{changes}} WHERE objecttypecode = 'invoice' AND field = 'statecode'"""
+
+
 def _case_of(values: object, column: str) -> str:
     """SQL CASE mapping codes to labels (unknown codes kept as they are)."""
     whens = " ".join(f"WHEN {lit(k)} THEN {lit(v)}" for k, v in values.items())
@@ -202,12 +213,25 @@ def _history(cfg: Settings) -> str:
       FROM {{opportunityclose}}""")
 
 
+def _current(cfg: Settings) -> str:
+    """An opportunity without history: closed (statecode Won / Lost) at its actualclosedate."""
+    closed = _case_of(cfg["closed"], "statecode")
+    return f"""
+    SELECT opportunityid AS SalesOpportunityId,
+           greatest("actualclosedate@utc", "createdon@utc") AS EventTime, opportunityid AS _tie,
+           {closed} AS stage, {{@opportunity}} || ':opportunityid=' || opportunityid
+             AS source_record, {{@opportunity}} AS _file, _row, 'statecode' AS _column
+    FROM {{opportunity}} WHERE trim(statecode) IN {lits(list(cfg["closed"]))}
+      AND "actualclosedate@utc" IS NOT NULL"""
+
+
 def mapping(cfg: Settings, crm_present: bool) -> Mapping:
     """The Dynamics 365 mapping under a configuration."""
     so = "LEFT JOIN {salesorder} so ON so.salesorderid = t.salesorderid"
     inv_case = "coalesce(nullif(t.opportunityid, ''), so.opportunityid)"
     paid = lits(cfg["invoice_paid"])
     paid_change = f"p.field = 'statecode' AND trim(p.new) IN {paid}"
+    reversed_ = lits(cfg["payment_reversed"])
     events = (
         EventRule(
             "Opportunity Created", "opportunity", "createdon", "t.opportunityid", "opportunityid"
@@ -251,7 +275,8 @@ def mapping(cfg: Settings, crm_present: bool) -> Mapping:
             "auditid",
             "JOIN {changes} p ON p.auditid = t.auditid "
             "JOIN {invoice} i ON i.invoiceid = t.objectid " + so.replace("t.", "i."),
-            f"t.objecttypecode = 'invoice' AND {paid_change}",
+            f"t.objecttypecode = 'invoice' AND {paid_change} AND t.auditid NOT IN "
+            f"(SELECT auditid FROM {{invoice_states}} WHERE next_state IN {reversed_})",
         ),
         EventRule(
             "Payment Received",
@@ -274,6 +299,8 @@ def mapping(cfg: Settings, crm_present: bool) -> Mapping:
         ("audit", "opportunityclose"),
         classes,
         "the salesstage / closed settings of [dynamics365]",
+        _current(cfg),
+        cfg["stages"],
     )
     return Mapping(
         "dynamics365",
@@ -281,14 +308,18 @@ def mapping(cfg: Settings, crm_present: bool) -> Mapping:
         events,
         _cases_sql(cfg),
         stages,
-        prepare={"changes": _CHANGES},
+        prepare={
+            "changes": _CHANGES,
+            "invoice_states": _INVOICE_STATES,
+            TABLE: region_lookup_sql(cfg["regions"]),
+        },
         case_table=("opportunity", "opportunityid"),
     )
 
 
 def _cases_sql(cfg: Settings) -> str:
     """Case attributes: opportunity values, account, owner, lead source, family, order terms."""
-    region = _case_of(cfg["regions"], "a.address1_country")
+    join, region, country = region_join("a.address1_country")
     lead = _case_of(cfg["lead_sources"], "l.leadsourcecode")
     terms = _case_of(cfg["payment_terms"], "so.paymenttermscode")
     open_stage = _case_of(cfg["salesstage"], "o.salesstage")
@@ -300,6 +331,7 @@ def _cases_sql(cfg: Settings) -> str:
     SELECT o.opportunityid AS SalesOpportunityId,
       TRY_CAST(o.estimatedvalue AS DOUBLE) AS OpportunityAmount,
            a.name AS CustomerName, u.fullname AS OpportunityOwner, {region} AS SalesRegion,
+           {country} AS _country,
            TRY_CAST(o.discountpercentage AS DOUBLE) / 100 AS DiscountPercentage,
              {lead} AS LeadSource,
            CASE WHEN trim(o.statecode) IN {lits(list(cfg["closed"]))} THEN {state}
@@ -307,6 +339,7 @@ def _cases_sql(cfg: Settings) -> str:
              AS SalesStage, {terms} AS PaymentTerms, coalesce(fam.name, pr.name) AS ProductCategory
     FROM {{opportunity}} o
     LEFT JOIN {{account}} a ON a.accountid = o.customerid
+    {join}
     LEFT JOIN {{systemuser}} u ON u.systemuserid = o.ownerid
     LEFT JOIN {{lead}} l ON l.leadid = o.originatingleadid
     LEFT JOIN (SELECT * FROM {{salesorder}} {first}) so ON so.opportunityid = o.opportunityid

@@ -2,17 +2,19 @@
 
 A system is described by a `Mapping`: the files it reads, explicit event rules
 (one SQL row source each), an optional stage history with its stage
-classification, and a case-attribute query. The engine reads every folder,
-derives the inferred stage events, merges systems on the case id, computes
-OpportunityOutcome and SalesCycleDuration, and replaces the workspace's log in one
-transaction, so a failed extract leaves the workspace unchanged.
+classification (`stages.py`), and a case-attribute query. The engine reads every folder,
+derives the inferred stage events, gives every event the stage of its time, merges systems
+on the case id, computes OpportunityOutcome and SalesCycleDuration, records what could not
+be derived and why (`absence.py`), and replaces the workspace's log in one transaction, so a
+failed extract leaves the workspace unchanged. Events at equal times keep the order of their
+record ids, never the file order.
 """
 
 from __future__ import annotations
 
 import json
 import string
-from collections.abc import Callable, Sequence
+from collections.abc import Callable
 from collections.abc import Mapping as MappingT
 from dataclasses import dataclass, field, replace
 from datetime import datetime
@@ -20,10 +22,22 @@ from pathlib import Path
 
 import duckdb
 
-from ..errors import InputError, Lead2CashError, Location
 from ..model import ACTIVITIES, ATTRIBUTE_NAMES, CASE_ATTRIBUTES, HAPPY_PATH, SOURCE_SYSTEMS
 from ..progress import NO_PROGRESS, Progress
 from ..store import Workspace, quote
+from .absence import Plan, absent_reasons, region_gaps, stage_name_report
+from .sql import id_order, lit, lits
+from .stages import (
+    StageHistory,
+    StageTables,
+    carried_stages,
+    closed_without_close,
+    history_rows,
+    load_history,
+    stage_classes,
+    stage_events_sql,
+    stage_timeline,
+)
 from .tables import SourceTable, SystemFolder, parsed
 
 __all__ = [
@@ -39,22 +53,6 @@ __all__ = [
 ]
 
 COMPUTED = ("OpportunityOutcome", "SalesCycleDuration")
-
-
-def lit(value: object) -> str:
-    """A SQL literal for a config value (strings quoted, None as NULL)."""
-    if value is None:
-        return "NULL"
-    if isinstance(value, bool):
-        return "TRUE" if value else "FALSE"
-    if isinstance(value, (int, float)):
-        return repr(value)
-    return "'" + str(value).replace("'", "''") + "'"
-
-
-def lits(values: Sequence[object]) -> str:
-    """A parenthesised SQL list of literals, usable after IN (never empty)."""
-    return "(" + ", ".join(lit(v) for v in values) + ")" if values else "(NULL)"
 
 
 @dataclass(frozen=True, slots=True)
@@ -75,53 +73,7 @@ class EventRule:
     where: str = "TRUE"
     once_per: str | None = None
     fallback_time: str | None = None  # time column used where `time` is empty
-
-
-@dataclass(frozen=True, slots=True)
-class StageHistory:
-    """A stage history: one row per recorded stage value, and what each stage means.
-
-    `rows` is a SELECT of SalesOpportunityId, EventTime, _tie (the record id: breaks ties between
-    equal times), stage, source_record and, for error messages, _file, _row and _column.
-    """
-
-    rows: str
-    tables: tuple[str, ...]  # the source tables the rows come from
-    classes: str  # SELECT stage, milestone, is_closed, is_won (one row per known stage)
-    known_from: str  # what defines the known stages, for the unknown-stage message
-
-
-def carried_stages(rows: str) -> str:
-    """`StageHistory.rows` from status-style rows: `closed_stage` names a close, `open_stage` an
-    entered stage, neither (a reopen) means the last open stage entered before it.
-
-    `rows` selects opp, ts, _tie, source_record, _file, _row, _column, open_stage, closed_stage.
-    """
-    return f"""
-    SELECT opp AS SalesOpportunityId, ts AS EventTime, _tie, source_record, _file, _row, _column,
-           coalesce(closed_stage, open_stage, last_value(open_stage IGNORE NULLS)
-             OVER (PARTITION BY opp ORDER BY ts, _tie ROWS UNBOUNDED PRECEDING)) AS stage
-    FROM ({rows})"""
-
-
-def stage_classes(
-    open_stages: MappingT[str, str], closed: MappingT[str, bool], milestones: MappingT[str, str]
-) -> str:
-    """`StageHistory.classes` from settings: open stage names, closed names (won?), milestones."""
-    rows = [(n, milestones.get(n), False, False) for n in open_stages.values()]
-    rows += [(n, None, True, won) for n, won in closed.items()]
-    values = ", ".join(f"({', '.join(lit(v) for v in r)})" for r in rows)
-    return f"SELECT * FROM (VALUES {values}) AS v(stage, milestone, is_closed, is_won)"
-
-
-def history_rows(table: str, case: str, time: str, stage: str, id: str, where: str = "TRUE") -> str:
-    """The `StageHistory.rows` SELECT for a history kept in one source table."""
-    return (
-        f"SELECT CAST({quote(case)} AS VARCHAR) AS SalesOpportunityId, {quote(parsed(time))} "
-        f"AS EventTime, {quote(id)} AS _tie, {quote(stage)} AS stage, {{@{table}}} || ':{id}=' || "
-        f"{quote(id)} AS source_record, {{@{table}}} AS _file, _row, '{stage}' AS _column "
-        f"FROM {{{table}}} WHERE {where}"
-    )
+    needs: tuple[str, ...] = ()  # source tables behind the helper tables it joins
 
 
 @dataclass(frozen=True, slots=True)
@@ -169,7 +121,7 @@ def _rule_sql(rule: EventRule, folder: SystemFolder, system: str, names: _Names)
         f"SELECT CAST({rule.case} AS VARCHAR) AS SalesOpportunityId, "
         f"{lit(rule.activity)} AS ActivityName, "
         f"{when} AS EventTime, {lit(system)} AS SourceSystem, "
-        f"{record} AS source_record, t._row AS _seq"
+        f"{record} AS source_record, {id_order('t.' + quote(rule.id))} AS _seq"
         + (f", CAST({rule.once_per} AS VARCHAR) AS _once" if rule.once_per else "")
         + f" FROM {names[rule.table]} t {rule.joins.format_map(names)} "
         f"WHERE ({rule.where.format_map(names)}) AND {when} IS NOT NULL"
@@ -183,99 +135,22 @@ def _rule_sql(rule: EventRule, folder: SystemFolder, system: str, names: _Names)
     return f"SELECT * FROM ({sql}) WHERE SalesOpportunityId IS NOT NULL"
 
 
-def _stage_sql(h: StageHistory, folder: SystemFolder, system: str, names: _Names) -> str:
-    """Inferred and stage events from a stage history; rows that keep the stage yield nothing."""
-    cls, rows = quote(f"{folder.system}:stage_class"), quote(f"{folder.system}:stage_rows")
-    folder.con.execute(f"CREATE OR REPLACE TEMP TABLE {cls} AS {h.classes.format_map(names)}")
-    folder.con.execute(f"CREATE OR REPLACE TEMP TABLE {rows} AS {h.rows.format_map(names)}")
-    unclear = folder.con.execute(
-        f"SELECT stage FROM {cls} WHERE is_closed IS NULL OR is_won IS NULL ORDER BY stage LIMIT 1"
-    ).fetchall()
-    if unclear:
-        raise Lead2CashError(
-            f"stage {unclear[0][0]!r}: closed / won flags are not true or false in {h.known_from}",
-            "write the flags as true / false",
-        )
-    unknown = folder.con.execute(
-        f"SELECT t._file, t._row, t._column, t.stage, count(*) OVER () FROM {rows} t "
-        f"ANTI JOIN {cls} c ON c.stage = t.stage ORDER BY t._file, t._row LIMIT 1"
-    ).fetchall()
-    if unknown:
-        file, row, column, value, n = unknown[0]
-        raise InputError(
-            Location(file, row, column),
-            f"unknown stage name (known stages come from {h.known_from})",
-            f"add the stage to {h.known_from}",
-            value,
-            n - 1,
-        )
-    return f"""
-    WITH h AS (
-      SELECT t.SalesOpportunityId, t.EventTime, row_number() OVER w AS _seq, t.stage AS SalesStage,
-             t.source_record, c.milestone, c.is_closed, c.is_won,
-             lag(t.stage) OVER w AS prev_stage, lag(c.is_closed) OVER w AS prev_closed,
-             row_number() OVER (PARTITION BY t.SalesOpportunityId, t.stage
-                                ORDER BY t.EventTime, t._tie) = 1 AS first_entry
-      FROM {rows} t JOIN {cls} c ON c.stage = t.stage
-      WINDOW w AS (PARTITION BY t.SalesOpportunityId ORDER BY t.EventTime, t._tie)
-    )
-    SELECT SalesOpportunityId,
-           CASE WHEN is_closed AND is_won THEN 'Opportunity Won'
-                WHEN is_closed THEN 'Opportunity Lost'
-                WHEN prev_closed THEN 'Opportunity Reopened'
-                WHEN milestone IS NOT NULL AND first_entry THEN milestone
-                ELSE 'Opportunity Stage Changed' END AS ActivityName,
-           EventTime, {lit(system)} AS SourceSystem, source_record, _seq, SalesStage
-    FROM h
-    WHERE prev_stage IS DISTINCT FROM SalesStage  -- a row that keeps the stage gives nothing
-      AND (prev_stage IS NOT NULL OR milestone IS NOT NULL)  -- a first row: only a milestone
-    """
-
-
-STAGE_ACTIVITIES = (
-    "Opportunity Qualified",
-    "Requirements Gathered",
-    "Solution Proposed",
-    "Opportunity Stage Changed",
-    "Opportunity Won",
-    "Opportunity Lost",
-    "Opportunity Reopened",
-)
-
-
 def _sources_of(mapping: Mapping) -> list[tuple[str, list[str]]]:
-    """(activity, source tables it needs) for every rule of a mapping."""
-    out = [(r.activity, [r.table, *_refs(r.joins + r.where)]) for r in mapping.events]
-    if mapping.stages:
-        out += [(a, list(mapping.stages.tables)) for a in STAGE_ACTIVITIES]
-    return [(a, [t for t in dict.fromkeys(tables) if t not in mapping.prepare]) for a, tables in out]
-
-
-def _absent_reasons(
-    con: duckdb.DuckDBPyConnection, plans: list[tuple[str, str, list[str], list[str]]]
-) -> dict[str, str]:
-    """Why each model activity is absent: no source reads it, files absent, or no row qualifies."""
-    present = {r[0] for r in con.execute("SELECT DISTINCT ActivityName FROM x_events").fetchall()}
-    lacking: dict[tuple[str, str], list[str]] = {}
-    empty: dict[tuple[str, str], list[str]] = {}
-    for activity, system, tables, missing in plans:
-        gone = [t for t in tables if t in missing]
-        into = lacking if gone else empty
-        names = into.setdefault((activity, system), [])
-        names += [t for t in (gone or tables[:1]) if t not in names]
-    reasons: dict[str, list[str]] = {}
-    for (activity, system), names in lacking.items():
-        reasons.setdefault(activity, []).append(f"{system}: {', '.join(names)} not extracted")
-    for (activity, system), names in empty.items():
-        reasons.setdefault(activity, []).append(
-            f"{system}: no qualifying row in {', '.join(names)}"
+    """(activity, source tables it needs: its own, those it joins and those it declares in
+    `needs`) for every explicit rule of a mapping (tables only named in `where` merely filter;
+    helper tables stand for nothing: a rule names the sources behind them in `needs`; the stage
+    history's activities are explained from the loaded history, see `absence.py`)."""
+    return [
+        (
+            r.activity,
+            list(
+                dict.fromkeys(
+                    t for t in (r.table, *_refs(r.joins), *r.needs) if t not in mapping.prepare
+                )
+            ),
         )
-    systems = sorted({p[1] for p in plans})
-    return {
-        a.name: "; ".join(reasons.get(a.name) or [f"not held by {', '.join(systems)}"])
-        for a in ACTIVITIES
-        if a.name not in present
-    }
+        for r in mapping.events
+    ]
 
 
 def run_extract(
@@ -288,7 +163,13 @@ def run_extract(
     """Read each system folder, derive one event log, replace the workspace log atomically."""
     con = ws.con
     con.execute("SET enable_progress_bar = false")  # progress goes through `progress`, not stdout
-    events, cases, stamps, plans, meta = [], [], [], [], {}
+    events: list[str] = []
+    cases: list[str] = []
+    stamps: list[str] = []
+    plans: list[Plan] = []
+    loaded: list[StageTables] = []
+    missing: dict[str, list[str]] = {}
+    meta: dict[str, str] = {}
     extras: list[str] = []
     folders: list[SystemFolder] = []
     for prio, (key, folder_path) in enumerate(sources.items()):
@@ -305,10 +186,15 @@ def run_extract(
             con.execute(f"CREATE OR REPLACE TEMP TABLE {names[helper]} AS {sql.format_map(names)}")
         events += [_rule_sql(r, folder, system, names) for r in mapping.events]
         if mapping.stages:
-            events.append(_stage_sql(mapping.stages, folder, system, names))
+            loaded.append(load_history(folder, mapping.stages, names))
+            events.append(stage_events_sql(loaded[-1], system))
         plans += [(a, key, t, folder.missing) for a, t in _sources_of(mapping)]
+        missing[key] = folder.missing
         # a system's configured attribute fields (2 * prio) win over its own sources (+ 1)
-        cases.append(f"SELECT {2 * prio + 1} AS _prio, * FROM ({mapping.cases.format_map(names)})")
+        cases.append(
+            f"SELECT {2 * prio + 1} AS _prio, {lit(key)} AS _country_from, * "
+            f"FROM ({mapping.cases.format_map(names)})"
+        )
         if mapping.case_table and mapping.extra_fields:
             table, key_column = mapping.case_table
             fields = ", ".join(quote(f) for f in mapping.extra_fields)
@@ -338,12 +224,18 @@ def run_extract(
     progress("derive events", 0, 1)
     con.execute(
         "CREATE OR REPLACE TEMP TABLE x_events AS SELECT NULL::VARCHAR AS SalesStage, * "
-        "FROM (SELECT NULL::VARCHAR AS SalesOpportunityId WHERE FALSE) UNION ALL BY NAME "
+        "FROM (SELECT NULL::VARCHAR AS SalesOpportunityId, NULL::VARCHAR AS _seq, "
+        "NULL::BOOLEAN AS _history WHERE FALSE) UNION ALL BY NAME "
         + " UNION ALL BY NAME ".join(f"SELECT * FROM ({e})" for e in events)
     )
+    stage_timeline(con, loaded)
     _build_cases(con, cases, extras)
     con.execute("CREATE OR REPLACE TEMP TABLE x_stamps AS " + " UNION ALL ".join(stamps))
-    meta["absent_activities"] = json.dumps(_absent_reasons(con, plans))
+    meta["absent_activities"] = json.dumps(absent_reasons(con, plans, loaded, missing))
+    meta["stage_names"] = json.dumps(stage_name_report(con, loaded))
+    meta["closed_without_close"] = json.dumps(closed_without_close(con, loaded))
+    meta["closed_stages"] = json.dumps(_closed_stages(con, loaded))
+    meta["region_gaps"] = json.dumps(region_gaps(con))
     for folder in folders:  # SAP dates without a time: events placed at midnight
         meta.update(folder.date_only_events("x_events"))
     progress("derive events", 1, 1)
@@ -355,6 +247,14 @@ def run_extract(
     progress("load workspace", 1, 1)
     meta["events"] = str(n[0] if n else 0)
     return meta
+
+
+def _closed_stages(con: duckdb.DuckDBPyConnection, loaded: list[StageTables]) -> list[str]:
+    """The closed stage names of every extracted system (for `check` on the log's stages)."""
+    if not loaded:
+        return []
+    union = " UNION ".join(f"SELECT stage FROM {t.classes} WHERE is_closed" for t in loaded)
+    return [r[0] for r in con.execute(f"SELECT * FROM ({union}) ORDER BY 1").fetchall()]
 
 
 def _with_extra_fields(mapping: Mapping) -> tuple[SourceTable, ...]:
@@ -372,22 +272,26 @@ def _with_extra_fields(mapping: Mapping) -> tuple[SourceTable, ...]:
 
 
 def _build_cases(con: duckdb.DuckDBPyConnection, cases: list[str], extras: list[str]) -> None:
-    """One row per case: each attribute from the first system (in --source order) that has it."""
+    """One row per case: each attribute from the first system (in --source order) that has it.
+
+    `_country` (the country value a region was looked up from) and `_country_from` (its
+    system) come from the first system holding a country value, for the region report."""
     attrs = [a for a in (*CASE_ATTRIBUTES, "SalesStage", *extras) if a not in COMPUTED]
     union = " UNION ALL BY NAME ".join(cases)
     pick = ", ".join(
         f"first({quote(a)} ORDER BY _prio) FILTER (WHERE {quote(a)} IS NOT NULL) AS {quote(a)}"
-        for a in attrs
+        for a in (*attrs, "_country")
     )
     typed = ", ".join(
         f"NULL::{'DOUBLE' if a in ('OpportunityAmount', 'DiscountPercentage') else 'VARCHAR'} "
         f"AS {quote(a)}"
-        for a in attrs
+        for a in (*attrs, "_country", "_country_from")
     )
     con.execute(
-        f"CREATE OR REPLACE TEMP TABLE x_cases AS SELECT SalesOpportunityId, {pick} FROM "
-        f"(SELECT NULL::INT AS _prio, NULL::VARCHAR AS SalesOpportunityId, {typed} WHERE FALSE "
-        f"UNION ALL BY NAME {union}) GROUP BY SalesOpportunityId"
+        f"CREATE OR REPLACE TEMP TABLE x_cases AS SELECT SalesOpportunityId, {pick}, "
+        "first(_country_from ORDER BY _prio) FILTER (WHERE _country IS NOT NULL) AS _country_from "
+        f"FROM (SELECT NULL::INT AS _prio, NULL::VARCHAR AS SalesOpportunityId, {typed} "
+        f"WHERE FALSE UNION ALL BY NAME {union}) GROUP BY SalesOpportunityId"
     )
 
 
@@ -409,24 +313,30 @@ def _final_sql(extras: list[str]) -> str:
         else:
             cols.append(f"c.{quote(name)}")
     return f"""
-    WITH outcome AS (
+    WITH kinds(ActivityName, kind) AS (VALUES {kinds}), ranks(ActivityName, r) AS (VALUES {rank}),
+    ranked AS (  -- stage events at one instant keep their history order, as one block
+      SELECT x.*, k.kind, CASE WHEN x._history THEN min(r.r) OVER (
+               PARTITION BY x.SalesOpportunityId, x.EventTime, x._history) ELSE r.r END AS _rank
+      FROM x_events x JOIN kinds k USING (ActivityName) JOIN ranks r USING (ActivityName)
+    ), e AS (
+      SELECT *, row_number() OVER (ORDER BY SalesOpportunityId, EventTime, _rank, _seq,
+                                   ActivityName, source_record) AS event_id FROM ranked
+    ), outcome AS (
       SELECT SalesOpportunityId,
-        CASE last(ActivityName ORDER BY EventTime, _seq) FILTER (WHERE ActivityName IN
+        CASE last(ActivityName ORDER BY event_id) FILTER (WHERE ActivityName IN
              ('Opportunity Won', 'Opportunity Lost', 'Opportunity Reopened'))
              WHEN 'Opportunity Won' THEN 'Won' WHEN 'Opportunity Lost'
                THEN 'Lost' END AS OpportunityOutcome,
         max(EventTime) FILTER (WHERE ActivityName IN ('Opportunity Won', 'Opportunity Lost'))
           - min(EventTime) FILTER (WHERE ActivityName = 'Opportunity Created') AS cycle
-      FROM x_events GROUP BY SalesOpportunityId
+      FROM e GROUP BY SalesOpportunityId
     ), o AS (
       SELECT SalesOpportunityId, OpportunityOutcome,
              CASE WHEN OpportunityOutcome IS NOT NULL THEN cycle END AS SalesCycleDuration
                FROM outcome
-    ), kinds(ActivityName, kind) AS (VALUES {kinds}), ranks(ActivityName, r) AS (VALUES {rank})
-    SELECT row_number() OVER (ORDER BY e.SalesOpportunityId, e.EventTime, r.r, e._seq) AS event_id,
-           {", ".join(cols)}, k.kind AS event_type,
+    )
+    SELECT e.event_id, {", ".join(cols)}, e.kind AS event_type,
              e.source_record{"".join(f", c.{quote(x)}" for x in extras)}
-    FROM x_events e JOIN kinds k USING (ActivityName) JOIN ranks r USING (ActivityName)
-    JOIN x_stamps s USING (SourceSystem)
+    FROM e JOIN x_stamps s USING (SourceSystem)
     LEFT JOIN x_cases c USING (SalesOpportunityId) LEFT JOIN o USING (SalesOpportunityId)
     """

@@ -18,9 +18,11 @@ from __future__ import annotations
 from dataclasses import replace
 
 from .config import Setting, Settings, status_settings
-from .defaults import DEFAULTS, REGION_BY_COUNTRY
+from .defaults import DEFAULTS
 from .engine import EventRule, Mapping, StageHistory, lit, lits
-from .spec import SourceTable, TimeField
+from .regions import TABLE, region_join, region_lookup_sql, regions_setting
+from .spec import SourceTable, TimeField, flag_sql
+from .sql import id_order
 
 __all__ = ["IS_CRM", "SETTINGS", "mapping"]
 
@@ -31,11 +33,13 @@ _D = DEFAULTS["oracle-cx"]
 _STATUS_DOCS = {
     "quote_accepted": "ZCA_SALES_ORDER_HEADERS.STATUS of accepted CPQ quotes "
     "(Quote Accepted at PLACED_ON_DATE)",
-    "order_fulfilled": "DOO_FULFILL_LINES_ALL.STATUS_CODE of shipped lines "
-    "(Order Fulfilled at ACTUAL_SHIP_DATE)",
+    "line_cancelled": "DOO_FULFILL_LINES_ALL.STATUS_CODE of cancelled lines; any other line with "
+    "an ACTUAL_SHIP_DATE is Order Fulfilled, whatever status it moved on to (AWAIT_BILLING, ...)",
     "invoice_cancelled": "RA_CUSTOMER_TRX_ALL.STATUS_TRX of voided invoices (not counted)",
     "payment_received": "AR_RECEIVABLE_APPLICATIONS_ALL.STATUS of applied receipts "
-    "(Payment Received)",
+    "(Payment Received; reversed applications and their negative reversal rows never count)",
+    "receipt_reversed": "AR_CASH_RECEIPTS_ALL.STATUS of reversed or bounced receipts: their "
+    "applications are no payment",
     "reopened": "MOO_OPTY_SNAPSHOTS.STATUS_CATEGORY that, after WON / LOST, reopens the deal",
 }
 
@@ -51,9 +55,7 @@ SETTINGS: tuple[Setting, ...] = (
         {s.name: s.activity for s in _D.stages if s.activity},
         "sales stage NAME (MOO_STG_VL) -> milestone activity its first entry means",
     ),
-    Setting(
-        "regions", dict(REGION_BY_COUNTRY), "accounts Country -> SalesRegion (others kept as is)"
-    ),
+    regions_setting("accounts.Country"),
     Setting(
         "language",
         "US",
@@ -69,8 +71,12 @@ _TABLES: tuple[SourceTable, ...] = (
         "opportunities",
         ("OptyId", "OptyCreationDate"),
         key="OptyId",
-        times=(TimeField("OptyCreationDate", _ISO),),
+        times=(
+            TimeField("OptyCreationDate", _ISO),
+            TimeField("EffectiveDate", "date", required=False),
+        ),
         optional_columns=(
+            "EffectiveDate",
             "OptyNumber",
             "StatusCode",
             "SalesStage",
@@ -111,7 +117,7 @@ _TABLES: tuple[SourceTable, ...] = (
         key="ORDER_HEADER_ID",
         optional=True,
         times=(*_C, TimeField("PLACED_ON_DATE", _ISO, required=False)),
-        optional_columns=("PLACED_ON_DATE",),
+        optional_columns=("PLACED_ON_DATE", "VERSION_NUMBER", "ACTIVE_VERSION_FLAG"),
     ),
     SourceTable(
         "DOO_HEADERS_ALL",
@@ -142,6 +148,15 @@ _TABLES: tuple[SourceTable, ...] = (
         key="RECEIVABLE_APPLICATION_ID",
         optional=True,
         times=(TimeField("APPLY_DATE", "date"),),
+        optional_columns=("CASH_RECEIPT_ID", "AMOUNT_APPLIED", "REVERSAL_GL_DATE"),
+        numbers=("AMOUNT_APPLIED",),
+    ),
+    SourceTable(
+        "AR_CASH_RECEIPTS_ALL",
+        ("CASH_RECEIPT_ID", "STATUS"),
+        key="CASH_RECEIPT_ID",
+        optional=True,
+        optional_columns=("REVERSAL_DATE",),
     ),
     SourceTable(
         "RA_TERMS_TL", ("TERM_ID", "NAME"), key="TERM_ID", optional=True, language="LANGUAGE"
@@ -160,8 +175,24 @@ TABLES = tuple(
     for t in _TABLES
 )
 
-# order header -> opportunity, through the CPQ quote the order was placed from
-_ORDER_CASE = "JOIN {ZCA_SALES_ORDER_HEADERS} q ON q.ORDER_HEADER_NUMBER = h.SOURCE_ORDER_NUMBER"
+# One opportunity per CPQ quote number (its versions share the number: the active, else the
+# newest version counts), per order header, and per order number (change versions of one order
+# share it: the first version counts), so revisions never multiply the events downstream.
+_ORDERS = ("DOO_HEADERS_ALL", "ZCA_SALES_ORDER_HEADERS")  # the tables behind these helpers
+_PREPARE = {
+    "quote_case": f"""
+    SELECT ORDER_HEADER_NUMBER, OPTY_ID FROM {{ZCA_SALES_ORDER_HEADERS}}
+    QUALIFY row_number() OVER (PARTITION BY ORDER_HEADER_NUMBER
+      ORDER BY {flag_sql("ACTIVE_VERSION_FLAG")} DESC NULLS LAST,
+               TRY_CAST(VERSION_NUMBER AS INTEGER) DESC NULLS LAST,
+               {id_order("ORDER_HEADER_ID")} DESC) = 1""",
+    "header_case": """
+    SELECT h.HEADER_ID, h.ORDER_NUMBER, h."CREATION_DATE@utc" AS created, h._row, q.OPTY_ID
+    FROM {DOO_HEADERS_ALL} h JOIN {quote_case} q ON q.ORDER_HEADER_NUMBER = h.SOURCE_ORDER_NUMBER""",
+    "order_case": f"""
+    SELECT ORDER_NUMBER, first(OPTY_ID ORDER BY created, {id_order("HEADER_ID")}) AS OPTY_ID
+    FROM {{header_case}} GROUP BY ORDER_NUMBER""",
+}
 
 
 def _history(cfg: Settings) -> str:
@@ -185,10 +216,31 @@ def _history(cfg: Settings) -> str:
     FROM {{MOO_OPTY_SNAPSHOTS}} s LEFT JOIN {{MOO_STG_VL}} v ON v.STG_ID = s.CURR_STG_ID"""
 
 
+def _current(cfg: Settings) -> str:
+    """An opportunity without snapshots: closed (StatusCode WON / LOST) at its EffectiveDate."""
+    return f"""
+    SELECT CAST(OptyId AS VARCHAR) AS SalesOpportunityId,
+           greatest("EffectiveDate@utc", "OptyCreationDate@utc") AS EventTime, OptyId AS _tie,
+           StatusCode AS stage, {{@opportunities}} || ':OptyId=' || OptyId AS source_record,
+           {{@opportunities}} AS _file, _row, 'StatusCode' AS _column
+    FROM {{opportunities}} WHERE StatusCode IN {lits(list(cfg["closed"]))}
+      AND "EffectiveDate@utc" IS NOT NULL"""
+
+
 def mapping(cfg: Settings, crm_present: bool) -> Mapping:
     """The Oracle CX Sales + Fusion mapping under a configuration."""
-    order = (
-        "JOIN {DOO_HEADERS_ALL} h ON h.ORDER_NUMBER = t.INTERFACE_HEADER_ATTRIBUTE1 " + _ORDER_CASE
+    order = "JOIN {order_case} oc ON oc.ORDER_NUMBER = t.INTERFACE_HEADER_ATTRIBUTE1"
+    header = "JOIN {header_case} hc ON hc.HEADER_ID = t.HEADER_ID"
+    reversed_receipts = (
+        "SELECT CASH_RECEIPT_ID FROM {AR_CASH_RECEIPTS_ALL} WHERE CASH_RECEIPT_ID IS NOT NULL "
+        f"AND (STATUS IN {lits(cfg['receipt_reversed'])} "
+        "OR nullif(trim(REVERSAL_DATE), '') IS NOT NULL)"
+    )
+    applied = (
+        f"t.STATUS IN {lits(cfg['payment_received'])} "
+        "AND nullif(trim(t.REVERSAL_GL_DATE), '') IS NULL "  # reversed, or the reversal row
+        "AND coalesce(TRY_CAST(t.AMOUNT_APPLIED AS DOUBLE), 0) >= 0 "
+        f"AND coalesce(t.CASH_RECEIPT_ID, '') NOT IN ({reversed_receipts})"
     )
     void = f"coalesce(t.STATUS_TRX, '') NOT IN {lits(cfg['invoice_cancelled'])}"
     events = (
@@ -212,37 +264,42 @@ def mapping(cfg: Settings, crm_present: bool) -> Mapping:
             "Sales Order Created",
             "DOO_HEADERS_ALL",
             "CREATION_DATE",
-            "q.OPTY_ID",
+            "hc.OPTY_ID",
             "HEADER_ID",
-            _ORDER_CASE.replace("h.", "t."),
+            header,
+            once_per="t.ORDER_NUMBER",
+            needs=("ZCA_SALES_ORDER_HEADERS",),
         ),
         EventRule(
             "Order Fulfilled",
             "DOO_FULFILL_LINES_ALL",
             "ACTUAL_SHIP_DATE",
-            "q.OPTY_ID",
+            "hc.OPTY_ID",
             "FULFILL_LINE_ID",
-            "JOIN {DOO_HEADERS_ALL} h ON h.HEADER_ID = t.HEADER_ID " + _ORDER_CASE,
-            f"t.STATUS_CODE IN {lits(cfg['order_fulfilled'])}",
+            header,
+            f"coalesce(t.STATUS_CODE, '') NOT IN {lits(cfg['line_cancelled'])}",
+            needs=_ORDERS,
         ),
         EventRule(
             "Invoice Generated",
             "RA_CUSTOMER_TRX_ALL",
             "TRX_DATE",
-            "q.OPTY_ID",
+            "oc.OPTY_ID",
             "CUSTOMER_TRX_ID",
             order,
             void,
+            needs=_ORDERS,
         ),
         EventRule(
             "Payment Received",
             "AR_RECEIVABLE_APPLICATIONS_ALL",
             "APPLY_DATE",
-            "q.OPTY_ID",
+            "oc.OPTY_ID",
             "RECEIVABLE_APPLICATION_ID",
             "JOIN {RA_CUSTOMER_TRX_ALL} i ON i.CUSTOMER_TRX_ID = t.APPLIED_CUSTOMER_TRX_ID "
             + order.replace("t.", "i."),
-            f"t.STATUS IN {lits(cfg['payment_received'])} AND " + void.replace("t.", "i."),
+            f"{applied} AND " + void.replace("t.", "i."),
+            needs=_ORDERS,
         ),
     )
     closed = cfg["closed"]
@@ -258,11 +315,19 @@ def mapping(cfg: Settings, crm_present: bool) -> Mapping:
         ("MOO_OPTY_STG_SNAPSHOTS", "MOO_OPTY_SNAPSHOTS"),
         classes,
         "MOO_STG_VL (NAME) and the closed setting of [oracle-cx]",
+        _current(cfg),
+        cfg["stages"],
     )
     language = (str(cfg["language"]).strip(),)
     tables = tuple(replace(t, languages=language) if t.language else t for t in TABLES)
     return Mapping(
-        "oracle-cx", tables, events, _cases_sql(cfg), stages, case_table=("opportunities", "OptyId")
+        "oracle-cx",
+        tables,
+        events,
+        _cases_sql(cfg),
+        stages,
+        prepare={**_PREPARE, TABLE: region_lookup_sql(cfg["regions"])},
+        case_table=("opportunities", "OptyId"),
     )
 
 
@@ -279,19 +344,23 @@ _REVENUE_LINES = '[{{"PrimaryFlag": "BOOLEAN", "ProdGroupName": "VARCHAR"}}]'
 
 def _cases_sql(cfg: Settings) -> str:
     """Case attributes: revenue, customer, owner, country, primary revenue line, order terms."""
+    join, region, country = region_join("a.Country")
     return f"""
     SELECT o.OptyId AS SalesOpportunityId, TRY_CAST(o.Revenue AS DOUBLE) AS OpportunityAmount,
            coalesce(o.TargetPartyName, a.OrganizationName) AS CustomerName,
              r.PartyName AS OpportunityOwner,
-           CASE a.Country {_whens(cfg["regions"])} ELSE a.Country END AS SalesRegion,
-           o.SalesStage AS SalesStage, t.NAME AS PaymentTerms,
+           {region} AS SalesRegion, {country} AS _country,
+           CASE WHEN o.StatusCode IN {lits(list(cfg["closed"]))} THEN o.StatusCode
+             ELSE o.SalesStage END AS SalesStage, t.NAME AS PaymentTerms,
            list_filter(from_json(o.ChildRevenue, '{_REVENUE_LINES}'),
                        lambda x: x.PrimaryFlag)[1].ProdGroupName AS ProductCategory
     FROM {{opportunities}} o
     LEFT JOIN {{accounts}} a ON a.PartyId = o.TargetPartyId
+    {join}
     LEFT JOIN {{resources}} r ON r.PartyId = o.OwnerResourcePartyId
-    LEFT JOIN (SELECT q.OPTY_ID, h.PAYMENT_TERM_ID FROM {{DOO_HEADERS_ALL}} h {_ORDER_CASE}
-               QUALIFY row_number() OVER (PARTITION BY q.OPTY_ID
+    LEFT JOIN (SELECT hc.OPTY_ID, h.PAYMENT_TERM_ID FROM {{DOO_HEADERS_ALL}} h
+               JOIN {{header_case}} hc ON hc.HEADER_ID = h.HEADER_ID
+               QUALIFY row_number() OVER (PARTITION BY hc.OPTY_ID
                                           ORDER BY h."CREATION_DATE@utc", h._row) = 1
               ) ot ON ot.OPTY_ID = o.OptyId
     LEFT JOIN {{RA_TERMS_TL}} t ON t.TERM_ID = ot.PAYMENT_TERM_ID"""

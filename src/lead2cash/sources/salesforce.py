@@ -14,8 +14,9 @@ from dataclasses import replace
 
 from ..store import quote
 from .config import Setting, Settings, status_settings
-from .defaults import DEFAULTS, REGION_BY_COUNTRY
+from .defaults import DEFAULTS
 from .engine import EventRule, Mapping, StageHistory, history_rows, lit, lits
+from .regions import TABLE, region_join, region_lookup_sql, regions_setting
 from .spec import SourceTable, TimeField, flag_sql
 
 __all__ = ["IS_CRM", "SETTINGS", "mapping"]
@@ -33,7 +34,8 @@ _STATUS_DOCS = {
     "Order Fulfilled",
     "invoice_cancelled": "blng__Invoice__c.blng__InvoiceStatus__c values of cancelled invoices "
     "(not counted)",
-    "payment_received": "blng__Payment__c.blng__Status__c values meaning the money arrived",
+    "payment_received": "blng__Payment__c.blng__Status__c values meaning the money arrived "
+    "(a Canceled payment, or one with a negative blng__Amount__c, is no payment)",
 }
 
 SETTINGS: tuple[Setting, ...] = (
@@ -58,26 +60,27 @@ SETTINGS: tuple[Setting, ...] = (
         {s.name: s.activity for s in _D.stages if s.activity},
         "stage name -> milestone activity its first entry means (others: Stage Changed)",
     ),
-    Setting("regions", dict(REGION_BY_COUNTRY), "country code -> SalesRegion (others kept as is)"),
+    regions_setting("the region_field"),
 )
 
 _ISO = "iso"
 # Id and reference fields: 15-character ids in them get their 18-character form on reading
 _ID_FIELDS = (
     "Id", "AccountId", "OwnerId", "ContractId", "SyncedQuoteId", "OpportunityId", "QuoteId",
-    "OrderId", "Product2Id", "blng__Order__c", "blng__Invoice__c",
+    "OrderId", "Product2Id", "blng__Order__c", "blng__Invoice__c", "OriginalOrderId",
 )  # fmt: skip
 _TABLES: tuple[SourceTable, ...] = (
     SourceTable(
         "Opportunity",
         ("Id", "AccountId", "OwnerId", "StageName", "Amount", "CreatedDate"),
         key="Id",
-        times=(TimeField("CreatedDate", _ISO),),
+        times=(TimeField("CreatedDate", _ISO), TimeField("CloseDate", "date", required=False)),
         optional_columns=(
             "LeadSource",
             "Type",
             "ContractId",
             "SyncedQuoteId",
+            "CloseDate",
             "IsClosed",
             "IsWon",
         ),
@@ -150,7 +153,7 @@ _TABLES: tuple[SourceTable, ...] = (
         key="Id",
         optional=True,
         times=(TimeField("CreatedDate", _ISO),),
-        optional_columns=("Status",),
+        optional_columns=("Status", "OriginalOrderId", "IsReductionOrder"),
     ),
     SourceTable(
         "OrderHistory",
@@ -184,7 +187,8 @@ _TABLES: tuple[SourceTable, ...] = (
         key="Id",
         optional=True,
         times=(TimeField("blng__PaymentDate__c", "date"),),
-        optional_columns=("blng__Status__c",),
+        optional_columns=("blng__Status__c", "blng__Amount__c"),
+        numbers=("blng__Amount__c",),
     ),
 )
 # every object: soft-deleted rows of "Export All" (queryAll) exports; modification stamps
@@ -232,6 +236,14 @@ _FIELD_HISTORY = """
       WHERE f.Field = 'StageName'
       QUALIFY row_number() OVER (PARTITION BY f.OpportunityId ORDER BY f."CreatedDate@utc", f.Id) = 1
     ) WHERE NOT EXISTS (SELECT 1 FROM {OpportunityHistory})"""
+
+# An opportunity without any history row: its own StageName, closed at CloseDate (a date; not
+# before its creation). Only a closed stage becomes a row (see StageHistory.current).
+_CURRENT = """
+    SELECT Id AS SalesOpportunityId, greatest("CloseDate@utc", "CreatedDate@utc") AS EventTime,
+           Id AS _tie, StageName AS stage, {@Opportunity} || ':Id=' || Id AS source_record,
+           {@Opportunity} AS _file, _row, 'StageName' AS _column
+    FROM {Opportunity} WHERE "CloseDate@utc" IS NOT NULL"""
 
 
 _FLAGS = f"{flag_sql('IsClosed')} AS is_closed, {flag_sql('IsWon')} AS is_won"
@@ -295,7 +307,15 @@ def mapping(cfg: Settings, crm_present: bool) -> Mapping:
             "JOIN {Opportunity} o ON o.ContractId = t.Id",
             f"t.Status IN {lits(cfg['contract_signed'])}",
         ),
-        EventRule("Sales Order Created", "Order", "CreatedDate", "t.OpportunityId", "Id"),
+        EventRule(  # an amendment or reduction order revises an order: no second one
+            "Sales Order Created",
+            "Order",
+            "CreatedDate",
+            "t.OpportunityId",
+            "Id",
+            where="nullif(trim(t.OriginalOrderId), '') IS NULL "  # the null id is read as NULL
+            f"AND NOT coalesce({flag_sql('t.IsReductionOrder')}, FALSE)",
+        ),
         _status_rule(
             "Order Fulfilled",
             "OrderHistory",
@@ -323,7 +343,9 @@ def mapping(cfg: Settings, crm_present: bool) -> Mapping:
             "JOIN {blng__Invoice__c} i ON i.Id = t.blng__Invoice__c "
             "JOIN {Order} o ON o.Id = i.blng__Order__c",
             f"coalesce(t.blng__Status__c, {lit(cfg['payment_received'][0])}) "
-            f"IN {lits(cfg['payment_received'])} AND " + invoice_ok.replace("t.", "i."),
+            f"IN {lits(cfg['payment_received'])} AND "
+            "coalesce(TRY_CAST(t.blng__Amount__c AS DOUBLE), 0) >= 0 AND "  # no reversal row
+            + invoice_ok.replace("t.", "i."),
         ),
     )
     milestones = cfg["stages"]
@@ -341,6 +363,8 @@ def mapping(cfg: Settings, crm_present: bool) -> Mapping:
         ("OpportunityHistory", "OpportunityFieldHistory"),
         classes,
         "OpportunityStage (MasterLabel/ApiName), or without it Opportunity.IsClosed / IsWon",
+        _CURRENT,
+        milestones,
     )
     terms = str(cfg["payment_terms_field"])
     tables = tuple(
@@ -350,7 +374,13 @@ def mapping(cfg: Settings, crm_present: bool) -> Mapping:
         for t in TABLES
     )
     return Mapping(
-        "salesforce", tables, events, _cases_sql(cfg), stages, case_table=("Opportunity", "Id")
+        "salesforce",
+        tables,
+        events,
+        _cases_sql(cfg),
+        stages,
+        prepare={TABLE: region_lookup_sql(cfg["regions"])},
+        case_table=("Opportunity", "Id"),
     )
 
 
@@ -365,25 +395,23 @@ def _cases_sql(cfg: Settings) -> str:
     """Case attributes: Opportunity fields, Account/User names, quote discount, product family."""
     table, _, field = str(cfg["region_field"]).partition(".")
     alias = {"Account": "a", "User": "u"}.get(table, "o")
-    regions = cfg["regions"]
-    region = f"{alias}.{field}"
+    join, region, country = region_join(f"{alias}.{quote(field)}")
     terms = (
         f"nullif({quote(str(cfg['payment_terms_field']))}, '')"
         if cfg["payment_terms_field"]
         else "NULL"
     )
-    if regions:
-        cases = " ".join(f"WHEN {lit(k)} THEN {lit(v)}" for k, v in regions.items())
-        region = f"CASE {region} {cases} ELSE {region} END"
     return f"""
     SELECT o.Id AS SalesOpportunityId, TRY_CAST(o.Amount AS DOUBLE) AS OpportunityAmount,
       o.StageName AS SalesStage,
            a.Name AS CustomerName, {_OWNER} AS OpportunityOwner, {region} AS SalesRegion,
+           {country} AS _country,
            nullif(o.LeadSource, '') AS LeadSource, nullif(o.Type, '') AS OpportunityType,
            d.discount AS DiscountPercentage, p.Family AS ProductCategory, pt.terms AS PaymentTerms
     FROM {{Opportunity}} o
     LEFT JOIN {{Account}} a ON a.Id = o.AccountId
     LEFT JOIN {{User}} u ON u.Id = o.OwnerId
+    {join}
     LEFT JOIN (SELECT OpportunityId, TRY_CAST(Discount AS DOUBLE) / 100 AS discount FROM {{Quote}}
                QUALIFY row_number() OVER (PARTITION BY OpportunityId
                  ORDER BY {flag_sql("IsSyncing")} DESC NULLS LAST, "CreatedDate@utc" DESC,

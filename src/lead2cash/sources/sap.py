@@ -20,8 +20,9 @@ from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 from ..errors import Lead2CashError
 from . import sap_crm
 from .config import Setting, Settings
-from .defaults import DEFAULTS, REGION_BY_COUNTRY
-from .engine import EventRule, Mapping, lit, lits
+from .defaults import DEFAULTS
+from .engine import EventRule, Mapping, lits
+from .regions import TABLE, region_join, region_lookup_sql, regions_setting
 from .spec import SourceTable, TimeField
 
 __all__ = ["IS_CRM", "SETTINGS", "mapping"]
@@ -108,9 +109,7 @@ SETTINGS: tuple[Setting, ...] = (
     Setting(
         "contract", list(_ST["contract"]), "VBTYP of sales contracts (Contract Signed at creation)"
     ),
-    Setting(
-        "regions", dict(REGION_BY_COUNTRY), "KNA1.LAND1 country -> SalesRegion (others kept as is)"
-    ),
+    regions_setting("KNA1.LAND1"),
     Setting(
         "language",
         "E",
@@ -176,7 +175,14 @@ _TABLES: tuple[SourceTable, ...] = (
         optional_columns=("FKSTO", "SFAKN"),
     ),
     SourceTable(
-        "BSAD", ("VBELN", "AUGDT", "BELNR"), optional=True, times=(TimeField("AUGDT", _SAP),)
+        "BSAD",
+        ("VBELN", "AUGDT", "BELNR"),
+        optional=True,
+        times=(TimeField("AUGDT", _SAP),),
+        optional_columns=("BUKRS", "AUGBL", "XNEGP"),
+    ),
+    SourceTable(
+        "BKPF", ("BUKRS", "BELNR"), optional=True, optional_columns=("GJAHR", "STBLG", "XREVERSAL")
     ),
     *sap_crm.TABLES,
 )
@@ -189,6 +195,23 @@ TABLES = tuple(
         stamps=(TimeField("AEDAT", _SAP),),
     )
     for t in _TABLES
+)
+
+
+# A cleared invoice line is a payment unless a reversal is involved: the line is a negative
+# posting (XNEGP), or its document or its clearing document is reversed or reverses another
+# (BKPF: STBLG set, XREVERSAL 1 reversed / 2 reversal; BSAD: a line with XNEGP).
+_DOC = "coalesce(trim({t}BUKRS), '') || '/' || trim({t}{belnr})"
+_REVERSALS = (
+    f"SELECT {_DOC.format(t='', belnr='BELNR')} FROM {{BKPF}} WHERE BELNR IS NOT NULL AND "
+    "(nullif(trim(STBLG), '') IS NOT NULL OR trim(XREVERSAL) IN ('1', '2')) "
+    f"UNION SELECT {_DOC.format(t='', belnr='BELNR')} FROM {{BSAD}} "
+    "WHERE BELNR IS NOT NULL AND trim(XNEGP) = 'X'"
+)
+_NOT_REVERSED = (
+    "coalesce(trim(t.XNEGP), '') <> 'X' "
+    f"AND {_DOC.format(t='t.', belnr='BELNR')} NOT IN ({_REVERSALS}) "
+    f"AND coalesce({_DOC.format(t='t.', belnr='AUGBL')}, '') NOT IN ({_REVERSALS})"
 )
 
 
@@ -394,7 +417,8 @@ def mapping(cfg: Settings, crm_present: bool) -> Mapping:
             c + " JOIN {VBRK} k ON trim(k.VBELN) = trim(t.VBELN)",
             f"trim(k.VBTYP) IN {cat['invoice']} AND "
             f"coalesce(trim(k.FKSTO), '') NOT IN {lits(cfg['invoice_cancelled'])} AND "
-            + cancelled.replace("t.VBELN", "k.VBELN"),
+            + cancelled.replace("t.VBELN", "k.VBELN")
+            + f" AND {_NOT_REVERSED}",
         ),
     ]
     events += [
@@ -409,7 +433,7 @@ def mapping(cfg: Settings, crm_present: bool) -> Mapping:
         ),
         sap_crm.created_rule(),
     ]
-    prepare = {"chain": _chain_sql(cfg, crm_present)}
+    prepare = {"chain": _chain_sql(cfg, crm_present), TABLE: region_lookup_sql(cfg["regions"])}
     if not crm_present:  # SD only: inquiries and orders stand in for the missing opportunity
         sd_only = "NOT EXISTS (SELECT 1 FROM {CRMS4D_OPPT_H})"
         events.append(
@@ -498,14 +522,7 @@ def _lost_sql(cfg: Settings) -> str:
 
 def _cases_sql(cfg: Settings) -> str:
     """Case attributes: the CRM opportunity's, else the chain's order (else first document)."""
-    regions = cfg["regions"]
-    land = "cu.LAND1"
-    if regions:
-        land = (
-            "CASE cu.LAND1 "
-            + " ".join(f"WHEN {lit(k)} THEN {lit(v)}" for k, v in regions.items())
-            + " ELSE cu.LAND1 END"
-        )
+    join, land, country = region_join("cu.LAND1")
     orders = lits(cfg["order"])
     return f"""
     WITH docs AS (
@@ -521,10 +538,12 @@ def _cases_sql(cfg: Settings) -> str:
            coalesce(o.amount, TRY_CAST(d.NETWR AS DOUBLE)) AS OpportunityAmount,
              cu.NAME1 AS CustomerName,
            coalesce(o.owner, nullif(trim(d.ERNAM), '')) AS OpportunityOwner, {land} AS SalesRegion,
+           {country} AS _country,
            coalesce(mt.WGBEZ, i.MATKL) AS ProductCategory, o.stage AS SalesStage,
            coalesce(tz.VTEXT, nullif(trim(kd.ZTERM), '')) AS PaymentTerms
     FROM crm o FULL OUTER JOIN sd d ON d.case_id = o.case_id
     LEFT JOIN {{KNA1}} cu ON cu.KUNNR = coalesce(o.kunnr, d.KUNNR)
+    {join}
     LEFT JOIN item i ON i.VBELN = d.VBELN
     LEFT JOIN {{T023T}} mt ON mt.MATKL = i.MATKL
     LEFT JOIN {{VBKD}} kd ON kd.VBELN = d.VBELN AND trim(kd.POSNR) IN ('000000', '0', '')

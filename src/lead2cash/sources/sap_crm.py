@@ -48,8 +48,18 @@ TABLES: tuple[SourceTable, ...] = (
         ("OBJECT_ID", "CREATED_AT_H"),
         key="OBJECT_ID",
         optional=True,
-        times=(TimeField("CREATED_AT_H", "sapts"),),
-        optional_columns=("SOLD_TO_PARTY", "CREATED_BY_H", "EXP_REVENUE", "PHASE", "STATUS"),
+        times=(
+            TimeField("CREATED_AT_H", "sapts"),
+            TimeField("STATUS_SINCE", "sap", required=False),
+        ),
+        optional_columns=(
+            "SOLD_TO_PARTY",
+            "CREATED_BY_H",
+            "EXP_REVENUE",
+            "PHASE",
+            "STATUS",
+            "STATUS_SINCE",
+        ),
     ),
     SourceTable(
         "CDHDR",
@@ -91,11 +101,22 @@ def history(cfg: Settings) -> StageHistory:
          OR (p.FNAME = 'STATUS' AND trim(p.VALUE_NEW) IN {reopened})""")
     won = set(cfg["won_statuses"])
     closed = {name: code in won for code, name in cfg["statuses"].items()}
+    # an opportunity without change documents: closed (won / lost user status) at STATUS_SINCE
+    current = f"""
+      SELECT OBJECT_ID AS SalesOpportunityId,
+             greatest("STATUS_SINCE@utc", "CREATED_AT_H@utc") AS EventTime, OBJECT_ID AS _tie,
+             {_names(cfg["statuses"], "STATUS")} AS stage,
+             {{@CRMS4D_OPPT_H}} || ':OBJECT_ID=' || OBJECT_ID AS source_record,
+             {{@CRMS4D_OPPT_H}} AS _file, _row, 'STATUS' AS _column
+      FROM {{CRMS4D_OPPT_H}} WHERE trim(STATUS) IN {statuses}
+        AND "STATUS_SINCE@utc" IS NOT NULL"""
     return StageHistory(
         rows,
         ("CDHDR", "CDPOS"),
         stage_classes(cfg["phases"], closed, cfg["stages"]),
         "the phases / statuses settings of [sap-s4hana]",
+        current,
+        cfg["stages"],
     )
 
 

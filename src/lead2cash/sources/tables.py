@@ -93,7 +93,9 @@ class SystemFolder:
     folder: Path
     timezone: str = "UTC"
     files: dict[str, str] = field(default_factory=dict)  # table name -> display path
-    missing: list[str] = field(default_factory=list)  # optional tables that were absent
+    # optional tables that were absent, their activities and attributes lost (those a connector
+    # stands in for, `SourceTable.absent_note`, are noted in `derived` instead)
+    missing: list[str] = field(default_factory=list)
     loaded: list[SourceTable] = field(default_factory=list)  # tables read from a file
     header_only: list[str] = field(default_factory=list)  # optional files with no rows
     derived: list[str] = field(default_factory=list)  # what stands in for absent files
@@ -156,10 +158,12 @@ class SystemFolder:
             self._check_number(column, shown, name)
 
     def _absent(self, spec: SourceTable) -> None:
-        """An absent (or header-only) optional file: an empty table, noted."""
-        self.missing.append(spec.name)
+        """An absent (or header-only) optional file: an empty table, noted as missing, or as
+        derived where the connector stands in for it (e.g. stage flags from the opportunities)."""
         if spec.absent_note:
             self.derived.append(spec.absent_note)
+        else:
+            self.missing.append(spec.name)
         self._create_empty(spec)
 
     def _empty(self, src: str) -> bool:
