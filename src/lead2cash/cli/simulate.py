@@ -6,7 +6,7 @@ from pathlib import Path
 
 import typer
 
-from ..simulate import LANDSCAPES, SimulationParams, simulate
+from ..simulate.landscape import LANDSCAPES  # names only: the simulator loads in the command
 from .console import console, progress_bars
 
 
@@ -29,6 +29,8 @@ def register(app: typer.Typer) -> None:
             help="Share of Salesforce id references written in the 15-character form."),
     ) -> None:
         """Simulate a company's Lead-to-Cash process and write its CRM/ERP extracts and ground truth."""
+        from ..simulate import SimulationParams, simulate
+
         with progress_bars() as progress:
             result = simulate(out, cases, seed, landscape, SimulationParams(noise=noise, short_id_share=short_ids),
                               progress=progress)
