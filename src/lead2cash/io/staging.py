@@ -12,8 +12,6 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 import duckdb
-import numpy as np
-import pyarrow as pa
 
 from ..errors import InputError, Location
 from ..progress import NO_PROGRESS, Progress
@@ -161,6 +159,7 @@ _MICROS_PER = {"s": "* 1000000", "ms": "* 1000", "us": "", "ns": "// 1000"}
 
 def _stage_parquet(con: duckdb.DuckDBPyConnection, path: Path) -> Stage:
     """Stage a Parquet file with its own column types; Arrow durations become intervals."""
+    import pyarrow as pa  # Arrow loads for Parquet and XES only: a CSV import does without it
     import pyarrow.parquet as pq
 
     try:
@@ -180,6 +179,9 @@ def _stage_parquet(con: duckdb.DuckDBPyConnection, path: Path) -> Stage:
 
 def _stage_xes(con: duckdb.DuckDBPyConnection, path: Path, progress: Progress) -> Stage:
     """Stage an XES log: events in document order, trace attributes as `case:` columns."""
+    import numpy as np
+    import pyarrow as pa
+
     from .xes import read_xes
 
     xes = read_xes(path, progress)
