@@ -81,7 +81,10 @@ def _print_import(result: ImportResult, db: Path) -> None:
     mapped = ", ".join(f"{k} ← {v}" for k, v in result.mapping.items())
     console.print(f"  columns: {mapped}", highlight=False)
     if result.extras:
-        console.print(f"  kept as extra attributes: {', '.join(result.extras)}", highlight=False)
+        source = {v: k for k, v in result.renamed.items()}
+        kept = ", ".join(f"{n} (column '{source[n]}': the store has that name)" if n in source
+                         else n for n in result.extras)
+        console.print(f"  kept as extra attributes: {kept}", highlight=False)
     if result.rejected:
         console.print(f"  [yellow]{result.rejected:,} rows set aside[/] (see the rejected_rows table)")
 

@@ -164,13 +164,17 @@ def _stage_parquet(con: duckdb.DuckDBPyConnection, path: Path) -> Stage:
 
     try:
         schema = pq.read_schema(path)
+        source = f"read_parquet({sql_literal(str(path))})"
+        # DuckDB's names, which differ from the file's where two differ only in letter case
+        # (`Event_ID`, `event_id` → `Event_ID`, `event_id_1`): select by those, matched by
+        # position, so that each column keeps its own values.
+        names = [r[0] for r in con.execute(f"DESCRIBE SELECT * FROM {source}").fetchall()]
         cols = [
-            f"to_microseconds({quote(f.name)} {_MICROS_PER[f.type.unit]}) AS {quote(f.name)}"
-            if pa.types.is_duration(f.type) else quote(f.name)
-            for f in schema
+            f"to_microseconds({quote(n)} {_MICROS_PER[f.type.unit]}) AS {quote(n)}"
+            if pa.types.is_duration(f.type) else quote(n)
+            for n, f in zip(names, schema, strict=True)
         ]
-        con.execute(f"CREATE TEMP TABLE {STAGE} AS SELECT {', '.join(cols)} "
-                    f"FROM read_parquet({sql_literal(str(path))})")
+        con.execute(f"CREATE TEMP TABLE {STAGE} AS SELECT {', '.join(cols)} FROM {source}")
     except (duckdb.Error, pa.ArrowException) as exc:
         raise InputError(Location(str(path)), f"cannot read as Parquet: {str(exc).splitlines()[0]}",
                          "check that the file is a complete Parquet file") from None
