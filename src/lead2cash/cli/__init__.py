@@ -59,8 +59,9 @@ def main() -> None:
 
     User errors (`Lead2CashError`) print their message and fix and exit 2. Usage errors
     (unknown command or option, missing argument, bad value) print the usage and exit 2:
-    Typer raises them as `typer.TyperException` (Typer >= 0.28 vendors click, which is no
-    longer installed, so click's classes must not be named here). Ctrl-C exits 130.
+    Typer vendors click since 0.26, so click is no longer installed and its classes must not
+    be named here; Typer's usage errors derive from `typer.TyperException` (public since
+    0.28). Ctrl-C exits 130.
     """
     try:
         code = app(standalone_mode=False)
