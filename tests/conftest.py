@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import os
 from pathlib import Path
 
 import pytest
@@ -10,6 +11,12 @@ from lead2cash.store import Workspace
 
 REPO = Path(__file__).resolve().parents[1]
 SHARED_DATA = REPO.parent / "shared" / "data"
+
+
+@pytest.fixture(scope="session", autouse=True)
+def _compiled_sql_cache(tmp_path_factory: pytest.TempPathFactory) -> None:
+    """Compiled mining SQL goes to a fresh folder, not the user's cache (mining/compiled.py)."""
+    os.environ["LEAD2CASH_CACHE_DIR"] = str(tmp_path_factory.mktemp("compiled-sql"))
 
 
 @pytest.fixture(scope="session")

@@ -132,7 +132,7 @@ def assert_unchanged(ws: Workspace) -> None:
         ("case,act,ts\nA,x,2024-01-01\n", ImportOptions(case="case", activity="act", time="ts", timezone="Mars/Base"), ["unknown time zone 'Mars/Base'"]),
         ("case,act,ts,act\nA,x,2024-01-01,y\n", KEYS, ["bad.csv", "column 'act'", "twice"]),
         ("", KEYS, ["bad.csv", "empty"]),
-        ("event_id,case,act,ts\n1,A,x,2024-01-01\n1,B,y,2024-01-02\n", KEYS, ["line 2", "column 'event_id'", "unique"]),
+        ("event_id,event_type,source_record,case,act,ts\n1,,,A,x,2024-01-01\n1,,,B,y,2024-01-02\n", KEYS, ["line 2", "column 'event_id'", "unique"]),
     ],
 )
 def test_bad_input_fails_clearly_and_changes_nothing(

@@ -1,5 +1,5 @@
 """`python -m lead2cash` runs the CLI."""
 
-from .cli import main
+from .launch import main
 
 main()

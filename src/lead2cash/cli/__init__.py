@@ -1,4 +1,9 @@
-"""The `lead2cash` command: one Typer app, each command group in its own module."""
+"""The `lead2cash` command: one Typer app, each command group in its own module.
+
+Start-up matters (every command is a new process): the command modules import the core
+(DuckDB, Arrow, the simulator, the mining layer) inside the commands, so `--help` and a
+usage error cost only Typer and rich, and each command loads what it uses.
+"""
 
 from __future__ import annotations
 
@@ -7,7 +12,7 @@ import sys
 import typer
 
 from ..errors import Lead2CashError
-from .console import print_error
+from .console import err_console, print_error
 
 __all__ = ["app", "main"]
 
@@ -18,6 +23,9 @@ app = typer.Typer(
     add_completion=False,
     pretty_exceptions_enable=False,
 )
+
+INTERRUPTED = 130
+"""Exit code after Ctrl-C (128 + SIGINT), the shell's convention; Typer returns it too."""
 
 
 def _register() -> None:
@@ -31,22 +39,45 @@ def _register() -> None:
 _register()
 
 
+def _show_usage_error(exc: typer.TyperException) -> None:
+    """Print a usage error as Typer does: the usage line, where to get help, the error."""
+    show = getattr(exc, "show", None)  # usage errors (Typer's vendored click) can show themselves
+    if callable(show):
+        show()
+    else:
+        typer.echo(f"Error: {exc.format_message()}", err=True)
+
+
+def _interrupted() -> None:
+    """Ctrl-C: one short line instead of a traceback, and the conventional exit code."""
+    err_console.print("[yellow]interrupted[/] (Ctrl-C)", highlight=False)
+    sys.exit(INTERRUPTED)
+
+
 def main() -> None:
-    """Console entry point: user errors print as one clear message and exit 2."""
+    """Console entry point, the one place where errors meet the user, never as a traceback.
+
+    User errors (`Lead2CashError`) print their message and fix and exit 2. Usage errors
+    (unknown command or option, missing argument, bad value) print the usage and exit 2:
+    Typer vendors click since 0.26, so click is no longer installed and its classes must not
+    be named here; Typer's usage errors derive from `typer.TyperException` (public since
+    0.28). Ctrl-C exits 130.
+    """
     try:
         code = app(standalone_mode=False)
     except Lead2CashError as exc:
         print_error(exc)
         sys.exit(2)
+    except typer.TyperException as exc:
+        _show_usage_error(exc)
+        sys.exit(exc.exit_code)
     except typer.Exit as exc:
         sys.exit(exc.exit_code)
-    except typer.Abort:
-        sys.exit(130)
-    except Exception as exc:  # click usage errors carry their own exit code
-        import click
-
-        if isinstance(exc, click.ClickException):
-            exc.show()
-            sys.exit(exc.exit_code)
-        raise
+    except typer.Abort:  # end of input at a prompt
+        err_console.print("aborted")
+        sys.exit(1)
+    except KeyboardInterrupt:  # outside the command itself (Typer turns it into 130 inside)
+        _interrupted()
+    if code == INTERRUPTED:
+        _interrupted()
     sys.exit(code if isinstance(code, int) else 0)

@@ -4,12 +4,16 @@ from __future__ import annotations
 
 from collections.abc import Iterator
 from contextlib import contextmanager
+from typing import TYPE_CHECKING
 
 from rich.console import Console
-from rich.progress import BarColumn, Progress, TaskID, TextColumn, TimeElapsedColumn
 
 from ..errors import Lead2CashError
-from ..progress import Progress as ProgressSink
+
+if TYPE_CHECKING:
+    from rich.progress import TaskID
+
+    from ..progress import Progress as ProgressSink
 
 __all__ = ["console", "err_console", "print_error", "progress_bars"]
 
@@ -27,6 +31,8 @@ def print_error(exc: Lead2CashError) -> None:
 @contextmanager
 def progress_bars() -> Iterator[ProgressSink]:
     """A progress sink drawing one rich bar per step (on stderr, so --json output stays clean)."""
+    from rich.progress import BarColumn, Progress, TextColumn, TimeElapsedColumn
+
     bars = Progress(
         TextColumn("[bold blue]{task.description}"),
         BarColumn(),

@@ -7,18 +7,19 @@ import tomllib
 from pathlib import Path
 from typing import Annotated
 
+from typing import TYPE_CHECKING
+
 import typer
 from rich.table import Table
 
-from ..checks import CheckReport, Severity, check_log
 from ..errors import InputError, Location
-from ..io.export import export_log
-from ..model import ACTIVITIES, ATTRIBUTES
-from ..model_doc import model_markdown
-from ..io.importer import ImportOptions, ImportResult, import_log
-from ..summary import LogSummary, summarize
 from .console import console, progress_bars
 from .options import DbOption, JsonOption, open_workspace, parse_time
+
+if TYPE_CHECKING:  # the core (DuckDB, Arrow) loads inside the commands, not for --help
+    from ..checks import CheckReport
+    from ..io.importer import ImportResult
+    from ..summary import LogSummary
 
 __all__ = ["register", "print_summary", "print_check"]
 
@@ -60,6 +61,8 @@ def import_cmd(
     db: DbOption = None,
 ) -> None:
     """Import an event log into the workspace (replaces its log; all or nothing)."""
+    from ..io.importer import ImportOptions, import_log
+
     options = ImportOptions(
         case=case, activity=activity, time=time, mapping=_read_map(map_file), timezone=timezone,
         time_format=time_format, source_system=source_system,
@@ -78,13 +81,18 @@ def _print_import(result: ImportResult, db: Path) -> None:
     mapped = ", ".join(f"{k} ← {v}" for k, v in result.mapping.items())
     console.print(f"  columns: {mapped}", highlight=False)
     if result.extras:
-        console.print(f"  kept as extra attributes: {', '.join(result.extras)}", highlight=False)
+        source = {v: k for k, v in result.renamed.items()}
+        kept = ", ".join(f"{n} (column '{source[n]}': the store has that name)" if n in source
+                         else n for n in result.extras)
+        console.print(f"  kept as extra attributes: {kept}", highlight=False)
     if result.rejected:
         console.print(f"  [yellow]{result.rejected:,} rows set aside[/] (see the rejected_rows table)")
 
 
 def print_check(report: CheckReport) -> None:
     """Coverage by tier and the findings, as rich tables."""
+    from ..checks import Severity
+
     cov = Table(title=f"Coverage ({report.events:,} events, {report.cases:,} cases)")
     for col in ("tier", "attribute", "events", "cases"):
         cov.add_column(col, justify="right" if col in ("events", "cases") else "left")
@@ -107,6 +115,8 @@ def print_check(report: CheckReport) -> None:
 
 def check_cmd(json_out: JsonOption = False, db: DbOption = None) -> None:
     """Check the log against the data model; exit 0 clean, 1 warnings, 2 errors."""
+    from ..checks import check_log
+
     with open_workspace(db, read_only=True) as ws:
         report = check_log(ws)
     if json_out:
@@ -140,6 +150,8 @@ def print_summary(s: LogSummary) -> None:
 
 def summary_cmd(json_out: JsonOption = False, db: DbOption = None) -> None:
     """Cases, events, activities, first and last event, LastDataUpdate."""
+    from ..summary import summarize
+
     with open_workspace(db, read_only=True) as ws:
         s = summarize(ws)
     if json_out:
@@ -154,6 +166,8 @@ def export_cmd(
     db: DbOption = None,
 ) -> None:
     """Export the log (model column names; XES with concept/time/lifecycle/org extensions)."""
+    from ..io.export import export_log
+
     with open_workspace(db, read_only=True) as ws, progress_bars() as progress:
         n = export_log(ws, path, fmt, progress)
     console.print(f"[green]wrote[/] {n:,} events to {path}")
@@ -163,6 +177,9 @@ def model_cmd(
     markdown: Annotated[bool, typer.Option("--markdown", help="Print the model as Markdown.")] = False,
 ) -> None:
     """Show the data model: 17 attributes by tier and 15 activities."""
+    from ..model import ACTIVITIES, ATTRIBUTES
+    from ..model_doc import model_markdown
+
     if markdown:
         typer.echo(model_markdown(), nl=False)
         return

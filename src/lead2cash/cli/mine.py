@@ -65,9 +65,11 @@ WorkingTimeOpt = Annotated[
 
 def calendars(working_time: str | None) -> CalendarSet | None:
     """The calendars `--working-time` names; None (calendar time) when it is not given."""
+    if not working_time:
+        return None
     from ..mining.calendar import load_calendars
 
-    return load_calendars(working_time) if working_time else None
+    return load_calendars(working_time)
 
 
 class Result(Protocol):
@@ -81,9 +83,13 @@ def open_engine(
     db: Path | None, engine: EngineName, filters: list[str] | None
 ) -> Iterator[tuple[Engine, list[Filter]]]:
     """Parse the filters, open the workspace and the chosen engine, close them afterwards."""
-    from ..mining import DuckDBEngine, SparkEngine, parse_filters
+    from ..mining.engine import DuckDBEngine, SparkEngine
 
-    parsed = parse_filters(filters or [])
+    parsed: list[Filter] = []
+    if filters:  # the filter language builds Ibis predicates: loaded only when filtering
+        from ..mining.filter_language import parse_filters
+
+        parsed = parse_filters(filters)
     ws = open_workspace(db, read_only=True)
     try:
         if engine is EngineName.SPARK:

@@ -4,12 +4,14 @@ from __future__ import annotations
 
 from datetime import UTC, datetime
 from pathlib import Path
-from typing import Annotated
+from typing import TYPE_CHECKING, Annotated
 
 import typer
 
 from ..errors import InputError, Location
-from ..store import Workspace, default_db_path
+
+if TYPE_CHECKING:  # DuckDB loads when a command opens the workspace, not for --help
+    from ..store import Workspace
 
 __all__ = ["DbOption", "JsonOption", "open_workspace", "parse_time"]
 
@@ -23,6 +25,8 @@ JsonOption = Annotated[bool, typer.Option("--json", help="Print machine-readable
 
 def open_workspace(db: Path | None, read_only: bool = False) -> Workspace:
     """Open the workspace named by --db, or the default one."""
+    from ..store import Workspace, default_db_path
+
     return Workspace(db or default_db_path(), read_only=read_only)
 
 

@@ -6,7 +6,7 @@ from pathlib import Path
 
 import typer
 
-from ..simulate import LANDSCAPES, SimulationParams, simulate
+from ..simulate.landscape import LANDSCAPES  # names only: the simulator loads in the command
 from .console import console, progress_bars
 
 
@@ -38,6 +38,8 @@ def register(app: typer.Typer) -> None:
             from ..simulate.export_style import check_export_styles
 
             check_export_styles(landscape, export_style)
+        from ..simulate import SimulationParams, simulate
+
         with progress_bars() as progress:
             result = simulate(out, cases, seed, landscape, SimulationParams(noise=noise, short_id_share=short_ids),
                               progress=progress)

@@ -3,6 +3,12 @@
 Pipeline: stage the raw file → map its columns onto the model → convert every value
 in one vectorised pass → refuse (or set aside) rows that cannot be read → replace the
 workspace's log in one transaction.
+
+The store's own columns (`event_id`, `event_type`, `source_record`) are never claimed
+from user data by their name alone: only a file that carries all three, spelt exactly so
+(a lead2cash export or the simulator's ground truth), or an explicit `--map`, fills them.
+Any other column named like a store column (`Event_ID` in SAP's order-to-cash log) is kept
+as an extra attribute; DuckDB names ignore letter case, so it is stored as `<name>_source`.
 """
 
 from __future__ import annotations
@@ -27,6 +33,8 @@ __all__ = ["ImportOptions", "ImportResult", "import_log"]
 _KEY_FIELDS = ("SalesOpportunityId", "ActivityName", "EventTime")
 _OWN_COLUMNS = ("event_id", "event_type", "source_record")
 _TYPED = "_l2c_typed"
+RENAME_SUFFIX = "_source"
+"""Appended to an extra column whose name a store column already has (letter case aside)."""
 
 
 @dataclass(frozen=True)
@@ -58,6 +66,17 @@ class ImportResult:
     rejected: int
     mapping: dict[str, str]
     extras: tuple[str, ...]
+    renamed: dict[str, str] = field(default_factory=dict)
+    """Source columns kept as extras under another name (source → stored), see RENAME_SUFFIX."""
+
+
+@dataclass(frozen=True)
+class _Extra:
+    """A source column kept as an extra attribute: its name in the file and in the store."""
+
+    source: str
+    name: str
+    sql_type: str
 
 
 def import_log(
@@ -120,11 +139,15 @@ def _resolve_mapping(stage: Stage, opts: ImportOptions) -> dict[str, str]:
     mapping = dict(explicit)
     used = set(mapping.values())
     lower = {c.lower(): c for c in cols}
-    for fld in (*ATTRIBUTE_NAMES, *_OWN_COLUMNS):
+    ours = all(c in cols for c in _OWN_COLUMNS)  # a lead2cash log: its own columns keep their role
+    for fld in (*ATTRIBUTE_NAMES, *(_OWN_COLUMNS if ours else ())):
         if fld in mapping:
             continue
-        xes = [k for k, v in XES_KEYS.items() if v == fld]
-        candidates = [fld, f"case:{fld}", *xes, lower.get(fld.lower(), "")]
+        if fld in _OWN_COLUMNS:
+            candidates = [fld]
+        else:
+            xes = [k for k, v in XES_KEYS.items() if v == fld]
+            candidates = [fld, f"case:{fld}", *xes, lower.get(fld.lower(), "")]
         hit = next((c for c in candidates if c in cols and c not in used), None)
         if hit:
             mapping[fld] = hit
@@ -141,23 +164,31 @@ def _resolve_mapping(stage: Stage, opts: ImportOptions) -> dict[str, str]:
     return mapping
 
 
-def _extras(stage: Stage, mapping: dict[str, str]) -> dict[str, str]:
-    """Unmapped source columns, kept as extra attributes, with the type they are stored as."""
-    used = set(mapping.values())
-    core = {c.lower() for c in CORE_COLUMNS}
-    extras: dict[str, str] = {}
-    for col, sql_type in stage.columns.items():
-        if col in used:
-            continue
-        if col.lower() in core:
-            raise InputError(Location(str(stage.file), None, col),
-                             "this column's name is reserved by the event log",
-                             f"map it with --map or rename it (reserved: {', '.join(CORE_COLUMNS)})")
-        xes_type = stage.value_types.get(col)
+def _extras(stage: Stage, mapping: dict[str, str]) -> list[_Extra]:
+    """Unmapped source columns, kept as extra attributes, with the name and type they are
+    stored under: a name the store already has (DuckDB ignores letter case) gets a suffix."""
+    kept = [c for c in stage.columns if c not in set(mapping.values())]
+    taken = {c.lower() for c in CORE_COLUMNS}
+    names: dict[str, str] = {}
+    for col in kept:  # first every column that can keep its own name, then the others
+        if col.lower() not in taken:
+            names[col] = col
+            taken.add(col.lower())
+    for col in kept:
+        if col not in names:
+            name, n = f"{col}{RENAME_SUFFIX}", 2
+            while name.lower() in taken:
+                name, n = f"{col}{RENAME_SUFFIX}{n}", n + 1
+            names[col] = name
+            taken.add(name.lower())
+    extras = []
+    for col in kept:
+        xes_type, sql_type = stage.value_types.get(col), stage.columns[col]
         if xes_type is not None:
-            extras[col] = XES_SQL_TYPES.get(xes_type, "VARCHAR")
+            stored = XES_SQL_TYPES.get(xes_type, "VARCHAR")
         else:
-            extras[col] = "TIMESTAMP" if sql_type.startswith("TIMESTAMP") else sql_type
+            stored = "TIMESTAMP" if sql_type.startswith("TIMESTAMP") else sql_type
+        extras.append(_Extra(col, names[col], stored))
     return extras
 
 
@@ -194,7 +225,7 @@ _FIX = {
 
 
 def _convert(con: duckdb.DuckDBPyConnection, stage: Stage, mapping: dict[str, str],
-             extras: dict[str, str], opts: ImportOptions) -> list[tuple[str, str, str]]:
+             extras: list[_Extra], opts: ImportOptions) -> list[tuple[str, str, str]]:
     """Build the typed table in one pass; return (error column, source column, problem) triples."""
     select = [f"{stage.row} AS _row", f"{stage.locator} AS _loc"]
     problems: list[tuple[str, str, str]] = []
@@ -218,8 +249,8 @@ def _convert(con: duckdb.DuckDBPyConnection, stage: Stage, mapping: dict[str, st
         if col is not None:
             cast = "BIGINT" if own == "event_id" else "VARCHAR"
             select.append(f"TRY_CAST({quote(col)} AS {cast}) AS {quote('_own_' + own)}")
-    for col, sql_type in extras.items():
-        select.append(f"{_extra_expr(stage, col, sql_type, opts)} AS {quote('_x_' + col)}")
+    for i, extra in enumerate(extras):
+        select.append(f"{_extra_expr(stage, extra.source, extra.sql_type, opts)} AS _x{i}")
     con.execute(f"CREATE TEMP TABLE {_TYPED} AS SELECT {', '.join(select)} FROM {STAGE}")
     return problems
 
@@ -283,10 +314,11 @@ def _check_event_ids(con: duckdb.DuckDBPyConnection, stage: Stage, mapping: dict
     if row:
         raise InputError(Location(str(stage.file), row[0], mapping["event_id"]),
                          "event_id must be a unique whole number on every row", value=row[1],
-                         hint="drop the event_id column to number events in file order")
+                         hint="rename the event_id column (or drop its --map entry) to keep it "
+                              "as an attribute and number events in file order")
 
 
-def _load(ws: Workspace, stage: Stage, mapping: dict[str, str], extras: dict[str, str],
+def _load(ws: Workspace, stage: Stage, mapping: dict[str, str], extras: list[_Extra],
           rejected: int, opts: ImportOptions) -> ImportResult:
     """Replace the log and the rejected rows in one transaction."""
     name = stage.file.name
@@ -306,14 +338,17 @@ def _load(ws: Workspace, stage: Stage, mapping: dict[str, str], extras: dict[str
     lineage = (f"coalesce(_own_source_record, {sql_literal(name + ':')} || _loc)"
                if "source_record" in mapping else f"{sql_literal(name + ':')} || _loc")
     select = (f"SELECT {event_id}, {', '.join(cols)}, {event_type}, {lineage}"
-              + "".join(f", {quote('_x_' + c)}" for c in extras)
+              + "".join(f", _x{i}" for i in range(len(extras)))
               + f" FROM {_TYPED}")
+    renamed = {e.source: e.name for e in extras if e.source != e.name}
     meta = {
         "file": str(stage.file), "format": stage.format, "timezone": opts.timezone,
         "imported_at": datetime.now(UTC).isoformat(), "mapping": json.dumps(mapping),
     }
+    if renamed:
+        meta["renamed"] = json.dumps(renamed)
     with ws.transaction() as con:
-        ws.replace_log(select, extras, meta)
+        ws.replace_log(select, {e.name: e.sql_type for e in extras}, meta)
         con.execute(f"CREATE OR REPLACE TABLE {REJECTED} (file VARCHAR, row VARCHAR, "
                     "\"column\" VARCHAR, value VARCHAR, reason VARCHAR)")
         if stage.rejected:
@@ -322,4 +357,4 @@ def _load(ws: Workspace, stage: Stage, mapping: dict[str, str], extras: dict[str
         events, cases = con.execute(
             "SELECT count(*), count(DISTINCT SalesOpportunityId) FROM events").fetchone()  # type: ignore[misc]
     return ImportResult(str(stage.file), stage.format, int(events), int(cases), rejected,
-                        mapping, tuple(extras))
+                        mapping, tuple(e.name for e in extras), renamed)

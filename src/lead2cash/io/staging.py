@@ -12,8 +12,6 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 import duckdb
-import numpy as np
-import pyarrow as pa
 
 from ..errors import InputError, Location
 from ..progress import NO_PROGRESS, Progress
@@ -161,17 +159,22 @@ _MICROS_PER = {"s": "* 1000000", "ms": "* 1000", "us": "", "ns": "// 1000"}
 
 def _stage_parquet(con: duckdb.DuckDBPyConnection, path: Path) -> Stage:
     """Stage a Parquet file with its own column types; Arrow durations become intervals."""
+    import pyarrow as pa  # Arrow loads for Parquet and XES only: a CSV import does without it
     import pyarrow.parquet as pq
 
     try:
         schema = pq.read_schema(path)
+        source = f"read_parquet({sql_literal(str(path))})"
+        # DuckDB's names, which differ from the file's where two differ only in letter case
+        # (`Event_ID`, `event_id` → `Event_ID`, `event_id_1`): select by those, matched by
+        # position, so that each column keeps its own values.
+        names = [r[0] for r in con.execute(f"DESCRIBE SELECT * FROM {source}").fetchall()]
         cols = [
-            f"to_microseconds({quote(f.name)} {_MICROS_PER[f.type.unit]}) AS {quote(f.name)}"
-            if pa.types.is_duration(f.type) else quote(f.name)
-            for f in schema
+            f"to_microseconds({quote(n)} {_MICROS_PER[f.type.unit]}) AS {quote(n)}"
+            if pa.types.is_duration(f.type) else quote(n)
+            for n, f in zip(names, schema, strict=True)
         ]
-        con.execute(f"CREATE TEMP TABLE {STAGE} AS SELECT {', '.join(cols)} "
-                    f"FROM read_parquet({sql_literal(str(path))})")
+        con.execute(f"CREATE TEMP TABLE {STAGE} AS SELECT {', '.join(cols)} FROM {source}")
     except (duckdb.Error, pa.ArrowException) as exc:
         raise InputError(Location(str(path)), f"cannot read as Parquet: {str(exc).splitlines()[0]}",
                          "check that the file is a complete Parquet file") from None
@@ -180,6 +183,9 @@ def _stage_parquet(con: duckdb.DuckDBPyConnection, path: Path) -> Stage:
 
 def _stage_xes(con: duckdb.DuckDBPyConnection, path: Path, progress: Progress) -> Stage:
     """Stage an XES log: events in document order, trace attributes as `case:` columns."""
+    import numpy as np
+    import pyarrow as pa
+
     from .xes import read_xes
 
     xes = read_xes(path, progress)

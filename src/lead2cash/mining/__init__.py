@@ -12,25 +12,25 @@ from __future__ import annotations
 
 import functools
 from collections.abc import Callable
-from typing import Concatenate, ParamSpec, TypeVar
+from importlib import import_module
+from typing import TYPE_CHECKING, Any, Concatenate, ParamSpec, TypeVar
 
-from . import dfg, kpis, performance
-from . import variants as _variants
-from .engine import DuckDBEngine, Engine, Source, SparkEngine, spark_session, using
-from .filter_language import parse_filter, parse_filters
-from .filters import (
-    Activity,
-    Attribute,
-    CaseDuration,
-    Closed,
-    Filter,
-    Follows,
-    LogTables,
-    Not,
-    Outcome,
-    TimeWindow,
-    Variant,
-)
+if TYPE_CHECKING:
+    from .engine import DuckDBEngine, Engine, Source, SparkEngine, spark_session, using
+    from .filter_language import parse_filter, parse_filters
+    from .filters import (
+        Activity,
+        Attribute,
+        CaseDuration,
+        Closed,
+        Filter,
+        Follows,
+        LogTables,
+        Not,
+        Outcome,
+        TimeWindow,
+        Variant,
+    )
 
 __all__ = [
     "Activity",
@@ -65,9 +65,31 @@ __all__ = [
 P = ParamSpec("P")
 R = TypeVar("R")
 
+# Every public name loads its module on first use (PEP 562): a command that mines on DuckDB
+# with compiled SQL never imports Ibis or pandas (see compiled.py).
+_NAMES = {
+    **dict.fromkeys(("DuckDBEngine", "Engine", "Source", "SparkEngine", "spark_session", "using"),
+                    ".engine"),
+    **dict.fromkeys(("parse_filter", "parse_filters"), ".filter_language"),
+    **dict.fromkeys(("Activity", "Attribute", "CaseDuration", "Closed", "Filter", "Follows",
+                     "LogTables", "Not", "Outcome", "TimeWindow", "Variant"), ".filters"),
+}
+# The analyses taking an engine, offered also on a workspace or a workspace path.
+_ANALYSES = {
+    "process_map": (".dfg", "discover"),
+    "variant_stats": (".variants", "discover"),
+    "case_durations": (".performance", "case_durations"),
+    "between": (".performance", "between"),
+    "throughput": (".performance", "throughput"),
+    "time_in_stage": (".performance", "time_in_stage"),
+    "rework": (".performance", "rework"),
+    "kpi_report": (".kpis", "report"),
+}
+
 
 def _on_any_source(fn: Callable[Concatenate[Engine, P], R]) -> Callable[Concatenate[Source, P], R]:
     """Let an analysis taking an Engine also take a workspace or a workspace path."""
+    from .engine import using
 
     @functools.wraps(fn)
     def run(source: Source, *args: P.args, **kwargs: P.kwargs) -> R:
@@ -77,11 +99,23 @@ def _on_any_source(fn: Callable[Concatenate[Engine, P], R]) -> Callable[Concaten
     return run
 
 
-process_map = _on_any_source(dfg.discover)
-variant_stats = _on_any_source(_variants.discover)
-case_durations = _on_any_source(performance.case_durations)
-between = _on_any_source(performance.between)
-throughput = _on_any_source(performance.throughput)
-time_in_stage = _on_any_source(performance.time_in_stage)
-rework = _on_any_source(performance.rework)
-kpi_report = _on_any_source(kpis.report)
+def __getattr__(name: str) -> Any:
+    """Load a public name's module when the name is first used."""
+    if name in _NAMES:
+        value = getattr(import_module(_NAMES[name], __name__), name)
+    elif name in _ANALYSES:
+        module, function = _ANALYSES[name]
+        value = _on_any_source(getattr(import_module(module, __name__), function))
+    else:  # a submodule, e.g. `mining.dfg` after `import lead2cash.mining`
+        try:
+            value = import_module(f".{name}", __name__)
+        except ModuleNotFoundError as exc:
+            if exc.name != f"{__name__}.{name}":
+                raise
+            raise AttributeError(f"module {__name__!r} has no attribute {name!r}") from None
+    globals()[name] = value
+    return value
+
+
+def __dir__() -> list[str]:
+    return sorted(set(globals()) | set(__all__))

@@ -7,21 +7,31 @@ first and last activity, start, end and duration in microseconds.
 `variant_steps`: the distinct (activity, next activity) pairs of each variant.
 All are defined once as Ibis expressions; DuckDB stores them as tables at load
 time (`derive`), Spark computes and caches them when the engine starts.
+
+Ibis is imported inside the functions that build expressions: the SQL of the
+derivations and of the standing queries over the stored tables is kept compiled
+(compiled.py), so loading a log or mining it on DuckDB need not import Ibis.
 """
 
 from __future__ import annotations
 
 from collections.abc import Callable, Sequence
+from typing import TYPE_CHECKING
 
 import duckdb
-import ibis
-import ibis.expr.types as ir
 
 from ..store import EVENTS
+from . import compiled
+
+if TYPE_CHECKING:
+    import ibis.expr.types as ir
+
+    from .filters import LogTables
 
 __all__ = [
     "CASES", "NAMES", "REQUIRED_COLUMNS", "SEP", "STEPS", "VARIANT_STEPS", "cases_expr", "derive",
-    "duckdb_concat", "is_derived", "steps_expr", "variant_steps_expr",
+    "duckdb_concat", "is_derived", "standing_sql", "steps_expr", "stored_tables",
+    "variant_steps_expr",
 ]
 
 STEPS = "mining_steps"
@@ -35,11 +45,14 @@ CASE, ACT, TIME, EID = "SalesOpportunityId", "ActivityName", "EventTime", "event
 REQUIRED_COLUMNS: tuple[str, ...] = (CASE, ACT, TIME, EID)
 """The columns mining reads from any events source; the rest are optional attributes."""
 
-OrderedConcat = Callable[[ir.StringColumn, Sequence[ir.Column], str], ir.Scalar]
+if TYPE_CHECKING:
+    OrderedConcat = Callable[[ir.StringColumn, Sequence[ir.Column], str], ir.Scalar]
 
 
 def steps_expr(events: ir.Table) -> ir.Table:
     """Each event with its position and its directly-following event in the case."""
+    import ibis
+
     w = ibis.window(group_by=events[CASE], order_by=[events[TIME], events[EID]])
     x = events.select(
         events[CASE],
@@ -59,6 +72,8 @@ def steps_expr(events: ir.Table) -> ir.Table:
 
 def cases_expr(steps: ir.Table, ordered_concat: OrderedConcat) -> ir.Table:
     """One row per case: trace and its id, first/last activity, start, end, events, duration_us."""
+    import ibis
+
     agg = steps.group_by(CASE).aggregate(
         variant=ordered_concat(steps[ACT], [steps.pos], SEP),
         events=steps.count(),
@@ -90,27 +105,64 @@ def duckdb_concat(value: ir.StringColumn, order_by: Sequence[ir.Column], sep: st
 
 
 # The store's contract for the columns the derivation reads (see store.events_ddl).
-_EVENTS_SCHEMA = ibis.schema(dict(zip(REQUIRED_COLUMNS, ("string", "string", "timestamp(6)", "int64"))))
+_EVENTS_TYPES = dict(zip(REQUIRED_COLUMNS, ("string", "string", "timestamp(6)", "int64")))
+
+
+def _derivation_sql(names: tuple[str, str, str], keep: str | None) -> tuple[str, str, str]:
+    """The SELECTs that build the steps, cases and variant-steps tables of these names."""
+    import ibis
+
+    events = ibis.table(_EVENTS_TYPES, name=EVENTS)
+    if keep is not None:
+        events = events.filter(events[CASE].isin(ibis.table({CASE: "string"}, name=keep)[CASE]))
+    steps = steps_expr(events)
+    cases = cases_expr(ibis.table(steps.schema(), name=names[0]), duckdb_concat)
+    pairs = variant_steps_expr(ibis.table(cases.schema(), name=names[1]))
+    return (ibis.to_sql(steps, dialect="duckdb"), ibis.to_sql(cases, dialect="duckdb"),
+            ibis.to_sql(pairs, dialect="duckdb"))
 
 
 def derive(con: duckdb.DuckDBPyConnection, keep: str | None = None) -> tuple[str, str, str]:
     """(Re)build the derived tables from the events table; called by every load path.
 
     With `keep` (a table of case ids), derive only those cases, into temporary tables named
-    after it; returns the names of the steps, cases and variant-steps tables.
+    after it; returns the names of the steps, cases and variant-steps tables. The whole-log
+    statements are kept compiled (compiled.py); a `keep` derivation is compiled each time.
     """
-    events = ibis.table(_EVENTS_SCHEMA, name=EVENTS)
-    if keep is not None:
-        events = events.filter(events[CASE].isin(ibis.table({CASE: "string"}, name=keep)[CASE]))
-    names = NAMES if keep is None else (f"{STEPS}_{keep}", f"{CASES}_{keep}", f"{VARIANT_STEPS}_{keep}")
-    create = "CREATE OR REPLACE TABLE" if keep is None else "CREATE OR REPLACE TEMP TABLE"
-    steps = steps_expr(events)
-    con.execute(f"{create} {names[0]} AS {ibis.to_sql(steps, dialect='duckdb')}")
-    cases = cases_expr(ibis.table(steps.schema(), name=names[0]), duckdb_concat)
-    con.execute(f"{create} {names[1]} AS {ibis.to_sql(cases, dialect='duckdb')}")
-    pairs = variant_steps_expr(ibis.table(cases.schema(), name=names[1]))
-    con.execute(f"{create} {names[2]} AS {ibis.to_sql(pairs, dialect='duckdb')}")
+    if keep is None:
+        names, create = NAMES, "CREATE OR REPLACE TABLE"
+        sql = compiled.statements("derived", lambda: _derivation_sql(NAMES, None))
+    else:
+        names = (f"{STEPS}_{keep}", f"{CASES}_{keep}", f"{VARIANT_STEPS}_{keep}")
+        create = "CREATE OR REPLACE TEMP TABLE"
+        sql = list(_derivation_sql(names, keep))
+    for name, select in zip(names, sql, strict=True):
+        con.execute(f"{create} {name} AS {select}")
     return names
+
+
+def stored_tables() -> LogTables:
+    """The events and the derived tables as unbound Ibis tables named as stored, with the
+    schemas the derivations give them; `events` has the required columns only. A query over
+    these compiles to SQL that runs on any workspace (see compiled.py)."""
+    import ibis
+
+    from .filters import LogTables
+
+    events = ibis.table(_EVENTS_TYPES, name=EVENTS)
+    steps = steps_expr(events)
+    cases = cases_expr(ibis.table(steps.schema(), name=STEPS), duckdb_concat)
+    pairs = variant_steps_expr(ibis.table(cases.schema(), name=CASES))
+    return LogTables(events, ibis.table(steps.schema(), name=STEPS),
+                     ibis.table(cases.schema(), name=CASES),
+                     ibis.table(pairs.schema(), name=VARIANT_STEPS))
+
+
+def standing_sql(build: Callable[[LogTables], Sequence[ir.Table]]) -> list[str]:
+    """Compile the queries `build` makes of the whole stored log (see `stored_tables`)."""
+    import ibis
+
+    return [ibis.to_sql(q, dialect="duckdb") for q in build(stored_tables())]
 
 
 def is_derived(con: duckdb.DuckDBPyConnection) -> bool:

@@ -5,6 +5,9 @@ frequent share of activities and recomputes the map on the log projected onto
 them (so removed steps do not break paths); `paths` keeps the most frequent
 share of edges, then adds back the strongest edges needed so that every kept
 activity lies on a path from the start to the end.
+
+The map of the whole log in calendar time is a standing query (`Engine.queries`
+with a key): on DuckDB its SQL is kept compiled and no Ibis is imported.
 """
 
 from __future__ import annotations
@@ -12,16 +15,18 @@ from __future__ import annotations
 import math
 from collections.abc import Iterable
 from dataclasses import dataclass, field, replace
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
-import ibis.expr.types as ir
-
-from . import working
-from .calendar import CalendarSet
+from .compiled import Columns
 from .derived import steps_expr
-from .engine import Engine
-from .filters import Filter, LogTables
+from .engine import Engine, frame_columns
 from .stats import DurationStats, duration_aggs, stats_list
+
+if TYPE_CHECKING:
+    import ibis.expr.types as ir
+
+    from .calendar import CalendarSet
+    from .filters import Filter, LogTables
 
 __all__ = ["ActivityCount", "Edge", "ProcessMap", "discover", "simplify_paths"]
 
@@ -99,34 +104,59 @@ def _projected_case_counts(steps: ir.Table) -> tuple[ir.Table, ir.Table]:
             pairs.group_by(["ActivityName", "target"]).aggregate(cases=pairs.count()))
 
 
-def _map_from_steps(engine: Engine, steps: ir.Table, case_counts: tuple[ir.Table, ir.Table],
-                    t: LogTables, calendar: CalendarSet | None = None) -> ProcessMap:
-    """Run the two queries of a process map over a steps table, activities and edges, each
-    joined with its case counts (edge durations in working time under `calendar`)."""
+def _map_queries(steps: ir.Table, case_counts: tuple[ir.Table, ir.Table]) -> tuple[ir.Table, ir.Table]:
+    """The two queries of a process map over a steps table: activities and edges, each joined
+    with its case counts."""
     acts = steps.group_by("ActivityName").aggregate(
         n=steps.count(), starts=(steps.pos == 0).sum(), ends=steps.target_id.isnull().sum()
     ).join(case_counts[0], "ActivityName")
-    moves = steps.filter(steps.target_id.notnull())
+    moves = _moves(steps)
     edges = moves.group_by(["ActivityName", "target"]).aggregate(
         frequency=moves.count(), **duration_aggs(moves.duration_us)
     ).join(case_counts[1], ["ActivityName", "target"])
+    return acts, edges
+
+
+def _log_map_queries(t: LogTables) -> tuple[ir.Table, ir.Table]:
+    """The process map queries of the (filtered) log's stored steps and variants."""
+    return _map_queries(t.steps, _case_counts(t))
+
+
+def _moves(steps: ir.Table) -> ir.Table:
+    """The steps that have a directly-following event."""
+    return steps.filter(steps.target_id.notnull())
+
+
+def _map_from_steps(engine: Engine, steps: ir.Table, case_counts: tuple[ir.Table, ir.Table],
+                    t: LogTables, calendar: CalendarSet | None = None) -> ProcessMap:
+    """Run the two queries of a process map over a steps table (edge durations in working
+    time under `calendar`)."""
+    acts, edges = _map_queries(steps, case_counts)
     a, e = engine.execute(acts), engine.execute(edges)
     if calendar is not None:
+        from . import working
+
+        moves = _moves(steps)
         pairs = moves.select("SalesOpportunityId", "ActivityName", "target", start=moves.EventTime,
                              us=moves.duration_us)
         e = working.restat(engine, e, pairs, t, calendar, ["ActivityName", "target"])
+    return _assemble(frame_columns(a), frame_columns(e))
+
+
+def _assemble(a: Columns, e: Columns) -> ProcessMap:
+    """The process map from the results of its two queries."""
+    names = a["ActivityName"]
     activities = sorted(
-        (ActivityCount(n, int(ev), int(c)) for n, ev, c in zip(a.ActivityName, a.n, a.cases)),
+        (ActivityCount(n, int(ev), int(c)) for n, ev, c in zip(names, a["n"], a["cases"])),
         key=lambda x: (-x.events, x.activity),
     )
     edge_list = sorted(
         (Edge(s_, t_, int(f), int(c), d) for s_, t_, f, c, d in
-         zip(e.ActivityName.tolist(), e.target.tolist(), e.frequency.tolist(), e.cases.tolist(),
-             stats_list(e))),
+         zip(e["ActivityName"], e["target"], e["frequency"], e["cases"], stats_list(e))),
         key=lambda x: (-x.frequency, x.source, x.target),
     )
     return ProcessMap(tuple(activities), tuple(edge_list),
-                      _counts(a.ActivityName, a.starts), _counts(a.ActivityName, a.ends))
+                      _counts(names, a["starts"]), _counts(names, a["ends"]))
 
 
 def discover(
@@ -138,11 +168,16 @@ def discover(
     for name, share in (("activities", activities), ("paths", paths)):
         if not 0.0 < share <= 1.0:
             raise ValueError(f"{name} share must be in (0, 1], got {share}")
-    tables = engine.tables(filters)
-    full = _map_from_steps(engine, tables.steps, _case_counts(tables), tables, calendar)
+    chosen = tuple(filters)
+    if calendar is None:
+        full = _assemble(*engine.queries(_log_map_queries, chosen, key="dfg"))
+    else:
+        tables = engine.tables(chosen)
+        full = _map_from_steps(engine, tables.steps, _case_counts(tables), tables, calendar)
     if activities < 1.0:
         n_keep = max(1, math.ceil(activities * len(full.activities)))
         kept = [a.activity for a in full.activities[:n_keep]]
+        tables = engine.tables(chosen)
         ev = tables.events
         projected = steps_expr(ev.filter(ev.ActivityName.isin(kept)))
         full = _map_from_steps(engine, projected, _projected_case_counts(projected), tables, calendar)

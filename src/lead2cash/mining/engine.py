@@ -4,6 +4,11 @@ Rules that make both engines return identical results (see docs/mining.md):
 durations are `delta(unit="microsecond")` only; every ordering is
 (EventTime, event_id); the one ordered aggregation (a case's trace) goes
 through `Engine.ordered_concat`, which each backend implements its own way.
+
+An engine opens its Ibis side (backend and tables) on first use. The standing
+queries of an analysis (`Engine.queries` with a key: the process map, the
+variants) run on DuckDB as SQL compiled once per install (compiled.py), so a
+command such as `mine dfg` does not import Ibis or pandas at all.
 """
 
 from __future__ import annotations
@@ -21,18 +26,22 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any, ClassVar, Self
 
 import duckdb
-import ibis
-import ibis.expr.types as ir
 
 from ..errors import Lead2CashError
 from ..store import EVENTS, Workspace, quote
-from . import derived
-from .filters import CASE, Filter, LogTables, restrict, select_cases
+from . import compiled, derived
+from .compiled import Columns
+from .derived import CASE
 
 if TYPE_CHECKING:
+    import ibis.expr.types as ir
+    import pandas as pd
     from pyspark.sql import SparkSession
 
-__all__ = ["DuckDBEngine", "Engine", "Source", "SparkEngine", "spark_session", "using"]
+    from .filters import Filter, LogTables
+
+__all__ = ["DuckDBEngine", "Engine", "Source", "SparkEngine", "frame_columns", "spark_session",
+           "using"]
 
 
 class Engine(ABC):
@@ -40,14 +49,32 @@ class Engine(ABC):
 
     name: ClassVar[str]
 
-    def __init__(self, backend: Any, tables: LogTables) -> None:
-        self.backend = backend
-        self._tables = tables
+    def __init__(self, backend: Any, tables: LogTables | None) -> None:
+        self._backend = backend
+        self._log_tables = tables
         self._scratch: Path | None = None  # a temporary folder this engine made, removed on close
         # The tables of each filter combination asked for so far: an analysis after another
         # (process map, then variants) reuses the selected cases instead of selecting them again.
         self._selected: dict[tuple[Filter, ...], LogTables] = {}
         self._releases: list[Callable[[], object]] = []  # drop what the selections stored
+
+    def _open(self) -> tuple[Any, LogTables]:
+        """The Ibis backend and the log's tables, for an engine created without them."""
+        raise NotImplementedError(f"{type(self).__name__} was created without its Ibis tables")
+
+    @property
+    def backend(self) -> Any:
+        """The Ibis backend the tables are bound to (opened on first use)."""
+        if self._backend is None:
+            self._backend, self._log_tables = self._open()
+        return self._backend
+
+    @property
+    def _tables(self) -> LogTables:
+        """The whole log's tables as the engine holds them (opened on first use)."""
+        if self._log_tables is None:
+            self._backend, self._log_tables = self._open()
+        return self._log_tables
 
     @staticmethod
     @abstractmethod
@@ -74,10 +101,14 @@ class Engine(ABC):
 
     def _select(self, chosen: tuple[Filter, ...]) -> LogTables:
         """The tables of the cases the filters keep."""
+        from .filters import restrict
+
         return restrict(self._tables, self._keep(chosen)[CASE])
 
     def _keep(self, chosen: tuple[Filter, ...]) -> ir.Table:
         """The ids of the cases the filters keep, selected once into a temporary table."""
+        from .filters import select_cases
+
         keep = select_cases(self._tables, chosen).name(CASE).as_table().cache()
         self._releases.append(keep.release)
         return keep
@@ -97,6 +128,19 @@ class Engine(ABC):
     def execute(self, expr: ir.Expr) -> Any:
         """Run an expression: a pandas frame for tables, a Python value for scalars."""
         return expr.execute()
+
+    def queries(
+        self,
+        build: Callable[[LogTables], Sequence[ir.Table]],
+        filters: Iterable[Filter] = (),
+        *,
+        key: str | None = None,
+    ) -> list[Columns]:
+        """Run the queries `build` makes of the tables of the cases the filters keep; each
+        result as columns. `key` names a standing query: `build` must read the tables it is
+        given and nothing else, so that over the whole log its SQL can be kept compiled
+        (DuckDB then runs it without Ibis; see compiled.py)."""
+        return [frame_columns(self.execute(q)) for q in build(self.tables(filters))]
 
     def close(self) -> None:
         """Release what the engine opened (the workspace or Spark session stay with their owner)."""
@@ -140,34 +184,67 @@ class DuckDBEngine(Engine):
                     f"({exc})",
                     "re-import the log with this version, or open the workspace writable",
                 ) from exc
-        backend = ibis.duckdb.from_connection(ws.con)
         self.workspace = ws
         self._owned: Workspace | None = None
-        if lazy:  # the derivations as expressions, evaluated only as far as a filter needs
-            events = backend.table(EVENTS)
-            steps = derived.steps_expr(events)
-            cases = derived.cases_expr(steps, self.ordered_concat)
-            tables = LogTables(events, steps, cases, derived.variant_steps_expr(cases))
-        else:
-            tables = self._stored(backend, derived.NAMES)
-        super().__init__(backend, tables)
+        super().__init__(None, None)  # the Ibis side opens on first use (`_open`)
 
     ordered_concat = staticmethod(derived.duckdb_concat)
+
+    def _open(self) -> tuple[Any, LogTables]:
+        """The Ibis backend on the workspace's connection and the log's tables: as stored, or
+        for a lazy engine the derivations as expressions, evaluated only as far as a filter needs."""
+        import ibis
+
+        from .filters import LogTables
+
+        backend = ibis.duckdb.from_connection(self.workspace.con)
+        if not self._lazy:
+            return backend, self._stored(backend, derived.NAMES)
+        events = backend.table(EVENTS)
+        steps = derived.steps_expr(events)
+        cases = derived.cases_expr(steps, self.ordered_concat)
+        return backend, LogTables(events, steps, cases, derived.variant_steps_expr(cases))
 
     @staticmethod
     def _stored(backend: Any, names: tuple[str, str, str]) -> LogTables:
         """The events and the derived tables of these names, as stored in the database."""
+        from .filters import LogTables
+
         return LogTables(backend.table(EVENTS), *(backend.table(n) for n in names))
 
     def _all(self) -> LogTables:
         """The whole log; a lazy engine derives it now, once."""
         if self._lazy:
-            derived.derive(self.workspace.con)
-            self._tables, self._lazy = self._stored(self.backend, derived.NAMES), False
+            self._derive_all()
         return self._tables
+
+    def _derive_all(self) -> None:
+        """Store the whole log's derived tables (a lazy engine, on its first unfiltered use)."""
+        derived.derive(self.workspace.con)
+        self._lazy = False
+        if self._backend is not None:
+            self._log_tables = self._stored(self._backend, derived.NAMES)
+
+    def queries(
+        self,
+        build: Callable[[LogTables], Sequence[ir.Table]],
+        filters: Iterable[Filter] = (),
+        *,
+        key: str | None = None,
+    ) -> list[Columns]:
+        """As `Engine.queries`; a standing query over the whole log runs its kept SQL."""
+        chosen = tuple(filters)
+        if key is None or chosen:
+            return super().queries(build, chosen)
+        if self._lazy:
+            self._derive_all()
+        sql = compiled.statements(key, lambda: derived.standing_sql(build))
+        return [compiled.fetch(self.workspace.con, q) for q in sql]
 
     def _keep(self, chosen: tuple[Filter, ...]) -> ir.Table:
         """The kept case ids in a temporary table of this connection, dropped on close."""
+        from .filters import select_cases
+
         name = f"mining_keep_{uuid.uuid4().hex}"
         expr = select_cases(self._tables, chosen).name(CASE).as_table()
         self.workspace.con.execute(f"CREATE TEMP TABLE {name} AS {self.backend.compile(expr)}")
@@ -185,6 +262,8 @@ class DuckDBEngine(Engine):
         """A lazy engine selects the cases on the underived log, then derives only those."""
         if not self._lazy:
             return super()._select(chosen)
+        from .filters import restrict
+
         keep = self._keep(chosen)
         names = derived.derive(self.workspace.con, keep=keep.get_name())
         self._releases.extend(partial(self._drop, n) for n in names)
@@ -234,6 +313,10 @@ class SparkEngine(Engine):
     name = "spark"
 
     def __init__(self, session: SparkSession, parquet: str | os.PathLike[str]) -> None:
+        import ibis
+
+        from .filters import LogTables
+
         backend = ibis.pyspark.connect(session)
         view = f"{EVENTS}_{uuid.uuid4().hex}"  # one view per engine: sessions are shared
         session.read.parquet(str(parquet)).createOrReplaceTempView(view)
@@ -264,6 +347,8 @@ class SparkEngine(Engine):
     @staticmethod
     def ordered_concat(value: ir.StringColumn, order_by: Sequence[ir.Column], sep: str) -> ir.Scalar:
         """Spark cannot order inside an aggregate: collect structs, sort the array, keep the value."""
+        import ibis
+
         fields = {f"k{i}": col for i, col in enumerate(order_by)} | {"v": value}
         collected = ibis.struct(fields).collect().sort()
         return collected.map(lambda s: s.v).join(sep)
@@ -315,3 +400,9 @@ def using(source: Source) -> Iterator[Engine]:
     else:
         with Workspace(source, read_only=True) as ws, DuckDBEngine(ws) as engine:
             yield engine
+
+
+def frame_columns(frame: pd.DataFrame) -> Columns:
+    """A pandas result as columns, missing values (NaN, NaT, NA) as None like DuckDB's."""
+    return {str(c): frame[c].astype(object).where(frame[c].notna(), None).tolist()
+            for c in frame.columns}

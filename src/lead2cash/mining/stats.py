@@ -3,13 +3,14 @@
 from __future__ import annotations
 
 import math
-from collections.abc import Mapping
+from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import asdict, dataclass
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
-import ibis.expr.types as ir
 import numpy as np
-import pandas as pd
+
+if TYPE_CHECKING:
+    import ibis.expr.types as ir
 
 __all__ = ["DurationStats", "duration_aggs", "seconds", "stats_list", "to_seconds", "whole"]
 
@@ -64,15 +65,20 @@ class DurationStats:
         return {f"{prefix}{k}": v for k, v in asdict(self).items()}
 
 
-def stats_list(frame: pd.DataFrame, prefix: str = "d_") -> list[DurationStats]:
-    """One DurationStats per row of a result frame, converted column-wise (fast on many rows)."""
-    counts = frame[f"{prefix}count"].fillna(0).astype("int64").tolist()
-    columns = [
-        [None if math.isnan(v) else v
-         for v in to_seconds(frame[f"{prefix}{f}"].to_numpy(dtype="float64", na_value=np.nan)).tolist()]
+def _floats(values: Iterable[Any]) -> np.ndarray:
+    """Numbers (missing as None or NaN) as a float64 array with NaN for missing."""
+    return np.array([math.nan if v is None else v for v in values], dtype="float64")
+
+
+def stats_list(columns: Mapping[str, Sequence[Any]], prefix: str = "d_") -> list[DurationStats]:
+    """One DurationStats per row of a result (as columns), converted column-wise (fast on many
+    rows); the same seconds as `seconds` gives one value at a time."""
+    counts = [whole(v) for v in columns[f"{prefix}count"]]
+    values = [
+        [None if math.isnan(v) else v for v in to_seconds(_floats(columns[f"{prefix}{f}"])).tolist()]
         for f in _FIELDS[1:]
     ]
-    return [DurationStats(c, *values) for c, *values in zip(counts, *columns)]
+    return [DurationStats(c, *row) for c, *row in zip(counts, *values)]
 
 
 def duration_aggs(us: ir.IntegerColumn, prefix: str = "d_") -> dict[str, ir.Scalar]:

@@ -1,18 +1,25 @@
-"""Variants: the distinct ordered activity sequences, with case counts, shares and durations."""
+"""Variants: the distinct ordered activity sequences, with case counts, shares and durations.
+
+In calendar time this is a standing query (`Engine.queries` with a key): on DuckDB its SQL
+is kept compiled and no Ibis is imported.
+"""
 
 from __future__ import annotations
 
 import itertools
 from collections.abc import Iterable
 from dataclasses import dataclass
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
-from . import working
-from .calendar import CalendarSet
 from .derived import SEP
-from .engine import Engine
-from .filters import Filter
+from .engine import Engine, frame_columns
 from .stats import DurationStats, duration_aggs, stats_list
+
+if TYPE_CHECKING:
+    import ibis.expr.types as ir
+
+    from .calendar import CalendarSet
+    from .filters import Filter, LogTables
 
 __all__ = ["VariantStat", "Variants", "discover"]
 
@@ -59,15 +66,21 @@ def discover(
     """Variants of the filtered log; `top` keeps the k most frequent, `coverage` the fewest
     most frequent that together hold at least that share of cases; durations in working time
     under `calendar`."""
-    t = engine.tables(filters)
-    cases = t.cases
-    agg = cases.group_by("variant").aggregate(n=cases.count(), **duration_aggs(cases.duration_us))
-    frame = engine.execute(agg)
-    if calendar is not None:
-        pairs = cases.select("SalesOpportunityId", "variant", start=cases.start_time, us=cases.duration_us)
-        frame = working.restat(engine, frame, pairs, t, calendar, ["variant"])
-    frame = frame.sort_values(["n", "variant"], ascending=[False, True], ignore_index=True)
-    counts = frame.n.astype("int64").tolist()
+    chosen = tuple(filters)
+    if calendar is None:
+        (rows,) = engine.queries(_variant_query, chosen, key="variants")
+    else:
+        from . import working
+
+        t = engine.tables(chosen)
+        cases = t.cases
+        pairs = cases.select("SalesOpportunityId", "variant", start=cases.start_time,
+                             us=cases.duration_us)
+        frame = working.restat(engine, engine.execute(_variant_query(t)[0]), pairs, t, calendar,
+                               ["variant"])
+        rows = frame_columns(frame)
+    order = sorted(range(len(rows["variant"])), key=lambda i: (-rows["n"][i], rows["variant"][i]))
+    counts = [int(rows["n"][i]) for i in order]
     total = sum(counts)
     listed = 0
     for covered in itertools.accumulate(counts, initial=0):
@@ -76,10 +89,17 @@ def discover(
         ):
             break
         listed += 1
-    head = frame.iloc[:listed]
-    chosen = tuple(
+    head = {name: [values[i] for i in order[:listed]] for name, values in rows.items()}
+    listed_variants = tuple(
         VariantStat(tuple(v.split(SEP)), n, round(n / total, 9), d)
-        for v, n, d in zip(head.variant.tolist(), counts[:listed], stats_list(head))
+        for v, n, d in zip(head["variant"], counts[:listed], stats_list(head))
     )
     covered = sum(counts[:listed])
-    return Variants(chosen, len(counts), total, round(covered / total, 9) if total else 0.0)
+    return Variants(listed_variants, len(counts), total,
+                    round(covered / total, 9) if total else 0.0)
+
+
+def _variant_query(t: LogTables) -> tuple[ir.Table]:
+    """Cases and duration statistics per variant."""
+    cases = t.cases
+    return (cases.group_by("variant").aggregate(n=cases.count(), **duration_aggs(cases.duration_us)),)

@@ -3,21 +3,35 @@
 from __future__ import annotations
 
 from dataclasses import dataclass
+from importlib import import_module
 from types import ModuleType
 
 from ..errors import Lead2CashError
-from . import dynamics, oracle, salesforce, sap, sap_crm
 
 __all__ = ["LANDSCAPES", "Landscape", "landscape"]
 
 
 @dataclass(frozen=True, slots=True)
 class Landscape:
-    """A named landscape: the CRM system module and the order-to-cash system module."""
+    """A named landscape: the CRM system module and the order-to-cash system module.
+
+    The modules are named, and imported when first used, so that listing the landscapes
+    (e.g. in `lead2cash simulate --help`) does not load the simulator.
+    """
 
     name: str
-    crm: ModuleType
-    o2c: ModuleType
+    crm_module: str
+    o2c_module: str
+
+    @property
+    def crm(self) -> ModuleType:
+        """The module rendering the CRM part."""
+        return import_module(f"{__package__}.{self.crm_module}")
+
+    @property
+    def o2c(self) -> ModuleType:
+        """The module rendering the order-to-cash part."""
+        return import_module(f"{__package__}.{self.o2c_module}")
 
     @property
     def systems(self) -> tuple[ModuleType, ...]:
@@ -31,11 +45,11 @@ class Landscape:
 
 
 LANDSCAPES: dict[str, Landscape] = {
-    "salesforce+sap-s4hana": Landscape("salesforce+sap-s4hana", salesforce, sap),
-    "salesforce": Landscape("salesforce", salesforce, salesforce),
-    "sap-s4hana": Landscape("sap-s4hana", sap_crm, sap),
-    "dynamics365": Landscape("dynamics365", dynamics, dynamics),
-    "oracle-cx": Landscape("oracle-cx", oracle, oracle),
+    "salesforce+sap-s4hana": Landscape("salesforce+sap-s4hana", "salesforce", "sap"),
+    "salesforce": Landscape("salesforce", "salesforce", "salesforce"),
+    "sap-s4hana": Landscape("sap-s4hana", "sap_crm", "sap"),
+    "dynamics365": Landscape("dynamics365", "dynamics", "dynamics"),
+    "oracle-cx": Landscape("oracle-cx", "oracle", "oracle"),
 }
 
 

@@ -1,0 +1,96 @@
+"""Standing queries run as SQL compiled once per install (mining/compiled.py): same answers
+compiled now, read back from the cache, with the cache off, or through Ibis under a filter."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+import pytest
+from mining_log import load_frame, synthetic_frame
+
+from lead2cash.mining import CaseDuration, DuckDBEngine, compiled, dfg, variants
+from lead2cash.store import Workspace
+
+
+@pytest.fixture(scope="module")
+def log_path(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    path = tmp_path_factory.mktemp("compiled") / "log.duckdb"
+    with Workspace(path, memory_limit="1GB") as ws:
+        load_frame(ws, synthetic_frame(cases=80, seed=3))
+    return path
+
+
+def answers(path: Path, filters: tuple = ()) -> tuple[dict, dict, dict]:
+    """Process map (whole and simplified) and variants, as the CLI's JSON."""
+    with Workspace(path, read_only=True) as ws, DuckDBEngine(ws) as eng:
+        return (dfg.discover(eng, filters).to_dict(), dfg.discover(eng, filters, paths=0.4).to_dict(),
+                variants.discover(eng, filters, top=5).to_dict())
+
+
+def kept(cache: Path) -> dict[str, Path]:
+    return {p.stem: p for p in cache.glob("sql-*/*.json")}
+
+
+def test_compiled_cached_off_and_through_ibis_agree(
+    log_path: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    cache = tmp_path / "cache"
+    monkeypatch.setenv("LEAD2CASH_CACHE_DIR", str(cache))
+    first = answers(log_path)  # compiles and keeps the SQL
+    assert set(kept(cache)) == {"dfg", "variants"}
+    assert answers(log_path) == first  # runs the kept SQL
+    monkeypatch.setenv("LEAD2CASH_CACHE_DIR", "off")
+    assert answers(log_path) == first
+    # A filter keeping every case goes through Ibis on the bound tables: the same answers.
+    assert answers(log_path, (CaseDuration(min_s=0),)) == first
+    assert first[0]["edges"] and first[2]["total_variants"] > 5
+
+
+def test_cache_off_keeps_nothing(log_path: Path, tmp_path: Path,
+                                 monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setenv("LEAD2CASH_CACHE_DIR", "off")
+    assert compiled.cache_dir() is None
+    answers(log_path)
+    assert not list(tmp_path.iterdir())
+
+
+def test_stale_or_damaged_entries_are_compiled_again(
+    log_path: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    cache = tmp_path / "cache"
+    monkeypatch.setenv("LEAD2CASH_CACHE_DIR", str(cache))
+    good = answers(log_path)
+    entry = kept(cache)["dfg"]
+    data = json.loads(entry.read_text())
+    wrong = {**data, "fingerprint": "another version",
+             "sql": ["SELECT 'stale' AS ActivityName"] * len(data["sql"])}
+    for damage in (json.dumps(wrong), "{not json", json.dumps({**data, "sql": [1, 2]})):
+        entry.write_text(damage)
+        assert answers(log_path) == good
+        assert json.loads(entry.read_text()) == data  # rewritten
+
+
+def test_unwritable_cache_costs_only_speed(log_path: Path, tmp_path: Path,
+                                           monkeypatch: pytest.MonkeyPatch) -> None:
+    blocker = tmp_path / "file"
+    blocker.write_text("not a folder")
+    monkeypatch.setenv("LEAD2CASH_CACHE_DIR", str(blocker / "cache"))
+    assert answers(log_path)[0]["edges"]
+
+
+def test_fingerprint_covers_the_mining_sources_and_compilers() -> None:
+    names = {p.name for p in compiled._SOURCES}
+    assert {"dfg.py", "variants.py", "derived.py", "stats.py", "filters.py", "compiled.py",
+            "store.py"} <= names
+    assert len(compiled.fingerprint()) == 24
+
+
+def test_lazy_parquet_engine_uses_the_standing_queries(log_path: Path, tmp_path: Path) -> None:
+    parquet = tmp_path / "log.parquet"
+    with Workspace(log_path, read_only=True) as ws:
+        ws.con.execute(f"COPY (SELECT * FROM events) TO '{parquet}' (FORMAT parquet)")
+    with DuckDBEngine.from_parquet(parquet) as eng:
+        lazy = (dfg.discover(eng).to_dict(), dfg.discover(eng, paths=0.4).to_dict(),
+                variants.discover(eng, top=5).to_dict())
+    assert lazy == answers(log_path)
