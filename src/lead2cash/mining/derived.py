@@ -5,6 +5,8 @@ then event_id), the directly-following activity and the microseconds until it.
 `cases`: one row per case with its trace (the variant) and the trace's id,
 first and last activity, start, end and duration in microseconds.
 `variant_steps`: the distinct (activity, next activity) pairs of each variant.
+With the whole log, the KPIs' per-case facts and stage visits are stored too
+(`kpis_facts.store_case_facts`), so KPIs under any filter read one row per case.
 All are defined once as Ibis expressions; DuckDB stores them as tables at load
 time (`derive`), Spark computes and caches them when the engine starts.
 """
@@ -20,7 +22,7 @@ import ibis.expr.types as ir
 from ..store import EVENTS
 
 __all__ = [
-    "CASES", "NAMES", "REQUIRED_COLUMNS", "SEP", "STEPS", "VARIANT_STEPS", "cases_expr", "derive",
+    "CASES", "CASE_FACTS", "FACT_NAMES", "NAMES", "REQUIRED_COLUMNS", "STAGE_VISITS", "SEP", "STEPS", "VARIANT_STEPS", "cases_expr", "derive",
     "duckdb_concat", "is_derived", "steps_expr", "variant_steps_expr",
 ]
 
@@ -28,6 +30,10 @@ STEPS = "mining_steps"
 CASES = "mining_cases"
 VARIANT_STEPS = "mining_variant_steps"
 NAMES = (STEPS, CASES, VARIANT_STEPS)
+CASE_FACTS = "mining_case_facts"
+STAGE_VISITS = "mining_stage_visits"
+FACT_NAMES = (CASE_FACTS, STAGE_VISITS)
+"""The KPIs' per-case facts and stage visits, stored with the whole log (see kpis_facts)."""
 SEP = "\x1f"
 """Separator of activities inside a stored trace (the ASCII unit separator: never in a name)."""
 
@@ -110,6 +116,10 @@ def derive(con: duckdb.DuckDBPyConnection, keep: str | None = None) -> tuple[str
     con.execute(f"{create} {names[1]} AS {ibis.to_sql(cases, dialect='duckdb')}")
     pairs = variant_steps_expr(ibis.table(cases.schema(), name=names[1]))
     con.execute(f"{create} {names[2]} AS {ibis.to_sql(pairs, dialect='duckdb')}")
+    if keep is None:  # the whole log also keeps its KPI facts (kpis_facts imports this module)
+        from .kpis_facts import store_case_facts
+
+        store_case_facts(con)
     return names
 
 

@@ -20,7 +20,7 @@ from .kpis_facts import (
     OWNER,
     REGION,
     CaseFacts,
-    Stats,
+    DurationStats,
     Transition,
     band_labels,
     categories,
@@ -42,6 +42,7 @@ __all__ = [
     "rework",
     "sales_cycle",
     "sales_transitions",
+    "stalled_cases",
     "stalls",
     "value_at_stake",
     "win_rate",
@@ -49,14 +50,9 @@ __all__ = [
 
 DEFAULT_DISCOUNT_BANDS: tuple[float, ...] = (0.05, 0.10, 0.20, 0.30)
 SALES_PAIRS = (
-    ("quote_to_decision", "first_quote", "first_decision", "days"),
-    ("quote_accepted_to_contract", "first_quote_accepted", "first_contract", "days"),
+    ("quote_to_decision", "first_quote", "first_decision"),
+    ("quote_accepted_to_contract", "first_quote_accepted", "first_contract"),
 )
-
-
-def _days(value: float | None, day_seconds: float) -> float | None:
-    """Seconds as days (None stays None)."""
-    return None if value is None else value / day_seconds
 
 
 @dataclass(frozen=True, slots=True)
@@ -84,16 +80,16 @@ def win_rate(f: CaseFacts) -> WinRate:
 class SalesCycle:
     """Created → final close, for all closed cases, won ones and lost ones."""
 
-    closed: Stats
-    won: Stats
-    lost: Stats
+    closed: DurationStats
+    won: DurationStats
+    lost: DurationStats
 
-    def to_dict(self, day_seconds: float) -> dict[str, Any]:
-        """Keys sales_cycle_days_*, sales_cycle_won_days_*, sales_cycle_lost_days_*."""
+    def to_dict(self) -> dict[str, Any]:
+        """Keys sales_cycle_*, sales_cycle_won_*, sales_cycle_lost_* (count, mean_s, median_s, ...)."""
         return {
-            **self.closed.to_dict("sales_cycle", "days", day_seconds),
-            **self.won.to_dict("sales_cycle_won", "days", day_seconds),
-            **self.lost.to_dict("sales_cycle_lost", "days", day_seconds),
+            **self.closed.to_dict("sales_cycle_"),
+            **self.won.to_dict("sales_cycle_won_"),
+            **self.lost.to_dict("sales_cycle_lost_"),
         }
 
 
@@ -104,9 +100,9 @@ def sales_cycle(f: CaseFacts) -> SalesCycle:
     outcome = f.outcome.to_numpy()
     closed = np.where(pd.notna(outcome), seconds, np.nan)
     return SalesCycle(
-        Stats.of(closed),
-        Stats.of(np.where(outcome == "Won", seconds, np.nan)),
-        Stats.of(np.where(outcome == "Lost", seconds, np.nan)),
+        DurationStats.of(closed),
+        DurationStats.of(np.where(outcome == "Won", seconds, np.nan)),
+        DurationStats.of(np.where(outcome == "Lost", seconds, np.nan)),
     )
 
 
@@ -117,18 +113,15 @@ class FunnelStage:
     stage: str
     cases_reached: int
     conversion_to_next: float | None
-    time_in_stage: Stats
+    time_in_stage: DurationStats
 
-    def to_dict(self, day_seconds: float) -> dict[str, Any]:
-        """stage, cases_reached, conversion_to_next, days_in_stage_* ."""
-        stats = self.time_in_stage.to_dict("stage", "days", day_seconds)
+    def to_dict(self) -> dict[str, Any]:
+        """stage, cases_reached, conversion_to_next, time_in_stage_* (count = visits measured)."""
         return {
             "stage": self.stage,
             "cases_reached": self.cases_reached,
             "conversion_to_next": self.conversion_to_next,
-            "visits": stats["stage_cases"],
-            **{k.replace("stage_days", "days_in_stage"): v for k, v in stats.items()
-               if k != "stage_cases"},
+            **self.time_in_stage.to_dict("time_in_stage_"),
         }
 
 
@@ -138,9 +131,9 @@ class Funnel:
 
     stages: tuple[FunnelStage, ...]
 
-    def to_dict(self, day_seconds: float) -> list[dict[str, Any]]:
+    def to_dict(self) -> list[dict[str, Any]]:
         """One dict per stage, in pipeline order."""
-        return [s.to_dict(day_seconds) for s in self.stages]
+        return [s.to_dict() for s in self.stages]
 
 
 def funnel(f: CaseFacts) -> Funnel:
@@ -152,7 +145,7 @@ def funnel(f: CaseFacts) -> Funnel:
     stages = []
     for i, name in enumerate(FUNNEL):
         nxt = ratio(reached[i + 1], reached[i]) if i + 1 < len(FUNNEL) else None
-        spent = Stats.of(seconds[(visits["ActivityName"] == name).to_numpy()])
+        spent = DurationStats.of(seconds[(visits["ActivityName"] == name).to_numpy()])
         stages.append(FunnelStage(name, reached[i], nxt, spent))
     return Funnel(tuple(stages))
 
@@ -164,7 +157,7 @@ class StageStall:
     stage: str
     open_cases: int
     open_amount: float
-    age_days_median: float | None
+    age_median_s: float | None
     stalled_cases: int
     stalled_amount: float
 
@@ -182,10 +175,25 @@ class Stalls:
 
 
 def _open_ages(f: CaseFacts) -> tuple[pd.DataFrame, np.ndarray]:
-    """Open cases and each one's age in days in its current stage."""
+    """Open cases and each one's age in its current stage, in seconds (working time under a
+    calendar)."""
     sub = f.subset(f.outcome.isna())
     open_ = sub.cases
-    return open_, sub.since(open_["stage_time"].fillna(open_["start"])) / f.day_seconds
+    return open_, sub.since(open_["stage_time"].fillna(open_["start"]))
+
+
+def _stalled(f: CaseFacts, age_s: np.ndarray, threshold_days: float) -> np.ndarray:
+    """Ages beyond the threshold; a day is a working day of the default calendar under one."""
+    return age_s > threshold_days * f.day_seconds
+
+
+def stalled_cases(f: CaseFacts, threshold_days: float = 30.0) -> np.ndarray:
+    """Which cases are open and in their current stage for longer than the threshold."""
+    open_ = f.outcome.isna().to_numpy()
+    _, age = _open_ages(f)
+    out = np.zeros(len(f.cases), dtype=bool)
+    out[open_] = _stalled(f, age, threshold_days)
+    return out
 
 
 def stalls(f: CaseFacts, threshold_days: float = 30.0) -> Stalls:
@@ -196,9 +204,9 @@ def stalls(f: CaseFacts, threshold_days: float = 30.0) -> Stalls:
     rows = []
     for name in sorted(set(stage), key=lambda s: (-int(np.sum(stage == s)), s)):
         m = stage == name
-        stuck = m & (age > threshold_days)
+        stuck = m & _stalled(f, age, threshold_days)
         rows.append(StageStall(str(name), int(m.sum()), float(amount[m].sum()),
-                               Stats.of(age[m]).median, int(stuck.sum()), float(amount[stuck].sum())))
+                               DurationStats.of(age[m]).median_s, int(stuck.sum()), float(amount[stuck].sum())))
     return Stalls(threshold_days, tuple(rows))
 
 
@@ -238,7 +246,7 @@ class DiscountGroup:
     cases: int
     discount_mean: float | None
     win_rate: float | None
-    sales_cycle_days_median: float | None
+    sales_cycle_median_s: float | None
     amount_mean: float | None
 
 
@@ -268,7 +276,7 @@ def _groups(f: CaseFacts, keys: pd.Series) -> tuple[DiscountGroup, ...]:
             str(key), int(m.sum()),
             None if disc.isna().all() else float(disc.mean()),
             win_rate(sub).win_rate,
-            _days(sales_cycle(sub).closed.median, f.day_seconds),
+            sales_cycle(sub).closed.median_s,
             None if amt.isna().all() else float(amt.mean()),
         ))
     return tuple(out)
@@ -316,7 +324,7 @@ def value_at_stake(f: CaseFacts, threshold_days: float = 30.0) -> ValueAtStake:
     lost = f.cases[(f.outcome == "Lost").to_numpy()]
     lost_amount = lost[f"attr_{AMOUNT}"].fillna(0.0)
     by_stage = lost_amount.groupby(lost["stage"].fillna(NONE_LABEL)).sum()
-    stuck = age > threshold_days
+    stuck = _stalled(f, age, threshold_days)
     return ValueAtStake(
         threshold_days,
         float(amount.sum()),
