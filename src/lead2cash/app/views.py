@@ -143,16 +143,26 @@ class Dashboard:
             }
         return self._cached(("overview", scope), compute)
 
-    def process_map(self, scope: Scope, activities: float = 1.0, paths: float = 1.0) -> dict[str, Any]:
-        """The process map: the JSON of `lead2cash mine dfg --json --activities A --paths P`."""
+    def working_calendar(self) -> CalendarSet:
+        """The calendar of working-time views: the served one, else the built-in default."""
+        from ..mining.calendar import load_calendars
+
+        return self.settings.calendar or load_calendars("default")
+
+    def process_map(self, scope: Scope, activities: float = 1.0, paths: float = 1.0,
+                    working: bool = False) -> dict[str, Any]:
+        """The process map: the JSON of `lead2cash mine dfg --json --activities A --paths P`
+        (edge durations in working time when `working`)."""
         for name, share in (("activities", activities), ("paths", paths)):
             if not 0.01 <= share <= 1.0:
                 raise Lead2CashError(f"{name} {share!r} is out of range", "use a share from 0.01 to 1")
+        calendar = self.working_calendar() if working else self.settings.calendar
+
         def compute() -> dict[str, Any]:
             with self._engine() as engine:
-                return dfg.discover(engine, scope.filters(), activities, paths,
-                                    self.settings.calendar).to_dict()
-        return self._cached(("map", scope, round(activities, 4), round(paths, 4)), compute)
+                pm = dfg.discover(engine, scope.filters(), activities, paths, calendar).to_dict()
+            return pm | {"time": time_basis(calendar).name, "day_s": time_basis(calendar).day_s}
+        return self._cached(("map", scope, round(activities, 4), round(paths, 4), working), compute)
 
     def variants(self, scope: Scope, top: int = 50) -> dict[str, Any]:
         """The most frequent variants: the JSON of `lead2cash mine variants --json --top K`."""
