@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
+import os
 import socket
+import sys
 import webbrowser
 from collections.abc import Callable
 from pathlib import Path
@@ -11,7 +13,7 @@ from ..app.views import Dashboard, Settings
 from ..errors import Lead2CashError
 from .security import check_bind
 
-__all__ = ["dashboard_url", "serve"]
+__all__ = ["can_open_browser", "dashboard_url", "free_port", "serve"]
 
 
 def dashboard_url(host: str, port: int, token: str | None) -> str:
@@ -30,6 +32,25 @@ def _check_port(host: str, port: int) -> None:
         except OSError as exc:
             raise Lead2CashError(f"cannot serve on {host}:{port} ({exc.strerror})",
                                  "choose another --port, or stop the program using it") from exc
+
+
+def free_port(host: str, first: int, tries: int = 20) -> int:
+    """The first port from `first` on that is free on `host`."""
+    for port in range(first, first + tries):
+        try:
+            _check_port(host, port)
+            return port
+        except Lead2CashError:
+            continue
+    raise Lead2CashError(f"no free port on {host} from {first} to {first + tries - 1}",
+                         "pass --port with a free port")
+
+
+def can_open_browser() -> bool:
+    """Whether a graphical browser can open here (never a text browser in the terminal)."""
+    if sys.platform in ("darwin", "win32"):
+        return True
+    return bool(os.environ.get("DISPLAY") or os.environ.get("WAYLAND_DISPLAY"))
 
 
 def serve(
@@ -53,7 +74,7 @@ def serve(
         app = create_app(dashboard, token)
         url = dashboard_url(host, port, token)
         announce(url)
-        if open_browser:
+        if open_browser and can_open_browser():
             try:
                 webbrowser.open(url)
             except webbrowser.Error:
