@@ -138,3 +138,14 @@ def test_demo_ends_by_serving_the_dashboard(tmp_path: Path) -> None:
     finally:
         proc.terminate()
         proc.wait(timeout=20)
+
+
+@pytest.mark.slow
+def test_bounded_load_has_no_error(company_db: Path) -> None:
+    """The load test script itself, small: 8 clients for 8 s over every view (loopback)."""
+    sys.path.insert(0, str(Path(__file__).parents[1] / "benchmarks"))
+    from load_dashboard import VIEWS, run
+
+    times, errors = run(company_db, clients=8, seconds=8)
+    assert dict(errors) == {}
+    assert set(times) == set(VIEWS) and all(times.values())

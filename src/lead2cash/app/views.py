@@ -79,6 +79,19 @@ class Dashboard:
         """Close the workspace."""
         self.ws.close()
 
+    def prewarm(self) -> None:
+        """Compute what the first visitor asks for: the whole log's case facts, the filter
+        bar's menus and every unfiltered view (run in a background thread by the server)."""
+        everything = Scope()
+        for step in (self.all_facts, self.choices, lambda: self.overview(everything),
+                     lambda: self.process_map(everything, 1.0, 0.4), lambda: self.variants(everything, 30),
+                     lambda: self.order_to_cash(everything), self.quality,
+                     lambda: self.compare(everything, "outcome = 'Won'", "outcome = 'Lost'")):
+            try:
+                step()
+            except Exception:  # noqa: BLE001 - a failure shows when the view is asked for
+                return
+
     def _version(self) -> str:
         """The loaded log's identity: the file and what its last load recorded."""
         meta = sorted(self.ws.meta().items())
@@ -106,12 +119,27 @@ class Dashboard:
 
     # -- the case facts behind the KPI views --------------------------------------------------
 
-    def facts(self, scope: Scope) -> CaseFacts:
-        """The scope's case facts (read once per scope while few scopes are in use)."""
+    def all_facts(self) -> CaseFacts:
+        """The whole log's case facts, read once (from the table stored at load time) and kept
+        in memory: the workspace is read-only while served, so they never change."""
         def read() -> CaseFacts:
             with self._engine() as engine:
-                return facts_of(engine.tables(scope.filters()), calendar=self.settings.calendar)
-        return self._facts.get((self.version, scope), read)
+                return facts_of(engine.tables(), calendar=self.settings.calendar)
+        return self._facts.get((self.version, "all"), read)
+
+    def facts(self, scope: Scope) -> CaseFacts:
+        """The scope's case facts: the engine selects the scope's case ids under its filters,
+        the in-memory facts of those cases are taken (with their own as-of time, as if read for
+        them alone: the same facts `mine kpis --filter` reads)."""
+        everything = self.all_facts()
+        if not scope.filters():
+            return everything
+
+        def select() -> CaseFacts:
+            with self._engine() as engine:
+                ids = engine.execute(engine.tables(scope.filters()).cases.select(CASE))[CASE]
+            return everything.restrict(everything.cases[CASE].isin(ids).to_numpy())
+        return self._facts.get((self.version, scope), select)
 
     # -- views ----------------------------------------------------------------------------------
 

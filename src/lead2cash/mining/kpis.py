@@ -152,12 +152,12 @@ def kpis(
 
 def from_facts(
     facts: CaseFacts,
-    by: str | None,
-    amount_bands: Sequence[float],
-    calendar: CalendarSet | None,
-    options: KpiOptions,
-    now: datetime | None,
-    progress: Progress,
+    by: str | None = None,
+    amount_bands: Sequence[float] = (),
+    calendar: CalendarSet | None = None,
+    options: KpiOptions = KpiOptions(),
+    now: datetime | None = None,
+    progress: Progress = NO_PROGRESS,
 ) -> KpiReport:
     """Every KPI of case facts already read (`CaseFacts.load` or `CaseFacts.read`), overall
     and per segment."""

@@ -220,6 +220,14 @@ def _visits(table: pa.Table, case_index: pd.Index) -> pd.DataFrame:
     })
 
 
+def _as_of(cases: pd.DataFrame) -> datetime | None:
+    """The as-of time of a set of cases: their newest LastDataUpdate, else their newest event."""
+    newest = cases["updated_max"].max() if len(cases) else None
+    if newest is None or pd.isna(newest):
+        newest = cases["end"].max() if len(cases) else None
+    return None if newest is None or pd.isna(newest) else pd.Timestamp(newest).to_pydatetime()
+
+
 @dataclass(frozen=True)
 class CaseFacts:
     """The materialised facts (one row per case) and stage visits, with how to measure time.
@@ -265,16 +273,15 @@ class CaseFacts:
         cases[SEGMENT] = segments(cases, by, amount_bands)
         _decode(cases)
         cases["regressed"] = regressed(cases)
+        # The regression aggregates served `regressed` and `max_stage`; dropping them keeps the
+        # frame narrow, so taking subsets of cases (filters, segments) copies less.
+        cases.drop(columns=[c for c in cases.columns if c.startswith("rg_")], inplace=True)
         close = cases["close_activity"]
         cases["outcome"] = close.map({WON: "Won", LOST: "Lost"}).astype(object).where(
             close.isin([WON, LOST]))
         visits = _visits(visits.to_pyarrow(), pd.Index(cases[CASE]))
         visits[f"attr_{REGION}"] = cases[f"attr_{REGION}"].to_numpy(dtype=object)[visits["case_no"]]
-        newest = cases["updated_max"].max() if len(cases) else None
-        if newest is None or pd.isna(newest):
-            newest = cases["end"].max() if len(cases) else None
-        as_of = None if newest is None or pd.isna(newest) else pd.Timestamp(newest).to_pydatetime()
-        return cls(cases, visits, as_of, calendar)
+        return cls(cases, visits, _as_of(cases), calendar)
 
     @cached_property
     def visits(self) -> pd.DataFrame:
@@ -285,6 +292,12 @@ class CaseFacts:
     def subset(self, mask: np.ndarray | pd.Series) -> CaseFacts:
         """The same facts restricted to the cases where mask is true."""
         return replace(self, cases=self.cases[np.asarray(mask, dtype=bool)].reset_index(drop=True))
+
+    def restrict(self, mask: np.ndarray | pd.Series) -> CaseFacts:
+        """The facts of a subset of cases as if read for those cases alone: their own as-of
+        time (a filtered log's newest LastDataUpdate), unlike `subset` (a segment of this log)."""
+        part = self.subset(mask)
+        return replace(part, as_of=_as_of(part.cases))
 
     def slices(self) -> dict[str, CaseFacts]:
         """One CaseFacts per segment, sorted by segment name."""

@@ -37,6 +37,7 @@ __all__ = [
     "Stalls",
     "ValueAtStake",
     "WinRate",
+    "cycle_seconds",
     "discounts",
     "funnel",
     "rework",
@@ -93,16 +94,22 @@ class SalesCycle:
         }
 
 
-def sales_cycle(f: CaseFacts) -> SalesCycle:
-    """From Opportunity Created (else the first event) to the final Won or Lost event."""
+def cycle_seconds(f: CaseFacts) -> np.ndarray:
+    """Each case's sales cycle in seconds: Opportunity Created (else the first event) to the
+    final Won or Lost event; NaN for open cases."""
     start = f.cases["first_created"].fillna(f.cases["start"])
     seconds = f.seconds(start, f.cases["close_time"])
+    return np.where(f.outcome.notna().to_numpy(), seconds, np.nan)
+
+
+def sales_cycle(f: CaseFacts) -> SalesCycle:
+    """From Opportunity Created (else the first event) to the final Won or Lost event."""
+    closed = cycle_seconds(f)
     outcome = f.outcome.to_numpy()
-    closed = np.where(pd.notna(outcome), seconds, np.nan)
     return SalesCycle(
         DurationStats.of(closed),
-        DurationStats.of(np.where(outcome == "Won", seconds, np.nan)),
-        DurationStats.of(np.where(outcome == "Lost", seconds, np.nan)),
+        DurationStats.of(np.where(outcome == "Won", closed, np.nan)),
+        DurationStats.of(np.where(outcome == "Lost", closed, np.nan)),
     )
 
 
@@ -266,20 +273,24 @@ class Discounts:
 
 
 def _groups(f: CaseFacts, keys: pd.Series) -> tuple[DiscountGroup, ...]:
-    """Discount, win rate, median cycle and mean amount per key value."""
-    out = []
-    for key in (k for k in keys.cat.categories if (keys == k).any()):
-        m = (keys == key).to_numpy()
-        sub = f.subset(m)
-        disc, amt = sub.attr(DISCOUNT), sub.attr(AMOUNT)
-        out.append(DiscountGroup(
-            str(key), int(m.sum()),
-            None if disc.isna().all() else float(disc.mean()),
-            win_rate(sub).win_rate,
-            sales_cycle(sub).closed.median_s,
-            None if amt.isna().all() else float(amt.mean()),
-        ))
-    return tuple(out)
+    """Discount, win rate, median cycle and mean amount per key value (one grouped pass)."""
+    outcome = f.outcome.to_numpy()
+    frame = pd.DataFrame({
+        "key": keys.to_numpy(), "discount": f.attr(DISCOUNT).to_numpy(dtype=float, na_value=np.nan),
+        "amount": f.attr(AMOUNT).to_numpy(dtype=float, na_value=np.nan),
+        "won": outcome == "Won", "lost": outcome == "Lost", "cycle": cycle_seconds(f),
+    })
+    frame["key"] = pd.Categorical(frame["key"], categories=keys.cat.categories)
+    g = frame.groupby("key", observed=True, sort=True)
+    agg = g.agg(cases=("won", "size"), discount=("discount", "mean"), won=("won", "sum"),
+                lost=("lost", "sum"), amount=("amount", "mean"))
+    agg["cycle"] = g["cycle"].quantile(0.5)  # linear interpolation, as DurationStats.of
+    none = lambda v: None if pd.isna(v) else float(v)  # noqa: E731
+    return tuple(
+        DiscountGroup(str(key), int(r.cases), none(r.discount), ratio(int(r.won), int(r.won + r.lost)),
+                      none(r.cycle), none(r.amount))
+        for key, r in agg.iterrows() if r.cases > 0
+    )
 
 
 def discounts(

@@ -5,6 +5,7 @@ from __future__ import annotations
 import os
 import socket
 import sys
+import threading
 import webbrowser
 from collections.abc import Callable
 from pathlib import Path
@@ -70,6 +71,7 @@ def serve(
     check_bind(host, token)
     _check_port(host, port)
     dashboard = Dashboard(db, settings)
+    threading.Thread(target=dashboard.prewarm, name="lead2cash-prewarm", daemon=True).start()
     try:
         app = create_app(dashboard, token)
         url = dashboard_url(host, port, token)
