@@ -100,13 +100,19 @@ def test_case_sets_count_what_the_kpis_count(client: TestClient) -> None:
         "reopened": k["reopened_cases"], "ever_closed": k["ever_closed_cases"],
         "regressed": k["regressed_cases"], "stalled": k["value_at_stake"]["stalled_open_cases"],
         "late": k["late_cases"], "paid": k["paid_cases"], "overdue": k["overdue_open_cases"],
-        "measured:handoff": k["handoff_count"], "measured:dso": k["dso_count"],
+        "measured:handoff": k["handoff_count"], "discounted": k["discounts"]["discounted_cases"], "measured:dso": k["dso_count"],
         **{f"reached:{s['stage']}": s["cases_reached"] for s in k["funnel"]},
         **{f"stage:{s['stage']}": s["open_cases"] for s in k["stalls"]},
         **{f"stalled:{s['stage']}": s["stalled_cases"] for s in k["stalls"]},
         **{f"band:{g['group']}": g["cases"] for g in k["discounts"]["bands"]},
         **{f"owner:{g['group']}": g["cases"] for g in k["discounts"]["owners"]},
     }
+    o2c = get(client, "/api/o2c", **SCOPE)
+    for attr, key in (("PaymentTerms", "by_terms"), ("SalesRegion", "by_region"), ("CustomerName", "by_customer")):
+        for g in o2c[key]:
+            expected |= {f"late@{attr}={g['group']}": g["late_cases"],
+                         f"overdue@{attr}={g['group']}": g["overdue_open_cases"],
+                         f"paid_with_terms@{attr}={g['group']}": g["paid_with_terms"]}
     for name, count in expected.items():
         assert get(client, "/api/cases", set=name, limit=1, **SCOPE)["total"] == count, name
 

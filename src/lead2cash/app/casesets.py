@@ -14,7 +14,7 @@ import numpy as np
 from ..errors import Lead2CashError
 from ..mining.kpis import KpiOptions
 from ..mining.kpis_facts import DISCOUNT, FUNNEL, NONE_LABEL, OWNER, CaseFacts, band_labels, measured
-from ..mining.kpis_o2c import O2C_PAIRS, payment_status
+from ..mining.kpis_o2c import O2C_PAIRS, group_keys, payment_status
 from ..mining.kpis_sales import SALES_PAIRS, stalled_cases
 
 __all__ = ["CASE_SETS", "case_mask", "describe"]
@@ -36,8 +36,11 @@ CASE_SETS: dict[str, str] = {
     "stage:<stage>": "open cases whose current stage is this one",
     "stalled:<stage>": "stalled open cases in this stage",
     "measured:<transition>": "cases a milestone transition measures (e.g. measured:handoff)",
+    "discounted": "cases with a known discount",
     "band:<discount band>": "discounted cases in a discount band",
     "owner:<owner>": "discounted cases of an owner",
+    "paid_with_terms": "paid cases whose payment terms give a due date",
+    "<set>@<attribute>=<value>": "a set's cases whose last known attribute value is this one",
 }
 """Every case-set name and what it holds."""
 
@@ -51,6 +54,9 @@ _ARGUMENTS = {"reached": "stage", "stage": "stage", "stalled": "stage", "measure
 
 def describe(name: str) -> str:
     """A reader's description of a case set ('cases a milestone transition measures: handoff')."""
+    name, at, qualifier = name.partition("@")
+    if at:
+        return f"{describe(name)}, with {qualifier.replace('=', ' = ', 1)}"
     kind, _, arg = name.partition(":")
     key = f"{kind}:<{_ARGUMENTS[kind]}>" if arg and kind in _ARGUMENTS else kind
     text = CASE_SETS.get(key, name)
@@ -59,6 +65,13 @@ def describe(name: str) -> str:
 
 def case_mask(f: CaseFacts, name: str, options: KpiOptions = KpiOptions()) -> np.ndarray:
     """Which of the facts' cases belong to the named set (a boolean array over `f.cases`)."""
+    base, at, qualifier = name.partition("@")
+    if at:
+        attribute, eq, value = qualifier.partition("=")
+        if not eq or f"attr_{attribute}" not in f.cases.columns:
+            raise Lead2CashError(f"case set {name!r}: no case attribute {attribute!r}",
+                                 "write SET@Attribute=value, e.g. late@PaymentTerms=Net 30")
+        return case_mask(f, base, options) & (group_keys(f, attribute).to_numpy() == value)
     n = len(f.cases)
     outcome = f.outcome.to_numpy()
     kind, _, arg = name.partition(":")
@@ -80,6 +93,9 @@ def case_mask(f: CaseFacts, name: str, options: KpiOptions = KpiOptions()) -> np
         return stalled_cases(f, options.stall_days)
     if name in ("paid", "late", "overdue"):
         return getattr(payment_status(f), name).to_numpy(dtype=bool)
+    if name == "paid_with_terms":
+        status = payment_status(f)
+        return (status.paid & status.due.notna()).to_numpy(dtype=bool)
     if kind == "reached" and arg in FUNNEL:
         return f.cases["max_stage"].to_numpy(dtype=float) >= FUNNEL.index(arg)
     if kind in ("stage", "stalled") and arg:
@@ -90,6 +106,8 @@ def case_mask(f: CaseFacts, name: str, options: KpiOptions = KpiOptions()) -> np
         if arg == "closed":
             return f.outcome.notna().to_numpy()
         return measured(f, *_PAIRS[arg])
+    if name == "discounted":
+        return f.attr(DISCOUNT).notna().to_numpy()
     if kind in ("band", "owner") and arg:
         disc = f.attr(DISCOUNT)
         known = disc.notna().to_numpy()

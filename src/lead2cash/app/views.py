@@ -29,7 +29,7 @@ from ..mining.derived import CASE_FACTS
 from ..mining.engine import DuckDBEngine
 from ..mining.kpis import KpiOptions, facts_of, from_facts
 from ..mining.kpis_facts import CASE, CaseFacts
-from ..mining.kpis_o2c import late_payments_by
+from ..mining.kpis_o2c import late_frame, late_payments_by
 from ..store import EVENTS, Workspace
 from .cache import ResultCache
 from .casesets import case_mask, describe
@@ -232,8 +232,10 @@ class Dashboard:
             f = self.facts(scope)
             stages = ("handoff", "fulfilment", "fulfilment_to_invoice", "dso")
 
+            frame = late_frame(f)
+
             def rows(attribute: str, top: int | None = None) -> list[dict[str, Any]]:
-                return [asdict(g) for g in late_payments_by(f, attribute, top)]
+                return [asdict(g) for g in late_payments_by(f, attribute, top, frame)]
 
             late_keys = ("paid_cases", "paid_with_terms", "late_cases", "late_payment_rate",
                          "late_mean_s", "overdue_open_cases", "overdue_open_amount", "unparsed_terms")

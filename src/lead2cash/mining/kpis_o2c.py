@@ -13,7 +13,7 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
-from .kpis_facts import AMOUNT, REGION, TERMS, CaseFacts, Transition, ratio, transitions
+from .kpis_facts import AMOUNT, NONE_LABEL, REGION, TERMS, CaseFacts, Transition, ratio, transitions
 
 __all__ = [
     "DueRule",
@@ -23,6 +23,8 @@ __all__ = [
     "late_payments",
     "o2c_transitions",
     "PaymentStatus",
+    "group_keys",
+    "late_frame",
     "late_payments_by",
     "parse_terms",
     "payment_status",
@@ -194,19 +196,34 @@ class LateGroup:
     overdue_open_amount: float
 
 
-def late_payments_by(f: CaseFacts, attribute: str, top: int | None = None) -> list[LateGroup]:
-    """Late payments per value of a case attribute, same definitions as `late_payments`; with
-    `top`, the groups with the most late cases (then most overdue) first, at most `top`."""
+def group_keys(f: CaseFacts, attribute: str) -> pd.Series:
+    """Each case's last known value of an attribute as text ('(none)' when missing): the groups
+    of `late_payments_by`."""
+    values = f.attr(attribute)
+    return values.astype(object).where(values.notna(), NONE_LABEL).astype(str)
+
+
+def late_frame(f: CaseFacts) -> pd.DataFrame:
+    """Per case, what the late-payment KPIs count (`payment_status`, one pass): paid with a
+    due date, late, the lateness in seconds, overdue and its amount."""
     st = payment_status(f)
     late_s = np.full(len(f.cases), np.nan)
     m = st.late.to_numpy()
     late_s[m] = f.seconds(st.due[st.late], f.cases["last_payment"][st.late], f.attr(REGION)[st.late])
-    key = f.attr(attribute).astype(object).where(f.attr(attribute).notna(), "(none)").astype(str)
-    frame = pd.DataFrame({
-        "group": key.to_numpy(), "with_terms": (st.paid & st.due.notna()).to_numpy(),
-        "late": m, "late_s": late_s, "overdue": st.overdue.to_numpy(),
-        "overdue_amount": np.where(st.overdue.to_numpy(), f.attr(AMOUNT).fillna(0.0).to_numpy(float), 0.0),
+    overdue = st.overdue.to_numpy()
+    return pd.DataFrame({
+        "with_terms": (st.paid & st.due.notna()).to_numpy(), "late": m, "late_s": late_s,
+        "overdue": overdue,
+        "overdue_amount": np.where(overdue, f.attr(AMOUNT).fillna(0.0).to_numpy(float), 0.0),
     })
+
+
+def late_payments_by(f: CaseFacts, attribute: str, top: int | None = None,
+                     frame: pd.DataFrame | None = None) -> list[LateGroup]:
+    """Late payments per value of a case attribute, same definitions as `late_payments`; with
+    `top`, the groups with the most late cases (then most overdue) first, at most `top`.
+    `frame` is `late_frame(f)` when several attributes group the same facts."""
+    frame = (late_frame(f) if frame is None else frame).assign(group=group_keys(f, attribute).to_numpy())
     g = frame.groupby("group", sort=True).agg(
         with_terms=("with_terms", "sum"), late=("late", "sum"), late_s=("late_s", "mean"),
         overdue=("overdue", "sum"), overdue_amount=("overdue_amount", "sum"))
