@@ -34,7 +34,7 @@ window.L2C = window.L2C || {};
   function option(spec) {
     const base = { color: PALETTE, animation: false, textStyle: { fontFamily: "Inter, Segoe UI, Arial, sans-serif" },
       tooltip: { trigger: "axis" }, legend: { top: 0, icon: "roundRect" },
-      grid: { left: 56, right: 56, top: 36, bottom: 40, containLabel: true } };
+      grid: { left: 16, right: 24, top: 40, bottom: 28, containLabel: true } };
     if (spec.type === "weekly") {
       return Object.assign(base, {
         xAxis: { type: "category", data: spec.categories, axisLabel: { hideOverlap: true } },
@@ -42,7 +42,8 @@ window.L2C = window.L2C || {};
         dataZoom: [{ type: "inside" }, { type: "slider", height: 18, bottom: 6 }],
         grid: Object.assign(base.grid, { bottom: 56 }),
         series: spec.series.map((s, i) => ({ name: s.name, type: s.kind, data: s.data, stack: s.stack,
-          smooth: true, showSymbol: false, areaStyle: s.kind === "line" ? { opacity: 0.08 } : undefined,
+          smooth: 0.3, showSymbol: false, lineStyle: { width: 1.6 }, areaStyle: s.kind === "line" ? { opacity: 0.08 } : undefined,
+          barCategoryGap: "20%",
           itemStyle: { color: [PALETTE[0], "#188a4a", "#c0392b"][i] } })),
       });
     }
