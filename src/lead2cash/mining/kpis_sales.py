@@ -273,23 +273,34 @@ class Discounts:
 
 
 def _groups(f: CaseFacts, keys: pd.Series) -> tuple[DiscountGroup, ...]:
-    """Discount, win rate, median cycle and mean amount per key value (one grouped pass)."""
+    """Discount, win rate, median cycle and mean amount per key value (one pass over the cases:
+    integer group codes, counts and sums by `bincount`, each group's median as DurationStats)."""
+    codes = keys.cat.codes.to_numpy()
+    k = len(keys.cat.categories)
     outcome = f.outcome.to_numpy()
-    frame = pd.DataFrame({
-        "key": keys.to_numpy(), "discount": f.attr(DISCOUNT).to_numpy(dtype=float, na_value=np.nan),
-        "amount": f.attr(AMOUNT).to_numpy(dtype=float, na_value=np.nan),
-        "won": outcome == "Won", "lost": outcome == "Lost", "cycle": cycle_seconds(f),
-    })
-    frame["key"] = pd.Categorical(frame["key"], categories=keys.cat.categories)
-    g = frame.groupby("key", observed=True, sort=True)
-    agg = g.agg(cases=("won", "size"), discount=("discount", "mean"), won=("won", "sum"),
-                lost=("lost", "sum"), amount=("amount", "mean"))
-    agg["cycle"] = g["cycle"].quantile(0.5)  # linear interpolation, as DurationStats.of
-    none = lambda v: None if pd.isna(v) else float(v)  # noqa: E731
+    cycle = cycle_seconds(f)
+
+    def mean(values: np.ndarray) -> np.ndarray:
+        ok = (codes >= 0) & ~np.isnan(values)
+        n = np.bincount(codes[ok], minlength=k)
+        with np.errstate(invalid="ignore", divide="ignore"):
+            return np.where(n > 0, np.bincount(codes[ok], weights=values[ok], minlength=k) / n, np.nan)
+
+    def count(mask: np.ndarray) -> np.ndarray:
+        return np.bincount(codes[(codes >= 0) & mask], minlength=k)
+
+    cases, won, lost = count(np.ones(len(codes), bool)), count(outcome == "Won"), count(outcome == "Lost")
+    discount = mean(f.attr(DISCOUNT).to_numpy(dtype=float, na_value=np.nan))
+    amount = mean(f.attr(AMOUNT).to_numpy(dtype=float, na_value=np.nan))
+    closed = (codes >= 0) & ~np.isnan(cycle)
+    order = np.lexsort((cycle[closed], codes[closed]))
+    sorted_codes, sorted_cycle = codes[closed][order], cycle[closed][order]
+    bounds = np.searchsorted(sorted_codes, np.arange(k + 1))
+    none = lambda v: None if np.isnan(v) else float(v)  # noqa: E731
     return tuple(
-        DiscountGroup(str(key), int(r.cases), none(r.discount), ratio(int(r.won), int(r.won + r.lost)),
-                      none(r.cycle), none(r.amount))
-        for key, r in agg.iterrows() if r.cases > 0
+        DiscountGroup(str(name), int(cases[i]), none(discount[i]), ratio(int(won[i]), int(won[i] + lost[i])),
+                      DurationStats.of(sorted_cycle[bounds[i]:bounds[i + 1]]).median_s, none(amount[i]))
+        for i, name in enumerate(keys.cat.categories) if cases[i] > 0
     )
 
 

@@ -17,6 +17,7 @@ from fastapi.responses import Response
 from ..app.views import Dashboard
 from ..errors import Lead2CashError
 from .params import scope_of
+from .responses import cached_json
 
 __all__ = ["router"]
 
@@ -41,66 +42,67 @@ def scope(request: Request) -> dict[str, Any]:
 
 
 @router.get("/kpis")
-def kpis(request: Request) -> dict[str, Any]:
+def kpis(request: Request) -> Response:
     """Every KPI (as `mine kpis --json`)."""
-    return _dash(request).kpis(scope_of(request))
+    return cached_json(request, lambda: _dash(request).kpis(scope_of(request)))
 
 
 @router.get("/overview")
-def overview(request: Request) -> dict[str, Any]:
+def overview(request: Request) -> Response:
     """KPI cards, cases per week, freshness."""
-    return _dash(request).overview(scope_of(request))
+    return cached_json(request, lambda: _dash(request).overview(scope_of(request)))
 
 
 @router.get("/map")
 def process_map(request: Request, activities: float = Query(1.0), paths: float = Query(1.0),
                 time: str = Query("calendar")) -> dict[str, Any]:
     """The process map (as `mine dfg --json --activities A --paths P`)."""
-    return _dash(request).process_map(scope_of(request), activities, paths, _working(time))
+    return cached_json(request, lambda: _dash(request).process_map(
+        scope_of(request), activities, paths, _working(time)))
 
 
 @router.get("/variants")
 def variants(request: Request, top: int = Query(50)) -> dict[str, Any]:
     """The most frequent variants (as `mine variants --json --top K`)."""
-    return _dash(request).variants(scope_of(request), top)
+    return cached_json(request, lambda: _dash(request).variants(scope_of(request), top))
 
 
 @router.get("/performance")
-def performance(request: Request) -> dict[str, Any]:
+def performance(request: Request) -> Response:
     """Durations, throughput, time in stage, rework (as `mine performance --json`)."""
-    return _dash(request).performance(scope_of(request))
+    return cached_json(request, lambda: _dash(request).performance(scope_of(request)))
 
 
 @router.get("/funnel")
-def funnel(request: Request) -> dict[str, Any]:
+def funnel(request: Request) -> Response:
     """Funnel, time in stage, stalls, regressions, reopened deals."""
-    return _dash(request).funnel(scope_of(request))
+    return cached_json(request, lambda: _dash(request).funnel(scope_of(request)))
 
 
 @router.get("/discounts")
-def discounts(request: Request) -> dict[str, Any]:
+def discounts(request: Request) -> Response:
     """Discount effectiveness."""
-    return _dash(request).discounts(scope_of(request))
+    return cached_json(request, lambda: _dash(request).discounts(scope_of(request)))
 
 
 @router.get("/o2c")
-def order_to_cash(request: Request) -> dict[str, Any]:
+def order_to_cash(request: Request) -> Response:
     """Order-to-cash times and late payments."""
-    return _dash(request).order_to_cash(scope_of(request))
+    return cached_json(request, lambda: _dash(request).order_to_cash(scope_of(request)))
 
 
 @router.get("/compare")
 def compare(request: Request, a: str = Query("outcome = 'Won'"), b: str = Query("outcome = 'Lost'"),
             paths: float = Query(0.3)) -> dict[str, Any]:
     """Two segments side by side."""
-    return _dash(request).compare(scope_of(request), a, b, paths)
+    return cached_json(request, lambda: _dash(request).compare(scope_of(request), a, b, paths))
 
 
 @router.get("/cases")
 def cases(request: Request, set: str = Query("all"), offset: int = Query(0),  # noqa: A002
           limit: int = Query(100)) -> dict[str, Any]:
     """The cases of the scope and case set (paged)."""
-    return _dash(request).cases(scope_of(request), set, offset, limit)
+    return cached_json(request, lambda: _dash(request).cases(scope_of(request), set, offset, limit))
 
 
 @router.get("/cases.csv")
@@ -119,31 +121,31 @@ def cases_csv(request: Request, set: str = Query("all")) -> Response:  # noqa: A
 @router.get("/search")
 def search(request: Request, text: str = Query("")) -> list[dict[str, Any]]:
     """Cases whose id or customer contains the text."""
-    return _dash(request).search(text)
+    return cached_json(request, lambda: _dash(request).search(text))
 
 
 @router.get("/case")
 def case(request: Request, id: str = Query(...)) -> dict[str, Any]:  # noqa: A002
     """One case's timeline."""
-    return _dash(request).case(id)
+    return cached_json(request, lambda: _dash(request).case(id))
 
 
 @router.get("/animation")
 def animation(request: Request, limit: int = Query(400)) -> dict[str, Any]:
     """Cases' event times for the map's token animation."""
-    return _dash(request).animation(scope_of(request), limit)
+    return cached_json(request, lambda: _dash(request).animation(scope_of(request), limit))
 
 
 @router.get("/quality")
-def quality(request: Request) -> dict[str, Any]:
+def quality(request: Request) -> Response:
     """The check results and coverage (as `lead2cash check --json`)."""
-    return _dash(request).quality()
+    return cached_json(request, lambda: _dash(request).quality())
 
 
 @router.get("/choices")
-def choices(request: Request) -> dict[str, list[str]]:
+def choices(request: Request) -> Response:
     """The values of the filter bar's menus."""
-    return _dash(request).choices()
+    return cached_json(request, lambda: _dash(request).choices())
 
 
 def _working(time: str) -> bool:

@@ -17,6 +17,7 @@ from ..app.scope import AMOUNT_LABELS, OUTCOMES, WINDOW_MODES, Scope
 from ..app.views import Dashboard
 from ..errors import Lead2CashError
 from .params import extra_condition, quote, scope_of, variant_condition
+from .responses import cached_page
 
 __all__ = ["NAV", "error_page", "router"]
 
@@ -80,51 +81,65 @@ def _escape(text: str) -> str:
 
 @router.get("/", response_class=HTMLResponse)
 def overview(request: Request) -> Response:
-    scope = scope_of(request, with_extra=False)
-    return _render(request, "overview.html", "overview", scope, view=_dash(request).overview(scope))
+    def render() -> Response:
+        scope = scope_of(request, with_extra=False)
+        return _render(request, "overview.html", "overview", scope, view=_dash(request).overview(scope))
+    return cached_page(request, render)
 
 
 @router.get("/map", response_class=HTMLResponse)
 def process_map(request: Request, activities: float = Query(1.0), paths: float = Query(0.4),
                 time: str = Query("calendar")) -> Response:
-    scope = scope_of(request, with_extra=False)
-    if time not in ("calendar", "working"):
-        raise Lead2CashError(f"time {time!r} is not known", "use time=calendar or time=working")
-    view = _dash(request).process_map(scope, activities, paths, time == "working")
-    return _render(request, "map.html", "map", scope, view=view, activities=activities,
-                   paths=paths, time=time)
+    def render() -> Response:
+        scope = scope_of(request, with_extra=False)
+        if time not in ("calendar", "working"):
+            raise Lead2CashError(f"time {time!r} is not known", "use time=calendar or time=working")
+        view = _dash(request).process_map(scope, activities, paths, time == "working")
+        return _render(request, "map.html", "map", scope, view=view, activities=activities,
+                       paths=paths, time=time)
+    return cached_page(request, render)
 
 
 @router.get("/variants", response_class=HTMLResponse)
 def variants(request: Request, top: int = Query(30)) -> Response:
-    scope = scope_of(request, with_extra=False)
-    return _render(request, "variants.html", "variants", scope, view=_dash(request).variants(scope, top),
-                   top=top)
+    def render() -> Response:
+        scope = scope_of(request, with_extra=False)
+        return _render(request, "variants.html", "variants", scope, view=_dash(request).variants(scope, top),
+                       top=top)
+    return cached_page(request, render)
 
 
 @router.get("/funnel", response_class=HTMLResponse)
 def funnel(request: Request) -> Response:
-    scope = scope_of(request, with_extra=False)
-    return _render(request, "funnel.html", "funnel", scope, view=_dash(request).funnel(scope))
+    def render() -> Response:
+        scope = scope_of(request, with_extra=False)
+        return _render(request, "funnel.html", "funnel", scope, view=_dash(request).funnel(scope))
+    return cached_page(request, render)
 
 
 @router.get("/discounts", response_class=HTMLResponse)
 def discounts(request: Request) -> Response:
-    scope = scope_of(request, with_extra=False)
-    return _render(request, "discounts.html", "discounts", scope, view=_dash(request).discounts(scope))
+    def render() -> Response:
+        scope = scope_of(request, with_extra=False)
+        return _render(request, "discounts.html", "discounts", scope, view=_dash(request).discounts(scope))
+    return cached_page(request, render)
 
 
 @router.get("/o2c", response_class=HTMLResponse)
 def order_to_cash(request: Request) -> Response:
-    scope = scope_of(request, with_extra=False)
-    return _render(request, "o2c.html", "o2c", scope, view=_dash(request).order_to_cash(scope))
+    def render() -> Response:
+        scope = scope_of(request, with_extra=False)
+        return _render(request, "o2c.html", "o2c", scope, view=_dash(request).order_to_cash(scope))
+    return cached_page(request, render)
 
 
 @router.get("/compare", response_class=HTMLResponse)
 def compare(request: Request, a: str = Query("outcome = 'Won'"), b: str = Query("outcome = 'Lost'")) -> Response:
-    scope = scope_of(request, with_extra=False)
-    view = _dash(request).compare(scope, a, b)
-    return _render(request, "compare.html", "compare", scope, view=view, a=a, b=b)
+    def render() -> Response:
+        scope = scope_of(request, with_extra=False)
+        view = _dash(request).compare(scope, a, b)
+        return _render(request, "compare.html", "compare", scope, view=view, a=a, b=b)
+    return cached_page(request, render)
 
 
 @router.get("/cases", response_class=HTMLResponse)
@@ -147,8 +162,10 @@ def explorer(request: Request, id: str = Query(""), text: str = Query("")) -> Re
 
 @router.get("/quality", response_class=HTMLResponse)
 def quality(request: Request) -> Response:
-    scope = scope_of(request, with_extra=False)
-    return _render(request, "quality.html", "quality", scope, view=_dash(request).quality())
+    def render() -> Response:
+        scope = scope_of(request, with_extra=False)
+        return _render(request, "quality.html", "quality", scope, view=_dash(request).quality())
+    return cached_page(request, render)
 
 
 @router.get("/fragments/cases", response_class=HTMLResponse)
@@ -165,7 +182,9 @@ def cases_fragment(request: Request, set: str = Query("all"), limit: int = Query
 @router.get("/fragments/search", response_class=HTMLResponse)
 def search_fragment(request: Request, text: str = Query("")) -> Response:
     """Search results of the case explorer (HTMX, as you type)."""
-    scope = scope_of(request, with_extra=False)
-    t = request.app.state.templates
-    ctx = _context(request, "explorer", scope, found=_dash(request).search(text), text=text)
-    return t.TemplateResponse(request, "_search.html", ctx)
+    def render() -> Response:
+        scope = scope_of(request, with_extra=False)
+        t = request.app.state.templates
+        ctx = _context(request, "explorer", scope, found=_dash(request).search(text), text=text)
+        return t.TemplateResponse(request, "_search.html", ctx)
+    return cached_page(request, render)
