@@ -11,6 +11,7 @@ the case facts behind the KPI views are read once per scope and shared by them.
 from __future__ import annotations
 
 import hashlib
+import threading
 from collections.abc import Callable, Hashable, Iterator
 from contextlib import contextmanager
 from dataclasses import asdict, dataclass
@@ -74,6 +75,7 @@ class Dashboard:
         self.version = self._version()
         self.cache = ResultCache(cache_size)
         self._facts = ResultCache(6)  # the largest objects: a few scopes' case facts
+        self.warm = threading.Event()  # set once `prewarm` has run
 
     def close(self) -> None:
         """Close the workspace."""
@@ -90,7 +92,8 @@ class Dashboard:
             try:
                 step()
             except Exception:  # noqa: BLE001 - a failure shows when the view is asked for
-                return
+                break
+        self.warm.set()
 
     def _version(self) -> str:
         """The loaded log's identity: the file and what its last load recorded."""

@@ -30,8 +30,10 @@ def _dash(request: Request) -> Dashboard:
 
 @router.get("/health")
 def health(request: Request) -> dict[str, Any]:
-    """Whether the server is up, and the workspace version it serves."""
-    return {"ok": True, "version": _dash(request).version}
+    """Whether the server is up, the workspace version it serves, and whether the unfiltered
+    views are computed already (`warm`)."""
+    dash = _dash(request)
+    return {"ok": True, "version": dash.version, "warm": dash.warm.is_set()}
 
 
 @router.get("/scope")
