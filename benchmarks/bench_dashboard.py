@@ -11,7 +11,8 @@ each N times:
   everything it needs under its filter (the filter's cases, their facts taken from the whole
   log's facts in memory, the KPIs, the map, ...): what the first analyst asking for that view
   and filter waits. The whole log's facts are read once when the server starts (timed apart);
-- warm: the same request again (the result cache per workspace version and scope).
+- warm: the same request again (the finished page or JSON, cached per workspace version and
+  URL).
 
 Prints a markdown table of the median server time per view, unfiltered and filtered
 (`SalesRegion = 'EMEA'`, about a third of the cases), then the report's generation time and
@@ -71,7 +72,9 @@ def build(out: Path, events: int) -> Path:
 
 def timed(client: TestClient, dash: Dashboard, path: str, params: dict[str, str], cold: bool) -> float:
     """Server time of one request, in seconds (caches emptied first when `cold`)."""
-    if cold:  # forget every result and every scope's facts; keep the whole log's (read at start)
+    if cold:  # forget every result, page and scope's facts; keep the whole log's (read at start)
+        if hasattr(client.app.state, "response_cache"):
+            client.app.state.response_cache.clear()
         dash.cache.clear()
         dash._facts.clear()
         dash.all_facts()

@@ -49,7 +49,7 @@ def _port() -> int:
 
 def _percentile(values: list[float], q: float) -> float:
     v = sorted(values)
-    return v[min(len(v) - 1, int(round(q * (len(v) - 1))))] if v else float("nan")
+    return v[min(len(v) - 1, round(q * (len(v) - 1)))] if v else float("nan")
 
 
 def run(db: Path, clients: int, seconds: float, timeout: float = 120.0,

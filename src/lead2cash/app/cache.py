@@ -45,7 +45,7 @@ class ResultCache:
         if owner:
             try:
                 future.set_result(compute())
-            except BaseException as exc:
+            except BaseException as exc:  # noqa: BLE001 - handed to every waiter, re-raised
                 with self._lock:
                     self._entries.pop(key, None)
                 future.set_exception(exc)

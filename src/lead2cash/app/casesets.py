@@ -13,7 +13,15 @@ import numpy as np
 
 from ..errors import Lead2CashError
 from ..mining.kpis import KpiOptions
-from ..mining.kpis_facts import DISCOUNT, FUNNEL, NONE_LABEL, OWNER, CaseFacts, band_labels, measured
+from ..mining.kpis_facts import (
+    DISCOUNT,
+    FUNNEL,
+    NONE_LABEL,
+    OWNER,
+    CaseFacts,
+    band_labels,
+    measured,
+)
 from ..mining.kpis_o2c import O2C_PAIRS, group_keys, payment_status
 from ..mining.kpis_sales import SALES_PAIRS, stalled_cases
 
@@ -63,8 +71,9 @@ def describe(name: str) -> str:
     return f"{text}: {arg}" if arg else text
 
 
-def case_mask(f: CaseFacts, name: str, options: KpiOptions = KpiOptions()) -> np.ndarray:
+def case_mask(f: CaseFacts, name: str, options: KpiOptions | None = None) -> np.ndarray:
     """Which of the facts' cases belong to the named set (a boolean array over `f.cases`)."""
+    options = options or KpiOptions()
     base, at, qualifier = name.partition("@")
     if at:
         attribute, eq, value = qualifier.partition("=")

@@ -65,8 +65,8 @@ class TimeBasis:
             return "-"
         if seconds < 60:
             return f"{seconds:.3g}s"
-        parts, rest = [], int(round(seconds))
-        day = int(round(self.day_s))
+        parts, rest = [], round(seconds)
+        day = round(self.day_s)
         for unit, size in ((self.day_unit, day), ("h", 3600), ("m", 60), ("s", 1)):
             if rest >= size:
                 parts.append(f"{rest // size}{unit}")

@@ -38,7 +38,7 @@ from .figures import HEADLINES, OVERVIEW
 from .scope import ATTRIBUTE_FIELDS, Scope
 from .units import time_basis
 
-__all__ = ["CASE_COLUMNS", "Dashboard"]
+__all__ = ["CASE_COLUMNS", "Dashboard", "Settings"]
 
 T = TypeVar("T")
 CASE_COLUMNS: tuple[tuple[str, str], ...] = (
@@ -49,19 +49,23 @@ CASE_COLUMNS: tuple[tuple[str, str], ...] = (
 """Columns of the case list: (case-facts column, header)."""
 
 
+DEFAULT_OPTIONS = KpiOptions()
+
+
 @dataclass(frozen=True, slots=True)
 class Settings:
     """What the served dashboard measures with: calendar, KPI thresholds, staleness limit."""
 
     calendar: CalendarSet | None = None
-    options: KpiOptions = KpiOptions()
+    options: KpiOptions = DEFAULT_OPTIONS
     stale_hours: float = 48.0
 
 
 class Dashboard:
     """The data of every dashboard view for one workspace, opened read-only."""
 
-    def __init__(self, db: str | Path, settings: Settings = Settings(), cache_size: int = 512) -> None:
+    def __init__(self, db: str | Path, settings: Settings | None = None, cache_size: int = 512) -> None:
+        settings = settings or Settings()
         self.ws = Workspace(db, read_only=True)
         try:
             self.ws.require_log()

@@ -22,8 +22,21 @@ import ibis.expr.types as ir
 from ..store import EVENTS
 
 __all__ = [
-    "CASES", "CASE_FACTS", "FACT_NAMES", "NAMES", "REQUIRED_COLUMNS", "STAGE_VISITS", "SEP", "STEPS", "VARIANT_STEPS", "cases_expr", "derive",
-    "duckdb_concat", "is_derived", "steps_expr", "variant_steps_expr",
+    "CASES",
+    "CASE_FACTS",
+    "FACT_NAMES",
+    "NAMES",
+    "REQUIRED_COLUMNS",
+    "SEP",
+    "STAGE_VISITS",
+    "STEPS",
+    "VARIANT_STEPS",
+    "cases_expr",
+    "derive",
+    "duckdb_concat",
+    "is_derived",
+    "steps_expr",
+    "variant_steps_expr",
 ]
 
 STEPS = "mining_steps"

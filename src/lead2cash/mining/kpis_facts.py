@@ -28,8 +28,8 @@ from ..model import ACTIVITY_NAMES, ATTRIBUTE_NAMES, ATTRIBUTES, AttrType, Level
 from ..store import EVENTS
 from .calendar import CalendarSet, working_seconds
 from .derived import steps_expr
-from .stats import DurationStats, ratio
 from .regression import FUNNEL, STAGE_ENTRIES, case_aggregates, regressed, with_ranks
+from .stats import DurationStats, ratio
 
 __all__ = [
     "CaseFacts",
@@ -38,9 +38,9 @@ __all__ = [
     "band_labels",
     "case_facts",
     "categories",
-    "segments",
     "measured",
     "ratio",
+    "segments",
     "store_case_facts",
     "stored_attributes",
     "transitions",
@@ -320,10 +320,11 @@ class CaseFacts:
         out = diff.astype(np.int64) / 1_000_000
         return np.where(np.isnat(diff), np.nan, out)
 
-    def since(self, start: pd.Series) -> np.ndarray:
-        """Seconds from each timestamp to the log's as-of time (its newest LastDataUpdate)."""
+    def since(self, start: pd.Series, region: pd.Series | None = None) -> np.ndarray:
+        """Seconds from each timestamp to the log's as-of time (its newest LastDataUpdate);
+        `region` gives the calendar of each (default: every case's, when `start` has them all)."""
         end = pd.Series([self.as_of] * len(start), index=start.index, dtype="datetime64[us]")
-        return self.seconds(start, end)
+        return self.seconds(start, end, region)
 
     def attr(self, name: str) -> pd.Series:
         """The case's last known value of a case attribute."""

@@ -7,7 +7,7 @@ from __future__ import annotations
 
 import re
 from dataclasses import asdict, dataclass
-from datetime import datetime, timezone
+from datetime import UTC, datetime
 from typing import Any
 
 import numpy as np
@@ -19,13 +19,13 @@ __all__ = [
     "DueRule",
     "Freshness",
     "LatePayments",
-    "freshness",
-    "late_payments",
-    "o2c_transitions",
     "PaymentStatus",
+    "freshness",
     "group_keys",
     "late_frame",
+    "late_payments",
     "late_payments_by",
+    "o2c_transitions",
     "parse_terms",
     "payment_status",
 ]
@@ -168,8 +168,8 @@ def _iso(value: Any) -> str | None:
 
 def freshness(f: CaseFacts, now: datetime | None = None) -> Freshness:
     """Newest LastDataUpdate vs now (UTC); events lacking a LastDataUpdate are counted."""
-    now = now or datetime.now(timezone.utc)
-    naive = now.astimezone(timezone.utc).replace(tzinfo=None)
+    now = now or datetime.now(UTC)
+    naive = now.astimezone(UTC).replace(tzinfo=None)
     newest = f.cases["updated_max"].max() if len(f.cases) else None
     age = None if newest is None or pd.isna(newest) else (
         (pd.Timestamp(naive) - pd.Timestamp(newest)) / pd.Timedelta(hours=1))

@@ -181,12 +181,13 @@ class Stalls:
         return [asdict(s) for s in self.stages]
 
 
-def _open_ages(f: CaseFacts) -> tuple[pd.DataFrame, np.ndarray]:
-    """Open cases and each one's age in its current stage, in seconds (working time under a
-    calendar)."""
-    sub = f.subset(f.outcome.isna())
-    open_ = sub.cases
-    return open_, sub.since(open_["stage_time"].fillna(open_["start"]))
+def _open_ages(f: CaseFacts) -> tuple[np.ndarray, np.ndarray]:
+    """Which cases are open, and each open case's age in its current stage, in seconds
+    (working time under a calendar); no copy of the facts."""
+    c = f.cases
+    open_ = f.outcome.isna().to_numpy()
+    entered = c["stage_time"].where(c["stage_time"].notna(), c["start"])[open_]
+    return open_, f.since(entered, f.attr(REGION)[open_])
 
 
 def _stalled(f: CaseFacts, age_s: np.ndarray, threshold_days: float) -> np.ndarray:
@@ -196,8 +197,7 @@ def _stalled(f: CaseFacts, age_s: np.ndarray, threshold_days: float) -> np.ndarr
 
 def stalled_cases(f: CaseFacts, threshold_days: float = 30.0) -> np.ndarray:
     """Which cases are open and in their current stage for longer than the threshold."""
-    open_ = f.outcome.isna().to_numpy()
-    _, age = _open_ages(f)
+    open_, age = _open_ages(f)
     out = np.zeros(len(f.cases), dtype=bool)
     out[open_] = _stalled(f, age, threshold_days)
     return out
@@ -206,8 +206,8 @@ def stalled_cases(f: CaseFacts, threshold_days: float = 30.0) -> np.ndarray:
 def stalls(f: CaseFacts, threshold_days: float = 30.0) -> Stalls:
     """Open cases grouped by current stage (last pipeline-stage event), with age and stalled share."""
     open_, age = _open_ages(f)
-    stage = open_["stage"].fillna(NONE_LABEL).to_numpy(dtype=object)
-    amount = open_[f"attr_{AMOUNT}"].fillna(0.0).to_numpy(dtype=float)
+    stage = f.cases["stage"].fillna(NONE_LABEL).to_numpy(dtype=object)[open_]
+    amount = f.attr(AMOUNT).fillna(0.0).to_numpy(dtype=float)[open_]
     rows = []
     for name in sorted(set(stage), key=lambda s: (-int(np.sum(stage == s)), s)):
         m = stage == name
@@ -272,13 +272,13 @@ class Discounts:
         return asdict(self)
 
 
-def _groups(f: CaseFacts, keys: pd.Series) -> tuple[DiscountGroup, ...]:
-    """Discount, win rate, median cycle and mean amount per key value (one pass over the cases:
-    integer group codes, counts and sums by `bincount`, each group's median as DurationStats)."""
-    codes = keys.cat.codes.to_numpy()
+def _groups(f: CaseFacts, keys: pd.Series, within: np.ndarray, cycle: np.ndarray) -> tuple[DiscountGroup, ...]:
+    """Discount, win rate, median cycle and mean amount per key value, over the cases `within`
+    (one pass: integer group codes, counts and sums by `bincount`, each group's median as
+    DurationStats); `cycle` is `cycle_seconds(f)`."""
+    codes = np.where(within, keys.cat.codes.to_numpy(), -1)
     k = len(keys.cat.categories)
     outcome = f.outcome.to_numpy()
-    cycle = cycle_seconds(f)
 
     def mean(values: np.ndarray) -> np.ndarray:
         ok = (codes >= 0) & ~np.isnan(values)
@@ -296,7 +296,7 @@ def _groups(f: CaseFacts, keys: pd.Series) -> tuple[DiscountGroup, ...]:
     order = np.lexsort((cycle[closed], codes[closed]))
     sorted_codes, sorted_cycle = codes[closed][order], cycle[closed][order]
     bounds = np.searchsorted(sorted_codes, np.arange(k + 1))
-    none = lambda v: None if np.isnan(v) else float(v)  # noqa: E731
+    none = lambda v: None if np.isnan(v) else float(v)
     return tuple(
         DiscountGroup(str(name), int(cases[i]), none(discount[i]), ratio(int(won[i]), int(won[i] + lost[i])),
                       DurationStats.of(sorted_cycle[bounds[i]:bounds[i + 1]]).median_s, none(amount[i]))
@@ -312,14 +312,15 @@ def discounts(
     """Discount bands vs win rate, cycle and deal size; per owner; share above the policy."""
     disc = f.attr(DISCOUNT)
     known = disc.notna()
-    sub = f.subset(known)
     above = int((disc[known] > policy_threshold).sum())
+    cycle = cycle_seconds(f)
+    within = known.to_numpy()
     return Discounts(
         policy_threshold,
         int(known.sum()),
         ratio(above, int(known.sum())),
-        _groups(sub, band_labels(sub.attr(DISCOUNT), bands, "{:.0%}")),
-        _groups(sub, categories(sub.attr(OWNER))),
+        _groups(f, band_labels(disc, bands, "{:.0%}"), within, cycle),
+        _groups(f, categories(f.attr(OWNER)[known]).reindex(f.cases.index), within, cycle),
     )
 
 
@@ -342,8 +343,8 @@ class ValueAtStake:
 def value_at_stake(f: CaseFacts, threshold_days: float = 30.0) -> ValueAtStake:
     """Open amount stalled longer than the threshold in its stage; lost amount by the last stage reached."""
     open_, age = _open_ages(f)
-    amount = open_[f"attr_{AMOUNT}"].fillna(0.0).to_numpy(dtype=float)
-    lost = f.cases[(f.outcome == "Lost").to_numpy()]
+    amount = f.attr(AMOUNT).fillna(0.0).to_numpy(dtype=float)[open_]
+    lost = f.cases.loc[(f.outcome == "Lost").to_numpy(), [f"attr_{AMOUNT}", "stage"]]
     lost_amount = lost[f"attr_{AMOUNT}"].fillna(0.0)
     by_stage = lost_amount.groupby(lost["stage"].fillna(NONE_LABEL)).sum()
     stuck = _stalled(f, age, threshold_days)

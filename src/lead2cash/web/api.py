@@ -101,14 +101,14 @@ def compare(request: Request, a: str = Query("outcome = 'Won'"), b: str = Query(
 
 
 @router.get("/cases")
-def cases(request: Request, set: str = Query("all"), offset: int = Query(0),  # noqa: A002
+def cases(request: Request, set: str = Query("all"), offset: int = Query(0),
           limit: int = Query(100)) -> dict[str, Any]:
     """The cases of the scope and case set (paged)."""
     return cached_json(request, lambda: _dash(request).cases(scope_of(request), set, offset, limit))
 
 
 @router.get("/cases.csv")
-def cases_csv(request: Request, set: str = Query("all")) -> Response:  # noqa: A002
+def cases_csv(request: Request, set: str = Query("all")) -> Response:
     """Every case of the scope and case set, as CSV."""
     data = _dash(request).cases(scope_of(request), set, 0, None)
     out = io.StringIO()
@@ -127,7 +127,7 @@ def search(request: Request, text: str = Query("")) -> list[dict[str, Any]]:
 
 
 @router.get("/case")
-def case(request: Request, id: str = Query(...)) -> dict[str, Any]:  # noqa: A002
+def case(request: Request, id: str = Query(...)) -> dict[str, Any]:
     """One case's timeline."""
     return cached_json(request, lambda: _dash(request).case(id))
 

@@ -143,21 +143,25 @@ def compare(request: Request, a: str = Query("outcome = 'Won'"), b: str = Query(
 
 
 @router.get("/cases", response_class=HTMLResponse)
-def cases(request: Request, set: str = Query("all"), offset: int = Query(0)) -> Response:  # noqa: A002
-    scope = scope_of(request)
-    base = scope_of(request, with_extra=False)
-    view = _dash(request).cases(scope, set, offset, 100)
-    return _render(request, "cases.html", "", base, view=view, extra=extra_condition(request),
-                   case_scope=scope)
+def cases(request: Request, set: str = Query("all"), offset: int = Query(0)) -> Response:
+    def render() -> Response:
+        scope = scope_of(request)
+        base = scope_of(request, with_extra=False)
+        view = _dash(request).cases(scope, set, offset, 100)
+        return _render(request, "cases.html", "", base, view=view, extra=extra_condition(request),
+                       case_scope=scope)
+    return cached_page(request, render)
 
 
 @router.get("/explorer", response_class=HTMLResponse)
-def explorer(request: Request, id: str = Query(""), text: str = Query("")) -> Response:  # noqa: A002
-    scope = scope_of(request, with_extra=False)
-    dash = _dash(request)
-    found = dash.search(text) if text else []
-    case = dash.case(id) if id else None
-    return _render(request, "explorer.html", "explorer", scope, case=case, found=found, text=text)
+def explorer(request: Request, id: str = Query(""), text: str = Query("")) -> Response:
+    def render() -> Response:
+        scope = scope_of(request, with_extra=False)
+        dash = _dash(request)
+        found = dash.search(text) if text else []
+        case = dash.case(id) if id else None
+        return _render(request, "explorer.html", "explorer", scope, case=case, found=found, text=text)
+    return cached_page(request, render)
 
 
 @router.get("/quality", response_class=HTMLResponse)
@@ -169,14 +173,16 @@ def quality(request: Request) -> Response:
 
 
 @router.get("/fragments/cases", response_class=HTMLResponse)
-def cases_fragment(request: Request, set: str = Query("all"), limit: int = Query(25)) -> Response:  # noqa: A002
+def cases_fragment(request: Request, set: str = Query("all"), limit: int = Query(25)) -> Response:
     """The case list of a clicked activity, edge or variant (HTMX)."""
-    scope = scope_of(request)
-    view = _dash(request).cases(scope, set, 0, limit)
-    t = request.app.state.templates
-    ctx = _context(request, "", scope_of(request, with_extra=False), view=view,
-                   extra=extra_condition(request), case_scope=scope)
-    return t.TemplateResponse(request, "_cases_table.html", ctx)
+    def render() -> Response:
+        scope = scope_of(request)
+        view = _dash(request).cases(scope, set, 0, limit)
+        t = request.app.state.templates
+        ctx = _context(request, "", scope_of(request, with_extra=False), view=view,
+                       extra=extra_condition(request), case_scope=scope)
+        return t.TemplateResponse(request, "_cases_table.html", ctx)
+    return cached_page(request, render)
 
 
 @router.get("/fragments/search", response_class=HTMLResponse)

@@ -53,7 +53,8 @@ def render_report(dashboard: Dashboard, filters: Sequence[str] = ()) -> str:
     )
 
 
-def write_report(out: Path, db: Path, filters: Sequence[str] = (), settings: Settings = Settings()) -> int:
+def write_report(out: Path, db: Path, filters: Sequence[str] = (),
+                 settings: Settings | None = None) -> int:
     """Write the report for the workspace at `db`; returns the file's size in bytes."""
     if out.suffix.lower() not in (".html", ".htm"):
         raise Lead2CashError(f"{out}: the report is an HTML file", "name it e.g. report.html")

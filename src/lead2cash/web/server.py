@@ -59,7 +59,7 @@ def serve(
     host: str = "127.0.0.1",
     port: int = 8000,
     token: str | None = None,
-    settings: Settings = Settings(),
+    settings: Settings | None = None,
     open_browser: bool = False,
     announce: Callable[[str], None] = lambda url: None,
 ) -> None:
