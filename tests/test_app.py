@@ -20,7 +20,6 @@ from lead2cash.mining.kpis import kpis, report
 from lead2cash.store import Workspace
 
 
-
 def _same(a: dict, b: dict) -> None:
     for d in (a, b):
         d["freshness"] = {k: v for k, v in d["freshness"].items() if k not in ("checked_at", "age_hours")}
