@@ -91,6 +91,11 @@ def test_every_json_endpoint_answers(client: TestClient) -> None:
     assert set(get(client, "/api/choices")) == {"region", "owner", "source", "product", "type"}
     assert get(client, "/api/scope", **SCOPE)["filters"] == FILTERS
     assert get(client, "/api/health")["ok"] is True
+    working = get(client, "/api/map", time="working", paths=0.3, **SCOPE)
+    assert working["time"] == "working (default)" and working["day_s"] == 8 * 3600
+    calendar = get(client, "/api/map", paths=0.3, **SCOPE)
+    assert [e["cases"] for e in working["edges"]] == [e["cases"] for e in calendar["edges"]]
+    assert working["edges"][0]["duration_mean_s"] != calendar["edges"][0]["duration_mean_s"]
 
 
 def test_case_sets_count_what_the_kpis_count(client: TestClient) -> None:
