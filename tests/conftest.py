@@ -33,3 +33,13 @@ def workspace(tmp_path: Path) -> Workspace:
     ws = Workspace(tmp_path / "test.duckdb", memory_limit="2GB")
     yield ws
     ws.close()
+
+
+@pytest.fixture(scope="session")
+def company_db(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """A simulated company's CRM and ERP extracts turned into a workspace (the demo pipeline,
+    600 opportunities): what the dashboard tests serve and compare with the CLI."""
+    from lead2cash.demo import run_demo
+
+    out = tmp_path_factory.mktemp("company")
+    return run_demo(out, cases=600, seed=11).workspace

@@ -66,13 +66,16 @@ def small_log(tmp_path_factory: pytest.TempPathFactory) -> tuple[Path, Path]:
 
 
 @pytest.mark.parametrize("args", [["--help"], ["mine", "--help"], ["mine", "dfg", "--help"],
-                                  ["mine", "bogus"], ["import"], ["model"]])
+                                  ["mine", "kpis", "--help"], ["serve", "--help"],
+                                  ["report", "--help"], ["mine", "bogus"], ["import"], ["model"]])
 def test_help_and_usage_errors_load_no_core(args: list[str], tmp_path: Path) -> None:
     code, modules = probe(args, tmp_path)
     assert code in (0, 2)
     assert not tops(modules) & (HEAVY | CORE), sorted(tops(modules) & (HEAVY | CORE))
     assert not modules & SIMULATOR
     assert "lead2cash.mining.engine" not in modules and "lead2cash.store" not in modules
+    assert not tops(modules) & {"fastapi", "uvicorn", "jinja2", "starlette"}
+    assert "lead2cash.web" not in modules and "lead2cash.app.views" not in modules
 
 
 def test_import_and_mining_load_no_ibis_or_pandas_once_compiled(

@@ -15,7 +15,7 @@ from lead2cash.store import Workspace
 def test_demo_end_to_end(tmp_path: Path) -> None:
     out = tmp_path / "demo"
     proc = subprocess.run(
-        [sys.executable, "-m", "lead2cash", "demo", "--cases", "300", "--seed", "3", "--out", str(out)],
+        [sys.executable, "-m", "lead2cash", "demo", "--cases", "300", "--seed", "3", "--out", str(out), "--no-serve"],
         capture_output=True, text=True, env={**os.environ, "COLUMNS": "160"}, timeout=300)
     assert proc.returncode == 0, proc.stderr
     text = " ".join(proc.stdout.split())

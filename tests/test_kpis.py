@@ -21,6 +21,18 @@ from lead2cash.store import Workspace
 
 NOW = datetime(2024, 3, 7)
 
+DAY = 86_400.0
+
+
+def in_days(seconds: float | None) -> float | None:
+    """A duration from the results (seconds) in days of 24 hours."""
+    return None if seconds is None else seconds / DAY
+
+
+def in_hours(seconds: float | None) -> float | None:
+    """A duration from the results (seconds) in hours."""
+    return None if seconds is None else seconds / 3600.0
+
 
 @pytest.fixture
 def events(workspace: Workspace) -> Iterator[ir.Table]:
@@ -40,29 +52,29 @@ def test_headline_keys_and_values(report: dict[str, Any]) -> None:
     assert (report["won"], report["lost"], report["open"]) == (3, 1, 2)
     assert report["win_rate"] == 0.75
     # Closed cycles: 10, 20, 30 and 39 days (C4 closes on its final Won after a reopen).
-    assert report["sales_cycle_days_median"] == 25.0
-    assert report["sales_cycle_days_mean"] == 24.75
-    assert report["sales_cycle_days_p90"] == pytest.approx(36.3)
-    assert report["sales_cycle_won_days_median"] == 20.0
-    assert report["sales_cycle_lost_days_median"] == 30.0
+    assert in_days(report["sales_cycle_median_s"]) == 25.0
+    assert in_days(report["sales_cycle_mean_s"]) == 24.75
+    assert in_days(report["sales_cycle_p90_s"]) == pytest.approx(36.3)
+    assert in_days(report["sales_cycle_won_median_s"]) == 20.0
+    assert in_days(report["sales_cycle_lost_median_s"]) == 30.0
     assert report["reopen_rate"] == 0.25
     assert report["regression_rate"] == pytest.approx(1 / 6)
-    assert report["handoff_hours_median"] == 24.0
-    assert report["handoff_hours_mean"] == 20.0
-    assert report["dso_days_mean"] == pytest.approx(62 / 3)
-    assert report["dso_days_median"] == 20.0
+    assert in_hours(report["handoff_median_s"]) == 24.0
+    assert in_hours(report["handoff_mean_s"]) == 20.0
+    assert in_days(report["dso_mean_s"]) == pytest.approx(62 / 3)
+    assert in_days(report["dso_median_s"]) == 20.0
     assert report["late_payment_rate"] == pytest.approx(2 / 3)
-    assert report["late_days_mean"] == 6.0
+    assert in_days(report["late_mean_s"]) == 6.0
     assert report["time"] == "calendar" and report["as_of"] == "2024-03-06T00:00:00Z"
 
 
 def test_milestone_transitions(report: dict[str, Any]) -> None:
     # C4's first decision (Lost) precedes its quote, so it is left out.
-    assert report["quote_to_decision_cases"] == 3
-    assert report["quote_to_decision_days_median"] == 15.0
-    assert report["quote_accepted_to_contract_days_mean"] == 2.0
-    assert report["fulfilment_days_median"] == 4.0
-    assert report["fulfilment_to_invoice_days_mean"] == 0.5
+    assert report["quote_to_decision_count"] == 3
+    assert in_days(report["quote_to_decision_median_s"]) == 15.0
+    assert in_days(report["quote_accepted_to_contract_mean_s"]) == 2.0
+    assert in_days(report["fulfilment_median_s"]) == 4.0
+    assert in_days(report["fulfilment_to_invoice_mean_s"]) == 0.5
 
 
 def test_funnel_conversion_and_time_in_stage(report: dict[str, Any]) -> None:
@@ -73,17 +85,17 @@ def test_funnel_conversion_and_time_in_stage(report: dict[str, Any]) -> None:
     assert funnel["Quote Issued"]["conversion_to_next"] == 0.75
     assert funnel["Opportunity Won"]["conversion_to_next"] is None
     # Time in stage runs to the next stage event (Lost and Reopened count as exits).
-    assert funnel["Opportunity Created"]["days_in_stage_mean"] == 3.0
-    assert funnel["Quote Issued"]["days_in_stage_median"] == 17.5
-    assert funnel["Opportunity Qualified"]["visits"] == 4
+    assert in_days(funnel["Opportunity Created"]["time_in_stage_mean_s"]) == 3.0
+    assert in_days(funnel["Quote Issued"]["time_in_stage_median_s"]) == 17.5
+    assert funnel["Opportunity Qualified"]["time_in_stage_count"] == 4
 
 
 def test_stalls_and_value_at_stake(report: dict[str, Any]) -> None:
     assert report["stalls"] == [
         dict(stage="Opportunity Qualified", open_cases=1, open_amount=10000.0,
-             age_days_median=9.0, stalled_cases=0, stalled_amount=0.0),
+             age_median_s=9.0 * DAY, stalled_cases=0, stalled_amount=0.0),
         dict(stage="Requirements Gathered", open_cases=1, open_amount=40000.0,
-             age_days_median=54.0, stalled_cases=1, stalled_amount=40000.0),
+             age_median_s=54.0 * DAY, stalled_cases=1, stalled_amount=40000.0),
     ]
     assert report["value_at_stake"] == dict(
         stall_threshold_days=30.0, open_amount=50000.0, stalled_open_cases=1,
@@ -99,7 +111,7 @@ def test_discount_effectiveness(report: dict[str, Any]) -> None:
     assert [b["win_rate"] for b in d["bands"]] == [1.0, 0.0, 1.0, 1.0, None]
     owners = {o["group"]: o for o in d["owners"]}
     assert owners["Bob"]["discount_mean"] == 0.125
-    assert owners["Bob"]["sales_cycle_days_median"] == 29.5
+    assert in_days(owners["Bob"]["sales_cycle_median_s"]) == 29.5
     assert owners["Ann"]["win_rate"] == 0.5 and owners["Ann"]["amount_mean"] == 60000.0
 
 
@@ -138,15 +150,16 @@ def test_working_time_uses_the_calendar(events: ir.Table) -> None:
     r = kpis(events, calendar=cal, now=NOW).to_dict()
     # Hand-offs: C1 (EMEA, Berlin) Thu 00:00 -> 12:00 UTC is 09:00-13:00 local = 4 h;
     # C2 Sun -> Mon 00:00 UTC = 0 h; C4 Fri 00:00 -> Sat 00:00 = 8 h.
-    assert r["handoff_hours_median"] == 4.0
-    assert r["handoff_hours_mean"] == 4.0
+    assert in_hours(r["handoff_median_s"]) == 4.0
+    assert in_hours(r["handoff_mean_s"]) == 4.0
     assert r["time"] == "working (default)"
     # Sales cycles in working days of 8 h equal numpy's business-day count here (midnight to midnight).
     starts = np.array(["2024-01-01", "2024-01-01", "2024-01-01", "2024-01-01"], dtype="datetime64[us]")
     ends = np.array(["2024-01-11", "2024-01-21", "2024-01-31", "2024-02-09"], dtype="datetime64[us]")
     regions = np.array(["EMEA", "North America", "EMEA", "North America"], dtype=object)
     days = working_seconds(starts, ends, cal, regions) / (8 * 3600)
-    assert r["sales_cycle_days_mean"] == pytest.approx(days.mean())
+    assert r["day_s"] == 8 * 3600  # a working day of the default calendar
+    assert r["sales_cycle_mean_s"] / r["day_s"] == pytest.approx(days.mean())
     assert days.tolist() == [7.0, 15.0, 21.0, 29.0]  # Berlin: Jan 1 is a holiday
 
 
@@ -208,7 +221,7 @@ def test_cli_json_table_and_bad_bands(workspace: Workspace) -> None:
     toml.write_text('[regions.EMEA]\nextends = "de"\n', encoding="utf-8")
     emea = runner.invoke(app, ["mine", "kpis", "--db", db, "--json", "--working-time", str(toml),
                                "-f", "SalesRegion = 'EMEA'"])
-    assert json.loads(emea.stdout)["handoff_hours_median"] == 4.0
+    assert json.loads(emea.stdout)["handoff_median_s"] == 4 * 3600.0
     toml.write_text('hours = ["9-17"]\n', encoding="utf-8")
     wrong = runner.invoke(app, ["mine", "kpis", "--db", db, "--working-time", str(toml)])
     assert wrong.exit_code != 0 and "column 'hours'" in str(wrong.exception)
@@ -242,7 +255,7 @@ def test_stage_history_regressions_and_current_stage(workspace: Workspace) -> No
     r = kpis(ibis.duckdb.from_connection(con).table("events"), now=NOW).to_dict()
     assert r["regressed_cases"] == 2  # C5 (activity order) and C6 (stage history)
     stalls = {s["stage"]: s for s in r["stalls"]}
-    assert stalls["Qualification"]["age_days_median"] == 7.0
+    assert stalls["Qualification"]["age_median_s"] / DAY == 7.0
     assert stalls["Requirements Gathered"]["open_cases"] == 1
     assert r["value_at_stake"]["lost_amount_by_stage"] == {"Qualification": 20000.0}
 
@@ -251,5 +264,5 @@ def test_no_cases_gives_empty_answers(events: ir.Table) -> None:
     none = events.filter(events.SalesRegion == "Mars")
     r = kpis(none, by="SalesRegion", amount_bands=[5], calendar=CalendarSet(BUILTIN_CALENDARS["us"]))
     d = r.to_dict()
-    assert (d["cases"], d["win_rate"], d["sales_cycle_days_median"], d["segments"]) == (0, None, None, [])
+    assert (d["cases"], d["win_rate"], in_days(d["sales_cycle_median_s"]), d["segments"]) == (0, None, None, [])
     assert d["stalls"] == [] and d["funnel"][0]["cases_reached"] == 0 and r.as_of is None

@@ -14,6 +14,17 @@ from lead2cash.simulate.params import SimulationParams
 from lead2cash.store import Workspace
 
 PARAMS = SimulationParams()
+DAY = 86_400.0
+
+
+def in_days(seconds: float) -> float:
+    """A duration from the results (seconds) in days."""
+    return seconds / DAY
+
+
+def in_hours(seconds: float) -> float:
+    """A duration from the results (seconds) in hours."""
+    return seconds / 3600.0
 
 
 @pytest.fixture(scope="module")
@@ -43,7 +54,7 @@ def test_late_payment_days_follow_region_lateness(events: ir.Table) -> None:
     report = kpis(events, by="SalesRegion").to_dict()
     seg = _segments(report)
     by_lateness = sorted(PARAMS.late_days_region, key=PARAMS.late_days_region.get)
-    late_days = [seg[r]["late_days_mean"] for r in by_lateness]
+    late_days = [in_days(seg[r]["late_mean_s"]) for r in by_lateness]
     assert late_days == sorted(late_days), late_days
     assert report["unparsed_terms"] == []  # every simulated term is understood
 
@@ -52,7 +63,7 @@ def test_discounts_raise_win_rate_and_cycle_and_some_reps_rely_on_them(events: i
     d = kpis(events).to_dict()["discounts"]
     bands = [b for b in d["bands"] if b["cases"] >= 50]
     assert bands[0]["win_rate"] < bands[-1]["win_rate"]
-    assert bands[0]["sales_cycle_days_median"] < bands[-1]["sales_cycle_days_median"]
+    assert in_days(bands[0]["sales_cycle_median_s"]) < in_days(bands[-1]["sales_cycle_median_s"])
     heavy = [o for o in d["owners"] if o["discount_mean"] > 0.10]
     share = len(heavy) / len(d["owners"])
     assert abs(share - PARAMS.rep_discount_share) < 0.15, share
@@ -63,4 +74,4 @@ def test_rework_rates_match_the_configured_ones(events: ir.Table) -> None:
     # Reopens: a share of closed deals; regressions: deals past the first stage, of all cases.
     assert PARAMS.reopen_rate / 2 < r["reopen_rate"] < PARAMS.reopen_rate * 1.5
     assert PARAMS.regression_rate / 2 < r["regression_rate"] < PARAMS.regression_rate * 1.2
-    assert r["handoff_hours_median"] > 0 and r["dso_days_mean"] > 0
+    assert in_hours(r["handoff_median_s"]) > 0 and in_days(r["dso_mean_s"]) > 0

@@ -7,10 +7,11 @@ import json
 from pathlib import Path
 
 import pytest
+from pandas import testing as pd_testing
 from mining_log import load_frame, synthetic_frame
 
-from lead2cash.mining import CaseDuration, DuckDBEngine, compiled, dfg, variants
-from lead2cash.store import Workspace
+from lead2cash.mining import CaseDuration, DuckDBEngine, compiled, derived, dfg, variants
+from lead2cash.store import EVENTS, Workspace
 
 
 @pytest.fixture(scope="module")
@@ -82,7 +83,7 @@ def test_unwritable_cache_costs_only_speed(log_path: Path, tmp_path: Path,
 def test_fingerprint_covers_the_mining_sources_and_compilers() -> None:
     names = {p.name for p in compiled._SOURCES}
     assert {"dfg.py", "variants.py", "derived.py", "stats.py", "filters.py", "compiled.py",
-            "store.py"} <= names
+            "kpis_facts.py", "regression.py", "store.py", "model.py", "defaults.py"} <= names
     assert len(compiled.fingerprint()) == 24
 
 
@@ -94,3 +95,51 @@ def test_lazy_parquet_engine_uses_the_standing_queries(log_path: Path, tmp_path:
         lazy = (dfg.discover(eng).to_dict(), dfg.discover(eng, paths=0.4).to_dict(),
                 variants.discover(eng, top=5).to_dict())
     assert lazy == answers(log_path)
+
+
+def test_stored_kpi_facts_are_part_of_the_compiled_derivation(
+    log_path: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Loading a log stores its KPI facts and stage visits with the derived tables, from the one
+    compiled set; the SQL compiled over the store's declared columns gives what Ibis computes
+    on the workspace's own tables."""
+    import ibis
+
+    from lead2cash.mining.kpis_facts import case_facts, stored_attributes
+
+    cache = tmp_path / "cache"
+    monkeypatch.setenv("LEAD2CASH_CACHE_DIR", str(cache))
+    copy = tmp_path / "log.duckdb"
+    copy.write_bytes(log_path.read_bytes())
+    with Workspace(copy) as ws:
+        derived.derive(ws.con)
+        entry = json.loads(kept(cache)["derived"].read_text())
+        assert len(entry["sql"]) == len(derived.NAMES) + len(derived.FACT_NAMES)
+        backend = ibis.duckdb.from_connection(ws.con)
+        events = backend.table(EVENTS)
+        declared = derived.stored_events().schema()
+        assert {n: t.copy(nullable=True) for n, t in declared.items()} == {
+            n: events.schema()[n].copy(nullable=True) for n in declared}
+        facts, visits = case_facts(events, None, backend.table(derived.STEPS),
+                                   stored_attributes(events))
+        for name, expr, key in ((derived.CASE_FACTS, facts, ["SalesOpportunityId"]),
+                                (derived.STAGE_VISITS, visits,
+                                 ["SalesOpportunityId", "entered", "ActivityName"])):
+            stored = ws.con.execute(f"SELECT * FROM {name}").df()
+            assert len(stored) > 0
+            computed = ws.con.execute(str(backend.compile(expr))).df()[list(stored.columns)]
+            pd_testing.assert_frame_equal(
+                stored.sort_values(key, ignore_index=True),
+                computed.sort_values(key, ignore_index=True))
+
+
+def test_a_parquet_log_of_the_required_columns_is_mined_without_facts(
+    log_path: Path, tmp_path: Path
+) -> None:
+    parquet = tmp_path / "narrow.parquet"
+    with Workspace(log_path, read_only=True) as ws:
+        ws.con.execute(f"COPY (SELECT {', '.join(derived.REQUIRED_COLUMNS)} FROM events) "
+                       f"TO '{parquet}' (FORMAT parquet)")
+    with DuckDBEngine.from_parquet(parquet) as eng:
+        assert dfg.discover(eng).to_dict() == answers(log_path)[0]
+        assert eng.tables().case_facts is None

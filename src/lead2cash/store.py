@@ -113,6 +113,15 @@ class Workspace:
         """Close the connection (the file stays)."""
         self.con.close()
 
+    def cursor(self) -> Workspace:
+        """The same workspace on a DuckDB cursor of its own, for one thread or request (a
+        connection must not be shared between threads); closing it closes only the cursor."""
+        view = object.__new__(Workspace)
+        view.path, view.memory_limit, view.temp_directory = self.path, self.memory_limit, self.temp_directory
+        view.con = self.con.cursor()
+        view.con.execute("SET TimeZone = 'UTC'")
+        return view
+
     def __enter__(self) -> Workspace:
         return self
 

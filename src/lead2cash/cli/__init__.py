@@ -30,9 +30,9 @@ INTERRUPTED = 130
 
 def _register() -> None:
     """Attach every command module to the app (each module defines `register(app)`)."""
-    from . import demo, extract, log_commands, mine, simulate
+    from . import demo, extract, log_commands, mine, serve, simulate
 
-    for module in (log_commands, simulate, extract, mine, demo):
+    for module in (log_commands, simulate, extract, mine, demo, serve):
         module.register(app)
 
 

@@ -18,8 +18,12 @@ def demo_cmd(
     cases: Annotated[int, typer.Option(min=1, help="Opportunities to simulate.")] = 3000,
     seed: Annotated[int, typer.Option(help="Random seed (same seed, same data).")] = 42,
     landscape: Annotated[str, typer.Option(help="salesforce+sap-s4hana, salesforce, dynamics365, ...")] = "salesforce+sap-s4hana",
+    serve: Annotated[bool, typer.Option("--serve/--no-serve", help="End by serving the dashboard "
+                                        "on the demo's workspace (--no-serve: stop after the tables).")] = True,
+    port: Annotated[int, typer.Option(min=1, max=65535, help="First port to try for the dashboard.")] = 8000,
 ) -> None:
-    """Simulate a company, extract its event log through the connectors, check and mine it."""
+    """Simulate a company, extract its event log through the connectors, check and mine it, then
+    serve the dashboard (Ctrl+C stops it)."""
     from ..demo import run_demo
     from .kpis import render
 
@@ -42,8 +46,18 @@ def demo_cmd(
         f"  lead2cash mine dfg --db {db}\n"
         f"  lead2cash mine variants --db {db}\n"
         f"  lead2cash mine kpis --db {db} --by SalesRegion --filter \"OpportunityType = 'New Business'\"\n"
-        f"  lead2cash export {out}/log.xes --db {db}"
+        f"  lead2cash export {out}/log.xes --db {db}\n"
+        f"  lead2cash report {out}/report.html --db {db}"
     )
+    if serve:
+        from ..web.server import free_port
+        from ..web.server import serve as serve_dashboard
+
+        console.rule("dashboard")
+        serve_dashboard(db, "127.0.0.1", free_port("127.0.0.1", port), open_browser=True,
+                        announce=lambda url: console.print(
+                            f"[bold green]Open the dashboard:[/] {url}  (Ctrl+C stops it; "
+                            f"later: lead2cash serve --db {db})"))
 
 
 def register(app: typer.Typer) -> None:

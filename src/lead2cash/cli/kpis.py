@@ -5,43 +5,16 @@ from typing import TYPE_CHECKING, Annotated, Any
 
 import typer
 
-from ..errors import Lead2CashError
+from ..app.figures import HEADLINES
+from ..app.session import parse_bands
+from ..app.units import TimeBasis
 from .console import console, progress_bars
 from .options import DbOption, JsonOption
 
 if TYPE_CHECKING:  # the mining layer (Ibis, pandas) loads when the command runs, not for --help
     from ..mining.kpis import KpiReport
 
-__all__ = ["parse_bands", "register"]
-
-# (label, JSON key, format) of the headline numbers shown per segment.
-HEADLINES: tuple[tuple[str, str, str], ...] = (
-    ("cases", "cases", "{:,}"),
-    ("win rate", "win_rate", "{:.1%}"),
-    ("cycle median (d)", "sales_cycle_days_median", "{:.1f}"),
-    ("cycle p90 (d)", "sales_cycle_days_p90", "{:.1f}"),
-    ("quote→decision (d)", "quote_to_decision_days_median", "{:.1f}"),
-    ("hand-off median (h)", "handoff_hours_median", "{:.1f}"),
-    ("fulfilment (d)", "fulfilment_days_median", "{:.1f}"),
-    ("DSO mean (d)", "dso_days_mean", "{:.1f}"),
-    ("late payments", "late_payment_rate", "{:.1%}"),
-    ("reopen rate", "reopen_rate", "{:.1%}"),
-    ("regression rate", "regression_rate", "{:.1%}"),
-)
-
-
-def parse_bands(text: str | None, option: str) -> tuple[float, ...]:
-    """Read '10000,50000,100000' into sorted band edges; say how to fix anything else."""
-    if not text:
-        return ()
-    try:
-        edges = tuple(sorted(float(x) for x in text.split(",") if x.strip()))
-    except ValueError as exc:
-        raise Lead2CashError(f"{option} {text!r}: not a list of numbers",
-                             f"write e.g. {option} 10000,50000,100000") from exc
-    if not edges:
-        raise Lead2CashError(f"{option} {text!r}: no band edges", f"write e.g. {option} 10000,50000")
-    return edges
+__all__ = ["parse_bands", "register", "render"]
 
 
 def _cell(value: Any, fmt: str) -> str:
@@ -54,30 +27,38 @@ def render(result: "KpiReport") -> None:
     from .mine import _table  # the shared table style; imported late (mine imports this module)
 
     d = result.to_dict()
+    b = TimeBasis(d["time"], d["day_s"])
+    days = b.short("d")
+
+    def in_days(seconds: float | None) -> str:
+        return _cell(b.days(seconds), "{:,.1f}")
+
     rows = [("all cases", d)] + [(s["segment"], s) for s in d["segments"]]
-    head = _table(f"Lead-to-Cash KPIs ({d['time']} time, as of {d['as_of'] or '-'})",
+    head = _table(f"Lead-to-Cash KPIs ({b.note()}, as of {d['as_of'] or '-'})",
                   "segment" if result.by or result.amount_bands else "",
-                  *(label for label, _, _ in HEADLINES))
+                  *(f.header(b) for f in HEADLINES))
     for name, values in rows:
-        head.add_row(name, *(_cell(values.get(k), f) for _, k, f in HEADLINES))
-    funnel = _table("Funnel", "stage", "reached", "→ next", "days in stage (median)", "mean", "p90")
+        head.add_row(name, *(f.format(f.value(values), b) for f in HEADLINES))
+    funnel = _table("Funnel", "stage", "reached", "→ next", f"time in stage median ({days})", "mean",
+                    "p90")
     for s in d["funnel"]:
         funnel.add_row(s["stage"], f"{s['cases_reached']:,}", _cell(s["conversion_to_next"], "{:.1%}"),
-                       *(_cell(s[f"days_in_stage_{k}"], "{:.1f}") for k in ("median", "mean", "p90")))
-    stall = _table(f"Open deals by current stage (stalled: > {result.overall.stalls.threshold_days:g} d)",
-                   "stage", "open", "amount", "age median (d)", "stalled", "stalled amount")
+                       *(in_days(s[f"time_in_stage_{k}_s"]) for k in ("median", "mean", "p90")))
+    stall = _table(f"Open deals by current stage (stalled: > {result.overall.stalls.threshold_days:g} "
+                   f"{'working ' if b.working else ''}days)",
+                   "stage", "open", "amount", f"age median ({days})", "stalled", "stalled amount")
     for s in d["stalls"]:
         stall.add_row(s["stage"], f"{s['open_cases']:,}", f"{s['open_amount']:,.0f}",
-                      _cell(s["age_days_median"], "{:.1f}"), f"{s['stalled_cases']:,}",
+                      in_days(s["age_median_s"]), f"{s['stalled_cases']:,}",
                       f"{s['stalled_amount']:,.0f}")
     disc = d["discounts"]
     bands = _table(f"Discounts: {_cell(disc['share_above_policy'], '{:.1%}')} of "
                    f"{disc['discounted_cases']:,} discounted deals above the "
                    f"{disc['policy_threshold']:.0%} policy", "band / owner", "cases",
-                   "mean discount", "win rate", "cycle median (d)", "mean amount")
+                   "mean discount", "win rate", f"cycle median ({days})", "mean amount")
     for g in [*disc["bands"], *disc["owners"]]:
         bands.add_row(g["group"], f"{g['cases']:,}", _cell(g["discount_mean"], "{:.1%}"),
-                      _cell(g["win_rate"], "{:.1%}"), _cell(g["sales_cycle_days_median"], "{:.1f}"),
+                      _cell(g["win_rate"], "{:.1%}"), in_days(g["sales_cycle_median_s"]),
                       _cell(g["amount_mean"], "{:,.0f}"))
     for t in (head, funnel, stall, bands):
         console.print(t)

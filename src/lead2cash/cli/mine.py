@@ -10,39 +10,32 @@ from __future__ import annotations
 import json
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
-from enum import StrEnum
 from pathlib import Path
 from typing import TYPE_CHECKING, Annotated, Any, Protocol
 
 import typer
 from rich.table import Table
 
+from ..app.session import EngineName, calendars
+from ..app.units import TimeBasis
 from . import kpis
-from .console import console, progress_bars
-from .options import DbOption, JsonOption, open_workspace
+from .console import console, err_console
+from .options import DbOption, JsonOption
 
 if TYPE_CHECKING:  # the mining layer (Ibis, pandas) loads when a command runs, not for --help
     from ..mining import Engine, Filter
-    from ..mining.calendar import CalendarSet
     from ..mining.dfg import ProcessMap
     from ..mining.performance import PerformanceReport
     from ..mining.stats import DurationStats
     from ..mining.variants import Variants
 
 __all__ = ["EngineName", "EngineOpt", "FilterOpt", "WorkingTimeOpt", "calendars",
-           "emit", "human", "mine_app", "open_engine", "register"]
+           "emit", "mine_app", "open_engine", "register"]
 
 mine_app = typer.Typer(
     help="Mine the workspace's log: process map, variants, performance, KPIs.",
     no_args_is_help=True,
 )
-
-
-class EngineName(StrEnum):
-    """The engines `--engine` accepts."""
-
-    DUCKDB = "duckdb"
-    SPARK = "spark"
 
 
 FilterOpt = Annotated[
@@ -63,15 +56,6 @@ WorkingTimeOpt = Annotated[
 ]
 
 
-def calendars(working_time: str | None) -> CalendarSet | None:
-    """The calendars `--working-time` names; None (calendar time) when it is not given."""
-    if not working_time:
-        return None
-    from ..mining.calendar import load_calendars
-
-    return load_calendars(working_time)
-
-
 class Result(Protocol):
     """What every analysis returns: a typed result that can render itself as JSON data."""
 
@@ -82,27 +66,15 @@ class Result(Protocol):
 def open_engine(
     db: Path | None, engine: EngineName, filters: list[str] | None
 ) -> Iterator[tuple[Engine, list[Filter]]]:
-    """Parse the filters, open the workspace and the chosen engine, close them afterwards."""
-    from ..mining.engine import DuckDBEngine, SparkEngine
+    """The application layer's `open_engine`, saying on stderr when Spark starts."""
+    from ..app.session import open_engine as open_app_engine
 
-    parsed: list[Filter] = []
-    if filters:  # the filter language builds Ibis predicates: loaded only when filtering
-        from ..mining.filter_language import parse_filters
+    def note(step: str, done: int, total: int | None = None) -> None:
+        if done == 0:
+            err_console.print(f"[dim]{step}...[/]")
 
-        parsed = parse_filters(filters)
-    ws = open_workspace(db, read_only=True)
-    try:
-        if engine is EngineName.SPARK:
-            with progress_bars() as progress:
-                progress("starting Spark and loading the log", 0, 1)
-                eng: Engine = SparkEngine.from_workspace(ws)
-                progress("starting Spark and loading the log", 1, 1)
-        else:
-            eng = DuckDBEngine(ws)
-        with eng:
-            yield eng, parsed
-    finally:
-        ws.close()
+    with open_app_engine(db, engine, filters, note) as opened:
+        yield opened
 
 
 def emit(result: Result, as_json: bool, render: Callable[[Any], None]) -> None:
@@ -113,23 +85,24 @@ def emit(result: Result, as_json: bool, render: Callable[[Any], None]) -> None:
         render(result)
 
 
-def human(seconds: float | None) -> str:
-    """A duration for people: '3d 4h', '12m 5s', '0.4s', or '-' when there is none."""
-    if seconds is None:
-        return "-"
-    if seconds < 60:
-        return f"{seconds:.3g}s"
-    parts, rest = [], int(round(seconds))
-    for unit, size in (("d", 86400), ("h", 3600), ("m", 60), ("s", 1)):
-        if rest >= size:
-            parts.append(f"{rest // size}{unit}")
-            rest %= size
-    return " ".join(parts[:2])
-
-
-def _stats_cells(d: DurationStats) -> list[str]:
+def _stats_cells(d: DurationStats, b: TimeBasis) -> list[str]:
     """Mean, median, p90 and max of a duration, formatted for a table row."""
-    return [human(d.mean_s), human(d.median_s), human(d.p90_s), human(d.max_s)]
+    return [b.human(d.mean_s), b.human(d.median_s), b.human(d.p90_s), b.human(d.max_s)]
+
+
+def _renderer(render: Callable[[Any, TimeBasis], None], calendar: Any) -> Callable[[Any], None]:
+    """A renderer showing durations in the time the command measured (working days under a
+    calendar, named in a note above the tables)."""
+    from ..app.units import time_basis
+
+    basis = time_basis(calendar)
+
+    def run(result: Any) -> None:
+        if basis.working:
+            console.print(f"[dim]durations in {basis.note()}[/]")
+        render(result, basis)
+
+    return run
 
 
 def _table(title: str, *columns: str) -> Table:
@@ -143,7 +116,7 @@ def _table(title: str, *columns: str) -> Table:
 _DURATION_COLUMNS = ("mean", "median", "p90", "max")
 
 
-def _render_map(pm: ProcessMap) -> None:
+def _render_map(pm: ProcessMap, b: TimeBasis) -> None:
     acts = _table("Activities", "activity", "events", "cases")
     for a in pm.activities:
         acts.add_row(a.activity, f"{a.events:,}", f"{a.cases:,}")
@@ -151,7 +124,7 @@ def _render_map(pm: ProcessMap) -> None:
                    *_DURATION_COLUMNS)
     for e in pm.edges:
         edges.add_row(f"{e.source} -> {e.target}", f"{e.frequency:,}", f"{e.cases:,}",
-                      *_stats_cells(e.duration))
+                      *_stats_cells(e.duration, b))
     ends = _table("Start and end activities", "activity", "starts", "ends")
     for name in dict.fromkeys([*pm.start_activities, *pm.end_activities]):
         ends.add_row(name, f"{pm.start_activities.get(name, 0):,}", f"{pm.end_activities.get(name, 0):,}")
@@ -159,35 +132,36 @@ def _render_map(pm: ProcessMap) -> None:
         console.print(t)
 
 
-def _render_variants(v: Variants) -> None:
+def _render_variants(v: Variants, b: TimeBasis) -> None:
     table = _table(
         f"{len(v.variants)} of {v.total_variants} variants, covering {v.coverage:.1%} of "
         f"{v.total_cases:,} cases", "#", "cases", "share", *_DURATION_COLUMNS, "activities",
     )
     for i, x in enumerate(v.variants, 1):
-        table.add_row(str(i), f"{x.cases:,}", f"{x.share:.1%}", *_stats_cells(x.duration),
+        table.add_row(str(i), f"{x.cases:,}", f"{x.share:.1%}", *_stats_cells(x.duration, b),
                       " > ".join(x.activities))
     console.print(table)
 
 
-def _render_performance(r: PerformanceReport) -> None:
+def _render_performance(r: PerformanceReport, b: TimeBasis) -> None:
     d = r.case_durations.duration
-    console.print(f"[bold]Case durations[/] ({d.count:,} cases): mean {human(d.mean_s)}, "
-                  f"median {human(d.median_s)}, p90 {human(d.p90_s)}, max {human(d.max_s)}")
+    console.print(f"[bold]Case durations[/] ({d.count:,} cases): mean {b.human(d.mean_s)}, "
+                  f"median {b.human(d.median_s)}, p90 {b.human(d.p90_s)}, max {b.human(d.max_s)}")
     pairs = [*r.throughput, *([r.between] if r.between else [])]
     tp = _table("Throughput between milestones", "from -> to", "cases", "reversed",
                 *_DURATION_COLUMNS)
-    for b in pairs:
-        tp.add_row(f"{b.source} ({b.source_occurrence}) -> {b.target} ({b.target_occurrence})",
-                   f"{b.duration.count:,}", f"{b.reversed_cases:,}", *_stats_cells(b.duration))
+    for pair in pairs:
+        tp.add_row(f"{pair.source} ({pair.source_occurrence}) -> {pair.target} ({pair.target_occurrence})",
+                   f"{pair.duration.count:,}", f"{pair.reversed_cases:,}", *_stats_cells(pair.duration, b))
     st = _table("Time in stage (per case)", "stage", "cases", *_DURATION_COLUMNS)
     for s in r.time_in_stage:
-        st.add_row(s.stage, f"{s.duration.count:,}", *_stats_cells(s.duration))
+        st.add_row(s.stage, f"{s.duration.count:,}", *_stats_cells(s.duration, b))
     rw = r.rework.to_dict()
     rep = _table(
         f"Rework: {rw['cases_with_repeats']:,} cases repeat an activity, "
         f"{rw['cases_with_regression']:,} regress (move back a stage), "
-        f"{rw['reopened_cases']:,} reopened (of {rw['total_cases']:,})",
+        f"{rw['reopened_cases']:,} reopened (of {rw['total_cases']:,}; "
+        f"{rw['ever_closed_cases']:,} ever closed)",
         "repeated activity", "cases", "extra events",
     )
     for a in r.rework.repeated:
@@ -213,7 +187,7 @@ def dfg_command(
 
     calendar = calendars(working_time)
     with open_engine(db, engine, filter_) as (eng, filters):
-        emit(dfg.discover(eng, filters, activities, paths, calendar), as_json, _render_map)
+        emit(dfg.discover(eng, filters, activities, paths, calendar), as_json, _renderer(_render_map, calendar))
 
 
 @mine_app.command("variants")
@@ -234,7 +208,7 @@ def variants_command(
     with open_engine(db, engine, filter_) as (eng, filters):
         result = variants.discover(eng, filters, None if coverage is not None else top, coverage,
                                    calendar)
-        emit(result, as_json, _render_variants)
+        emit(result, as_json, _renderer(_render_variants, calendar))
 
 
 @mine_app.command("performance")
@@ -260,7 +234,7 @@ def performance_command(
     with open_engine(db, engine, filter_) as (eng, filters):
         result = performance.report(eng, filters, milestones, stage, between, occurrences,  # type: ignore[arg-type]
                                     calendar)
-        emit(result, as_json, _render_performance)
+        emit(result, as_json, _renderer(_render_performance, calendar))
 
 
 def register(app: typer.Typer) -> None:

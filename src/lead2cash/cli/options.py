@@ -1,17 +1,13 @@
-"""Options shared by several commands."""
+"""Options shared by several commands (their meaning lives in the application layer, app/session.py)."""
 
 from __future__ import annotations
 
-from datetime import UTC, datetime
 from pathlib import Path
-from typing import TYPE_CHECKING, Annotated
+from typing import Annotated
 
 import typer
 
-from ..errors import InputError, Location
-
-if TYPE_CHECKING:  # DuckDB loads when a command opens the workspace, not for --help
-    from ..store import Workspace
+from ..app.session import open_workspace, parse_time  # light: DuckDB loads on opening
 
 __all__ = ["DbOption", "JsonOption", "open_workspace", "parse_time"]
 
@@ -21,22 +17,3 @@ DbOption = Annotated[
                  show_default=False),
 ]
 JsonOption = Annotated[bool, typer.Option("--json", help="Print machine-readable JSON.")]
-
-
-def open_workspace(db: Path | None, read_only: bool = False) -> Workspace:
-    """Open the workspace named by --db, or the default one."""
-    from ..store import Workspace, default_db_path
-
-    return Workspace(db or default_db_path(), read_only=read_only)
-
-
-def parse_time(value: str | None, option: str) -> datetime | None:
-    """An ISO 8601 time given on the command line, as an aware UTC datetime (naive means UTC)."""
-    if value is None:
-        return None
-    try:
-        parsed = datetime.fromisoformat(value)
-    except ValueError:
-        raise InputError(Location(option), "not an ISO 8601 time", "write e.g. 2024-07-27T02:00:00Z",
-                         value=value) from None
-    return parsed.replace(tzinfo=UTC) if parsed.tzinfo is None else parsed.astimezone(UTC)

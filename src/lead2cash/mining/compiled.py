@@ -35,7 +35,10 @@ Columns = dict[str, list[Any]]
 """A query result as columns: name → values (None where SQL gives NULL), in row order."""
 
 _PACKAGE = Path(__file__).resolve().parent
-_SOURCES = (*sorted(_PACKAGE.glob("*.py")), _PACKAGE.parent / "store.py")
+_SOURCES = (*sorted(_PACKAGE.glob("*.py")),
+            *(_PACKAGE.parent / name for name in ("store.py", "model.py", "sources/defaults.py")))
+"""What the compiled SQL depends on besides the compilers: the mining sources, the store's
+columns, and the model's activity names and systems' stage orders the KPI facts encode."""
 _COMPILERS = ("ibis-framework", "sqlglot")
 
 

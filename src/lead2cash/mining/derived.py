@@ -5,6 +5,8 @@ then event_id), the directly-following activity and the microseconds until it.
 `cases`: one row per case with its trace (the variant) and the trace's id,
 first and last activity, start, end and duration in microseconds.
 `variant_steps`: the distinct (activity, next activity) pairs of each variant.
+With the whole log, the KPIs' per-case facts and stage visits are stored too
+(`kpis_facts.case_facts`), so KPIs under any filter read one row per case.
 All are defined once as Ibis expressions; DuckDB stores them as tables at load
 time (`derive`), Spark computes and caches them when the engine starts.
 
@@ -29,8 +31,9 @@ if TYPE_CHECKING:
     from .filters import LogTables
 
 __all__ = [
-    "CASES", "NAMES", "REQUIRED_COLUMNS", "SEP", "STEPS", "VARIANT_STEPS", "cases_expr", "derive",
-    "duckdb_concat", "is_derived", "standing_sql", "steps_expr", "stored_tables",
+    "CASES", "CASE_FACTS", "FACT_NAMES", "NAMES", "REQUIRED_COLUMNS", "SEP", "STAGE_VISITS",
+    "STEPS", "VARIANT_STEPS", "cases_expr", "derive", "duckdb_concat", "is_derived",
+    "standing_sql", "steps_expr", "stored_events", "stored_tables",
     "variant_steps_expr",
 ]
 
@@ -38,6 +41,10 @@ STEPS = "mining_steps"
 CASES = "mining_cases"
 VARIANT_STEPS = "mining_variant_steps"
 NAMES = (STEPS, CASES, VARIANT_STEPS)
+CASE_FACTS = "mining_case_facts"
+STAGE_VISITS = "mining_stage_visits"
+FACT_NAMES = (CASE_FACTS, STAGE_VISITS)
+"""The KPIs' per-case facts and stage visits, stored with the whole log (see kpis_facts)."""
 SEP = "\x1f"
 """Separator of activities inside a stored trace (the ASCII unit separator: never in a name)."""
 
@@ -122,21 +129,74 @@ def _derivation_sql(names: tuple[str, str, str], keep: str | None) -> tuple[str,
             ibis.to_sql(pairs, dialect="duckdb"))
 
 
+# Ibis types of the store's columns by model type (store.events_ddl declares them for DuckDB).
+_STORE_TYPES = {"string": "string", "timestamp": "timestamp(6)", "decimal": "float64",
+                "duration": "interval('us')"}
+
+
+def _fact_columns() -> dict[str, str]:
+    """The events columns the stored KPI facts read: event_id and every model attribute, with
+    the Ibis types of the store's declaration (store.events_ddl)."""
+    from ..model import ATTRIBUTES
+
+    return {EID: "int64"} | {a.name: _STORE_TYPES[a.type.value] for a in ATTRIBUTES}
+
+
+def stored_events() -> ir.Table:
+    """The stored events as an unbound Ibis table with the columns the KPI facts read (see
+    `_fact_columns`): the facts' SQL compiled over it runs on any workspace."""
+    import ibis
+
+    return ibis.table(_fact_columns(), name=EVENTS)
+
+
+def _whole_log_sql() -> list[str]:
+    """The SELECTs that build the whole log's derived tables (`NAMES`), then its KPI facts and
+    stage visits (`FACT_NAMES`, from `kpis_facts.case_facts` over the stored events and steps),
+    in that order: one compiled set, kept by compiled.py."""
+    import ibis
+
+    from .kpis_facts import case_facts, stored_attributes
+
+    events = stored_events()
+    steps = ibis.table(steps_expr(events).schema(), name=STEPS)
+    facts, visits = case_facts(events, None, steps, stored_attributes(events))
+    return [*_derivation_sql(NAMES, None), ibis.to_sql(facts, dialect="duckdb"),
+            ibis.to_sql(visits, dialect="duckdb")]
+
+
+def _has_fact_columns(con: duckdb.DuckDBPyConnection) -> bool:
+    """Whether the events table has every column the KPI facts read (a workspace always has;
+    a Parquet log mined in place may carry the required columns only)."""
+    found = {r[0] for r in con.execute(
+        "SELECT column_name FROM information_schema.columns WHERE table_name = ?", [EVENTS]
+    ).fetchall()}
+    return set(_fact_columns()) <= found
+
+
 def derive(con: duckdb.DuckDBPyConnection, keep: str | None = None) -> tuple[str, str, str]:
     """(Re)build the derived tables from the events table; called by every load path.
 
+    The whole log also stores its KPI case facts and stage visits (`FACT_NAMES`) when its
+    events have the model's columns; this is the one write path of a loaded log's tables.
     With `keep` (a table of case ids), derive only those cases, into temporary tables named
-    after it; returns the names of the steps, cases and variant-steps tables. The whole-log
-    statements are kept compiled (compiled.py); a `keep` derivation is compiled each time.
+    after it (no facts: a filtered engine reads the whole log's facts, restricted). Returns
+    the names of the steps, cases and variant-steps tables. The whole-log statements are kept
+    compiled (compiled.py); a `keep` derivation is compiled each time.
     """
     if keep is None:
         names, create = NAMES, "CREATE OR REPLACE TABLE"
-        sql = compiled.statements("derived", lambda: _derivation_sql(NAMES, None))
+        sql = compiled.statements("derived", _whole_log_sql)
+        tables = (*NAMES, *FACT_NAMES)
+        if not _has_fact_columns(con):  # a Parquet log with the required columns only
+            sql, tables = sql[: len(NAMES)], NAMES
+            for name in FACT_NAMES:  # never leave another log's facts behind
+                con.execute(f"DROP TABLE IF EXISTS {name}")
     else:
         names = (f"{STEPS}_{keep}", f"{CASES}_{keep}", f"{VARIANT_STEPS}_{keep}")
         create = "CREATE OR REPLACE TEMP TABLE"
-        sql = list(_derivation_sql(names, keep))
-    for name, select in zip(names, sql, strict=True):
+        sql, tables = list(_derivation_sql(names, keep)), names
+    for name, select in zip(tables, sql, strict=True):
         con.execute(f"{create} {name} AS {select}")
     return names
 

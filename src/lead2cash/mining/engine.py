@@ -210,7 +210,11 @@ class DuckDBEngine(Engine):
         """The events and the derived tables of these names, as stored in the database."""
         from .filters import LogTables
 
-        return LogTables(backend.table(EVENTS), *(backend.table(n) for n in names))
+        stored = {r[0] for r in backend.con.execute(  # ibis' list_tables fails on DuckDB 2.0
+            "SELECT table_name FROM information_schema.tables WHERE table_schema = 'main' "
+            "AND table_name IN (?, ?)", list(derived.FACT_NAMES)).fetchall()}
+        facts = [backend.table(n) if n in stored else None for n in derived.FACT_NAMES]
+        return LogTables(backend.table(EVENTS), *(backend.table(n) for n in names), *facts)
 
     def _all(self) -> LogTables:
         """The whole log; a lazy engine derives it now, once."""
@@ -268,7 +272,8 @@ class DuckDBEngine(Engine):
         names = derived.derive(self.workspace.con, keep=keep.get_name())
         self._releases.extend(partial(self._drop, n) for n in names)
         events = restrict(self._tables, keep[CASE]).events
-        return replace(self._stored(self.backend, names), events=events)
+        return replace(self._stored(self.backend, names), events=events, case_facts=None,
+                       stage_visits=None)
 
     @classmethod
     def from_parquet(

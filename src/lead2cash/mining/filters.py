@@ -48,6 +48,10 @@ class LogTables:
     steps: ir.Table
     cases: ir.Table
     variant_steps: ir.Table  # per variant, not per case: filters leave it as it is
+    # Per-case KPI facts and stage visits stored at load time (derived.derive);
+    # None when the log has none (a lazy or Spark engine, or an older workspace).
+    case_facts: ir.Table | None = None
+    stage_visits: ir.Table | None = None
 
 
 class Filter(Protocol):
@@ -205,6 +209,9 @@ def restrict(t: LogTables, keep: ir.Column) -> LogTables:
         steps=t.steps.filter(t.steps[CASE].isin(keep)),
         cases=t.cases.filter(t.cases[CASE].isin(keep)),
         variant_steps=t.variant_steps,
+        case_facts=None if t.case_facts is None else t.case_facts.filter(t.case_facts[CASE].isin(keep)),
+        stage_visits=None if t.stage_visits is None
+        else t.stage_visits.filter(t.stage_visits[CASE].isin(keep)),
     )
 
 

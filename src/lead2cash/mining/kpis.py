@@ -19,7 +19,7 @@ import ibis.expr.types as ir
 from ..progress import NO_PROGRESS, Progress
 from .calendar import CalendarSet
 from .engine import Engine
-from .filters import Filter
+from .filters import Filter, LogTables
 from .kpis_facts import CaseFacts, Transition
 from .kpis_o2c import Freshness, LatePayments, freshness, late_payments, o2c_transitions
 from .kpis_sales import (
@@ -41,7 +41,7 @@ from .kpis_sales import (
     win_rate,
 )
 
-__all__ = ["KpiOptions", "KpiReport", "KpiSet", "kpi_set", "kpis", "report"]
+__all__ = ["KpiOptions", "KpiReport", "KpiSet", "facts_of", "from_facts", "kpi_set", "kpis", "report"]
 
 
 @dataclass(frozen=True, slots=True)
@@ -58,6 +58,7 @@ class KpiSet:
     """Every KPI for one set of cases (the whole log or one segment)."""
 
     cases: int
+    events: int
     win: WinRate
     cycle: SalesCycle
     rework: Rework
@@ -70,15 +71,16 @@ class KpiSet:
     day_seconds: float
 
     def to_dict(self) -> dict[str, Any]:
-        """Headline numbers as flat keys (win_rate, sales_cycle_days_median, ...), details nested."""
-        flat: dict[str, Any] = {"cases": self.cases, **self.win.to_dict()}
-        flat |= self.cycle.to_dict(self.day_seconds)
+        """Headline numbers as flat keys (win_rate, sales_cycle_median_s, ...), details nested;
+        every duration in seconds of the report's time (calendar or working)."""
+        flat: dict[str, Any] = {"cases": self.cases, "events": self.events, **self.win.to_dict()}
+        flat |= self.cycle.to_dict()
         flat |= self.rework.to_dict()
         for t in self.transitions:
-            flat |= t.to_dict(self.day_seconds)
+            flat |= t.to_dict()
         flat |= self.late.to_dict()
         return flat | {
-            "funnel": self.funnel.to_dict(self.day_seconds),
+            "funnel": self.funnel.to_dict(),
             "stalls": self.stalls.to_dict(),
             "discounts": self.discounts.to_dict(),
             "value_at_stake": self.value_at_stake.to_dict(),
@@ -89,6 +91,7 @@ def kpi_set(f: CaseFacts, options: KpiOptions = KpiOptions()) -> KpiSet:
     """Compute every KPI on one set of case facts."""
     return KpiSet(
         cases=len(f.cases),
+        events=int(f.cases["events"].sum()),
         win=win_rate(f),
         cycle=sales_cycle(f),
         rework=rework(f),
@@ -118,6 +121,7 @@ class KpiReport:
         """JSON-ready: the overall KPIs at top level, then slicing, segments and freshness."""
         return self.overall.to_dict() | {
             "time": self.time,
+            "day_s": self.overall.day_seconds,
             "as_of": self.as_of,
             "by": self.by,
             "amount_bands": list(self.amount_bands),
@@ -143,6 +147,20 @@ def kpis(
     progress("reducing events to case facts", 0, 1)
     facts = CaseFacts.load(events, by, amount_bands, calendar, steps)
     progress("reducing events to case facts", 1, 1)
+    return from_facts(facts, by, amount_bands, calendar, options, now, progress)
+
+
+def from_facts(
+    facts: CaseFacts,
+    by: str | None = None,
+    amount_bands: Sequence[float] = (),
+    calendar: CalendarSet | None = None,
+    options: KpiOptions = KpiOptions(),
+    now: datetime | None = None,
+    progress: Progress = NO_PROGRESS,
+) -> KpiReport:
+    """Every KPI of case facts already read (`CaseFacts.load` or `CaseFacts.read`), overall
+    and per segment."""
     parts = facts.slices() if by is not None or amount_bands else {}
     segments: dict[str, KpiSet] = {}
     for i, (name, part) in enumerate(parts.items()):
@@ -161,6 +179,20 @@ def kpis(
     )
 
 
+def facts_of(
+    t: LogTables,
+    by: str | None = None,
+    amount_bands: Sequence[float] = (),
+    calendar: CalendarSet | None = None,
+) -> CaseFacts:
+    """The case facts of a (filtered) log: read from the facts stored at load time when the
+    log has them (one row per case), else computed from its events."""
+    if t.case_facts is not None and t.stage_visits is not None and (
+            by is None or f"attr_{by}" in t.case_facts.columns):
+        return CaseFacts.read(t.case_facts, t.stage_visits, by, amount_bands, calendar)
+    return CaseFacts.load(t.events, by, amount_bands, calendar, t.steps)
+
+
 def report(
     engine: Engine,
     filters: Iterable[Filter] = (),
@@ -172,5 +204,7 @@ def report(
     progress: Progress = NO_PROGRESS,
 ) -> KpiReport:
     """The KPIs of an engine's log restricted by filters (the API shape of the other analyses)."""
-    t = engine.tables(filters)
-    return kpis(t.events, by, amount_bands, calendar, options, now, progress, t.steps)
+    progress("reducing events to case facts", 0, 1)
+    facts = facts_of(engine.tables(filters), by, amount_bands, calendar)
+    progress("reducing events to case facts", 1, 1)
+    return from_facts(facts, by, amount_bands, calendar, options, now, progress)

@@ -6,6 +6,10 @@ and to the stage visits (each pipeline-stage event and when the next stage
 event came). Every KPI is then a pure function of these frames, so both
 engines give identical KPIs and any duration can be measured in calendar time
 or in working time (`calendar.working_seconds` on the same pairs).
+
+A workspace stores the whole log's facts and visits at load time (`derived.derive`, the one
+write path, running `case_facts`' SQL compiled once per install, see compiled.py); KPIs
+under a filter then read those rows (`CaseFacts.read`) instead of reducing the events again.
 """
 
 from __future__ import annotations
@@ -23,20 +27,23 @@ import pandas as pd
 import pyarrow as pa
 
 from ..errors import Lead2CashError
-from ..model import ACTIVITY_NAMES, ATTRIBUTE_NAMES
+from ..model import ACTIVITY_NAMES, ATTRIBUTE_NAMES, ATTRIBUTES, AttrType, Level
 from .calendar import CalendarSet, working_seconds
 from .derived import steps_expr
 from .regression import FUNNEL, STAGE_ENTRIES, case_aggregates, regressed, with_ranks
+from .stats import DurationStats, ratio
 
 __all__ = [
     "CaseFacts",
-    "Stats",
+    "DurationStats",
     "Transition",
     "band_labels",
     "case_facts",
     "categories",
-    "segments",
+    "measured",
     "ratio",
+    "segments",
+    "stored_attributes",
     "transitions",
 ]
 
@@ -78,12 +85,14 @@ NONE_LABEL = "(none)"
 
 
 def case_facts(
-    events: ir.Table, by: str | None = None, steps: ir.Table | None = None
+    events: ir.Table, by: str | None = None, steps: ir.Table | None = None,
+    attrs: Sequence[str] = (),
 ) -> tuple[ir.Table, ir.Table]:
     """The two Ibis expressions the KPIs need: per-case facts and stage visits.
 
     `steps` (the engine's precomputed per-event positions, see derived.py) spares the
-    ordering window; without it the positions are computed here.
+    ordering window; without it the positions are computed here. Each case carries the last
+    known value (`attr_<name>`) of the KPIs' own attributes, of `by` and of `attrs`.
     """
     if by is not None and by not in events.columns:
         raise Lead2CashError(
@@ -107,7 +116,7 @@ def case_facts(
     e = with_ranks(e, e.decided)
     t = e[TIME]
     closing, in_funnel = is_(WON, LOST, REOPENED), is_(*FUNNEL)
-    attrs = dict.fromkeys([*CASE_COLUMNS, *([by] if by else [])])
+    attrs = dict.fromkeys([*CASE_COLUMNS, *([by] if by else []), *attrs])
     facts = e.group_by(CASE).aggregate(
         start=t.min(),
         end=t.max(),
@@ -135,33 +144,6 @@ def case_facts(
     ws = ibis.window(group_by=s[CASE], order_by=[s[TIME], s[EID]])
     visits = s.select(CASE, ACT, entered=s[TIME], left=s[TIME].lead().over(ws))
     return facts, visits.filter(visits[ACT].isin(list(FUNNEL[:-1])))
-
-
-@dataclass(frozen=True, slots=True)
-class Stats:
-    """Count, mean, median and 90th percentile of a duration, in seconds."""
-
-    count: int
-    mean: float | None
-    median: float | None
-    p90: float | None
-
-    @classmethod
-    def of(cls, seconds: np.ndarray | pd.Series) -> Stats:
-        """Statistics of the non-missing values (linear-interpolated quantiles, as the engines)."""
-        v = np.asarray(seconds, dtype=float)
-        v = np.sort(v[~np.isnan(v)])  # one summation order whatever order the engine returned
-        if not len(v):
-            return cls(0, None, None, None)
-        return cls(len(v), float(v.mean()), float(np.quantile(v, 0.5)), float(np.quantile(v, 0.9)))
-
-    def to_dict(self, name: str, unit: str, unit_seconds: float) -> dict[str, Any]:
-        """Flat keys `<name>_<unit>_<stat>` plus `<name>_cases`."""
-        out: dict[str, Any] = {f"{name}_cases": self.count}
-        for stat in ("median", "mean", "p90"):
-            value = getattr(self, stat)
-            out[f"{name}_{unit}_{stat}"] = None if value is None else value / unit_seconds
-        return out
 
 
 def band_labels(values: pd.Series, edges: Sequence[float], fmt: str = "{:,.0f}") -> pd.Series:
@@ -239,6 +221,14 @@ def _visits(table: pa.Table, case_index: pd.Index) -> pd.DataFrame:
     })
 
 
+def _as_of(cases: pd.DataFrame) -> datetime | None:
+    """The as-of time of a set of cases: their newest LastDataUpdate, else their newest event."""
+    newest = cases["updated_max"].max() if len(cases) else None
+    if newest is None or pd.isna(newest):
+        newest = cases["end"].max() if len(cases) else None
+    return None if newest is None or pd.isna(newest) else pd.Timestamp(newest).to_pydatetime()
+
+
 @dataclass(frozen=True)
 class CaseFacts:
     """The materialised facts (one row per case) and stage visits, with how to measure time.
@@ -263,21 +253,36 @@ class CaseFacts:
     ) -> CaseFacts:
         """Run the facts query on the events' engine and label each case with its segment."""
         facts_expr, visits_expr = case_facts(events, by, steps)
-        cases = _frame(facts_expr).sort_values(CASE, ignore_index=True)
+        return cls.read(facts_expr, visits_expr, by, amount_bands, calendar)
+
+    @classmethod
+    def read(
+        cls,
+        facts: ir.Table,
+        visits: ir.Table,
+        by: str | None = None,
+        amount_bands: Sequence[float] | None = None,
+        calendar: CalendarSet | None = None,
+    ) -> CaseFacts:
+        """Read facts and visits (computed now, or stored at load time and restricted to the
+        filtered cases) and label each case with its segment."""
+        if by is not None and f"attr_{by}" not in facts.columns:
+            raise Lead2CashError(f"cannot slice by '{by}': the case facts have no such attribute",
+                                 "slice by a case attribute, e.g. SalesRegion or LeadSource")
+        cases = _frame(facts).sort_values(CASE, ignore_index=True)
         cases["case_no"] = np.arange(len(cases))
         cases[SEGMENT] = segments(cases, by, amount_bands)
         _decode(cases)
         cases["regressed"] = regressed(cases)
+        # The regression aggregates served `regressed` and `max_stage`; dropping them keeps the
+        # frame narrow, so taking subsets of cases (filters, segments) copies less.
+        cases.drop(columns=[c for c in cases.columns if c.startswith("rg_")], inplace=True)
         close = cases["close_activity"]
         cases["outcome"] = close.map({WON: "Won", LOST: "Lost"}).astype(object).where(
             close.isin([WON, LOST]))
-        visits = _visits(visits_expr.to_pyarrow(), pd.Index(cases[CASE]))
+        visits = _visits(visits.to_pyarrow(), pd.Index(cases[CASE]))
         visits[f"attr_{REGION}"] = cases[f"attr_{REGION}"].to_numpy(dtype=object)[visits["case_no"]]
-        newest = cases["updated_max"].max() if len(cases) else None
-        if newest is None or pd.isna(newest):
-            newest = cases["end"].max() if len(cases) else None
-        as_of = None if newest is None or pd.isna(newest) else pd.Timestamp(newest).to_pydatetime()
-        return cls(cases, visits, as_of, calendar)
+        return cls(cases, visits, _as_of(cases), calendar)
 
     @cached_property
     def visits(self) -> pd.DataFrame:
@@ -288,6 +293,12 @@ class CaseFacts:
     def subset(self, mask: np.ndarray | pd.Series) -> CaseFacts:
         """The same facts restricted to the cases where mask is true."""
         return replace(self, cases=self.cases[np.asarray(mask, dtype=bool)].reset_index(drop=True))
+
+    def restrict(self, mask: np.ndarray | pd.Series) -> CaseFacts:
+        """The facts of a subset of cases as if read for those cases alone: their own as-of
+        time (a filtered log's newest LastDataUpdate), unlike `subset` (a segment of this log)."""
+        part = self.subset(mask)
+        return replace(part, as_of=_as_of(part.cases))
 
     def slices(self) -> dict[str, CaseFacts]:
         """One CaseFacts per segment, sorted by segment name."""
@@ -310,10 +321,11 @@ class CaseFacts:
         out = diff.astype(np.int64) / 1_000_000
         return np.where(np.isnat(diff), np.nan, out)
 
-    def since(self, start: pd.Series) -> np.ndarray:
-        """Seconds from each timestamp to the log's as-of time (its newest LastDataUpdate)."""
+    def since(self, start: pd.Series, region: pd.Series | None = None) -> np.ndarray:
+        """Seconds from each timestamp to the log's as-of time (its newest LastDataUpdate);
+        `region` gives the calendar of each (default: every case's, when `start` has them all)."""
         end = pd.Series([self.as_of] * len(start), index=start.index, dtype="datetime64[us]")
-        return self.seconds(start, end)
+        return self.seconds(start, end, region)
 
     def attr(self, name: str) -> pd.Series:
         """The case's last known value of a case attribute."""
@@ -330,25 +342,32 @@ class Transition:
     """Time from one milestone to the next: first `start` to `end`, cases where end is not before."""
 
     name: str
-    unit: str
-    stats: Stats
+    duration: DurationStats
 
-    def to_dict(self, day_seconds: float) -> dict[str, Any]:
-        """Flat keys such as `handoff_hours_median` (a 'day' is a working day under a calendar)."""
-        return self.stats.to_dict(self.name, self.unit, {"days": day_seconds, "hours": 3600.0}[self.unit])
+    def to_dict(self) -> dict[str, Any]:
+        """Flat keys such as `handoff_median_s` (seconds of calendar or working time)."""
+        return self.duration.to_dict(f"{self.name}_")
 
 
-def transitions(f: CaseFacts, pairs: Sequence[tuple[str, str, str, str]]) -> tuple[Transition, ...]:
-    """Measure each (name, start column, end column, unit) pair over the cases that have both."""
+def transitions(f: CaseFacts, pairs: Sequence[tuple[str, str, str]]) -> tuple[Transition, ...]:
+    """Measure each (name, start column, end column) pair over the cases that have both."""
     out = []
-    for name, start, end, unit in pairs:
-        s, e = f.cases[start], f.cases[end]
-        seconds = f.seconds(s, e)
-        seconds[~(s.notna() & e.notna() & (e >= s)).to_numpy()] = np.nan
-        out.append(Transition(name, unit, Stats.of(seconds)))
+    for name, start, end in pairs:
+        seconds = f.seconds(f.cases[start], f.cases[end])
+        seconds[~measured(f, start, end)] = np.nan
+        out.append(Transition(name, DurationStats.of(seconds)))
     return tuple(out)
 
 
-def ratio(numerator: float, denominator: float) -> float | None:
-    """A share, or None when there is nothing to divide by."""
-    return float(numerator) / float(denominator) if denominator else None
+def measured(f: CaseFacts, start: str, end: str) -> np.ndarray:
+    """The cases a transition measures: both times known, the end not before the start."""
+    s, e = f.cases[start], f.cases[end]
+    return (s.notna() & e.notna() & (e >= s)).to_numpy()
+
+
+def stored_attributes(events: ir.Table) -> list[str]:
+    """The case attributes whose last value the stored facts keep: every case-level attribute
+    of the model in the log (durations excepted), so any of them can slice stored KPIs."""
+    return [a.name for a in ATTRIBUTES
+            if a.level is Level.CASE and a.type is not AttrType.DURATION and a.name != CASE
+            and a.name in events.columns]

@@ -7,29 +7,34 @@ from __future__ import annotations
 
 import re
 from dataclasses import asdict, dataclass
-from datetime import datetime, timezone
+from datetime import UTC, datetime
 from typing import Any
 
 import numpy as np
 import pandas as pd
 
-from .kpis_facts import AMOUNT, REGION, TERMS, CaseFacts, Transition, ratio, transitions
+from .kpis_facts import AMOUNT, NONE_LABEL, REGION, TERMS, CaseFacts, Transition, ratio, transitions
 
 __all__ = [
     "DueRule",
     "Freshness",
     "LatePayments",
+    "PaymentStatus",
     "freshness",
+    "group_keys",
+    "late_frame",
     "late_payments",
+    "late_payments_by",
     "o2c_transitions",
     "parse_terms",
+    "payment_status",
 ]
 
 O2C_PAIRS = (
-    ("handoff", "first_won", "first_order", "hours"),
-    ("fulfilment", "first_order", "first_fulfilled", "days"),
-    ("fulfilment_to_invoice", "first_fulfilled", "first_invoice", "days"),
-    ("dso", "first_invoice", "last_payment", "days"),
+    ("handoff", "first_won", "first_order"),
+    ("fulfilment", "first_order", "first_fulfilled"),
+    ("fulfilment_to_invoice", "first_fulfilled", "first_invoice"),
+    ("dso", "first_invoice", "last_payment"),
 )
 
 
@@ -79,7 +84,7 @@ class LatePayments:
     paid_with_terms: int
     late_cases: int
     late_payment_rate: float | None
-    late_days_mean: float | None
+    late_mean_s: float | None
     overdue_open_cases: int
     overdue_open_amount: float
     unparsed_terms: tuple[str, ...]
@@ -102,21 +107,38 @@ def due_dates(f: CaseFacts) -> pd.Series:
     return base + pd.to_timedelta(days, unit="D")
 
 
-def late_payments(f: CaseFacts) -> LatePayments:
-    """Late = last Payment Received after the due date; overdue = invoiced, unpaid, due before as-of."""
+@dataclass(frozen=True)
+class PaymentStatus:
+    """Per case: paid, its due date, paid late, and overdue (invoiced, unpaid, due before as-of)."""
+
+    paid: pd.Series
+    due: pd.Series
+    late: pd.Series
+    overdue: pd.Series
+
+
+def payment_status(f: CaseFacts) -> PaymentStatus:
+    """Which cases are paid, paid late, overdue: the one definition behind the late-payment KPIs."""
     due = due_dates(f)
     paid = f.cases["last_payment"].notna()
     late = paid & due.notna() & (pd.to_datetime(f.cases["last_payment"]) > due)
-    late_s = f.seconds(due[late], f.cases["last_payment"][late], f.attr(REGION)[late])
     as_of = pd.Timestamp(f.as_of) if f.as_of else pd.NaT
     overdue = ~paid & due.notna() & (due < as_of)
+    return PaymentStatus(paid, due, late, overdue)
+
+
+def late_payments(f: CaseFacts) -> LatePayments:
+    """Late = last Payment Received after the due date; overdue = invoiced, unpaid, due before as-of."""
+    st = payment_status(f)
+    paid, due, late, overdue = st.paid, st.due, st.late, st.overdue
+    late_s = f.seconds(due[late], f.cases["last_payment"][late], f.attr(REGION)[late])
     terms = f.attr(TERMS).dropna().unique()
     return LatePayments(
         int(paid.sum()),
         int((paid & due.notna()).sum()),
         int(late.sum()),
         ratio(int(late.sum()), int((paid & due.notna()).sum())),
-        float(np.mean(late_s)) / f.day_seconds if len(late_s) else None,
+        float(np.mean(late_s)) if len(late_s) else None,
         int(overdue.sum()),
         float(f.attr(AMOUNT)[overdue].fillna(0.0).sum()),
         tuple(sorted(str(t) for t in terms if parse_terms(t) is None)),
@@ -146,8 +168,8 @@ def _iso(value: Any) -> str | None:
 
 def freshness(f: CaseFacts, now: datetime | None = None) -> Freshness:
     """Newest LastDataUpdate vs now (UTC); events lacking a LastDataUpdate are counted."""
-    now = now or datetime.now(timezone.utc)
-    naive = now.astimezone(timezone.utc).replace(tzinfo=None)
+    now = now or datetime.now(UTC)
+    naive = now.astimezone(UTC).replace(tzinfo=None)
     newest = f.cases["updated_max"].max() if len(f.cases) else None
     age = None if newest is None or pd.isna(newest) else (
         (pd.Timestamp(naive) - pd.Timestamp(newest)) / pd.Timedelta(hours=1))
@@ -159,3 +181,55 @@ def freshness(f: CaseFacts, now: datetime | None = None) -> Freshness:
         None if age is None else float(age),
         int(f.cases["updated_missing"].sum()),
     )
+
+
+@dataclass(frozen=True, slots=True)
+class LateGroup:
+    """Late payments of the cases sharing one value of an attribute (terms, region, customer)."""
+
+    group: str
+    paid_with_terms: int
+    late_cases: int
+    late_payment_rate: float | None
+    late_mean_s: float | None
+    overdue_open_cases: int
+    overdue_open_amount: float
+
+
+def group_keys(f: CaseFacts, attribute: str) -> pd.Series:
+    """Each case's last known value of an attribute as text ('(none)' when missing): the groups
+    of `late_payments_by`."""
+    values = f.attr(attribute)
+    return values.astype(object).where(values.notna(), NONE_LABEL).astype(str)
+
+
+def late_frame(f: CaseFacts) -> pd.DataFrame:
+    """Per case, what the late-payment KPIs count (`payment_status`, one pass): paid with a
+    due date, late, the lateness in seconds, overdue and its amount."""
+    st = payment_status(f)
+    late_s = np.full(len(f.cases), np.nan)
+    m = st.late.to_numpy()
+    late_s[m] = f.seconds(st.due[st.late], f.cases["last_payment"][st.late], f.attr(REGION)[st.late])
+    overdue = st.overdue.to_numpy()
+    return pd.DataFrame({
+        "with_terms": (st.paid & st.due.notna()).to_numpy(), "late": m, "late_s": late_s,
+        "overdue": overdue,
+        "overdue_amount": np.where(overdue, f.attr(AMOUNT).fillna(0.0).to_numpy(float), 0.0),
+    })
+
+
+def late_payments_by(f: CaseFacts, attribute: str, top: int | None = None,
+                     frame: pd.DataFrame | None = None) -> list[LateGroup]:
+    """Late payments per value of a case attribute, same definitions as `late_payments`; with
+    `top`, the groups with the most late cases (then most overdue) first, at most `top`.
+    `frame` is `late_frame(f)` when several attributes group the same facts."""
+    frame = (late_frame(f) if frame is None else frame).assign(group=group_keys(f, attribute).to_numpy())
+    g = frame.groupby("group", sort=True).agg(
+        with_terms=("with_terms", "sum"), late=("late", "sum"), late_s=("late_s", "mean"),
+        overdue=("overdue", "sum"), overdue_amount=("overdue_amount", "sum"))
+    g = g[(g.with_terms > 0) | (g.overdue > 0)]
+    if top is not None:
+        g = g.sort_values(["late", "overdue", "with_terms"], ascending=False, kind="stable").head(top)
+    return [LateGroup(str(k), int(r.with_terms), int(r.late), ratio(int(r.late), int(r.with_terms)),
+                      None if pd.isna(r.late_s) else float(r.late_s), int(r.overdue),
+                      float(r.overdue_amount)) for k, r in g.iterrows()]

@@ -20,7 +20,7 @@ from .kpis_facts import (
     OWNER,
     REGION,
     CaseFacts,
-    Stats,
+    DurationStats,
     Transition,
     band_labels,
     categories,
@@ -37,11 +37,13 @@ __all__ = [
     "Stalls",
     "ValueAtStake",
     "WinRate",
+    "cycle_seconds",
     "discounts",
     "funnel",
     "rework",
     "sales_cycle",
     "sales_transitions",
+    "stalled_cases",
     "stalls",
     "value_at_stake",
     "win_rate",
@@ -49,14 +51,9 @@ __all__ = [
 
 DEFAULT_DISCOUNT_BANDS: tuple[float, ...] = (0.05, 0.10, 0.20, 0.30)
 SALES_PAIRS = (
-    ("quote_to_decision", "first_quote", "first_decision", "days"),
-    ("quote_accepted_to_contract", "first_quote_accepted", "first_contract", "days"),
+    ("quote_to_decision", "first_quote", "first_decision"),
+    ("quote_accepted_to_contract", "first_quote_accepted", "first_contract"),
 )
-
-
-def _days(value: float | None, day_seconds: float) -> float | None:
-    """Seconds as days (None stays None)."""
-    return None if value is None else value / day_seconds
 
 
 @dataclass(frozen=True, slots=True)
@@ -84,29 +81,35 @@ def win_rate(f: CaseFacts) -> WinRate:
 class SalesCycle:
     """Created → final close, for all closed cases, won ones and lost ones."""
 
-    closed: Stats
-    won: Stats
-    lost: Stats
+    closed: DurationStats
+    won: DurationStats
+    lost: DurationStats
 
-    def to_dict(self, day_seconds: float) -> dict[str, Any]:
-        """Keys sales_cycle_days_*, sales_cycle_won_days_*, sales_cycle_lost_days_*."""
+    def to_dict(self) -> dict[str, Any]:
+        """Keys sales_cycle_*, sales_cycle_won_*, sales_cycle_lost_* (count, mean_s, median_s, ...)."""
         return {
-            **self.closed.to_dict("sales_cycle", "days", day_seconds),
-            **self.won.to_dict("sales_cycle_won", "days", day_seconds),
-            **self.lost.to_dict("sales_cycle_lost", "days", day_seconds),
+            **self.closed.to_dict("sales_cycle_"),
+            **self.won.to_dict("sales_cycle_won_"),
+            **self.lost.to_dict("sales_cycle_lost_"),
         }
+
+
+def cycle_seconds(f: CaseFacts) -> np.ndarray:
+    """Each case's sales cycle in seconds: Opportunity Created (else the first event) to the
+    final Won or Lost event; NaN for open cases."""
+    start = f.cases["first_created"].fillna(f.cases["start"])
+    seconds = f.seconds(start, f.cases["close_time"])
+    return np.where(f.outcome.notna().to_numpy(), seconds, np.nan)
 
 
 def sales_cycle(f: CaseFacts) -> SalesCycle:
     """From Opportunity Created (else the first event) to the final Won or Lost event."""
-    start = f.cases["first_created"].fillna(f.cases["start"])
-    seconds = f.seconds(start, f.cases["close_time"])
+    closed = cycle_seconds(f)
     outcome = f.outcome.to_numpy()
-    closed = np.where(pd.notna(outcome), seconds, np.nan)
     return SalesCycle(
-        Stats.of(closed),
-        Stats.of(np.where(outcome == "Won", seconds, np.nan)),
-        Stats.of(np.where(outcome == "Lost", seconds, np.nan)),
+        DurationStats.of(closed),
+        DurationStats.of(np.where(outcome == "Won", closed, np.nan)),
+        DurationStats.of(np.where(outcome == "Lost", closed, np.nan)),
     )
 
 
@@ -117,18 +120,15 @@ class FunnelStage:
     stage: str
     cases_reached: int
     conversion_to_next: float | None
-    time_in_stage: Stats
+    time_in_stage: DurationStats
 
-    def to_dict(self, day_seconds: float) -> dict[str, Any]:
-        """stage, cases_reached, conversion_to_next, days_in_stage_* ."""
-        stats = self.time_in_stage.to_dict("stage", "days", day_seconds)
+    def to_dict(self) -> dict[str, Any]:
+        """stage, cases_reached, conversion_to_next, time_in_stage_* (count = visits measured)."""
         return {
             "stage": self.stage,
             "cases_reached": self.cases_reached,
             "conversion_to_next": self.conversion_to_next,
-            "visits": stats["stage_cases"],
-            **{k.replace("stage_days", "days_in_stage"): v for k, v in stats.items()
-               if k != "stage_cases"},
+            **self.time_in_stage.to_dict("time_in_stage_"),
         }
 
 
@@ -138,9 +138,9 @@ class Funnel:
 
     stages: tuple[FunnelStage, ...]
 
-    def to_dict(self, day_seconds: float) -> list[dict[str, Any]]:
+    def to_dict(self) -> list[dict[str, Any]]:
         """One dict per stage, in pipeline order."""
-        return [s.to_dict(day_seconds) for s in self.stages]
+        return [s.to_dict() for s in self.stages]
 
 
 def funnel(f: CaseFacts) -> Funnel:
@@ -152,7 +152,7 @@ def funnel(f: CaseFacts) -> Funnel:
     stages = []
     for i, name in enumerate(FUNNEL):
         nxt = ratio(reached[i + 1], reached[i]) if i + 1 < len(FUNNEL) else None
-        spent = Stats.of(seconds[(visits["ActivityName"] == name).to_numpy()])
+        spent = DurationStats.of(seconds[(visits["ActivityName"] == name).to_numpy()])
         stages.append(FunnelStage(name, reached[i], nxt, spent))
     return Funnel(tuple(stages))
 
@@ -164,7 +164,7 @@ class StageStall:
     stage: str
     open_cases: int
     open_amount: float
-    age_days_median: float | None
+    age_median_s: float | None
     stalled_cases: int
     stalled_amount: float
 
@@ -181,24 +181,39 @@ class Stalls:
         return [asdict(s) for s in self.stages]
 
 
-def _open_ages(f: CaseFacts) -> tuple[pd.DataFrame, np.ndarray]:
-    """Open cases and each one's age in days in its current stage."""
-    sub = f.subset(f.outcome.isna())
-    open_ = sub.cases
-    return open_, sub.since(open_["stage_time"].fillna(open_["start"])) / f.day_seconds
+def _open_ages(f: CaseFacts) -> tuple[np.ndarray, np.ndarray]:
+    """Which cases are open, and each open case's age in its current stage, in seconds
+    (working time under a calendar); no copy of the facts."""
+    c = f.cases
+    open_ = f.outcome.isna().to_numpy()
+    entered = c["stage_time"].where(c["stage_time"].notna(), c["start"])[open_]
+    return open_, f.since(entered, f.attr(REGION)[open_])
+
+
+def _stalled(f: CaseFacts, age_s: np.ndarray, threshold_days: float) -> np.ndarray:
+    """Ages beyond the threshold; a day is a working day of the default calendar under one."""
+    return age_s > threshold_days * f.day_seconds
+
+
+def stalled_cases(f: CaseFacts, threshold_days: float = 30.0) -> np.ndarray:
+    """Which cases are open and in their current stage for longer than the threshold."""
+    open_, age = _open_ages(f)
+    out = np.zeros(len(f.cases), dtype=bool)
+    out[open_] = _stalled(f, age, threshold_days)
+    return out
 
 
 def stalls(f: CaseFacts, threshold_days: float = 30.0) -> Stalls:
     """Open cases grouped by current stage (last pipeline-stage event), with age and stalled share."""
     open_, age = _open_ages(f)
-    stage = open_["stage"].fillna(NONE_LABEL).to_numpy(dtype=object)
-    amount = open_[f"attr_{AMOUNT}"].fillna(0.0).to_numpy(dtype=float)
+    stage = f.cases["stage"].fillna(NONE_LABEL).to_numpy(dtype=object)[open_]
+    amount = f.attr(AMOUNT).fillna(0.0).to_numpy(dtype=float)[open_]
     rows = []
     for name in sorted(set(stage), key=lambda s: (-int(np.sum(stage == s)), s)):
         m = stage == name
-        stuck = m & (age > threshold_days)
+        stuck = m & _stalled(f, age, threshold_days)
         rows.append(StageStall(str(name), int(m.sum()), float(amount[m].sum()),
-                               Stats.of(age[m]).median, int(stuck.sum()), float(amount[stuck].sum())))
+                               DurationStats.of(age[m]).median_s, int(stuck.sum()), float(amount[stuck].sum())))
     return Stalls(threshold_days, tuple(rows))
 
 
@@ -238,7 +253,7 @@ class DiscountGroup:
     cases: int
     discount_mean: float | None
     win_rate: float | None
-    sales_cycle_days_median: float | None
+    sales_cycle_median_s: float | None
     amount_mean: float | None
 
 
@@ -257,21 +272,36 @@ class Discounts:
         return asdict(self)
 
 
-def _groups(f: CaseFacts, keys: pd.Series) -> tuple[DiscountGroup, ...]:
-    """Discount, win rate, median cycle and mean amount per key value."""
-    out = []
-    for key in (k for k in keys.cat.categories if (keys == k).any()):
-        m = (keys == key).to_numpy()
-        sub = f.subset(m)
-        disc, amt = sub.attr(DISCOUNT), sub.attr(AMOUNT)
-        out.append(DiscountGroup(
-            str(key), int(m.sum()),
-            None if disc.isna().all() else float(disc.mean()),
-            win_rate(sub).win_rate,
-            _days(sales_cycle(sub).closed.median, f.day_seconds),
-            None if amt.isna().all() else float(amt.mean()),
-        ))
-    return tuple(out)
+def _groups(f: CaseFacts, keys: pd.Series, within: np.ndarray, cycle: np.ndarray) -> tuple[DiscountGroup, ...]:
+    """Discount, win rate, median cycle and mean amount per key value, over the cases `within`
+    (one pass: integer group codes, counts and sums by `bincount`, each group's median as
+    DurationStats); `cycle` is `cycle_seconds(f)`."""
+    codes = np.where(within, keys.cat.codes.to_numpy(), -1)
+    k = len(keys.cat.categories)
+    outcome = f.outcome.to_numpy()
+
+    def mean(values: np.ndarray) -> np.ndarray:
+        ok = (codes >= 0) & ~np.isnan(values)
+        n = np.bincount(codes[ok], minlength=k)
+        with np.errstate(invalid="ignore", divide="ignore"):
+            return np.where(n > 0, np.bincount(codes[ok], weights=values[ok], minlength=k) / n, np.nan)
+
+    def count(mask: np.ndarray) -> np.ndarray:
+        return np.bincount(codes[(codes >= 0) & mask], minlength=k)
+
+    cases, won, lost = count(np.ones(len(codes), bool)), count(outcome == "Won"), count(outcome == "Lost")
+    discount = mean(f.attr(DISCOUNT).to_numpy(dtype=float, na_value=np.nan))
+    amount = mean(f.attr(AMOUNT).to_numpy(dtype=float, na_value=np.nan))
+    closed = (codes >= 0) & ~np.isnan(cycle)
+    order = np.lexsort((cycle[closed], codes[closed]))
+    sorted_codes, sorted_cycle = codes[closed][order], cycle[closed][order]
+    bounds = np.searchsorted(sorted_codes, np.arange(k + 1))
+    none = lambda v: None if np.isnan(v) else float(v)
+    return tuple(
+        DiscountGroup(str(name), int(cases[i]), none(discount[i]), ratio(int(won[i]), int(won[i] + lost[i])),
+                      DurationStats.of(sorted_cycle[bounds[i]:bounds[i + 1]]).median_s, none(amount[i]))
+        for i, name in enumerate(keys.cat.categories) if cases[i] > 0
+    )
 
 
 def discounts(
@@ -282,14 +312,15 @@ def discounts(
     """Discount bands vs win rate, cycle and deal size; per owner; share above the policy."""
     disc = f.attr(DISCOUNT)
     known = disc.notna()
-    sub = f.subset(known)
     above = int((disc[known] > policy_threshold).sum())
+    cycle = cycle_seconds(f)
+    within = known.to_numpy()
     return Discounts(
         policy_threshold,
         int(known.sum()),
         ratio(above, int(known.sum())),
-        _groups(sub, band_labels(sub.attr(DISCOUNT), bands, "{:.0%}")),
-        _groups(sub, categories(sub.attr(OWNER))),
+        _groups(f, band_labels(disc, bands, "{:.0%}"), within, cycle),
+        _groups(f, categories(f.attr(OWNER)[known]).reindex(f.cases.index), within, cycle),
     )
 
 
@@ -312,11 +343,11 @@ class ValueAtStake:
 def value_at_stake(f: CaseFacts, threshold_days: float = 30.0) -> ValueAtStake:
     """Open amount stalled longer than the threshold in its stage; lost amount by the last stage reached."""
     open_, age = _open_ages(f)
-    amount = open_[f"attr_{AMOUNT}"].fillna(0.0).to_numpy(dtype=float)
-    lost = f.cases[(f.outcome == "Lost").to_numpy()]
+    amount = f.attr(AMOUNT).fillna(0.0).to_numpy(dtype=float)[open_]
+    lost = f.cases.loc[(f.outcome == "Lost").to_numpy(), [f"attr_{AMOUNT}", "stage"]]
     lost_amount = lost[f"attr_{AMOUNT}"].fillna(0.0)
     by_stage = lost_amount.groupby(lost["stage"].fillna(NONE_LABEL)).sum()
-    stuck = age > threshold_days
+    stuck = _stalled(f, age, threshold_days)
     return ValueAtStake(
         threshold_days,
         float(amount.sum()),

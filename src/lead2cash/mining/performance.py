@@ -19,8 +19,9 @@ from . import working
 from .calendar import CalendarSet
 from .engine import Engine
 from .filters import Filter
+from .kpis_facts import LOST, REOPENED, WON
 from .regression import flag_regressions, steps_with_stage
-from .stats import DurationStats, duration_aggs, to_seconds, whole
+from .stats import DurationStats, duration_aggs, ratio, to_seconds, whole
 
 __all__ = [
     "Between",
@@ -38,7 +39,7 @@ __all__ = [
 ]
 
 CASE = "SalesOpportunityId"
-REOPENED = "Opportunity Reopened"
+
 Occurrence = Literal["first", "last"]
 MILESTONES: tuple[str, ...] = tuple(
     a for a in HAPPY_PATH if any(x.name == a and x.group is ActivityGroup.KEY for x in ACTIVITIES)
@@ -104,7 +105,10 @@ class RepeatedActivity:
 
 @dataclass(frozen=True, slots=True)
 class Rework:
-    """Repeated activities, stage regressions (see regression.py), and reopened deals."""
+    """Repeated activities, stage regressions (see regression.py), and reopened deals.
+
+    Rates: repeats and regressions over all cases; reopened deals over the cases ever closed
+    (with a Won or Lost event), the same definition as the KPIs' `reopen_rate`."""
 
     total_cases: int
     cases_with_repeats: int
@@ -112,9 +116,10 @@ class Rework:
     cases_with_regression: int
     regression_events: int
     reopened_cases: int
+    ever_closed_cases: int
 
     def to_dict(self) -> dict[str, Any]:
-        rate = (lambda n: round(n / self.total_cases, 9) if self.total_cases else None)
+        rate = (lambda n: ratio(n, self.total_cases))
         return {
             "total_cases": self.total_cases,
             "cases_with_repeats": self.cases_with_repeats,
@@ -124,7 +129,8 @@ class Rework:
             "regression_events": self.regression_events,
             "regression_rate": rate(self.cases_with_regression),
             "reopened_cases": self.reopened_cases,
-            "reopen_rate": rate(self.reopened_cases),
+            "ever_closed_cases": self.ever_closed_cases,
+            "reopen_rate": ratio(self.reopened_cases, self.ever_closed_cases),
         }
 
 
@@ -249,6 +255,7 @@ def rework(engine: Engine, filters: Iterable[Filter] = ()) -> Rework:
             repeats=t.cases[CASE].isin(rep[CASE]).sum(),
             regressed=t.cases[CASE].isin(back[CASE]).sum(),
             reopened=t.cases[CASE].isin(s.filter(s.ActivityName == REOPENED)[CASE]).sum(),
+            closed=t.cases[CASE].isin(s.filter(s.ActivityName.isin([WON, LOST]))[CASE]).sum(),
         )
     ).iloc[0]
     back_events = int(engine.execute(back.count()))
@@ -258,7 +265,8 @@ def rework(engine: Engine, filters: Iterable[Filter] = ()) -> Rework:
         key=lambda r: (-r.cases, -r.extra_events, r.activity),
     )
     return Rework(whole(totals.total), whole(totals.repeats), tuple(repeated),
-                  whole(totals.regressed), back_events, whole(totals.reopened))
+                  whole(totals.regressed), back_events, whole(totals.reopened),
+                  whole(totals.closed))
 
 
 @dataclass(frozen=True, slots=True)

@@ -1,4 +1,13 @@
-"""Duration statistics shared by every analysis: computed in microseconds, reported in seconds."""
+"""The one duration-statistics type of every analysis, and the one way to divide counts.
+
+Every duration statistic in lead2cash (process-map edges, variants, performance, KPIs) is a
+`DurationStats`: count, mean, median, 90th percentile, min and max, in seconds of the time
+the analysis measured (calendar time, or working time under a business calendar), with the
+JSON keys `<prefix>count`, `<prefix>mean_s`, `<prefix>median_s`, `<prefix>p90_s`,
+`<prefix>min_s` and `<prefix>max_s`. Engines compute them from microseconds
+(`duration_aggs`); pure Python code from an array of seconds (`DurationStats.of`); both use
+linearly interpolated quantiles, so the two agree. See docs/mining.md.
+"""
 
 from __future__ import annotations
 
@@ -11,8 +20,9 @@ import numpy as np
 
 if TYPE_CHECKING:
     import ibis.expr.types as ir
+    import pandas as pd
 
-__all__ = ["DurationStats", "duration_aggs", "seconds", "stats_list", "to_seconds", "whole"]
+__all__ = ["DurationStats", "duration_aggs", "ratio", "seconds", "stats_list", "to_seconds", "whole"]
 
 _FIELDS = ("count", "mean", "median", "p90", "min", "max")
 
@@ -53,6 +63,18 @@ class DurationStats:
     max_s: float | None
 
     @classmethod
+    def of(cls, values: np.ndarray | pd.Series) -> DurationStats:
+        """Statistics of the non-missing values of an array of seconds (sorted first, so the
+        mean is summed in one order whatever order the engine returned; quantiles interpolate
+        linearly, as the engines' do)."""
+        v = np.asarray(values, dtype=float)
+        v = np.sort(v[~np.isnan(v)])
+        if not len(v):
+            return cls(0, None, None, None, None, None)
+        median, p90 = np.quantile(v, [0.5, 0.9])
+        return cls(len(v), float(v.mean()), float(median), float(p90), float(v[0]), float(v[-1]))
+
+    @classmethod
     def from_row(cls, row: Mapping[str, Any], prefix: str = "d_") -> DurationStats:
         """Read the columns `duration_aggs(prefix)` produced from one result row."""
         return cls(
@@ -63,6 +85,11 @@ class DurationStats:
     def to_dict(self, prefix: str = "") -> dict[str, Any]:
         """Flat JSON fields, optionally prefixed (`duration_mean_s`, ...)."""
         return {f"{prefix}{k}": v for k, v in asdict(self).items()}
+
+
+def ratio(numerator: float, denominator: float) -> float | None:
+    """A share, or None when there is nothing to divide by (every rate in lead2cash)."""
+    return float(numerator) / float(denominator) if denominator else None
 
 
 def _floats(values: Iterable[Any]) -> np.ndarray:

@@ -1,0 +1,407 @@
+"""The dashboard's views as data: one object per served workspace, results cached per scope.
+
+`Dashboard` opens the workspace read-only once; every call takes its own DuckDB cursor
+(one per request: a DuckDB connection must not be shared between threads) and an engine
+over it, runs the mining layer's analyses and returns JSON-ready dicts built from their
+`to_dict()`, so the web pages, the JSON API, the report and `lead2cash mine ... --json`
+show the same numbers. Results are cached per workspace version, view, scope and options;
+the case facts behind the KPI views are read once per scope and shared by them.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import threading
+from collections.abc import Callable, Hashable, Iterator
+from contextlib import contextmanager
+from dataclasses import asdict, dataclass
+from datetime import datetime
+from pathlib import Path
+from typing import Any, TypeVar
+
+import numpy as np
+import pandas as pd
+
+from ..checks import check_log
+from ..errors import Lead2CashError
+from ..mining import dfg, performance, variants
+from ..mining.calendar import CalendarSet
+from ..mining.derived import CASE_FACTS
+from ..mining.engine import DuckDBEngine
+from ..mining.kpis import KpiOptions, facts_of, from_facts
+from ..mining.kpis_facts import CASE, CaseFacts
+from ..mining.kpis_o2c import late_frame, late_payments_by
+from ..store import EVENTS, Workspace
+from .cache import ResultCache
+from .casesets import case_mask, describe
+from .figures import HEADLINES, OVERVIEW
+from .scope import ATTRIBUTE_FIELDS, Scope
+from .units import time_basis
+
+__all__ = ["CASE_COLUMNS", "Dashboard", "Settings"]
+
+T = TypeVar("T")
+CASE_COLUMNS: tuple[tuple[str, str], ...] = (
+    (CASE, "case"), ("attr_CustomerName", "customer"), ("attr_SalesRegion", "region"),
+    ("attr_OpportunityOwner", "owner"), ("attr_OpportunityAmount", "amount"), ("outcome", "outcome"),
+    ("stage", "current stage"), ("start", "first event"), ("end", "last event"), ("events", "events"),
+)
+"""Columns of the case list: (case-facts column, header)."""
+
+
+DEFAULT_OPTIONS = KpiOptions()
+
+
+@dataclass(frozen=True, slots=True)
+class Settings:
+    """What the served dashboard measures with: calendar, KPI thresholds, staleness limit."""
+
+    calendar: CalendarSet | None = None
+    options: KpiOptions = DEFAULT_OPTIONS
+    stale_hours: float = 48.0
+
+
+class Dashboard:
+    """The data of every dashboard view for one workspace, opened read-only."""
+
+    def __init__(self, db: str | Path, settings: Settings | None = None, cache_size: int = 512) -> None:
+        settings = settings or Settings()
+        self.ws = Workspace(db, read_only=True)
+        try:
+            self.ws.require_log()
+            with self._engine():  # derived tables present (fails clearly on an older workspace)
+                pass
+        except BaseException:
+            self.ws.close()
+            raise
+        self.settings = settings
+        self.basis = time_basis(settings.calendar)
+        self.version = self._version()
+        self.cache = ResultCache(cache_size)
+        self._facts = ResultCache(6)  # the largest objects: a few scopes' case facts
+        self.warm = threading.Event()  # set once `prewarm` has run
+
+    def close(self) -> None:
+        """Close the workspace."""
+        self.ws.close()
+
+    def prewarm(self) -> None:
+        """Compute what the first visitor asks for: the whole log's case facts, the filter
+        bar's menus and every unfiltered view (run in a background thread by the server)."""
+        everything = Scope()
+        for step in (self.all_facts, self.choices, lambda: self.overview(everything),
+                     lambda: self.process_map(everything, 1.0, 0.4), lambda: self.variants(everything, 30),
+                     lambda: self.order_to_cash(everything), self.quality,
+                     lambda: self.compare(everything, "outcome = 'Won'", "outcome = 'Lost'")):
+            try:
+                step()
+            except Exception:  # noqa: BLE001 - a failure shows when the view is asked for
+                break
+        self.warm.set()
+
+    def _version(self) -> str:
+        """The loaded log's identity: the file and what its last load recorded."""
+        meta = sorted(self.ws.meta().items())
+        stat = self.ws.path.stat()
+        text = f"{self.ws.path.resolve()}|{stat.st_mtime_ns}|{stat.st_size}|{meta}"
+        return hashlib.sha256(text.encode()).hexdigest()[:16]
+
+    @contextmanager
+    def _cursor(self) -> Iterator[Workspace]:
+        """The workspace on a cursor of its own (one per request or thread)."""
+        view = self.ws.cursor()
+        try:
+            yield view
+        finally:
+            view.close()
+
+    @contextmanager
+    def _engine(self) -> Iterator[DuckDBEngine]:
+        """An engine on a cursor of its own, closed (with its temporary tables) afterwards."""
+        with self._cursor() as ws, DuckDBEngine(ws) as engine:
+            yield engine
+
+    def _cached(self, key: tuple[Hashable, ...], compute: Callable[[], T]) -> T:
+        return self.cache.get((self.version, *key), compute)
+
+    # -- the case facts behind the KPI views --------------------------------------------------
+
+    def all_facts(self) -> CaseFacts:
+        """The whole log's case facts, read once (from the table stored at load time) and kept
+        in memory: the workspace is read-only while served, so they never change."""
+        def read() -> CaseFacts:
+            with self._engine() as engine:
+                return facts_of(engine.tables(), calendar=self.settings.calendar)
+        return self._facts.get((self.version, "all"), read)
+
+    def facts(self, scope: Scope) -> CaseFacts:
+        """The scope's case facts: the engine selects the scope's case ids under its filters,
+        the in-memory facts of those cases are taken (with their own as-of time, as if read for
+        them alone: the same facts `mine kpis --filter` reads)."""
+        everything = self.all_facts()
+        if not scope.filters():
+            return everything
+
+        def select() -> CaseFacts:
+            with self._engine() as engine:
+                ids = engine.execute(engine.tables(scope.filters()).cases.select(CASE))[CASE]
+            return everything.restrict(everything.cases[CASE].isin(ids).to_numpy())
+        return self._facts.get((self.version, scope), select)
+
+    # -- views ----------------------------------------------------------------------------------
+
+    def kpis(self, scope: Scope) -> dict[str, Any]:
+        """Every KPI of the scope: the JSON of `lead2cash mine kpis --json` on its filters."""
+        def compute() -> dict[str, Any]:
+            s = self.settings
+            return from_facts(self.facts(scope), None, (), s.calendar, s.options).to_dict()
+        return self._cached(("kpis", scope), compute)
+
+    def overview(self, scope: Scope) -> dict[str, Any]:
+        """KPI cards, cases started and closed per week, and the data's freshness."""
+        def compute() -> dict[str, Any]:
+            k = self.kpis(scope)
+            f = self.facts(scope).cases
+            fresh = dict(k["freshness"])
+            age = fresh.get("age_hours")
+            fresh["stale"] = age is not None and age > self.settings.stale_hours
+            fresh["stale_hours"] = self.settings.stale_hours
+            return {
+                "time": k["time"], "day_s": k["day_s"], "as_of": k["as_of"],
+                "cards": [{"key": c.key, "label": c.label, "value": c.value(k),
+                           "text": c.format(c.value(k), self.basis), "unit": c.unit(self.basis),
+                           "hint": c.hint, "case_set": c.case_set} for c in OVERVIEW],
+                "headlines": {h.key: h.value(k) for h in HEADLINES},
+                "won": k["won"], "lost": k["lost"], "open": k["open"],
+                "weekly": _weekly(f),
+                "freshness": fresh,
+            }
+        return self._cached(("overview", scope), compute)
+
+    def working_calendar(self) -> CalendarSet:
+        """The calendar of working-time views: the served one, else the built-in default."""
+        from ..mining.calendar import load_calendars
+
+        return self.settings.calendar or load_calendars("default")
+
+    def process_map(self, scope: Scope, activities: float = 1.0, paths: float = 1.0,
+                    working: bool = False) -> dict[str, Any]:
+        """The process map: the JSON of `lead2cash mine dfg --json --activities A --paths P`
+        (edge durations in working time when `working`)."""
+        for name, share in (("activities", activities), ("paths", paths)):
+            if not 0.01 <= share <= 1.0:
+                raise Lead2CashError(f"{name} {share!r} is out of range", "use a share from 0.01 to 1")
+        calendar = self.working_calendar() if working else self.settings.calendar
+
+        def compute() -> dict[str, Any]:
+            with self._engine() as engine:
+                pm = dfg.discover(engine, scope.filters(), activities, paths, calendar).to_dict()
+            return pm | {"time": time_basis(calendar).name, "day_s": time_basis(calendar).day_s}
+        return self._cached(("map", scope, round(activities, 4), round(paths, 4), working), compute)
+
+    def variants(self, scope: Scope, top: int = 50) -> dict[str, Any]:
+        """The most frequent variants: the JSON of `lead2cash mine variants --json --top K`."""
+        if not 1 <= top <= 1000:
+            raise Lead2CashError(f"top {top} is out of range", "list 1 to 1000 variants")
+        def compute() -> dict[str, Any]:
+            with self._engine() as engine:
+                return variants.discover(engine, scope.filters(), top, None,
+                                         self.settings.calendar).to_dict()
+        return self._cached(("variants", scope, top), compute)
+
+    def performance(self, scope: Scope) -> dict[str, Any]:
+        """Durations, throughput, time in stage, rework: the JSON of `mine performance --json`."""
+        def compute() -> dict[str, Any]:
+            with self._engine() as engine:
+                return performance.report(engine, scope.filters(),
+                                          calendar=self.settings.calendar).to_dict()
+        return self._cached(("performance", scope), compute)
+
+    def funnel(self, scope: Scope) -> dict[str, Any]:
+        """Stage conversion and time in stage, stalls, regressions and reopened deals."""
+        k = self.kpis(scope)
+        keys = ("reopened_cases", "ever_closed_cases", "reopen_rate", "regressed_cases",
+                "regression_rate", "cases", "open")
+        return {"time": k["time"], "day_s": k["day_s"], "funnel": k["funnel"], "stalls": k["stalls"],
+                "stall_days": self.settings.options.stall_days,
+                "value_at_stake": k["value_at_stake"], **{x: k[x] for x in keys}}
+
+    def discounts(self, scope: Scope) -> dict[str, Any]:
+        """Discount bands against win rate, cycle time and deal size; per owner; the policy."""
+        k = self.kpis(scope)
+        return {"time": k["time"], "day_s": k["day_s"], **k["discounts"]}
+
+    def order_to_cash(self, scope: Scope, top_customers: int = 15) -> dict[str, Any]:
+        """Hand-off, fulfilment, invoicing and payment times, DSO, late payments by payment
+        terms, region and customer."""
+        def compute() -> dict[str, Any]:
+            k = self.kpis(scope)
+            f = self.facts(scope)
+            stages = ("handoff", "fulfilment", "fulfilment_to_invoice", "dso")
+
+            frame = late_frame(f)
+
+            def rows(attribute: str, top: int | None = None) -> list[dict[str, Any]]:
+                return [asdict(g) for g in late_payments_by(f, attribute, top, frame)]
+
+            late_keys = ("paid_cases", "paid_with_terms", "late_cases", "late_payment_rate",
+                         "late_mean_s", "overdue_open_cases", "overdue_open_amount", "unparsed_terms")
+            return {
+                "time": k["time"], "day_s": k["day_s"],
+                "transitions": [{"name": n, **{s: k.get(f"{n}_{s}") for s in
+                                 ("count", "mean_s", "median_s", "p90_s", "min_s", "max_s")}}
+                                for n in stages],
+                **{x: k[x] for x in late_keys},
+                "by_terms": rows("PaymentTerms"), "by_region": rows("SalesRegion"),
+                "by_customer": rows("CustomerName", top_customers),
+            }
+        return self._cached(("o2c", scope, top_customers), compute)
+
+    def compare(self, scope: Scope, a: str, b: str, paths: float = 0.3) -> dict[str, Any]:
+        """Two segments of the scope side by side (each a `--filter` condition): headline KPIs,
+        their deltas (b − a) and both process maps."""
+        sides = {}
+        for name, text in (("a", a), ("b", b)):
+            part = scope.with_condition(text) if text else scope
+            k = self.kpis(part)
+            sides[name] = {"filter": text, "kpis": {h.key: h.value(k) for h in HEADLINES},
+                           "map": self.process_map(part, 1.0, paths)}
+        deltas = {}
+        for h in HEADLINES:
+            va, vb = sides["a"]["kpis"][h.key], sides["b"]["kpis"][h.key]
+            deltas[h.key] = None if va is None or vb is None else vb - va
+        return {"time": self.basis.name, "day_s": self.basis.day_s, **sides, "delta": deltas}
+
+    def cases(self, scope: Scope, case_set: str = "all", offset: int = 0,
+              limit: int | None = 100) -> dict[str, Any]:
+        """The cases of a scope and case set, one row each (all rows when `limit` is None)."""
+        if offset < 0 or (limit is not None and not 1 <= limit <= 10_000):
+            raise Lead2CashError("offset/limit out of range", "use offset ≥ 0 and limit 1..10000")
+        f = self.facts(scope)
+        mask = case_mask(f, case_set, self.settings.options)
+        chosen = f.cases.loc[mask, [c for c, _ in CASE_COLUMNS]].sort_values(CASE)
+        page = chosen.iloc[offset: None if limit is None else offset + limit]
+        return {"case_set": case_set, "description": describe(case_set), "total": int(mask.sum()),
+                "offset": offset, "limit": limit,
+                "columns": [h for _, h in CASE_COLUMNS], "rows": [_cells(r) for r in page.itertuples(index=False)]}
+
+    def search(self, text: str, limit: int = 25) -> list[dict[str, Any]]:
+        """Cases whose id or customer contains the text (case-insensitive)."""
+        text = text.strip()
+        if not text:
+            return []
+        if len(text) > 200:
+            raise Lead2CashError("the search text is too long", "search for at most 200 characters")
+        pattern = "%" + text.replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_") + "%"
+        with self._cursor() as ws:
+            if CASE_FACTS in {r[0] for r in ws.con.execute("SHOW TABLES").fetchall()}:
+                sql = (f"SELECT {CASE}, attr_CustomerName, attr_SalesRegion, attr_OpportunityAmount, "
+                       f"start, \"end\", events FROM {CASE_FACTS} WHERE {CASE} ILIKE ? ESCAPE '\\' "
+                       f"OR attr_CustomerName ILIKE ? ESCAPE '\\' ORDER BY {CASE} LIMIT ?")
+            else:
+                sql = (f"SELECT {CASE}, max(CustomerName), max(SalesRegion), max(OpportunityAmount), "
+                       f"min(EventTime), max(EventTime), count(*) FROM {EVENTS} WHERE {CASE} ILIKE ? "
+                       f"ESCAPE '\\' OR CustomerName ILIKE ? ESCAPE '\\' GROUP BY 1 ORDER BY 1 LIMIT ?")
+            rows = ws.con.execute(sql, [pattern, pattern, limit]).fetchall()
+        keys = ("case", "customer", "region", "amount", "start", "end", "events")
+        return [dict(zip(keys, _cells(r))) for r in rows]
+
+    def case(self, case_id: str) -> dict[str, Any]:
+        """One case's timeline: every event with every attribute, source system and record."""
+        with self._cursor() as ws:
+            cur = ws.con.execute(f"SELECT * FROM {EVENTS} WHERE {CASE} = ? ORDER BY EventTime, event_id",
+                                 [case_id])
+            columns = [d[0] for d in cur.description]
+            rows = cur.fetchall()
+        if not rows:
+            raise Lead2CashError(f"no case {case_id!r} in the log", "search by id or customer name")
+        events = [dict(zip(columns, _cells(r))) for r in rows]
+        constant = {c: events[0][c] for c in columns
+                    if c not in (CASE, "event_id") and len({str(e[c]) for e in events}) == 1
+                    and events[0][c] is not None}
+        return {"case": case_id, "columns": columns, "events": events, "constant": constant,
+                "start": events[0]["EventTime"], "end": events[-1]["EventTime"]}
+
+    def animation(self, scope: Scope, limit: int = 400) -> dict[str, Any]:
+        """Up to `limit` cases spread over the scope's time span, each as its events
+        (activity, seconds since the first case started), to play tokens over the map."""
+        if not 1 <= limit <= 5000:
+            raise Lead2CashError(f"limit {limit} is out of range", "animate 1 to 5000 cases")
+        def compute() -> dict[str, Any]:
+            with self._engine() as engine:
+                t = engine.tables(scope.filters())
+                starts = engine.execute(t.cases.select(CASE, "start_time")).sort_values(
+                    ["start_time", CASE], ignore_index=True)
+                if starts.empty:
+                    return {"start": None, "end": None, "cases": []}
+                pick = np.unique(np.linspace(0, len(starts) - 1, min(limit, len(starts))).astype(int))
+                ids = starts[CASE].iloc[pick].tolist()
+                s = t.steps
+                ev = engine.execute(s.filter(s[CASE].isin(ids)).select(CASE, "ActivityName", "EventTime", "pos"))
+            ev = ev.sort_values([CASE, "pos"], ignore_index=True)
+            t0 = pd.Timestamp(ev["EventTime"].min())
+            ev["t"] = (pd.to_datetime(ev["EventTime"]) - t0).dt.total_seconds()
+            cases = [{"id": cid, "events": [[a, float(x)] for a, x in zip(g["ActivityName"], g["t"])]}
+                     for cid, g in ev.groupby(CASE, sort=True)]
+            span = float(ev["t"].max())
+            return {"start": t0.isoformat() + "Z", "span_s": span, "cases": cases}
+        return self._cached(("animation", scope, limit), compute)
+
+    def quality(self) -> dict[str, Any]:
+        """The `lead2cash check` results and coverage by tier: the JSON of `check --json`."""
+        def compute() -> dict[str, Any]:
+            with self._cursor() as ws:
+                return check_log(ws).to_dict()
+        return self._cached(("quality",), compute)
+
+    def choices(self) -> dict[str, list[str]]:
+        """The values each filter-bar attribute takes (at most 500 each), for its menus."""
+        def compute() -> dict[str, list[str]]:
+            out: dict[str, list[str]] = {}
+            with self._cursor() as ws:
+                columns = {n for n, _ in ws.columns()}
+                for key, column in ATTRIBUTE_FIELDS.items():
+                    if column not in columns:
+                        out[key] = []
+                        continue
+                    rows = ws.con.execute(f'SELECT DISTINCT "{column}" FROM {EVENTS} WHERE "{column}" '
+                                          f'IS NOT NULL ORDER BY 1 LIMIT 500').fetchall()
+                    out[key] = [str(r[0]) for r in rows]
+            return out
+        return self._cached(("choices",), compute)
+
+
+def _cells(row: Any) -> list[Any]:
+    """Result cells as JSON-ready values (times as ISO text, NaN as None)."""
+    out = []
+    for v in row:
+        if v is None or (isinstance(v, float) and np.isnan(v)) or v is pd.NaT:
+            out.append(None)
+        elif isinstance(v, (pd.Timestamp, datetime)):
+            out.append(pd.Timestamp(v).isoformat())
+        elif isinstance(v, np.generic):
+            out.append(v.item())
+        elif isinstance(v, pd.Timedelta):
+            out.append(v.total_seconds())
+        else:
+            out.append(v if isinstance(v, (int, float, str, bool)) else str(v))
+    return out
+
+
+def _weekly(cases: pd.DataFrame) -> dict[str, Any]:
+    """Cases started, won and lost per week (weeks starting Monday, UTC)."""
+    def per_week(times: pd.Series) -> pd.Series:
+        t = pd.to_datetime(times.dropna())
+        return t.dt.to_period("W-SUN").dt.start_time.value_counts()
+    started = per_week(cases["start"])
+    decided = cases[cases["outcome"].notna()]
+    won = per_week(decided.loc[decided["outcome"] == "Won", "close_time"])
+    lost = per_week(decided.loc[decided["outcome"] == "Lost", "close_time"])
+    weeks = sorted(set(started.index) | set(won.index) | set(lost.index))
+    if weeks:
+        weeks = list(pd.date_range(weeks[0], weeks[-1], freq="7D"))
+    return {"weeks": [w.date().isoformat() for w in weeks],
+            "started": [int(started.get(w, 0)) for w in weeks],
+            "won": [int(won.get(w, 0)) for w in weeks],
+            "lost": [int(lost.get(w, 0)) for w in weeks]}
+
