@@ -17,6 +17,7 @@ import duckdb
 
 from .errors import Lead2CashError
 from .model import ATTRIBUTES, CASE_ATTRIBUTES
+from .objects import ObjectLog, store_objects
 
 __all__ = [
     "CORE_COLUMNS",
@@ -162,8 +163,10 @@ class Workspace:
             raise
         self.con.execute("COMMIT")
 
-    def replace_log(self, select_sql: str, extras: dict[str, str], meta: dict[str, str]) -> None:
-        """Replace the event log with the rows of `select_sql` (core columns, then extras).
+    def replace_log(self, select_sql: str, extras: dict[str, str], meta: dict[str, str],
+                    objects: ObjectLog | None = None) -> None:
+        """Replace the event log with the rows of `select_sql` (core columns, then extras),
+        and the object tables with `objects` (or the case objects derived from the events).
 
         Must run inside `transaction()`; derived views are rebuilt in the same transaction.
         """
@@ -176,6 +179,7 @@ class Workspace:
         from .mining.derived import derive  # late: the mining layer builds on this module
 
         derive(con)
+        meta = {**meta, **store_objects(con, objects)}
         con.execute(f"CREATE OR REPLACE TABLE {META} (key VARCHAR PRIMARY KEY, value VARCHAR)")
         if meta:
             con.executemany(f"INSERT INTO {META} VALUES (?, ?)", list(meta.items()))

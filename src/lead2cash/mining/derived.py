@@ -93,17 +93,21 @@ def duckdb_concat(value: ir.StringColumn, order_by: Sequence[ir.Column], sep: st
 _EVENTS_SCHEMA = ibis.schema(dict(zip(REQUIRED_COLUMNS, ("string", "string", "timestamp(6)", "int64"))))
 
 
-def derive(con: duckdb.DuckDBPyConnection, keep: str | None = None) -> tuple[str, str, str]:
+def derive(con: duckdb.DuckDBPyConnection, keep: str | None = None,
+           events_table: str = EVENTS) -> tuple[str, str, str]:
     """(Re)build the derived tables from the events table; called by every load path.
 
-    With `keep` (a table of case ids), derive only those cases, into temporary tables named
-    after it; returns the names of the steps, cases and variant-steps tables.
+    With `keep` (a table of case ids), derive only those cases; with another `events_table`
+    (a log flattened on an object type), derive that log; both into temporary tables named
+    after it. Returns the names of the steps, cases and variant-steps tables.
     """
-    events = ibis.table(_EVENTS_SCHEMA, name=EVENTS)
+    events = ibis.table(_EVENTS_SCHEMA, name=events_table)
     if keep is not None:
         events = events.filter(events[CASE].isin(ibis.table({CASE: "string"}, name=keep)[CASE]))
-    names = NAMES if keep is None else (f"{STEPS}_{keep}", f"{CASES}_{keep}", f"{VARIANT_STEPS}_{keep}")
-    create = "CREATE OR REPLACE TABLE" if keep is None else "CREATE OR REPLACE TEMP TABLE"
+    suffix = keep or (None if events_table == EVENTS else events_table)
+    names = NAMES if suffix is None else (f"{STEPS}_{suffix}", f"{CASES}_{suffix}",
+                                          f"{VARIANT_STEPS}_{suffix}")
+    create = "CREATE OR REPLACE TABLE" if suffix is None else "CREATE OR REPLACE TEMP TABLE"
     steps = steps_expr(events)
     con.execute(f"{create} {names[0]} AS {ibis.to_sql(steps, dialect='duckdb')}")
     cases = cases_expr(ibis.table(steps.schema(), name=names[0]), duckdb_concat)
