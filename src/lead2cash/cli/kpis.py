@@ -96,6 +96,7 @@ def render(result: "KpiReport") -> None:
 def register(mine_app: typer.Typer) -> None:
     """Attach `mine kpis` to the `mine` sub-app (shared options come from cli/mine.py)."""
     from .mine import (
+        CaseTypeOpt,
         EngineName,
         EngineOpt,
         FilterOpt,
@@ -111,6 +112,7 @@ def register(mine_app: typer.Typer) -> None:
         filter_: FilterOpt = None,
         as_json: JsonOption = False,
         engine: EngineOpt = EngineName.DUCKDB,
+        case_type: CaseTypeOpt = None,
         by: Annotated[str | None, typer.Option(
             "--by", help="Slice by an attribute, e.g. SalesRegion, OpportunityOwner, LeadSource.")] = None,
         amount_bands: Annotated[str | None, typer.Option(
@@ -130,6 +132,6 @@ def register(mine_app: typer.Typer) -> None:
         options = KpiOptions(stall_days, parse_bands(discount_bands, "--discount-bands"),
                              discount_policy)
         calendar = calendars(working_time)
-        with open_engine(db, engine, filter_) as (eng, filters), progress_bars() as progress:
+        with open_engine(db, engine, filter_, case_type) as (eng, filters), progress_bars() as progress:
             result = report(eng, filters, by, bands, calendar, options, progress=progress)
         emit(result, as_json, render)

@@ -29,7 +29,7 @@ if TYPE_CHECKING:  # the mining layer (Ibis, pandas) loads when a command runs, 
     from ..mining.stats import DurationStats
     from ..mining.variants import Variants
 
-__all__ = ["EngineName", "EngineOpt", "FilterOpt", "WorkingTimeOpt", "calendars",
+__all__ = ["CaseTypeOpt", "EngineName", "EngineOpt", "FilterOpt", "WorkingTimeOpt", "calendars",
            "emit", "human", "mine_app", "open_engine", "register"]
 
 mine_app = typer.Typer(
@@ -56,6 +56,12 @@ FilterOpt = Annotated[
 EngineOpt = Annotated[
     EngineName, typer.Option("--engine", help="Run on DuckDB (default) or Apache Spark.")
 ]
+CaseTypeOpt = Annotated[
+    str | None,
+    typer.Option("--case-type", help="Object type whose objects are the cases: the log flattened "
+                 "on it, e.g. SalesOrder or Invoice (default: the workspace's, Opportunity).",
+                 show_default=False),
+]
 WorkingTimeOpt = Annotated[
     str | None,
     typer.Option("--working-time", help="Measure durations in working time: a built-in calendar "
@@ -78,9 +84,10 @@ class Result(Protocol):
 
 @contextmanager
 def open_engine(
-    db: Path | None, engine: EngineName, filters: list[str] | None
+    db: Path | None, engine: EngineName, filters: list[str] | None, case_type: str | None = None
 ) -> Iterator[tuple[Engine, list[Filter]]]:
-    """Parse the filters, open the workspace and the chosen engine, close them afterwards."""
+    """Parse the filters, open the workspace and the chosen engine (on the log flattened on
+    `case_type`), close them afterwards."""
     from ..mining import DuckDBEngine, SparkEngine, parse_filters
 
     parsed = parse_filters(filters or [])
@@ -89,10 +96,10 @@ def open_engine(
         if engine is EngineName.SPARK:
             with progress_bars() as progress:
                 progress("starting Spark and loading the log", 0, 1)
-                eng: Engine = SparkEngine.from_workspace(ws)
+                eng: Engine = SparkEngine.from_workspace(ws, case_type=case_type)
                 progress("starting Spark and loading the log", 1, 1)
         else:
-            eng = DuckDBEngine(ws)
+            eng = DuckDBEngine(ws, case_type=case_type)
         with eng:
             yield eng, parsed
     finally:
@@ -196,6 +203,7 @@ def dfg_command(
     filter_: FilterOpt = None,
     as_json: JsonOption = False,
     engine: EngineOpt = EngineName.DUCKDB,
+    case_type: CaseTypeOpt = None,
     activities: Annotated[float, typer.Option(min=0.01, max=1.0,
                           help="Share of activities to keep, most frequent first.")] = 1.0,
     paths: Annotated[float, typer.Option(min=0.01, max=1.0,
@@ -206,7 +214,7 @@ def dfg_command(
     from ..mining import dfg
 
     calendar = calendars(working_time)
-    with open_engine(db, engine, filter_) as (eng, filters):
+    with open_engine(db, engine, filter_, case_type) as (eng, filters):
         emit(dfg.discover(eng, filters, activities, paths, calendar), as_json, _render_map)
 
 
@@ -216,6 +224,7 @@ def variants_command(
     filter_: FilterOpt = None,
     as_json: JsonOption = False,
     engine: EngineOpt = EngineName.DUCKDB,
+    case_type: CaseTypeOpt = None,
     top: Annotated[int | None, typer.Option(min=1, help="List the k most frequent.")] = 20,
     coverage: Annotated[float | None, typer.Option(
         min=0.0, max=1.0, help="List the fewest variants covering this share of cases.")] = None,
@@ -225,7 +234,7 @@ def variants_command(
     from ..mining import variants
 
     calendar = calendars(working_time)
-    with open_engine(db, engine, filter_) as (eng, filters):
+    with open_engine(db, engine, filter_, case_type) as (eng, filters):
         result = variants.discover(eng, filters, None if coverage is not None else top, coverage,
                                    calendar)
         emit(result, as_json, _render_variants)
@@ -237,6 +246,7 @@ def performance_command(
     filter_: FilterOpt = None,
     as_json: JsonOption = False,
     engine: EngineOpt = EngineName.DUCKDB,
+    case_type: CaseTypeOpt = None,
     milestones: Annotated[list[str] | None, typer.Option(
         "--milestone", help="Throughput milestones in order (repeat; default: key happy path).")] = None,
     stage: Annotated[str, typer.Option(help="Attribute whose values are the stages.")] = "SalesStage",
@@ -251,7 +261,7 @@ def performance_command(
 
     occurrences = ("last" if source_last else "first", "last" if target_last else "first")
     calendar = calendars(working_time)
-    with open_engine(db, engine, filter_) as (eng, filters):
+    with open_engine(db, engine, filter_, case_type) as (eng, filters):
         result = performance.report(eng, filters, milestones, stage, between, occurrences,  # type: ignore[arg-type]
                                     calendar)
         emit(result, as_json, _render_performance)
