@@ -61,6 +61,7 @@ class Qualifier(StrEnum):
     BILLS = "bills"
     CLEARS = "clears"
     CONCERNS = "concerns"
+    FOLLOWS = "follows"
     # object-to-object: "<source> of <target>"
     QUOTE_OF = "quote of"
     ORDER_OF = "order of"

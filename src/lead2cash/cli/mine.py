@@ -27,6 +27,7 @@ if TYPE_CHECKING:  # the mining layer (Ibis, pandas) loads when a command runs, 
     from ..mining.dfg import ProcessMap
     from ..mining.performance import PerformanceReport
     from ..mining.stats import DurationStats
+    from ..mining.object_centric import ObjectReport
     from ..mining.variants import Variants
 
 __all__ = ["CaseTypeOpt", "EngineName", "EngineOpt", "FilterOpt", "WorkingTimeOpt", "calendars",
@@ -265,6 +266,66 @@ def performance_command(
         result = performance.report(eng, filters, milestones, stage, between, occurrences,  # type: ignore[arg-type]
                                     calendar)
         emit(result, as_json, _render_performance)
+
+
+def _render_objects(r: ObjectReport) -> None:
+    types = _table("Object types", "type", "objects", "with events", "events", "events/object",
+                   "lifecycle median", "p90", "most frequent lifecycle")
+    for t in r.types:
+        top = " > ".join(t.lifecycles[0][0]) + f" ({t.lifecycles[0][1]:,})" if t.lifecycles else "-"
+        types.add_row(t.object_type, f"{t.objects:,}", f"{t.objects_with_events:,}", f"{t.events:,}",
+                      f"{t.events_per_object.mean:.2f}" if t.events_per_object.mean is not None else "-",
+                      human(t.duration.median_s), human(t.duration.p90_s), top)
+    fan = _table("Fan-out (object-to-object)", "per source object", "relations", "sources",
+                 "with none", "mean", "median", "p90", "max")
+    for f in r.fan_out:
+        c = f.per_source
+        fan.add_row(f"{f.target_type} per {f.source_type}", f"{f.relations:,}", f"{c.objects:,}",
+                    f"{c.none:,}", f"{c.mean:.2f}" if c.mean is not None else "-",
+                    f"{c.median:g}" if c.median is not None else "-",
+                    f"{c.p90:g}" if c.p90 is not None else "-", f"{c.max:,}" if c.max is not None else "-")
+    fl = r.flattening
+    div = _table(f"Flattening on {fl.case_type}: {fl.events_kept:,} of {fl.events:,} events kept, "
+                 f"{fl.events_left_out:,} left out; {fl.convergent_events:,} touch several "
+                 f"{fl.case_type} objects and are repeated ({fl.duplicated_rows:,} extra rows, up to "
+                 f"{fl.max_case_objects_per_event:,} copies)", "other type",
+                 "cases with several", "pairs between its objects", "misordered pairs", "cases")
+    for d in fl.divergence:
+        div.add_row(d.object_type, f"{d.cases_with_several:,}", f"{d.pairs_between_objects:,}",
+                    f"{d.misordered_pairs:,}", f"{d.cases_misordered:,}")
+    acts = _table("Object-centric process map: activities", "activity", "events", "object types")
+    for a, (n, ts) in r.activities.items():
+        acts.add_row(a, f"{n:,}", ", ".join(ts))
+    edges = _table("Directly-follows edges per object type", "type", "source -> target",
+                   "frequency", "objects", "median")
+    for t, pm in r.maps.items():
+        for e in pm.edges[:10]:
+            edges.add_row(t, f"{e.source} -> {e.target}", f"{e.frequency:,}", f"{e.cases:,}",
+                          human(e.duration.median_s))
+    for table in (types, fan, div, acts, edges):
+        console.print(table)
+
+
+@mine_app.command("objects")
+def objects_command(
+    db: DbOption = None,
+    as_json: JsonOption = False,
+    case_type: CaseTypeOpt = None,
+    top: Annotated[int, typer.Option(min=1, help="Lifecycles listed per object type.")] = 5,
+) -> None:
+    """Objects: per type count and lifecycle, fan-out between types, what flattening on the
+    case type repeats or misorders, and one process map per object type (DuckDB)."""
+    from ..mining.object_centric import report
+
+    ws = open_workspace(db, read_only=True)
+    try:
+        with progress_bars() as progress:
+            progress("object-centric statistics", 0, 1)
+            result = report(ws, case_type, top)
+            progress("object-centric statistics", 1, 1)
+    finally:
+        ws.close()
+    emit(result, as_json, _render_objects)
 
 
 def register(app: typer.Typer) -> None:

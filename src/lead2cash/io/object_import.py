@@ -62,18 +62,21 @@ def import_object_log(ws: Workspace, path: Path, fmt: str, opts: ImportOptions,
     if fmt == "sap-vbfa":
         from .sap_vbfa import stage_vbfa
 
-        stage_vbfa(ws.con, path, opts, progress)
-        return load_staged(ws, path, fmt, opts, progress)
+        set_aside = stage_vbfa(ws.con, path, opts, progress)
+        return load_staged(ws, path, fmt, opts, progress, set_aside)
     sub = ocel_format(path)
     stage_tables(ws.con, read_ocel(path, sub, progress))
     return load_staged(ws, path, f"ocel2-{sub}", opts, progress)
 
 
 def load_staged(ws: Workspace, file: Path, fmt: str, opts: ImportOptions,
-                progress: Progress = NO_PROGRESS) -> ObjectImportResult:
-    """Check, type and load the staged object-centric log (see the module docstring)."""
+                progress: Progress = NO_PROGRESS,
+                rejected: list[tuple[str, str | None, str | None, str]] | None = None
+                ) -> ObjectImportResult:
+    """Check, type and load the staged object-centric log (see the module docstring);
+    `rejected` are rows the reader already set aside."""
     con, name = ws.con, str(file)
-    rejected: list[tuple[str, str | None, str | None, str]] = []
+    rejected = list(rejected or [])
     try:
         progress(f"loading {file.name}", 0, 3)
         _normalise_types(con)
