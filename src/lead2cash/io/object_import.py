@@ -59,6 +59,7 @@ def import_object_log(ws: Workspace, path: Path, fmt: str, opts: ImportOptions,
     """Replace the workspace's log with an OCEL 2.0 file (`ocel2`: JSON, XML or SQLite by its
     name) or SAP's document flow (`sap-vbfa`: a VBFA table as CSV or Parquet)."""
     _check_timezone(ws.con, opts.timezone)
+    ws.con.execute("SET enable_progress_bar = false")  # progress goes through `progress`
     if fmt == "sap-vbfa":
         from .sap_vbfa import stage_vbfa
 

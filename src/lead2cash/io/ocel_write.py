@@ -80,6 +80,7 @@ def write_ocel(ws: Workspace, path: str | Path, progress: Progress = NO_PROGRESS
     if not ob.has_objects(con):
         raise Lead2CashError(f"{ws.path}: the workspace holds no objects (loaded by an older version)",
                              "re-import or re-extract the log with this version")
+    con.execute("SET enable_progress_bar = false")  # progress goes through `progress`
     path = Path(path)
     fmt = ocel_format(path)
     path.parent.mkdir(parents=True, exist_ok=True)

@@ -61,6 +61,7 @@ def _in(codes: tuple[str, ...]) -> str:
 def stage_vbfa(con: duckdb.DuckDBPyConnection, path: Path, opts: ImportOptions,
                progress: Progress = NO_PROGRESS) -> list[tuple[str, str | None, str | None, str]]:
     """Read a VBFA table into the object-centric staging tables; returns rows set aside."""
+    con.execute("SET enable_progress_bar = false")  # progress goes through `progress`
     inner = "parquet" if detect_format(path) == "parquet" else "csv"
     progress(f"reading {path.name}", 0, 2)
     stage = stage_file(con, path, inner, delimiter=opts.delimiter, encoding=opts.encoding,
@@ -183,7 +184,8 @@ def _events(con: duckdb.DuckDBPyConnection) -> None:
         UNION ALL SELECT id, 'document', document, loc FROM _oc_events""")
     con.execute("""CREATE OR REPLACE TEMP TABLE _oc_e2o AS
         SELECT r.event_id, r.object_id, min(r.qualifier) AS qualifier, min(r.loc) AS loc FROM (
-          SELECT event_id, doc AS object_id, own_q AS qualifier, loc FROM _vb_rows
-          UNION ALL SELECT event_id, pre, pre_q, loc FROM _vb_rows WHERE pre_cat <> cat) r
-        WHERE r.object_id IN (SELECT doc FROM _vb_docs) GROUP BY r.event_id, r.object_id""")
+          SELECT event_id, doc AS object_id, cat, own_q AS qualifier, loc FROM _vb_rows
+          UNION ALL SELECT event_id, pre, pre_cat, pre_q, loc FROM _vb_rows WHERE pre_cat <> cat) r
+        JOIN _vb_docs d ON d.doc = r.object_id AND d.cat = r.cat  -- a document of an object category
+        GROUP BY r.event_id, r.object_id""")
     con.execute("DROP TABLE IF EXISTS _vb_rows")

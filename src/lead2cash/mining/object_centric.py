@@ -194,6 +194,7 @@ def report(ws: Workspace, case_type: str | None = None, top: int = 5) -> ObjectR
     if not ob.has_objects(con):
         raise Lead2CashError(f"{ws.path}: the workspace holds no objects (loaded by an older version)",
                              "re-import or re-extract the log with this version")
+    con.execute("SET enable_progress_bar = false")  # the core never draws
     chosen = case_type or ob.case_type(con)
     ob.require_case_type(con, chosen)
     counts = ob.object_type_counts(con)
