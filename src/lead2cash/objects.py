@@ -138,7 +138,8 @@ def store_objects(con: duckdb.DuckDBPyConnection, log: ObjectLog | None) -> dict
     if log is None or not log.case_objects:
         _derive_case_objects(con)
     _declare_undeclared(con)
-    _validate(con, chosen)
+    if log is not None:  # derived objects are consistent by construction; a load's own are checked
+        _validate(con, chosen)
     return {"case_type": chosen}
 
 
@@ -165,19 +166,7 @@ def _derive_case_objects(con: duckdb.DuckDBPyConnection) -> None:
         f"coalesce(q.qualifier, '{CASE_QUALIFIER}') FROM events e "
         f"LEFT JOIN (VALUES {pairs}) q(ActivityName, qualifier) USING (ActivityName)"
     )
-    texts = ", ".join(f'CAST("{a}" AS VARCHAR) AS "{a}"' for a in _CASE_OBJECT_ATTRIBUTES)
-    names = ", ".join(f'"{a}"' for a in _CASE_OBJECT_ATTRIBUTES)
-    con.execute(f"""
-        INSERT INTO {OBJECT_ATTRIBUTES}
-        WITH v AS (
-          SELECT * FROM (SELECT SalesOpportunityId, EventTime, event_id, {texts} FROM events)
-          UNPIVOT (value FOR attribute IN ({names}))
-        ), d AS (
-          SELECT *, lag(value) OVER w AS prev, row_number() OVER w AS n FROM v
-          WINDOW w AS (PARTITION BY SalesOpportunityId, attribute ORDER BY EventTime, event_id)
-        )
-        SELECT SalesOpportunityId, attribute, value, CASE WHEN n > 1 THEN EventTime END
-        FROM d WHERE n = 1 OR value IS DISTINCT FROM prev""")
+    _case_attribute_history(con)
     declared = ", ".join(f"('{a}', '{value_type_of_attribute(attribute(a).type)}')"
                          for a in _CASE_OBJECT_ATTRIBUTES)
     con.execute(f"INSERT INTO {ATTRIBUTE_TYPES} SELECT '{CASE_OBJECT_TYPE}', t.attribute, t.value_type "
@@ -186,6 +175,32 @@ def _derive_case_objects(con: duckdb.DuckDBPyConnection) -> None:
                 f"USING (object_id) WHERE o.object_type = '{CASE_OBJECT_TYPE}') AND NOT EXISTS "
                 f"(SELECT 1 FROM {ATTRIBUTE_TYPES} d WHERE d.object_type = '{CASE_OBJECT_TYPE}' "
                 f"AND d.attribute = t.attribute)")
+
+
+def _case_attribute_history(con: duckdb.DuckDBPyConnection) -> None:
+    """Each case attribute's first value (held from the start) and every later change.
+
+    Most cases keep an attribute constant: one grouped pass finds them (min = max) and writes
+    their one value; only the (case, attribute) pairs whose value changes are ordered in time.
+    """
+    text = {a: f'CAST("{a}" AS VARCHAR)' for a in _CASE_OBJECT_ATTRIBUTES}
+    aggs = ", ".join(f'min({t}) AS "mn{i}", max({t}) AS "mx{i}"' for i, t in enumerate(text.values()))
+    con.execute(f"CREATE OR REPLACE TEMP TABLE _case_attr_span AS SELECT SalesOpportunityId, {aggs} "
+                "FROM events GROUP BY SalesOpportunityId")
+    for i, (a, t) in enumerate(text.items()):
+        con.execute(f"""INSERT INTO {OBJECT_ATTRIBUTES} SELECT SalesOpportunityId, '{a}', "mn{i}", NULL
+                        FROM _case_attr_span WHERE "mn{i}" = "mx{i}" """)
+        con.execute(f"""
+            INSERT INTO {OBJECT_ATTRIBUTES}
+            WITH d AS (
+              SELECT SalesOpportunityId, EventTime, {t} AS value,
+                     lag({t}) OVER w AS prev, row_number() OVER w AS n
+              FROM events WHERE {t} IS NOT NULL AND SalesOpportunityId IN
+                (SELECT SalesOpportunityId FROM _case_attr_span WHERE "mn{i}" <> "mx{i}")
+              WINDOW w AS (PARTITION BY SalesOpportunityId ORDER BY EventTime, event_id))
+            SELECT SalesOpportunityId, '{a}', value, CASE WHEN n > 1 THEN EventTime END
+            FROM d WHERE n = 1 OR value <> prev""")
+    con.execute("DROP TABLE _case_attr_span")
 
 
 def _declare_undeclared(con: duckdb.DuckDBPyConnection) -> None:
