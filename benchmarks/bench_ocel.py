@@ -253,11 +253,11 @@ def main() -> None:
         results: dict[tuple[str, str], list[dict[str, float]]] = {
             (s, f): [] for f in args.only for s in STEPS}
         for round_no in range(1, args.runs + 1):
-            for key in results:
+            for key, runs in results.items():
                 command = [sys.executable, __file__, "--one", key[0], key[1], str(work)]
                 out = subprocess.run(command, check=True, capture_output=True, text=True).stdout
-                results[key].append(json.loads(out.strip().splitlines()[-1]))
-                print(f"round {round_no}: {key[0]:12} {key[1]:6} {results[key][-1]['seconds']:8.3f} s",
+                runs.append(json.loads(out.strip().splitlines()[-1]))
+                print(f"round {round_no}: {key[0]:12} {key[1]:6} {runs[-1]['seconds']:8.3f} s",
                       flush=True)
     median = {k: statistics.median(r["seconds"] for r in runs) for k, runs in results.items()}
     print(f"\nmedian of {args.runs} runs (interleaved, fresh process each):")

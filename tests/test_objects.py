@@ -99,8 +99,8 @@ def test_connector_contract_adds_documents_beside_the_derived_case_objects(
 
 @pytest.mark.parametrize(("log", "message"), [
     (ObjectLog(objects="SELECT 'Q-1', 'Quote', NULL", e2o="SELECT 1, 'Q-9', 'creates'"),
-     "object table event_objects, column object_id: refers to an object that is not in the "
-     "objects table (value 'Q-9')"),
+     ("object table event_objects, column object_id: refers to an object that is not in the "
+     "objects table (value 'Q-9')")),
     (ObjectLog(objects="SELECT 'Q-1', 'Quote', NULL", e2o="SELECT 7, 'Q-1', 'creates'"),
      "column event_id: refers to an event that was not loaded (value 7)"),
     (ObjectLog(objects="SELECT 'OPP-1', 'Quote', NULL", e2o="SELECT 1, 'OPP-1', 'x'"),

@@ -223,8 +223,8 @@ def _validate(con: duckdb.DuckDBPyConnection, chosen: str) -> None:
     """The object tables must be consistent with each other and the events; name the first break."""
     events = UNIQUE_EVENTS if _exists(con, UNIQUE_EVENTS) else "events"
     checks = (
-        (f"SELECT object_id, count(DISTINCT object_type) FROM {OBJECTS} GROUP BY object_id "
-         "HAVING count(*) > 1",
+        ((f"SELECT object_id, count(DISTINCT object_type) FROM {OBJECTS} GROUP BY object_id "
+         "HAVING count(*) > 1"),
          OBJECTS, "object_id", "an object id appears more than once",
          "give each object one row; ids must be unique across object types (prefix them)"),
         (f"SELECT object_id FROM {OBJECTS} WHERE trim(object_type) = '' OR trim(object_id) = ''",
@@ -244,17 +244,17 @@ def _validate(con: duckdb.DuckDBPyConnection, chosen: str) -> None:
         (f"SELECT a.object_id FROM {OBJECT_ATTRIBUTES} a ANTI JOIN {OBJECTS} o USING (object_id)",
          OBJECT_ATTRIBUTES, "object_id", "an attribute of an object that is not in the objects table",
          "add the object, or drop its attributes"),
-        (f"SELECT object_type || '.' || attribute FROM {ATTRIBUTE_TYPES} GROUP BY ALL "
-         "HAVING count(*) > 1",
+        ((f"SELECT object_type || '.' || attribute FROM {ATTRIBUTE_TYPES} GROUP BY ALL "
+         "HAVING count(*) > 1"),
          ATTRIBUTE_TYPES, "attribute", "an attribute of an object type is declared twice",
          "declare each (object_type, attribute) once"),
-        (f"SELECT value_type FROM {ATTRIBUTE_TYPES} WHERE value_type NOT IN "
-         f"({', '.join(repr(v) for v in VALUE_TYPES)})",
+        ((f"SELECT value_type FROM {ATTRIBUTE_TYPES} WHERE value_type NOT IN "
+         f"({', '.join(repr(v) for v in VALUE_TYPES)})"),
          ATTRIBUTE_TYPES, "value_type", "not an OCEL 2.0 value type",
          f"use one of: {', '.join(VALUE_TYPES)}"),
-        (f"SELECT e.SalesOpportunityId FROM events e ANTI JOIN (SELECT object_id FROM {OBJECTS} "
+        ((f"SELECT e.SalesOpportunityId FROM events e ANTI JOIN (SELECT object_id FROM {OBJECTS} "
          f"WHERE object_type = '{chosen.replace(chr(39), chr(39) * 2)}') o "
-         f"ON o.object_id = e.SalesOpportunityId",
+         f"ON o.object_id = e.SalesOpportunityId"),
          "events", "SalesOpportunityId", f"a case id that is no object of the case type {chosen}",
          "the case objects must include every case of the events"),
     )

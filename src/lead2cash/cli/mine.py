@@ -25,9 +25,9 @@ if TYPE_CHECKING:  # the mining layer (Ibis, pandas) loads when a command runs, 
     from ..mining import Engine, Filter
     from ..mining.calendar import CalendarSet
     from ..mining.dfg import ProcessMap
+    from ..mining.object_centric import ObjectReport
     from ..mining.performance import PerformanceReport
     from ..mining.stats import DurationStats
-    from ..mining.object_centric import ObjectReport
     from ..mining.variants import Variants
 
 __all__ = ["CaseTypeOpt", "EngineName", "EngineOpt", "FilterOpt", "WorkingTimeOpt", "calendars",

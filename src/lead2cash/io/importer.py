@@ -20,7 +20,15 @@ from ..model import ATTRIBUTE_NAMES, ATTRIBUTES, XES_KEYS, Attribute, AttrType
 from ..progress import NO_PROGRESS, Progress
 from ..store import CORE_COLUMNS, REJECTED, Workspace, quote
 from .convert import TIME_FORMATS, convert_expr, is_present, sql_literal
-from .staging import OBJECT_FORMATS, STAGE, XES_SQL_TYPES, Stage, detect_format, drop_stage, stage_file
+from .staging import (
+    OBJECT_FORMATS,
+    STAGE,
+    XES_SQL_TYPES,
+    Stage,
+    detect_format,
+    drop_stage,
+    stage_file,
+)
 
 __all__ = ["ImportOptions", "ImportResult", "import_log"]
 

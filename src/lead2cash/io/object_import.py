@@ -363,7 +363,7 @@ def _object_log(con: duckdb.DuckDBPyConnection, file: str, chosen: str,
 def _result(con: duckdb.DuckDBPyConnection, file: str, fmt: str, chosen: str, reason: str,
             extras: tuple[str, ...], rejected: int) -> ObjectImportResult:
     """What was loaded, read back from the workspace."""
-    one = lambda sql: int(con.execute(sql).fetchall()[0][0])  # type: ignore[index]  # noqa: E731
+    one = lambda sql: int(con.execute(sql).fetchall()[0][0])  # type: ignore[index]
     unique = "unique_events" if con.execute(
         "SELECT count(*) FROM information_schema.tables WHERE table_name = 'unique_events'"
     ).fetchall()[0][0] else "events"  # type: ignore[index]

@@ -96,8 +96,9 @@ def stage_tables(con: duckdb.DuckDBPyConnection, staged: Staged) -> None:
         rows = staged.rows[table]
         arrays = [pa.array([r[i] for r in rows], pa.int64() if c == "pos" else pa.string())
                   for i, c in enumerate(cols)]
-        oc_arrow = pa.Table.from_arrays(arrays, names=list(cols))  # noqa: F841 (read by name)
+        oc_arrow = pa.Table.from_arrays(arrays, names=list(cols))  # read by name (replacement scan)
         con.execute(f"CREATE OR REPLACE TEMP TABLE {table} AS SELECT * FROM oc_arrow")
+        del oc_arrow
 
 
 def _open_text(path: Path) -> Any:
@@ -280,13 +281,13 @@ def _read_xml(path: Path) -> Staged:
 
 def _read_sqlite(path: Path) -> Staged:
     """The OCEL 2.0 relational format: event, object, E2O, O2O and one table per type."""
+    con = sqlite3.connect(f"file:{path}?mode=ro", uri=True)
     try:
-        con = sqlite3.connect(f"file:{path}?mode=ro", uri=True)
-        tables = {r[0] for r in con.execute("SELECT name FROM sqlite_master WHERE type = 'table'")}
-    except sqlite3.DatabaseError as exc:
-        raise InputError(Location(str(path)), f"not an SQLite database ({exc})",
-                         "export the log as OCEL 2.0 SQLite") from None
-    try:
+        try:
+            tables = {r[0] for r in con.execute("SELECT name FROM sqlite_master WHERE type = 'table'")}
+        except sqlite3.DatabaseError as exc:
+            raise InputError(Location(str(path)), f"not an SQLite database ({exc})",
+                             "export the log as OCEL 2.0 SQLite") from None
         missing = [t for t in ("event", "object", "event_object", "object_object", "event_map_type",
                                "object_map_type") if t not in tables]
         if missing:

@@ -369,8 +369,8 @@ def _write_sqlite(con: duckdb.DuckDBPyConnection, path: Path, events: str, colum
             decl = "".join(f', "{a}" {_SQLITE[ValueType(t)]}' for a, t in attrs)
             db.execute(f'CREATE TABLE "{table}" (ocel_id TEXT, ocel_time TIMESTAMP, '
                        f'ocel_changed_field TEXT{decl})')
-            firsts = [(f"max(a.value) FILTER (WHERE a.attribute = {sql_literal(n)} AND "
-                       "a.changed_at IS NULL)", t) for n, t in attrs]
+            firsts = [((f"max(a.value) FILTER (WHERE a.attribute = {sql_literal(n)} AND "
+                       "a.changed_at IS NULL)"), t) for n, t in attrs]
             initial = "".join(f", {_sqlite_value(v, t)}" for v, t in firsts)
             _copy(con, db, table, ["ocel_id", "ocel_time", "ocel_changed_field", *(a for a, _ in attrs)],
                   f"SELECT o.object_id, '1970-01-01 00:00:00', NULL{initial} FROM {ob.OBJECTS} o "
