@@ -3,7 +3,8 @@
 The `events` table has the model's 17 attribute columns (exact field names),
 plus `event_id` (source order, breaks ties between equal times), `event_type`
 (explicit / inferred / imported) and `source_record` (lineage), then any extra
-attributes the input carried. `cases` is a view with one row per case.
+attributes the input carried. `cases` is a view with one row per case. Every load also
+rebuilds the object tables (objects.py) in the same transaction (`replace_log`).
 """
 
 from __future__ import annotations
@@ -12,11 +13,15 @@ import os
 from collections.abc import Iterator
 from contextlib import contextmanager
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 import duckdb
 
 from .errors import Lead2CashError
 from .model import ATTRIBUTES, CASE_ATTRIBUTES
+
+if TYPE_CHECKING:  # the object tables' module loads with a load, not with every command
+    from .objects import ObjectLog
 
 __all__ = [
     "CORE_COLUMNS",
@@ -171,8 +176,10 @@ class Workspace:
             raise
         self.con.execute("COMMIT")
 
-    def replace_log(self, select_sql: str, extras: dict[str, str], meta: dict[str, str]) -> None:
-        """Replace the event log with the rows of `select_sql` (core columns, then extras).
+    def replace_log(self, select_sql: str, extras: dict[str, str], meta: dict[str, str],
+                    objects: ObjectLog | None = None) -> None:
+        """Replace the event log with the rows of `select_sql` (core columns, then extras),
+        and the object tables with `objects` (or the case objects derived from the events).
 
         Must run inside `transaction()`; derived views are rebuilt in the same transaction.
         """
@@ -183,8 +190,10 @@ class Workspace:
         con.execute(f"INSERT INTO {EVENTS} {select_sql}")
         con.execute(_cases_view_sql())
         from .mining.derived import derive  # late: the mining layer builds on this module
+        from .objects import store_objects
 
         derive(con)
+        meta = {**meta, **store_objects(con, objects)}
         con.execute(f"CREATE OR REPLACE TABLE {META} (key VARCHAR PRIMARY KEY, value VARCHAR)")
         if meta:
             con.executemany(f"INSERT INTO {META} VALUES (?, ?)", list(meta.items()))

@@ -31,6 +31,7 @@ from ..mining.engine import DuckDBEngine
 from ..mining.kpis import KpiOptions, facts_of, from_facts
 from ..mining.kpis_facts import CASE, CaseFacts
 from ..mining.kpis_o2c import late_frame, late_payments_by
+from ..objects import case_type
 from ..store import EVENTS, Workspace
 from .cache import ResultCache
 from .casesets import case_mask, describe
@@ -76,6 +77,7 @@ class Dashboard:
             raise
         self.settings = settings
         self.basis = time_basis(settings.calendar)
+        self.case_type = case_type(self.ws.con)  # what the cases are (an OCEL import may choose)
         self.version = self._version()
         self.cache = ResultCache(cache_size)
         self._facts = ResultCache(6)  # the largest objects: a few scopes' case facts
@@ -154,7 +156,8 @@ class Dashboard:
         """Every KPI of the scope: the JSON of `lead2cash mine kpis --json` on its filters."""
         def compute() -> dict[str, Any]:
             s = self.settings
-            return from_facts(self.facts(scope), None, (), s.calendar, s.options).to_dict()
+            return from_facts(self.facts(scope), None, (), s.calendar, s.options,
+                              case_type=self.case_type).to_dict()
         return self._cached(("kpis", scope), compute)
 
     def overview(self, scope: Scope) -> dict[str, Any]:

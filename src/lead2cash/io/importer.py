@@ -26,7 +26,15 @@ from ..model import ATTRIBUTE_NAMES, ATTRIBUTES, XES_KEYS, Attribute, AttrType
 from ..progress import NO_PROGRESS, Progress
 from ..store import CORE_COLUMNS, REJECTED, Workspace, quote
 from .convert import TIME_FORMATS, convert_expr, is_present, sql_literal
-from .staging import STAGE, XES_SQL_TYPES, Stage, detect_format, drop_stage, stage_file
+from .staging import (
+    OBJECT_FORMATS,
+    STAGE,
+    XES_SQL_TYPES,
+    Stage,
+    detect_format,
+    drop_stage,
+    stage_file,
+)
 
 __all__ = ["ImportOptions", "ImportResult", "import_log"]
 
@@ -53,6 +61,7 @@ class ImportOptions:
     delimiter: str | None = None
     encoding: str | None = None
     format: str | None = None
+    case_type: str | None = None  # object-centric logs: the object type whose objects are the cases
 
 
 @dataclass(frozen=True)
@@ -91,6 +100,10 @@ def import_log(
     con = ws.con
     _check_timezone(con, opts.timezone)
     fmt = detect_format(path, opts.format)
+    if fmt in OBJECT_FORMATS:  # late: the object-centric loader builds on this module
+        from .object_import import import_object_log
+
+        return import_object_log(ws, path, fmt, opts, progress)
     progress("reading " + path.name, 0, 3)
     try:
         stage = stage_file(con, path, fmt, delimiter=opts.delimiter, encoding=opts.encoding,
