@@ -133,7 +133,8 @@ class DuckDBEngine(Engine):
         self._lazy = lazy
         if not lazy and not derived.is_derived(ws.con):
             try:
-                derived.derive(ws.con)
+                with ws.transaction() as con:  # a new version of the workspace with them
+                    derived.derive(con)
             except duckdb.Error as exc:
                 raise Lead2CashError(
                     f"{ws.path}: the log has no derived mining tables and they cannot be built here "
