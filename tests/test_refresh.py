@@ -177,6 +177,8 @@ def test_second_refresh_is_refused_while_one_runs(tmp_path: Path) -> None:
         assert second.returncode == 2
         assert "another refresh of this workspace is running" in second.stderr
         assert f"pid {first.pid}" in second.stderr and "Traceback" not in second.stderr
+        squeezed = "".join(second.stderr.split())  # the message may wrap anywhere
+        assert f"`lead2cashimport{a}".replace(" ", "") in squeezed  # the holder's command
         with Workspace(db) as ws, pytest.raises(Lead2CashError, match="another refresh"):
             import_log(ws, a, KEYS)  # the Python API too
     finally:

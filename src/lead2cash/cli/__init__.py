@@ -7,6 +7,7 @@ import sys
 import typer
 
 from ..errors import Lead2CashError
+from . import options
 from .console import print_error
 
 __all__ = ["app", "main"]
@@ -22,9 +23,9 @@ app = typer.Typer(
 
 def _register() -> None:
     """Attach every command module to the app (each module defines `register(app)`)."""
-    from . import demo, extract, log_commands, mine, simulate
+    from . import demo, extract, log_commands, mine, runs, simulate
 
-    for module in (log_commands, simulate, extract, mine, demo):
+    for module in (log_commands, simulate, extract, mine, demo, runs):
         module.register(app)
 
 
@@ -33,6 +34,7 @@ _register()
 
 def main() -> None:
     """Console entry point: user errors print as one clear message and exit 2."""
+    options.ARGV = sys.argv[1:]
     try:
         code = app(standalone_mode=False)
     except Lead2CashError as exc:

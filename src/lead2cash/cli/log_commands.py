@@ -19,6 +19,7 @@ from ..io.importer import ImportOptions, ImportResult, import_log
 from ..summary import LogSummary, summarize
 from .console import console, progress_bars
 from .options import DbOption, JsonOption, open_workspace, parse_time
+from .runs import print_accounts
 
 __all__ = ["register", "print_summary", "print_check"]
 
@@ -69,6 +70,8 @@ def import_cmd(
     with open_workspace(db) as ws, progress_bars() as progress:
         result = import_log(ws, path, options, progress)
     _print_import(result, ws.path)
+    if ws.last_run is not None:
+        print_accounts(ws.last_run.files)
 
 
 def _print_import(result: ImportResult, db: Path) -> None:
@@ -80,7 +83,7 @@ def _print_import(result: ImportResult, db: Path) -> None:
     if result.extras:
         console.print(f"  kept as extra attributes: {', '.join(result.extras)}", highlight=False)
     if result.rejected:
-        console.print(f"  [yellow]{result.rejected:,} rows set aside[/] (see the rejected_rows table)")
+        console.print(f"  [yellow]{result.rejected:,} rows set aside[/] (`lead2cash rejected` lists them)")
 
 
 def print_check(report: CheckReport) -> None:

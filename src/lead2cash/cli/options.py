@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import shlex
 from datetime import UTC, datetime
 from pathlib import Path
 from typing import Annotated
@@ -21,9 +22,14 @@ DbOption = Annotated[
 JsonOption = Annotated[bool, typer.Option("--json", help="Print machine-readable JSON.")]
 
 
+ARGV: list[str] | None = None
+"""The command line's arguments, set by `main` (the runs table names each run's command)."""
+
+
 def open_workspace(db: Path | None, read_only: bool = False) -> Workspace:
     """Open the workspace named by --db, or the default one."""
-    return Workspace(db or default_db_path(), read_only=read_only)
+    command = shlex.join(["lead2cash", *ARGV]) if ARGV is not None else None
+    return Workspace(db or default_db_path(), read_only=read_only, command=command)
 
 
 def parse_time(value: str | None, option: str) -> datetime | None:

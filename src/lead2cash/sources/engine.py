@@ -24,6 +24,7 @@ from ..errors import InputError, Lead2CashError, Location
 from ..model import ACTIVITIES, ATTRIBUTE_NAMES, CASE_ATTRIBUTES, HAPPY_PATH, SOURCE_SYSTEMS
 from ..progress import NO_PROGRESS, Progress
 from ..store import Workspace, quote
+from . import accounting
 from .tables import SourceTable, SystemFolder, parsed
 
 __all__ = [
@@ -158,13 +159,19 @@ class _Names(dict[str, str]):
         return self.folder.sql_name(key)
 
 
+def rule_time(rule: EventRule) -> str:
+    """SQL for a rule's event time: its time column, else its fallback time column."""
+    when = f"t.{quote(parsed(rule.time))}"
+    if rule.fallback_time:
+        when = f"coalesce({when}, t.{quote(parsed(rule.fallback_time))})"
+    return when
+
+
 def _rule_sql(rule: EventRule, folder: SystemFolder, system: str, names: _Names) -> str:
     """The SELECT yielding one rule's events in the engine's intermediate shape."""
     src = folder.files.get(rule.table, f"{folder.system}/{rule.table}")
     record = f"{lit(src + ':' + rule.id + '=')} || t.{quote(rule.id)}"
-    when = f"t.{quote(parsed(rule.time))}"
-    if rule.fallback_time:
-        when = f"coalesce({when}, t.{quote(parsed(rule.fallback_time))})"
+    when = rule_time(rule)
     sql = (
         f"SELECT CAST({rule.case} AS VARCHAR) AS SalesOpportunityId, "
         f"{lit(rule.activity)} AS ActivityName, "
@@ -289,6 +296,7 @@ def run_extract(
     con = ws.con
     con.execute("SET enable_progress_bar = false")  # progress goes through `progress`, not stdout
     events, cases, stamps, plans, meta = [], [], [], [], {}
+    read: list[tuple[SystemFolder, Mapping, _Names]] = []  # for the rows accounting
     extras: list[str] = []
     for prio, (key, folder_path) in enumerate(sources.items()):
         mapping = build(key)
@@ -306,6 +314,7 @@ def run_extract(
         if mapping.stages:
             events.append(_stage_sql(mapping.stages, folder, system, names))
         plans += [(a, key, t, folder.missing) for a, t in _sources_of(mapping)]
+        read.append((folder, mapping, names))
         # a system's configured attribute fields (2 * prio) win over its own sources (+ 1)
         cases.append(f"SELECT {2 * prio + 1} AS _prio, * FROM ({mapping.cases.format_map(names)})")
         if mapping.case_table and mapping.extra_fields:
@@ -341,11 +350,17 @@ def run_extract(
     _build_cases(con, cases, extras)
     con.execute("CREATE OR REPLACE TEMP TABLE x_stamps AS " + " UNION ALL ".join(stamps))
     meta["absent_activities"] = json.dumps(_absent_reasons(con, plans))
+    accounting.start(con, "x_events")
+    for folder, mapping, names in read:
+        for account in accounting.account_folder(con, folder, mapping, names):
+            if ws.active_run is not None:
+                ws.active_run.add_file(account)
     progress("derive events", 1, 1)
     progress("load workspace", 0, 1)
     meta.update(kind="extract", systems=", ".join(sources))
     with ws.transaction():
         ws.replace_log(_final_sql(extras), dict.fromkeys(extras, "VARCHAR"), meta)
+        accounting.write_set_aside(con)
     n = con.execute("SELECT count(*) FROM events").fetchall()[0]
     progress("load workspace", 1, 1)
     meta["events"] = str(n[0] if n else 0)

@@ -139,6 +139,7 @@ class SystemFolder:
     timezone: str = "UTC"
     files: dict[str, str] = field(default_factory=dict)  # table name -> display path
     missing: list[str] = field(default_factory=list)  # optional tables that were absent
+    rows: dict[str, tuple[Path, int]] = field(default_factory=dict)  # table -> (file, rows read)
 
     def sql_name(self, table: str) -> str:
         """The quoted temporary-table name holding one source table."""
@@ -182,6 +183,8 @@ class SystemFolder:
                 f"cannot read the file ({str(exc).splitlines()[0]})",
                 "export it again as CSV with a header row, Parquet, or JSON",
             ) from exc
+        count = self.con.execute(f"SELECT count(*) FROM {name}").fetchone()
+        self.rows[spec.name] = (path, int(count[0]) if count else 0)
         if spec.key:
             self._check_unique(spec.key, shown, name)
         for tf in spec.times:
