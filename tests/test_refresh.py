@@ -16,6 +16,7 @@ import time
 from pathlib import Path
 
 import pytest
+from extract_fixtures import salesforce_org
 from refresh_reader import fingerprint
 
 from lead2cash.errors import Lead2CashError
@@ -51,11 +52,13 @@ def import_args(log: Path, db: Path) -> list[str]:
             "--db", str(db)]
 
 
-def held_refresh(log: Path, db: Path, phase: str, tmp: Path) -> subprocess.Popen[str]:
-    """Start an import that stops and waits at `phase`; return once it is there."""
+def held_refresh(log: Path, db: Path, phase: str, tmp: Path,
+                 args: list[str] | None = None) -> subprocess.Popen[str]:
+    """Start an import (or the command `args`) that stops and waits at `phase`; return once it
+    is there."""
     marker = tmp / f"at-{phase}"
     marker.unlink(missing_ok=True)
-    proc = subprocess.Popen([*CLI, *import_args(log, db)], stdout=subprocess.PIPE,
+    proc = subprocess.Popen([*CLI, *(args or import_args(log, db))], stdout=subprocess.PIPE,
                             stderr=subprocess.PIPE, text=True,
                             env={**os.environ, PAUSE_ENV: f"{phase}:{marker}"})
     deadline = time.monotonic() + 240
@@ -136,6 +139,22 @@ def test_kill_at_every_phase_with_a_reader_throughout(tmp_path: Path) -> None:
     outcomes = [r["outcome"] for r in reversed(runs)]
     # 1 ok, 4 killed before the switch, 1 killed after it (its run row was in the new file), 1 ok
     assert outcomes == ["ok", "interrupted", "interrupted", "interrupted", "interrupted", "ok", "ok"]
+
+
+@pytest.mark.slow
+def test_extract_killed_after_its_commit_leaves_the_old_log(tmp_path: Path) -> None:
+    db = tmp_path / "w.duckdb"
+    assert cli(*import_args(write_log(tmp_path / "a.csv", 10), db)).returncode == 0
+    old = answer(db)
+    org = salesforce_org(tmp_path / "salesforce")
+    args = ["extract", "--source", f"salesforce={org}", "--db", str(db)]
+    proc = held_refresh(db, db, "committed", tmp_path, args)
+    assert answer(db) == old  # a reader meanwhile: the old log
+    kill(proc)
+    assert answer(db) == old and stray_files(db)
+    done = cli(*args)
+    assert done.returncode == 0, done.stderr
+    assert answer(db)[0] == 15 and leftovers(db) == []
 
 
 def test_refresh_while_another_process_reads(tmp_path: Path) -> None:

@@ -335,10 +335,12 @@ class Workspace:
                 yield self.con
                 if self.active_run is not None:
                     self._record_run()
+                self.con.execute("COMMIT")
             except BaseException:
-                self.con.execute("ROLLBACK")
+                with suppress(duckdb.Error):
+                    self.con.execute("ROLLBACK")
+                self._unrecord_run()
                 raise
-            self.con.execute("COMMIT")
             return
         fresh = self.active_run is not None if fresh is None else fresh
         with self._writer():
@@ -372,10 +374,11 @@ class Workspace:
             self._detach_current()
             con.execute(f"DETACH {NEXT}")
             switch(build, self.path)
-        except BaseException:
+        except BaseException:  # not switched: the workspace file is the old one
             if not committed:
                 with suppress(duckdb.Error):
                     con.execute("ROLLBACK")
+            self._unrecord_run()
             with suppress(duckdb.Error):
                 self._detach_current()
                 con.execute(f"DETACH DATABASE IF EXISTS {NEXT}")
@@ -408,6 +411,11 @@ class Workspace:
             run.events, run.cases, run.last_data_update = int(events), int(cases), ldu
         run.finish("ok")
         record(self.con, [run])
+
+    def _unrecord_run(self) -> None:
+        """The load did not happen after all: the active run is running again (to be failed)."""
+        if self.active_run is not None and self.active_run.outcome == "ok":
+            self.active_run.outcome, self.active_run.finished_at = "running", None
 
     def replace_log(self, select_sql: str, extras: dict[str, str], meta: dict[str, str]) -> None:
         """Replace the event log with the rows of `select_sql` (core columns, then extras).
