@@ -22,8 +22,8 @@ from refresh_reader import fingerprint
 from lead2cash.errors import Lead2CashError
 from lead2cash.io.importer import ImportOptions, import_log
 from lead2cash.store import Workspace
-from lead2cash.workspace.refresh import PAUSE_ENV, PHASES, lock_path, stray_files
-from lead2cash.workspace.runs import journal_path
+from lead2cash.workspace.refresh import PAUSE_ENV, PHASES, build_path, lock_path, stray_files
+from lead2cash.workspace.runs import journal_path, read_runs
 
 TESTS = Path(__file__).resolve().parent
 CLI = [sys.executable, "-c", "from lead2cash.cli import main; main()"]
@@ -237,6 +237,23 @@ def test_failed_refresh_leaves_the_file_untouched_and_is_recorded(tmp_path: Path
         rows = ws.con.execute("SELECT kind, outcome FROM runs ORDER BY started_at").fetchall()
     assert rows == [("import", "ok"), ("import", "failed"), ("import", "ok")]
     assert leftovers(db) == []  # folded into the runs table
+
+
+def test_no_room_beside_the_workspace_is_a_clear_error(tmp_path: Path) -> None:
+    db = tmp_path / "w.duckdb"
+    with Workspace(db) as ws:
+        import_log(ws, write_log(tmp_path / "a.csv", 5), KEYS)
+    before = db.read_bytes()
+    build_path(db).mkdir()  # where the new version would go: unwritable as a file
+    with Workspace(db) as ws, pytest.raises(Lead2CashError) as err:
+        import_log(ws, write_log(tmp_path / "b.csv", 3), KEYS)
+    assert "cannot write the new version beside the workspace" in err.value.message
+    assert "free disk space" in (err.value.hint or "")
+    assert db.read_bytes() == before
+    build_path(db).rmdir()
+    with Workspace(db) as ws:
+        import_log(ws, write_log(tmp_path / "b.csv", 3), KEYS)
+        assert [r.outcome for r in read_runs(ws.con, db)] == ["ok", "failed", "ok"]
 
 
 def test_failure_inside_the_transaction_removes_the_build_file(tmp_path: Path) -> None:

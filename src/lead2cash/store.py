@@ -132,7 +132,11 @@ class Workspace:
                 f"{self.path}: no workspace here yet",
                 "import a log first (`lead2cash import FILE`), or point --db / LEAD2CASH_DB at one",
             )
-        self.path.parent.mkdir(parents=True, exist_ok=True)
+        try:
+            self.path.parent.mkdir(parents=True, exist_ok=True)
+        except OSError as exc:
+            raise Lead2CashError(f"{self.path}: cannot make its folder ({exc.strerror})",
+                                 "choose a --db path inside a writable folder") from exc
         self.memory_limit = memory_limit or os.environ.get("LEAD2CASH_MEMORY_LIMIT", "4GB")
         tmp = temp_directory or os.environ.get("LEAD2CASH_TEMP_DIR") or f"{self.path}.tmp"
         self.temp_directory = Path(tmp)
@@ -163,7 +167,10 @@ class Workspace:
         is created first if there is none, so that writes outside a transaction always fail
         rather than land in a scratch database)."""
         if file_version(self.path) is None:
-            create_empty(self.path)
+            try:
+                create_empty(self.path)
+            except (duckdb.Error, OSError) as exc:
+                raise _beside_error(self.path, exc) from exc
         version = file_version(self.path)
         try:
             self.con.execute(f"ATTACH {_lit(str(self.path))} AS {CURRENT} (READ_ONLY)")
@@ -311,7 +318,10 @@ class Workspace:
             yield
             return
         lock = WriterLock(self.path, self.command or "lead2cash (Python API)")
-        lock.acquire()
+        try:
+            lock.acquire()
+        except OSError as exc:
+            raise _beside_error(self.path, exc) from exc
         self._lock = lock
         try:
             remove_strays(self.path)
@@ -353,7 +363,10 @@ class Workspace:
             self._detach_current()
             self._attach_current()
         own = self.active_run.run_id if self.active_run is not None else None
-        con.execute(f"ATTACH {_lit(str(build))} AS {NEXT}")
+        try:
+            con.execute(f"ATTACH {_lit(str(build))} AS {NEXT}")
+        except duckdb.Error as exc:
+            raise _beside_error(self.path, exc) from exc
         committed = False
         try:
             con.execute(f"USE {NEXT}")
@@ -370,10 +383,13 @@ class Workspace:
             con.execute("COMMIT")
             committed = True
             pause_point("committed")
-            con.execute(f"CHECKPOINT {NEXT}")
-            self._detach_current()
-            con.execute(f"DETACH {NEXT}")
-            switch(build, self.path)
+            try:
+                con.execute(f"CHECKPOINT {NEXT}")
+                self._detach_current()
+                con.execute(f"DETACH {NEXT}")
+                switch(build, self.path)
+            except (duckdb.Error, OSError) as exc:
+                raise _beside_error(self.path, exc) from exc
         except BaseException:  # not switched: the workspace file is the old one
             if not committed:
                 with suppress(duckdb.Error):
@@ -448,6 +464,16 @@ def _describe(exc: BaseException) -> str:
     if isinstance(exc, KeyboardInterrupt):
         return "interrupted (Ctrl-C)"
     return f"{type(exc).__name__}: {exc}".splitlines()[0]
+
+
+def _beside_error(path: Path, exc: BaseException) -> Lead2CashError:
+    """A refresh cannot write the new version (or its lock) beside the workspace."""
+    text = exc.strerror if isinstance(exc, OSError) and exc.strerror else str(exc).splitlines()[0]
+    return Lead2CashError(
+        f"{path}: cannot write the new version beside the workspace ({text})",
+        f"a refresh builds the new log in {path.parent} next to the old one: make that folder "
+        "writable and free disk space for a second copy, or choose another --db",
+    )
 
 
 def _open_error(path: Path, exc: duckdb.Error) -> Lead2CashError:

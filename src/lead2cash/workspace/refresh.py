@@ -80,7 +80,7 @@ def stray_files(db: Path) -> list[Path]:
 
 def remove_strays(db: Path) -> list[Path]:
     """Delete what killed refreshes left behind; only call while holding the writer lock."""
-    gone = stray_files(db)
+    gone = [p for p in stray_files(db) if not p.is_dir()]
     for path in gone:
         path.unlink(missing_ok=True)
     return gone
