@@ -32,8 +32,10 @@ with out.open("w") as fh:
         t0 = time.perf_counter()
         try:
             with Workspace(db, read_only=True) as ws:
-                row = ws.con.execute("SELECT count(*), count(DISTINCT SalesOpportunityId) FROM events").fetchone()
-            fh.write(json.dumps({"t": time.time(), "s": time.perf_counter() - t0, "answer": list(row)}) + "\\n")
+                row = ws.con.execute(
+                    "SELECT count(*), count(DISTINCT SalesOpportunityId) FROM events").fetchone()
+            seconds = time.perf_counter() - t0
+            fh.write(json.dumps({"t": time.time(), "s": seconds, "answer": list(row)}) + "\\n")
         except Exception as exc:
             fh.write(json.dumps({"t": time.time(), "error": repr(exc)}) + "\\n")
         fh.flush()

@@ -19,6 +19,7 @@ from .errors import Lead2CashError
 from .model import ATTRIBUTES, CASE_ATTRIBUTES
 from .workspace.refresh import (
     WriterLock,
+    beside_error,
     build_path,
     create_empty,
     file_version,
@@ -29,6 +30,7 @@ from .workspace.refresh import (
 from .workspace.runs import (
     KEPT_TABLES,
     Run,
+    describe_failure,
     journal_append,
     journal_path,
     pending_runs,
@@ -170,7 +172,7 @@ class Workspace:
             try:
                 create_empty(self.path)
             except (duckdb.Error, OSError) as exc:
-                raise _beside_error(self.path, exc) from exc
+                raise beside_error(self.path, exc) from exc
         version = file_version(self.path)
         try:
             self.con.execute(f"ATTACH {_lit(str(self.path))} AS {CURRENT} (READ_ONLY)")
@@ -299,7 +301,7 @@ class Workspace:
                                          "this is a bug: please report it")
             except BaseException as exc:
                 if run.outcome == "running":  # not loaded: the workspace file is unchanged
-                    run.finish("failed", _describe(exc))
+                    run.finish("failed", describe_failure(exc))
                     self._journal(run)
                 raise
             finally:
@@ -321,7 +323,7 @@ class Workspace:
         try:
             lock.acquire()
         except OSError as exc:
-            raise _beside_error(self.path, exc) from exc
+            raise beside_error(self.path, exc) from exc
         self._lock = lock
         try:
             remove_strays(self.path)
@@ -366,7 +368,7 @@ class Workspace:
         try:
             con.execute(f"ATTACH {_lit(str(build))} AS {NEXT}")
         except duckdb.Error as exc:
-            raise _beside_error(self.path, exc) from exc
+            raise beside_error(self.path, exc) from exc
         committed = False
         try:
             con.execute(f"USE {NEXT}")
@@ -389,7 +391,7 @@ class Workspace:
                 con.execute(f"DETACH {NEXT}")
                 switch(build, self.path)
             except (duckdb.Error, OSError) as exc:
-                raise _beside_error(self.path, exc) from exc
+                raise beside_error(self.path, exc) from exc
         except BaseException:  # not switched: the workspace file is the old one
             if not committed:
                 with suppress(duckdb.Error):
@@ -416,7 +418,7 @@ class Workspace:
                                  f"SELECT * FROM {CURRENT}.main.{quote(name)}")
 
     def _record_run(self) -> None:
-        """Write the active run, outcome ok, with what the new log holds (inside the transaction)."""
+        """Write the active run, outcome ok, with what the new log holds (in the transaction)."""
         run = self.active_run
         assert run is not None
         if self.has_log():
@@ -457,25 +459,6 @@ def _lit(text: str) -> str:
     return "'" + text.replace("'", "''") + "'"
 
 
-def _describe(exc: BaseException) -> str:
-    """A failure as the runs table shows it: the user's message, or the error's type and text."""
-    if isinstance(exc, Lead2CashError):
-        return str(exc)
-    if isinstance(exc, KeyboardInterrupt):
-        return "interrupted (Ctrl-C)"
-    return f"{type(exc).__name__}: {exc}".splitlines()[0]
-
-
-def _beside_error(path: Path, exc: BaseException) -> Lead2CashError:
-    """A refresh cannot write the new version (or its lock) beside the workspace."""
-    text = exc.strerror if isinstance(exc, OSError) and exc.strerror else str(exc).splitlines()[0]
-    return Lead2CashError(
-        f"{path}: cannot write the new version beside the workspace ({text})",
-        f"a refresh builds the new log in {path.parent} next to the old one: make that folder "
-        "writable and free disk space for a second copy, or choose another --db",
-    )
-
-
 def _open_error(path: Path, exc: duckdb.Error) -> Lead2CashError:
     """Why a workspace cannot be opened, and the fix."""
     text = str(exc)
@@ -484,5 +467,6 @@ def _open_error(path: Path, exc: duckdb.Error) -> Lead2CashError:
                 "duckdb.connect without read_only=True): close it; lead2cash's own refreshes "
                 "never lock readers out")
     else:
-        hint = "check that the file is a lead2cash workspace (a DuckDB database), or choose another with --db"
+        hint = ("check that the file is a lead2cash workspace (a DuckDB database), "
+                "or choose another with --db")
     return Lead2CashError(f"{path}: cannot open the workspace ({text.splitlines()[0]})", hint)

@@ -51,7 +51,8 @@ def print_accounts(files: list[FileAccount]) -> None:
 
 def runs_cmd(
     json_out: JsonOption = False,
-    limit: Annotated[int, typer.Option("--limit", min=0, help="Newest runs to show (0: all).")] = 20,
+    limit: Annotated[int, typer.Option("--limit", min=0, help="Newest runs to show (0: all).")
+                     ] = 20,
     db: DbOption = None,
 ) -> None:
     """Every import and extract: when, command, outcome, events, cases, and each input file."""
@@ -77,7 +78,8 @@ def runs_cmd(
         )
     console.print(table)
     for i, r in enumerate(reversed(shown), 1):
-        fresh = f"; LastDataUpdate {r.last_data_update:%Y-%m-%d %H:%M}" if r.last_data_update else ""
+        ldu = r.last_data_update
+        fresh = f"; LastDataUpdate {ldu:%Y-%m-%d %H:%M}" if ldu else ""
         console.print(f"#{i} {r.command} (input files: {len(r.files)}{fresh})", highlight=False,
                       markup=False)
         if r.message:
@@ -85,7 +87,7 @@ def runs_cmd(
             console.print(f"   [{colour}]{r.outcome}:[/] {r.message}", highlight=False)
     last = next((r for r in reversed(runs) if r.files), None)
     if last is not None:
-        console.print(f"input files of the run of {last.started_at:%Y-%m-%d %H:%M:%S} ({last.kind}):")
+        console.print(f"input files of the {last.kind} of {last.started_at:%Y-%m-%d %H:%M:%S}:")
         print_accounts(last.files)
 
 
@@ -104,7 +106,8 @@ def rejected_cmd(
             rows = ws.con.execute(
                 f'SELECT file, row, "column", value, reason FROM {REJECTED} '
                 + (f"LIMIT {int(limit)}" if limit else "")).fetchall()
-            total = ws.con.execute(f"SELECT count(*) FROM {REJECTED}").fetchone()[0]  # type: ignore[index]
+            counted = ws.con.execute(f"SELECT count(*) FROM {REJECTED}").fetchone()
+            total = int(counted[0]) if counted else 0
         except duckdb.CatalogException:  # a log loaded before rows were set aside into a table
             by_reason, rows, total = [], [], 0
     if json_out:

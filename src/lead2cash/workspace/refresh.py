@@ -42,6 +42,7 @@ __all__ = [
     "PAUSE_ENV",
     "PHASES",
     "WriterLock",
+    "beside_error",
     "build_path",
     "create_empty",
     "file_version",
@@ -204,6 +205,16 @@ class WriterLock:
         self._fd = None
 
 
+def beside_error(db: Path, exc: BaseException) -> Lead2CashError:
+    """A refresh cannot write the new version (or its lock) beside the workspace."""
+    text = exc.strerror if isinstance(exc, OSError) and exc.strerror else str(exc).splitlines()[0]
+    return Lead2CashError(
+        f"{db}: cannot write the new version beside the workspace ({text})",
+        f"a refresh builds the new log in {db.parent} next to the old one: make that folder "
+        "writable and free disk space for a second copy, or choose another --db",
+    )
+
+
 def _read_holder(fd: int) -> str:
     """Who holds a lock, from the lock file's text."""
     try:
@@ -212,10 +223,3 @@ def _read_holder(fd: int) -> str:
     except (ValueError, KeyError, OSError):
         return "its process did not say who it is"
 
-
-def holder_pid(db: Path) -> int | None:
-    """The pid written in the lock file, if there is one (for display only: may be stale)."""
-    try:
-        return int(json.loads(lock_path(db).read_text())["pid"])
-    except (OSError, ValueError, KeyError, TypeError):
-        return None

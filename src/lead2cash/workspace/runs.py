@@ -31,12 +31,15 @@ from typing import Any
 
 import duckdb
 
+from ..errors import Lead2CashError
+
 __all__ = [
     "KEPT_TABLES",
     "RUNS",
     "RUN_FILES",
     "FileAccount",
     "Run",
+    "describe_failure",
     "journal_append",
     "journal_path",
     "journal_read",
@@ -159,6 +162,16 @@ class Run:
                 data[key] = datetime.fromisoformat(data[key])
         data["files"] = [FileAccount(**f) for f in data.get("files", [])]
         return cls(**data)
+
+
+def describe_failure(exc: BaseException) -> str:
+    """A failure as the runs table shows it: the user's message and fix, or the error's type
+    and first line."""
+    if isinstance(exc, Lead2CashError):
+        return str(exc)
+    if isinstance(exc, KeyboardInterrupt):
+        return "interrupted (Ctrl-C)"
+    return f"{type(exc).__name__}: {exc}".splitlines()[0]
 
 
 def journal_path(db: Path) -> Path:
