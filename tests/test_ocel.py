@@ -301,7 +301,8 @@ def test_no_objects_no_export(tmp_path: Path) -> None:
     with Workspace(tmp_path / "w.duckdb") as ws:
         (tmp_path / "flat.csv").write_text(FLAT, encoding="utf-8")
         import_log(ws, tmp_path / "flat.csv")
-        ws.con.execute("DROP TABLE objects")
+        with ws.transaction() as con:
+            con.execute("DROP TABLE objects")
         with pytest.raises(Lead2CashError, match="holds no objects"):
             write_ocel(ws, tmp_path / "x.json")
 

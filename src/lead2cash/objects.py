@@ -268,7 +268,7 @@ def _validate(con: duckdb.DuckDBPyConnection, chosen: str) -> None:
 def _exists(con: duckdb.DuckDBPyConnection, table: str) -> bool:
     """Whether a table of this name exists in the workspace."""
     row = next(iter(con.execute("SELECT count(*) FROM information_schema.tables WHERE table_name = ? "
-                      "AND table_schema = 'main'", [table]).fetchall()), None)
+                      "AND table_schema = 'main' AND table_catalog = current_database()", [table]).fetchall()), None)
     return bool(row and row[0])
 
 

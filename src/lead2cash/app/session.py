@@ -43,11 +43,13 @@ class EngineName(StrEnum):
     SPARK = "spark"
 
 
-def open_workspace(db: Path | None, read_only: bool = False) -> Workspace:
-    """Open the workspace at `db`, or the default one ($LEAD2CASH_DB or ./lead2cash.duckdb)."""
+def open_workspace(db: Path | None, read_only: bool = False, command: str | None = None
+                   ) -> Workspace:
+    """Open the workspace at `db`, or the default one ($LEAD2CASH_DB or ./lead2cash.duckdb);
+    `command` is how the runs table names the refreshes made through it (a command line)."""
     from ..store import Workspace, default_db_path
 
-    return Workspace(db or default_db_path(), read_only=read_only)
+    return Workspace(db or default_db_path(), read_only=read_only, command=command)
 
 
 def parse_time(value: str | None, option: str) -> datetime | None:

@@ -1,11 +1,12 @@
 """The dashboard's views as data: one object per served workspace, results cached per scope.
 
-`Dashboard` opens the workspace read-only once; every call takes its own DuckDB cursor
-(one per request: a DuckDB connection must not be shared between threads) and an engine
-over it, runs the mining layer's analyses and returns JSON-ready dicts built from their
-`to_dict()`, so the web pages, the JSON API, the report and `lead2cash mine ... --json`
-show the same numbers. Results are cached per workspace version, view, scope and options;
-the case facts behind the KPI views are read once per scope and shared by them.
+`Dashboard` opens the workspace read-only, and each new version a refresh puts in its place
+(`live.py`); every call takes its own DuckDB cursor (one per request: a DuckDB connection
+must not be shared between threads) and an engine over it, runs the mining layer's analyses
+and returns JSON-ready dicts built from their `to_dict()`, so the web pages, the JSON API,
+the report and `lead2cash mine ... --json` show the same numbers. Results are cached per
+workspace version, view, scope and options; the case facts behind the KPI views are read
+once per version and scope and shared by them.
 """
 
 from __future__ import annotations
@@ -13,7 +14,7 @@ from __future__ import annotations
 import hashlib
 import threading
 from collections.abc import Callable, Hashable, Iterator
-from contextlib import contextmanager
+from contextlib import AbstractContextManager, contextmanager
 from dataclasses import asdict, dataclass
 from datetime import datetime
 from pathlib import Path
@@ -34,6 +35,7 @@ from ..mining.kpis_o2c import late_frame, late_payments_by
 from ..objects import case_type
 from ..store import EVENTS, Workspace
 from .cache import ResultCache
+from .live import LiveWorkspace
 from .casesets import case_mask, describe
 from .figures import HEADLINES, OVERVIEW
 from .scope import ATTRIBUTE_FIELDS, Scope
@@ -62,60 +64,97 @@ class Settings:
     stale_hours: float = 48.0
 
 
+@dataclass(frozen=True, slots=True)
+class _Served:
+    """What the dashboard knows of one version of the workspace."""
+
+    version: str  # the identity its results are cached under
+    case_type: str  # what the cases are (an OCEL import may choose)
+
+
 class Dashboard:
-    """The data of every dashboard view for one workspace, opened read-only."""
+    """The data of every dashboard view for one workspace, opened read-only.
+
+    A refresh of the workspace while it is served is picked up by the next request
+    (`app.live.LiveWorkspace`): results are cached per version, and a request reads one
+    version from start to end (`pinned`)."""
 
     def __init__(self, db: str | Path, settings: Settings | None = None, cache_size: int = 512) -> None:
         settings = settings or Settings()
-        self.ws = Workspace(db, read_only=True)
-        try:
-            self.ws.require_log()
-            with self._engine():  # derived tables present (fails clearly on an older workspace)
-                pass
-        except BaseException:
-            self.ws.close()
-            raise
+        self.live = LiveWorkspace(db, self._describe)
         self.settings = settings
         self.basis = time_basis(settings.calendar)
-        self.case_type = case_type(self.ws.con)  # what the cases are (an OCEL import may choose)
-        self.version = self._version()
         self.cache = ResultCache(cache_size)
         self._facts = ResultCache(6)  # the largest objects: a few scopes' case facts
-        self.warm = threading.Event()  # set once `prewarm` has run
+        self.warm = threading.Event()  # set once `prewarm` has run (for the current version)
+        self._autowarm = False  # prewarm each new version too (once `prewarm` was asked for)
+        self.live.on_new_version(self._new_version)
+
+    @staticmethod
+    def _describe(ws: Workspace) -> _Served:
+        """Check a version as it is opened (a log with derived tables: fails clearly on an
+        older workspace) and note its identity and case type."""
+        ws.require_log()
+        with DuckDBEngine(ws):
+            pass
+        meta = sorted(ws.meta().items())
+        text = f"{ws.path.resolve()}|{ws.version()}|{meta}"
+        return _Served(hashlib.sha256(text.encode()).hexdigest()[:16], case_type(ws.con))
+
+    @property
+    def ws(self) -> Workspace:
+        """The workspace version this thread reads (the newest unless a request pins one)."""
+        return self.live.current().ws
+
+    @property
+    def version(self) -> str:
+        """The identity of the version this thread reads: results are cached under it."""
+        return self.live.current().info.version
+
+    @property
+    def case_type(self) -> str:
+        """What the cases of the version this thread reads are."""
+        return self.live.current().info.case_type
+
+    def pinned(self) -> AbstractContextManager[object]:
+        """Read one version of the workspace throughout the block (one request)."""
+        return self.live.pinned()
 
     def close(self) -> None:
         """Close the workspace."""
-        self.ws.close()
+        self.live.close()
+
+    def _new_version(self) -> None:
+        """A refresh replaced the log: forget the old results, and warm up again."""
+        self.cache.clear()
+        self._facts.clear()
+        if self._autowarm:
+            self.warm.clear()
+            threading.Thread(target=self.prewarm, name="lead2cash-prewarm", daemon=True).start()
 
     def prewarm(self) -> None:
         """Compute what the first visitor asks for: the whole log's case facts, the filter
-        bar's menus and every unfiltered view (run in a background thread by the server)."""
+        bar's menus and every unfiltered view (run in a background thread by the server, and
+        again after each refresh of the workspace)."""
+        self._autowarm = True
         everything = Scope()
-        for step in (self.all_facts, self.choices, lambda: self.overview(everything),
-                     lambda: self.process_map(everything, 1.0, 0.4), lambda: self.variants(everything, 30),
-                     lambda: self.order_to_cash(everything), self.quality,
-                     lambda: self.compare(everything, "outcome = 'Won'", "outcome = 'Lost'")):
-            try:
-                step()
-            except Exception:  # noqa: BLE001 - a failure shows when the view is asked for
-                break
+        with self.pinned():
+            for step in (self.all_facts, self.choices, lambda: self.overview(everything),
+                         lambda: self.process_map(everything, 1.0, 0.4),
+                         lambda: self.variants(everything, 30),
+                         lambda: self.order_to_cash(everything), self.quality,
+                         lambda: self.compare(everything, "outcome = 'Won'", "outcome = 'Lost'")):
+                try:
+                    step()
+                except Exception:  # noqa: BLE001 - a failure shows when the view is asked for
+                    break
         self.warm.set()
-
-    def _version(self) -> str:
-        """The loaded log's identity: the file and what its last load recorded."""
-        meta = sorted(self.ws.meta().items())
-        stat = self.ws.path.stat()
-        text = f"{self.ws.path.resolve()}|{stat.st_mtime_ns}|{stat.st_size}|{meta}"
-        return hashlib.sha256(text.encode()).hexdigest()[:16]
 
     @contextmanager
     def _cursor(self) -> Iterator[Workspace]:
         """The workspace on a cursor of its own (one per request or thread)."""
-        view = self.ws.cursor()
-        try:
+        with self.live.cursor() as view:
             yield view
-        finally:
-            view.close()
 
     @contextmanager
     def _engine(self) -> Iterator[DuckDBEngine]:
@@ -129,8 +168,8 @@ class Dashboard:
     # -- the case facts behind the KPI views --------------------------------------------------
 
     def all_facts(self) -> CaseFacts:
-        """The whole log's case facts, read once (from the table stored at load time) and kept
-        in memory: the workspace is read-only while served, so they never change."""
+        """The whole log's case facts, read once per version (from the table stored at load
+        time) and kept in memory: a version never changes."""
         def read() -> CaseFacts:
             with self._engine() as engine:
                 return facts_of(engine.tables(), calendar=self.settings.calendar)
@@ -407,4 +446,3 @@ def _weekly(cases: pd.DataFrame) -> dict[str, Any]:
             "started": [int(started.get(w, 0)) for w in weeks],
             "won": [int(won.get(w, 0)) for w in weeks],
             "lost": [int(lost.get(w, 0)) for w in weeks]}
-

@@ -16,6 +16,7 @@ from rich.table import Table
 from ..errors import InputError, Location
 from .console import console, progress_bars
 from .options import DbOption, JsonOption, open_workspace, parse_time
+from .runs import print_accounts
 
 if TYPE_CHECKING:  # the core (DuckDB, Arrow) loads inside the commands, not for --help
     from ..checks import CheckReport
@@ -78,6 +79,8 @@ def import_cmd(
     with open_workspace(db) as ws, progress_bars() as progress:
         result = import_log(ws, path, options, progress)
     _print_import(result, ws.path)
+    if ws.last_run is not None:
+        print_accounts(ws.last_run.files)
 
 
 def _print_import(result: ImportResult, db: Path) -> None:
@@ -101,7 +104,7 @@ def _print_import(result: ImportResult, db: Path) -> None:
                          else n for n in result.extras)
         console.print(f"  kept as extra attributes: {kept}", highlight=False)
     if result.rejected:
-        console.print(f"  [yellow]{result.rejected:,} rows set aside[/] (see the rejected_rows table)")
+        console.print(f"  [yellow]{result.rejected:,} rows set aside[/] (`lead2cash rejected` lists them)")
 
 
 def print_check(report: CheckReport) -> None:

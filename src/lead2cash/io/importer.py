@@ -25,6 +25,7 @@ from ..errors import InputError, Location
 from ..model import ATTRIBUTE_NAMES, ATTRIBUTES, XES_KEYS, Attribute, AttrType
 from ..progress import NO_PROGRESS, Progress
 from ..store import CORE_COLUMNS, REJECTED, Workspace, quote
+from ..workspace.runs import FileAccount, Run
 from .convert import TIME_FORMATS, convert_expr, is_present, sql_literal
 from .staging import (
     OBJECT_FORMATS,
@@ -94,9 +95,18 @@ def import_log(
     options: ImportOptions | None = None,
     progress: Progress = NO_PROGRESS,
 ) -> ImportResult:
-    """Replace the workspace's log with the events of `path`; the workspace is unchanged on error."""
-    opts = options or ImportOptions()
-    path = Path(path)
+    """Replace the workspace's log with the events of `path`; the workspace is unchanged on error.
+
+    The run is recorded in the workspace's `runs` table (a failed one in its journal), with
+    the file's rows read = rows used + rows set aside.
+    """
+    with ws.recording("import") as run:
+        return _import(ws, Path(path), options or ImportOptions(), progress, run)
+
+
+def _import(ws: Workspace, path: Path, opts: ImportOptions, progress: Progress, run: Run
+            ) -> ImportResult:
+    """The import pipeline (see the module docstring), inside a recorded run."""
     con = ws.con
     _check_timezone(con, opts.timezone)
     fmt = detect_format(path, opts.format)
@@ -117,6 +127,7 @@ def import_log(
         unreadable = len({r[0] for r in stage.rejected})
         rejected = unreadable + _handle_problems(con, stage, problems, opts.skip_bad_rows)
         _check_event_ids(con, stage, mapping)
+        run.add_file(_account(con, stage, unreadable, rejected))
         result = _load(ws, stage, mapping, extras, rejected, opts)
         progress("reading " + path.name, 3, 3)
         return result
@@ -313,6 +324,20 @@ def _handle_problems(con: duckdb.DuckDBPyConnection, stage: Stage,
     con.execute(f"DELETE FROM {_TYPED} WHERE _bad")
     stage.rejected.extend((loc, col, raw, problem) for loc, col, raw, problem in reasons)
     return int(bad_rows)
+
+
+def _account(con: duckdb.DuckDBPyConnection, stage: Stage, unreadable: int,
+             rejected: int) -> FileAccount:
+    """Where the file's rows went: each row the reader gave is an event or was set aside,
+    and the rows the reader itself refused (`--skip-bad-rows`) were set aside too."""
+    staged = con.execute(f"SELECT count(*) FROM {STAGE}").fetchone()[0]  # type: ignore[index]
+    used = con.execute(f"SELECT count(*) FROM {_TYPED}").fetchone()[0]  # type: ignore[index]
+    rows_by_reason: dict[str, set[str]] = {}
+    for loc, _col, _raw, reason in stage.rejected:
+        rows_by_reason.setdefault(reason, set()).add(loc)
+    return FileAccount.of(stage.file, rows_read=int(staged) + unreadable, rows_used=int(used),
+                          rows_set_aside=rejected,
+                          reasons={k: len(v) for k, v in rows_by_reason.items()})
 
 
 def _check_event_ids(con: duckdb.DuckDBPyConnection, stage: Stage, mapping: dict[str, str]) -> None:

@@ -22,9 +22,10 @@ import duckdb
 from ..errors import InputError, Location
 from ..model import ATTRIBUTE_NAMES, CASE_ATTRIBUTES, attribute
 from ..object_model import VALUE_TYPES
-from ..objects import ObjectLog
+from ..objects import ObjectLog, unique_events_table
 from ..progress import NO_PROGRESS, Progress
 from ..store import REJECTED, Workspace, quote
+from ..workspace.runs import FileAccount
 from .convert import TIME_FORMATS, convert_expr, sql_literal, timestamp_expr
 from .importer import ImportOptions, ImportResult, _check_timezone
 from .ocel_read import STAGED, ocel_format, read_ocel, stage_tables
@@ -39,7 +40,7 @@ _SQL = {"string": "VARCHAR", "integer": "BIGINT", "float": "DOUBLE", "boolean": 
 _SYNONYMS = {"date": "time", "datetime": "time", "timestamp": "time", "double": "float",
              "real": "float", "int": "integer", "bool": "boolean", "str": "string", "text": "string"}
 _EPOCH = r"^(0|1970-01-01([T ]00:00:00(\.0+)?)?(Z|[+-]00:?00)?)$"
-_TEMP = ("_oc_time", "_oc_wide", "_oc_unique", "_oc_rel", "_oc_oattr", "_oc_flat")
+_TEMP = ("_oc_time", "_oc_wide", "_oc_unique", "_oc_rel", "_oc_oattr", "_oc_flat", "_oc_read")
 
 
 @dataclass(frozen=True)
@@ -63,28 +64,67 @@ def import_object_log(ws: Workspace, path: Path, fmt: str, opts: ImportOptions,
     if fmt == "sap-vbfa":
         from .sap_vbfa import stage_vbfa
 
-        set_aside = stage_vbfa(ws.con, path, opts, progress)
+        set_aside, rows_read = stage_vbfa(ws.con, path, opts, progress)
+        _account(ws, _row_account(path, rows_read, set_aside))
         return load_staged(ws, path, fmt, opts, progress, set_aside)
     sub = ocel_format(path)
     stage_tables(ws.con, read_ocel(path, sub, progress))
-    return load_staged(ws, path, f"ocel2-{sub}", opts, progress)
+    return load_staged(ws, path, f"ocel2-{sub}", opts, progress, account_events=True)
+
+
+def _account(ws: Workspace, account: FileAccount) -> None:
+    """Add a file's account to the run recording this import (if any)."""
+    if ws.active_run is not None:
+        ws.active_run.add_file(account)
+
+
+def _row_account(path: Path, rows_read: int, rejected: list[tuple[str, str | None, str | None, str]]
+                 ) -> FileAccount:
+    """A table's account (SAP's VBFA): each row set aside once, under each of its reasons."""
+    reasons: dict[str, set[str]] = {}
+    for loc, _col, _value, why in rejected:
+        reasons.setdefault(why, set()).add(loc)
+    aside = len({r[0] for r in rejected})
+    return FileAccount.of(path, rows_read=rows_read, rows_used=rows_read - aside,
+                          rows_set_aside=aside, reasons={k: len(v) for k, v in reasons.items()})
+
+
+def _event_account(con: duckdb.DuckDBPyConnection, path: Path,
+                   rejected: list[tuple[str, str | None, str | None, str]]) -> FileAccount:
+    """An OCEL 2.0 file's account, by its events: read (`_oc_read`), loaded (`_oc_wide`), and
+    each one set aside under the reasons given for it. Relations and attribute values set
+    aside are listed in `rejected_rows` (their event or object is loaded)."""
+    read = con.execute("SELECT count(*) FROM _oc_read").fetchall()[0][0]
+    aside = {r[0] for r in con.execute(
+        "SELECT loc FROM _oc_read ANTI JOIN _oc_wide USING (loc)").fetchall()}
+    reasons: dict[str, set[str]] = {}
+    for loc, _col, _value, why in rejected:
+        if loc in aside:
+            reasons.setdefault(why, set()).add(loc)
+    return FileAccount.of(path, rows_read=int(read), rows_used=int(read) - len(aside),
+                          rows_set_aside=len(aside), reasons={k: len(v) for k, v in reasons.items()})
 
 
 def load_staged(ws: Workspace, file: Path, fmt: str, opts: ImportOptions,
                 progress: Progress = NO_PROGRESS,
-                rejected: list[tuple[str, str | None, str | None, str]] | None = None
-                ) -> ObjectImportResult:
+                rejected: list[tuple[str, str | None, str | None, str]] | None = None,
+                account_events: bool = False) -> ObjectImportResult:
     """Check, type and load the staged object-centric log (see the module docstring);
-    `rejected` are rows the reader already set aside."""
+    `rejected` are rows the reader already set aside. With `account_events` the run's account
+    of the file counts its events (an OCEL 2.0 file: see `_event_account`)."""
     con, name = ws.con, str(file)
     rejected = list(rejected or [])
     try:
         progress(f"loading {file.name}", 0, 3)
+        if account_events:
+            con.execute("CREATE OR REPLACE TEMP TABLE _oc_read AS SELECT loc FROM _oc_events")
         _normalise_types(con)
         _check(con, name, opts, rejected)
         chosen, reason = _case_type(con, name, opts.case_type)
         progress(f"loading {file.name}", 1, 3)
         columns, extras = _wide_events(con, name, opts, rejected)
+        if account_events:
+            _account(ws, _event_account(con, file, rejected))
         stamped = opts.extracted_at or datetime.fromtimestamp(file.stat().st_mtime, UTC)
         stamp = sql_literal(stamped.astimezone(UTC).replace(tzinfo=None).isoformat(sep=" "))
         select, unique = _flatten(con, name, chosen, columns, extras, opts, stamp)
@@ -364,9 +404,7 @@ def _result(con: duckdb.DuckDBPyConnection, file: str, fmt: str, chosen: str, re
             extras: tuple[str, ...], rejected: int) -> ObjectImportResult:
     """What was loaded, read back from the workspace."""
     one = lambda sql: int(con.execute(sql).fetchall()[0][0])  # type: ignore[index]
-    unique = "unique_events" if con.execute(
-        "SELECT count(*) FROM information_schema.tables WHERE table_name = 'unique_events'"
-    ).fetchall()[0][0] else "events"  # type: ignore[index]
+    unique = unique_events_table(con)
     types = {t: int(n) for t, n in con.execute(
         "SELECT object_type, count(*) FROM objects GROUP BY 1 ORDER BY 2 DESC, 1").fetchall()}
     return ObjectImportResult(

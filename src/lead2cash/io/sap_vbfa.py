@@ -59,8 +59,10 @@ def _in(codes: tuple[str, ...]) -> str:
 
 
 def stage_vbfa(con: duckdb.DuckDBPyConnection, path: Path, opts: ImportOptions,
-               progress: Progress = NO_PROGRESS) -> list[tuple[str, str | None, str | None, str]]:
-    """Read a VBFA table into the object-centric staging tables; returns rows set aside."""
+               progress: Progress = NO_PROGRESS
+               ) -> tuple[list[tuple[str, str | None, str | None, str]], int]:
+    """Read a VBFA table into the object-centric staging tables; returns the rows set aside
+    and how many data rows the file has (those the reader refused included)."""
     con.execute("SET enable_progress_bar = false")  # progress goes through `progress`
     inner = "parquet" if detect_format(path) == "parquet" else "csv"
     progress(f"reading {path.name}", 0, 2)
@@ -74,12 +76,14 @@ def stage_vbfa(con: duckdb.DuckDBPyConnection, path: Path, opts: ImportOptions,
             raise InputError(Location(str(path)), f"not a VBFA table: no column {', '.join(missing)}",
                              f"export VBFA with at least {', '.join(_REQUIRED)} (SAP field names)")
         rejected = list(stage.rejected)
+        staged = con.execute(f"SELECT count(*) FROM {STAGE}").fetchall()[0][0]
+        rows_read = int(staged) + len({r[0] for r in stage.rejected})
         _flows(con, path, stage.locator, opts, rejected)
         progress(f"reading {path.name}", 1, 2)
         _objects(con, path)
         _events(con)
         progress(f"reading {path.name}", 2, 2)
-        return rejected
+        return rejected, rows_read
     finally:
         drop_stage(con)
         for table in ("_vb", "_vb_docs", "_vb_rows"):

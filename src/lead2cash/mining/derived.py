@@ -171,7 +171,8 @@ def _has_fact_columns(con: duckdb.DuckDBPyConnection) -> bool:
     """Whether the events table has every column the KPI facts read (a workspace always has;
     a Parquet log mined in place may carry the required columns only)."""
     found = {r[0] for r in con.execute(
-        "SELECT column_name FROM information_schema.columns WHERE table_name = ?", [EVENTS]
+        "SELECT column_name FROM information_schema.columns WHERE table_name = ? "
+        "AND table_catalog = current_database()", [EVENTS]
     ).fetchall()}
     return set(_fact_columns()) <= found
 
@@ -235,7 +236,8 @@ def standing_sql(build: Callable[[LogTables], Sequence[ir.Table]]) -> list[str]:
 def is_derived(con: duckdb.DuckDBPyConnection) -> bool:
     """Whether the derived tables exist (logs loaded by older versions lack them)."""
     row = con.execute(
-        "SELECT count(*) FROM information_schema.tables WHERE table_name IN (?, ?, ?)",
+        "SELECT count(*) FROM information_schema.tables WHERE table_name IN (?, ?, ?) "
+        "AND table_catalog = current_database()",
         [STEPS, CASES, VARIANT_STEPS],
     ).fetchone()
     return bool(row and row[0] == 3)

@@ -192,11 +192,12 @@ class DuckDBEngine(Engine):
             objects.require_case_type(ws.con, case_type)
         if not lazy and not derived.is_derived(ws.con):
             try:
-                derived.derive(ws.con)
-            except duckdb.Error as exc:
+                with ws.transaction() as con:  # a new version of the workspace with them
+                    derived.derive(con)
+            except (duckdb.Error, Lead2CashError) as exc:  # e.g. the workspace is read-only
                 raise Lead2CashError(
                     f"{ws.path}: the log has no derived mining tables and they cannot be built here "
-                    f"({exc})",
+                    f"({exc.message if isinstance(exc, Lead2CashError) else exc})",
                     "re-import the log with this version, or open the workspace writable",
                 ) from exc
         self.workspace = ws
@@ -245,7 +246,7 @@ class DuckDBEngine(Engine):
 
         stored = {r[0] for r in backend.con.execute(  # ibis' list_tables fails on DuckDB 2.0
             "SELECT table_name FROM information_schema.tables WHERE table_schema = 'main' "
-            "AND table_name IN (?, ?)", list(derived.FACT_NAMES)).fetchall()}
+            "AND table_catalog = current_database() AND table_name IN (?, ?)", list(derived.FACT_NAMES)).fetchall()}
         facts = [backend.table(n) if n in stored else None for n in derived.FACT_NAMES]
         return LogTables(backend.table(EVENTS), *(backend.table(n) for n in names), *facts)
 
