@@ -72,12 +72,12 @@ def build(out: Path, events: int) -> Path:
 
 def timed(client: TestClient, dash: Dashboard, path: str, params: dict[str, str], cold: bool) -> float:
     """Server time of one request, in seconds (caches emptied first when `cold`)."""
-    if cold:  # forget every result, page and scope's facts; keep the whole log's (read at start)
+    if cold:  # forget every page, result, scope's facts and filter's cases; keep the whole log's data
         if hasattr(client.app.state, "response_cache"):
             client.app.state.response_cache.clear()
         dash.cache.clear()
         dash._facts.clear()
-        dash.all_facts()
+        dash.selection.forget()
     t = time.perf_counter()
     r = client.get(path, params=params)
     took = time.perf_counter() - t

@@ -16,7 +16,7 @@ from lead2cash.app.units import CALENDAR_TIME, TimeBasis, time_basis
 from lead2cash.errors import Lead2CashError
 from lead2cash.mining import DuckDBEngine, parse_filters
 from lead2cash.mining.calendar import load_calendars
-from lead2cash.mining.kpis import kpis, report
+from lead2cash.mining.kpis import facts_of, flat_kpis, from_facts, kpi_set, kpis, report
 from lead2cash.store import Workspace
 
 
@@ -41,6 +41,28 @@ def test_stored_case_facts_give_the_computed_kpis(company_db: Path, filters: lis
         stored = report(engine, parse_filters(filters), by=by, calendar=calendar).to_dict()
         computed = kpis(t.events, by=by, calendar=calendar, steps=t.steps).to_dict()
     _same(stored, computed)
+
+
+@pytest.mark.parametrize("working", [False, True])
+def test_kpis_of_cases_taken_from_the_whole_log_equal_kpis_read_for_them(company_db: Path,
+                                                                       working: bool) -> None:
+    """The dashboard takes a filter's case facts from the whole log's, in memory, and the
+    values that depend on each case alone (durations, due dates, groups) from the whole log's,
+    computed once; `mine kpis --filter` reads the filter's facts alone: the same KPIs, also
+    per segment and in working time."""
+    calendar = load_calendars("de") if working else None
+    filters = parse_filters(["SalesRegion = 'EMEA'"])
+    with Workspace(company_db, read_only=True) as ws, DuckDBEngine(ws) as engine:
+        whole = facts_of(engine.tables(), "LeadSource", calendar=calendar)
+        from_facts(whole, calendar=calendar)  # the whole log's per-case values, as at start
+        alone = facts_of(engine.tables(filters), "LeadSource", calendar=calendar)
+    part = whole.restrict(whole.cases["SalesOpportunityId"].isin(alone.cases["SalesOpportunityId"]))
+    assert part.whole is whole and alone.whole is None and 0 < len(part.cases) < len(whole.cases)
+    _same(from_facts(part, "LeadSource", calendar=calendar).to_dict(),
+          from_facts(alone, "LeadSource", calendar=calendar).to_dict())
+    full = kpi_set(part).to_dict()
+    nested = ("funnel", "stalls", "discounts", "value_at_stake")
+    assert flat_kpis(part) == {k: v for k, v in full.items() if k not in nested}
 
 
 def test_durations_name_their_unit() -> None:

@@ -14,6 +14,7 @@ import pytest
 from fastapi.testclient import TestClient
 from web_support import cli_json, without_volatile
 
+from lead2cash.app.figures import HEADLINES
 from lead2cash.app.scope import Scope
 from lead2cash.app.views import Dashboard
 from lead2cash.web import create_app
@@ -70,6 +71,34 @@ def test_map_variants_performance_equal_the_cli(client: TestClient, company_db: 
     for report in (quality, check):  # the data's age is measured against the clock
         report["findings"] = [f for f in report["findings"] if f["rule"] != "data-age"]
     assert quality == check
+
+
+def test_compare_shows_each_segments_kpis(client: TestClient, company_db: Path) -> None:
+    """The compare view's figures are the KPIs `mine kpis` prints for each segment's filter."""
+    view = get(client, "/api/compare", **SCOPE)
+    for side, condition in (("a", "outcome = 'Won'"), ("b", "outcome = 'Lost'")):
+        args = [x for f in [*FILTERS, condition] for x in ("-f", f)]
+        cli = cli_json("mine", "kpis", "--db", str(company_db), *args)
+        assert view[side]["kpis"] == {h.key: h.value(cli) for h in HEADLINES}, side
+        assert view[side]["kpis"]["cases"] > 0
+
+
+def test_each_filter_is_selected_once(company_db: Path) -> None:
+    """A scope's cases are selected once per filter and shared by every view: the compare
+    view's segments and a clicked edge select only their own new condition."""
+    d = Dashboard(company_db)
+    try:
+        scope = Scope.from_params(SCOPE)
+        d.overview(scope), d.process_map(scope, 1.0, 0.4), d.variants(scope, 30)
+        d.order_to_cash(scope), d.animation(scope), d.cases(scope, "late")
+        assert d.selection.selected == len(FILTERS)
+        d.compare(scope, "outcome = 'Won'", "outcome = 'Lost'")
+        d.cases(scope.with_condition("follows 'Quote Issued' -> 'Quote Accepted'"))
+        assert d.selection.selected == len(FILTERS) + 3
+        mask = d.selection.mask(scope.filters())
+        assert mask is not None and 0 < mask.sum() == d.kpis(scope)["cases"]
+    finally:
+        d.close()
 
 
 def test_every_json_endpoint_answers(client: TestClient) -> None:

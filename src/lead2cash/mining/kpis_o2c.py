@@ -13,7 +13,16 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
-from .kpis_facts import AMOUNT, NONE_LABEL, REGION, TERMS, CaseFacts, Transition, ratio, transitions
+from .kpis_facts import (
+    AMOUNT,
+    REGION,
+    TERMS,
+    CaseFacts,
+    Transition,
+    ratio,
+    text_groups,
+    transitions,
+)
 
 __all__ = [
     "DueRule",
@@ -96,15 +105,17 @@ class LatePayments:
 
 def due_dates(f: CaseFacts) -> pd.Series:
     """Each case's due date from its PaymentTerms (NaT when unknown or not invoiced)."""
-    terms = f.attr(TERMS)
-    rules = {t: parse_terms(t) for t in terms.dropna().unique()}
-    invoice = pd.to_datetime(f.cases["first_invoice"])
-    delivery = pd.to_datetime(f.cases["first_fulfilled"])
-    days = terms.map({t: r.days for t, r in rules.items() if r}).astype(float)
-    on_delivery = terms.map({t: r.anchor == "delivery" for t, r in rules.items() if r})
-    on_delivery = on_delivery.astype(object).where(on_delivery.notna(), False)
-    base = invoice.where(~on_delivery.astype(bool), np.maximum(invoice, delivery.fillna(invoice)))
-    return base + pd.to_timedelta(days, unit="D")
+    def due(w: CaseFacts) -> pd.Series:
+        terms = w.attr(TERMS)
+        rules = {t: parse_terms(t) for t in terms.dropna().unique()}
+        invoice = pd.to_datetime(w.cases["first_invoice"])
+        delivery = pd.to_datetime(w.cases["first_fulfilled"])
+        days = terms.map({t: r.days for t, r in rules.items() if r}).astype(float)
+        on_delivery = terms.map({t: r.anchor == "delivery" for t, r in rules.items() if r})
+        on_delivery = on_delivery.astype(object).where(on_delivery.notna(), False)
+        base = invoice.where(~on_delivery.astype(bool), np.maximum(invoice, delivery.fillna(invoice)))
+        return base + pd.to_timedelta(days, unit="D")
+    return pd.Series(f.per_case("due", due), index=f.cases.index)
 
 
 @dataclass(frozen=True)
@@ -119,19 +130,33 @@ class PaymentStatus:
 
 def payment_status(f: CaseFacts) -> PaymentStatus:
     """Which cases are paid, paid late, overdue: the one definition behind the late-payment KPIs."""
-    due = due_dates(f)
-    paid = f.cases["last_payment"].notna()
-    late = paid & due.notna() & (pd.to_datetime(f.cases["last_payment"]) > due)
-    as_of = pd.Timestamp(f.as_of) if f.as_of else pd.NaT
-    overdue = ~paid & due.notna() & (due < as_of)
-    return PaymentStatus(paid, due, late, overdue)
+    def status(f: CaseFacts) -> PaymentStatus:
+        due = due_dates(f)
+        paid = f.cases["last_payment"].notna()
+        late = paid & due.notna() & (pd.to_datetime(f.cases["last_payment"]) > due)
+        as_of = pd.Timestamp(f.as_of) if f.as_of else pd.NaT
+        overdue = ~paid & due.notna() & (due < as_of)
+        return PaymentStatus(paid, due, late, overdue)
+    return f.once("payment_status", status)
+
+
+def _lateness(f: CaseFacts) -> np.ndarray:
+    """Each case's time from its due date to its last payment when paid late (NaN otherwise),
+    in seconds (working time under a calendar)."""
+    def measure(w: CaseFacts) -> np.ndarray:
+        st = payment_status(w)
+        out = np.full(len(w.cases), np.nan)
+        late = st.late.to_numpy()
+        out[late] = w.seconds(st.due[st.late], w.cases["last_payment"][st.late], w.attr(REGION)[st.late])
+        return out
+    return f.per_case("late_s", measure)
 
 
 def late_payments(f: CaseFacts) -> LatePayments:
     """Late = last Payment Received after the due date; overdue = invoiced, unpaid, due before as-of."""
     st = payment_status(f)
     paid, due, late, overdue = st.paid, st.due, st.late, st.overdue
-    late_s = f.seconds(due[late], f.cases["last_payment"][late], f.attr(REGION)[late])
+    late_s = _lateness(f)[late.to_numpy()]
     terms = f.attr(TERMS).dropna().unique()
     return LatePayments(
         int(paid.sum()),
@@ -199,20 +224,18 @@ class LateGroup:
 def group_keys(f: CaseFacts, attribute: str) -> pd.Series:
     """Each case's last known value of an attribute as text ('(none)' when missing): the groups
     of `late_payments_by`."""
-    values = f.attr(attribute)
-    return values.astype(object).where(values.notna(), NONE_LABEL).astype(str)
+    codes, names = text_groups(f, f"attr_{attribute}")
+    return pd.Series(names[codes], index=f.cases.index, dtype=object)
 
 
 def late_frame(f: CaseFacts) -> pd.DataFrame:
     """Per case, what the late-payment KPIs count (`payment_status`, one pass): paid with a
     due date, late, the lateness in seconds, overdue and its amount."""
     st = payment_status(f)
-    late_s = np.full(len(f.cases), np.nan)
-    m = st.late.to_numpy()
-    late_s[m] = f.seconds(st.due[st.late], f.cases["last_payment"][st.late], f.attr(REGION)[st.late])
     overdue = st.overdue.to_numpy()
     return pd.DataFrame({
-        "with_terms": (st.paid & st.due.notna()).to_numpy(), "late": m, "late_s": late_s,
+        "with_terms": (st.paid & st.due.notna()).to_numpy(), "late": st.late.to_numpy(),
+        "late_s": _lateness(f),
         "overdue": overdue,
         "overdue_amount": np.where(overdue, f.attr(AMOUNT).fillna(0.0).to_numpy(float), 0.0),
     })
@@ -223,13 +246,14 @@ def late_payments_by(f: CaseFacts, attribute: str, top: int | None = None,
     """Late payments per value of a case attribute, same definitions as `late_payments`; with
     `top`, the groups with the most late cases (then most overdue) first, at most `top`.
     `frame` is `late_frame(f)` when several attributes group the same facts."""
-    frame = (late_frame(f) if frame is None else frame).assign(group=group_keys(f, attribute).to_numpy())
+    codes, names = text_groups(f, f"attr_{attribute}")  # codes in the order of the names
+    frame = (late_frame(f) if frame is None else frame).assign(group=codes)
     g = frame.groupby("group", sort=True).agg(
         with_terms=("with_terms", "sum"), late=("late", "sum"), late_s=("late_s", "mean"),
         overdue=("overdue", "sum"), overdue_amount=("overdue_amount", "sum"))
     g = g[(g.with_terms > 0) | (g.overdue > 0)]
     if top is not None:
         g = g.sort_values(["late", "overdue", "with_terms"], ascending=False, kind="stable").head(top)
-    return [LateGroup(str(k), int(r.with_terms), int(r.late), ratio(int(r.late), int(r.with_terms)),
+    return [LateGroup(str(names[k]), int(r.with_terms), int(r.late), ratio(int(r.late), int(r.with_terms)),
                       None if pd.isna(r.late_s) else float(r.late_s), int(r.overdue),
                       float(r.overdue_amount)) for k, r in g.iterrows()]
