@@ -63,6 +63,8 @@ class Settings:
     calendar: CalendarSet | None = None
     options: KpiOptions = DEFAULT_OPTIONS
     stale_hours: float = 48.0
+    working_time: str | None = None
+    """The `--working-time` value `calendar` was loaded from, for the commands pages name."""
 
 
 class Dashboard:
@@ -201,6 +203,14 @@ class Dashboard:
                 "freshness": fresh,
             }
         return self._cached(("overview", scope), compute)
+
+    def working_time(self, working: bool = False) -> str | None:
+        """The `--working-time` value of the durations shown: the served calendar's, or with
+        `working` (the map's working-time switch) the built-in default; None: calendar time."""
+        s = self.settings
+        if s.calendar is not None:
+            return s.working_time or s.calendar.default.name
+        return "default" if working else None
 
     def working_calendar(self) -> CalendarSet:
         """The calendar of working-time views: the served one, else the built-in default."""

@@ -277,6 +277,8 @@ window.L2C = window.L2C || {};
           cy.destroy();
           cy = L2C.drawMap(el, data, { view, measure }); L2C.cy = cy; bind();
           history.replaceState(null, "", location.pathname + "?" + q.toString());
+          const footer = document.getElementById("terminal");  /* the terminal command of these options */
+          if (footer && window.htmx) htmx.ajax("GET", "/fragments/terminal?view=map&" + q.toString(), { target: footer, swap: "outerHTML" });
           delete el.dataset.loading;
         });
       }, 150);
