@@ -27,6 +27,8 @@ from .kpis_facts import (
 __all__ = [
     "DueRule",
     "Freshness",
+    "LateFigures",
+    "LateGroup",
     "LatePayments",
     "PaymentStatus",
     "freshness",
@@ -86,17 +88,24 @@ def parse_terms(text: str | None) -> DueRule | None:
 
 
 @dataclass(frozen=True, slots=True)
-class LatePayments:
-    """Paid cases whose last payment came after the due date their PaymentTerms give."""
+class LateFigures:
+    """Late payments of a set of cases: paid with a due date, paid late (after it), their
+    share and mean lateness; open cases overdue and their amount (`_late_figures`)."""
 
-    paid_cases: int
     paid_with_terms: int
     late_cases: int
     late_payment_rate: float | None
     late_mean_s: float | None
     overdue_open_cases: int
     overdue_open_amount: float
-    unparsed_terms: tuple[str, ...]
+
+
+@dataclass(frozen=True, slots=True)
+class LatePayments(LateFigures):
+    """Paid cases whose last payment came after the due date their PaymentTerms give."""
+
+    paid_cases: int = 0
+    unparsed_terms: tuple[str, ...] = ()
 
     def to_dict(self) -> dict[str, Any]:
         """Flat keys, including late_payment_rate."""
@@ -154,20 +163,10 @@ def _lateness(f: CaseFacts) -> np.ndarray:
 
 def late_payments(f: CaseFacts) -> LatePayments:
     """Late = last Payment Received after the due date; overdue = invoiced, unpaid, due before as-of."""
-    st = payment_status(f)
-    paid, due, late, overdue = st.paid, st.due, st.late, st.overdue
-    late_s = _lateness(f)[late.to_numpy()]
+    (overall,) = _late_figures(late_frame(f), np.zeros(len(f.cases), dtype=np.int64), 1)
     terms = f.attr(TERMS).dropna().unique()
-    return LatePayments(
-        int(paid.sum()),
-        int((paid & due.notna()).sum()),
-        int(late.sum()),
-        ratio(int(late.sum()), int((paid & due.notna()).sum())),
-        float(np.mean(late_s)) if len(late_s) else None,
-        int(overdue.sum()),
-        float(f.attr(AMOUNT)[overdue].fillna(0.0).sum()),
-        tuple(sorted(str(t) for t in terms if parse_terms(t) is None)),
-    )
+    return LatePayments(**asdict(overall), paid_cases=int(payment_status(f).paid.sum()),
+                        unparsed_terms=tuple(sorted(str(t) for t in terms if parse_terms(t) is None)))
 
 
 @dataclass(frozen=True, slots=True)
@@ -209,16 +208,10 @@ def freshness(f: CaseFacts, now: datetime | None = None) -> Freshness:
 
 
 @dataclass(frozen=True, slots=True)
-class LateGroup:
+class LateGroup(LateFigures):
     """Late payments of the cases sharing one value of an attribute (terms, region, customer)."""
 
-    group: str
-    paid_with_terms: int
-    late_cases: int
-    late_payment_rate: float | None
-    late_mean_s: float | None
-    overdue_open_cases: int
-    overdue_open_amount: float
+    group: str = ""
 
 
 def group_keys(f: CaseFacts, attribute: str) -> pd.Series:
@@ -241,19 +234,31 @@ def late_frame(f: CaseFacts) -> pd.DataFrame:
     })
 
 
+def _late_figures(frame: pd.DataFrame, codes: np.ndarray, k: int) -> list[LateFigures]:
+    """The late-payment figures of each group of cases (codes 0 to k-1) from their
+    `late_frame`: the one aggregation behind `late_payments` and `late_payments_by`."""
+    def total(column: str, rows: np.ndarray | None = None) -> np.ndarray:
+        values = frame[column].to_numpy(dtype=float)
+        return np.bincount(codes if rows is None else codes[rows], minlength=k,
+                           weights=values if rows is None else values[rows])
+    late = frame["late"].to_numpy(dtype=bool)
+    with_terms, late_n, overdue = total("with_terms"), total("late"), total("overdue")
+    late_sum, overdue_amount = total("late_s", late), total("overdue_amount")
+    return [LateFigures(int(with_terms[i]), int(late_n[i]), ratio(int(late_n[i]), int(with_terms[i])),
+                        float(late_sum[i] / late_n[i]) if late_n[i] else None, int(overdue[i]),
+                        float(overdue_amount[i])) for i in range(k)]
+
+
 def late_payments_by(f: CaseFacts, attribute: str, top: int | None = None,
                      frame: pd.DataFrame | None = None) -> list[LateGroup]:
     """Late payments per value of a case attribute, same definitions as `late_payments`; with
     `top`, the groups with the most late cases (then most overdue) first, at most `top`.
     `frame` is `late_frame(f)` when several attributes group the same facts."""
     codes, names = text_groups(f, f"attr_{attribute}")  # codes in the order of the names
-    frame = (late_frame(f) if frame is None else frame).assign(group=codes)
-    g = frame.groupby("group", sort=True).agg(
-        with_terms=("with_terms", "sum"), late=("late", "sum"), late_s=("late_s", "mean"),
-        overdue=("overdue", "sum"), overdue_amount=("overdue_amount", "sum"))
-    g = g[(g.with_terms > 0) | (g.overdue > 0)]
-    if top is not None:
-        g = g.sort_values(["late", "overdue", "with_terms"], ascending=False, kind="stable").head(top)
-    return [LateGroup(str(names[k]), int(r.with_terms), int(r.late), ratio(int(r.late), int(r.with_terms)),
-                      None if pd.isna(r.late_s) else float(r.late_s), int(r.overdue),
-                      float(r.overdue_amount)) for k, r in g.iterrows()]
+    figures = _late_figures(late_frame(f) if frame is None else frame, codes, len(names))
+    groups = [LateGroup(**asdict(g), group=str(name)) for g, name in zip(figures, names, strict=True)
+              if g.paid_with_terms > 0 or g.overdue_open_cases > 0]
+    if top is not None:  # a stable sort: ties stay in the order of the names
+        groups = sorted(groups, key=lambda g: (-g.late_cases, -g.overdue_open_cases,
+                                               -g.paid_with_terms))[:top]
+    return groups
