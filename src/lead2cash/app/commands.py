@@ -39,8 +39,8 @@ def view_commands(view: str, db: Path, scope: Scope, working_time: str | None = 
                   segments: Sequence[str] = ()) -> list[str]:
     """The command lines giving a view's numbers: `view` is a page key (`overview`, `map`,
     `variants`, ...); `working_time` is the `--working-time` value of its durations (None:
-    calendar time); `segments` are the compare view's two conditions. Empty for a view the
-    terminal has no counterpart of (the case explorer)."""
+    calendar time); `segments` are the compare view's two conditions (and `paths` its maps'
+    share of paths). Empty for a view the terminal has no counterpart of (the case explorer)."""
     base = ["lead2cash", "mine"]
     time = ["--working-time", working_time] if working_time else []
     at = ["--db", str(db)]
@@ -54,9 +54,9 @@ def view_commands(view: str, db: Path, scope: Scope, working_time: str | None = 
     if view == "variants":
         return [_command([*base, "variants", *at, *(["--top", str(top)] if top else []), *time],
                          filters)]
-    if view == "compare":
-        return [_command([*base, "kpis", *at, *time], [*filters, s] if s else filters)
-                for s in segments]
+    if view == "compare":  # each segment's KPIs, then its map
+        return [_command([*base, what, *at, *extra, *time], [*filters, s] if s else filters)
+                for what, extra in (("kpis", []), ("dfg", ["--paths", f"{paths:g}"])) for s in segments]
     if view == "quality":
         return [_command(["lead2cash", "check", *at], ())]
     return []

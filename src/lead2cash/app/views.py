@@ -42,7 +42,7 @@ from .scope import ATTRIBUTE_FIELDS, Scope
 from .selection import CaseSelection
 from .units import time_basis
 
-__all__ = ["CASE_COLUMNS", "Dashboard", "Settings"]
+__all__ = ["CASE_COLUMNS", "COMPARE_PATHS", "Dashboard", "Settings"]
 
 T = TypeVar("T")
 CASE_COLUMNS: tuple[tuple[str, str], ...] = (
@@ -54,6 +54,8 @@ CASE_COLUMNS: tuple[tuple[str, str], ...] = (
 
 
 DEFAULT_OPTIONS = KpiOptions()
+COMPARE_PATHS = 0.3
+"""The share of paths of the compare view's two maps."""
 
 
 @dataclass(frozen=True, slots=True)
@@ -297,7 +299,7 @@ class Dashboard:
             }
         return self._cached(("o2c", scope, top_customers), compute)
 
-    def compare(self, scope: Scope, a: str, b: str, paths: float = 0.3) -> dict[str, Any]:
+    def compare(self, scope: Scope, a: str, b: str, paths: float = COMPARE_PATHS) -> dict[str, Any]:
         """Two segments of the scope side by side (each a `--filter` condition): headline KPIs,
         their deltas (b − a) and both process maps."""
         parts = {name: (text, scope.with_condition(text) if text else scope)

@@ -14,7 +14,7 @@ from fastapi.responses import HTMLResponse, Response
 from ..app.commands import view_commands
 from ..app.figures import HEADLINES
 from ..app.scope import AMOUNT_LABELS, OUTCOMES, WINDOW_MODES, Scope
-from ..app.views import Dashboard
+from ..app.views import COMPARE_PATHS, Dashboard
 from ..errors import Lead2CashError
 from .params import extra_condition, quote, scope_of, variant_condition
 from .responses import cached_page
@@ -149,7 +149,8 @@ def compare(request: Request, a: str = Query("outcome = 'Won'"), b: str = Query(
         scope = scope_of(request, with_extra=False)
         view = _dash(request).compare(scope, a, b)
         return _render(request, "compare.html", "compare", scope, view=view, a=a, b=b,
-                       commands=_commands(request, "compare", scope, segments=(a, b)))
+                       compare_paths=COMPARE_PATHS,
+                       commands=_commands(request, "compare", scope, segments=(a, b), paths=COMPARE_PATHS))
     return cached_page(request, render)
 
 
