@@ -76,13 +76,14 @@ def rows() -> list[dict[str, Any]]:
 
 
 def write_log(ws: Workspace) -> None:
-    """Create the events table in a workspace and insert the log."""
-    ws.con.execute(events_ddl(EVENTS))
-    for row in rows():
-        cols = [*row, "event_type"]
-        marks = ", ".join("?" * len(cols))
-        names = ", ".join(f'"{c}"' for c in cols)
-        ws.con.execute(f"INSERT INTO {EVENTS} ({names}) VALUES ({marks})", [*row.values(), "explicit"])
+    """Create the events table in a workspace and insert the log (one new version)."""
+    with ws.transaction() as con:
+        con.execute(events_ddl(EVENTS))
+        for row in rows():
+            cols = [*row, "event_type"]
+            marks = ", ".join("?" * len(cols))
+            names = ", ".join(f'"{c}"' for c in cols)
+            con.execute(f"INSERT INTO {EVENTS} ({names}) VALUES ({marks})", [*row.values(), "explicit"])
 
 
 def load_simulated(ws: Workspace, folder: Path, cases: int, seed: int) -> None:

@@ -114,3 +114,30 @@ def test_cache_computes_each_key_once_for_concurrent_askers() -> None:
     cache.get("x", lambda: 1)
     cache.get("y", lambda: 2)
     assert cache.get("k", lambda: 0) == 0  # least recently used went first
+
+
+def test_a_new_version_brings_its_own_selection_of_cases(tmp_path: Path) -> None:
+    """The cases each filter keeps are selected per version: after a refresh, a filtered view
+    counts the new log's cases (the old version's selection goes with it), and a compare view
+    (its sides computed in threads of their own) reads one version throughout."""
+    from mining_log import load_frame, synthetic_frame
+
+    from lead2cash.app.views import Dashboard
+
+    scope = Scope.from_params({"region": "EMEA"})
+    logs = [synthetic_frame(cases=n, seed=s) for n, s in ((30, 3), (45, 4))]
+    expected = [int(f.loc[f["SalesRegion"] == "EMEA", "SalesOpportunityId"].nunique()) for f in logs]
+    with Workspace(tmp_path / "ws.duckdb") as writer:
+        load_frame(writer, logs[0])
+        d = Dashboard(writer.path)
+        try:
+            first = d.selection
+            assert d.kpis(scope)["cases"] == expected[0]
+            assert d.compare(scope, "outcome = 'Won'", "")["b"]["kpis"]["cases"] == expected[0]
+            load_frame(writer, logs[1])
+            assert d.kpis(scope)["cases"] == expected[1]
+            assert d.selection is not first and d.selection.selected == 1
+            assert d.compare(scope, "outcome = 'Won'", "")["b"]["kpis"]["cases"] == expected[1]
+            assert sum(d.process_map(scope, 1.0, 1.0)["start_activities"].values()) == expected[1]
+        finally:
+            d.close()

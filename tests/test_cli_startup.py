@@ -37,6 +37,9 @@ HEAVY = {"pandas", "ibis", "pyarrow", "sqlglot", "polars", "pyspark"}
 """What no everyday command on DuckDB needs once the mining SQL is compiled."""
 CORE = {"duckdb", "numpy"}
 SIMULATOR = {"lead2cash.simulate.runner", "lead2cash.simulate.salesforce", "lead2cash.simulate.sap"}
+OBJECT_CENTRIC = {"lead2cash.io.object_import", "lead2cash.io.ocel_read", "lead2cash.io.ocel_write",
+                  "lead2cash.io.sap_vbfa", "lead2cash.mining.object_centric"}
+"""The OCEL 2.0 readers and writers and the object-centric statistics: a flat log needs none."""
 
 
 def _env(cache: Path) -> dict[str, str]:
@@ -87,6 +90,7 @@ def test_import_and_mining_load_no_ibis_or_pandas_once_compiled(
     commands = [["import", str(csv), *keys], ["mine", "dfg", "--json", "--db", db],
                 ["mine", "variants", "--json", "--db", db],
                 ["mine", "dfg", "--paths", "0.5", "--json", "--db", db],
+                ["mine", "variants", "--case-type", "Opportunity", "--json", "--db", db],
                 ["summary", "--db", db], ["check", "--db", db]]
     for args in commands:  # the first run of each compiles its SQL (and may import Ibis)
         probe(args, cache)
@@ -95,6 +99,7 @@ def test_import_and_mining_load_no_ibis_or_pandas_once_compiled(
         assert code in (0, 1, 2), args
         assert not tops(modules) & HEAVY, (args, sorted(tops(modules) & HEAVY))
         assert not modules & SIMULATOR, args
+        assert not modules & OBJECT_CENTRIC, (args, sorted(modules & OBJECT_CENTRIC))
     # An XES import reads through Arrow (which itself loads pandas when it is installed), still
     # without Ibis.
     xes = tmp_path / "log.xes"
@@ -124,6 +129,7 @@ def test_extract_loads_duckdb_alone_once_compiled(tmp_path: Path) -> None:
         assert code == 0, args
         assert not tops(modules) & HEAVY, (args, sorted(tops(modules) & HEAVY))
         assert not modules & SIMULATOR, args
+        assert not modules & OBJECT_CENTRIC, (args, sorted(modules & OBJECT_CENTRIC))
 
 
 def test_filters_and_other_analyses_still_work_through_ibis(

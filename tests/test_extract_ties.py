@@ -87,10 +87,11 @@ def test_oracle_numeric_ids_of_different_lengths_sort_as_numbers(workspace: Work
 def test_check_still_finds_one_record_read_twice(workspace: Workspace) -> None:
     extract(workspace, {"oracle-cx": DATA / "oracle-ties"}, extracted_at=WHEN)
     # one source record giving the same event twice (as a join on a shared number would)
-    workspace.con.execute(
-        "INSERT INTO events SELECT * REPLACE (event_id + 1000 AS event_id) FROM events "
-        "WHERE ActivityName = 'Quote Issued'"
-    )
+    with workspace.transaction() as con:
+        con.execute(
+            "INSERT INTO events SELECT * REPLACE (event_id + 1000 AS event_id) FROM events "
+            "WHERE ActivityName = 'Quote Issued'"
+        )
     found = {f.rule: f for f in check_log(workspace).findings}
     assert (found["duplicate-event"].count, found["duplicate-event"].examples) == (
         1,

@@ -91,7 +91,8 @@ def test_xes_event_attributes_named_like_store_columns(workspace: Workspace) -> 
 def test_our_own_export_keeps_its_store_columns(tmp_path: Path, name: str) -> None:
     with Workspace(tmp_path / "a.duckdb") as a, Workspace(tmp_path / "b.duckdb") as b:
         import_log(a, SAP, SAP_KEYS)
-        a.con.execute("UPDATE events SET event_id = 100 - event_id, event_type = 'explicit'")
+        with a.transaction() as con:
+            con.execute("UPDATE events SET event_id = 100 - event_id, event_type = 'explicit'")
         export_log(a, tmp_path / name)
         result = import_log(b, tmp_path / name)
         assert not result.renamed and {"event_id", "event_type", "source_record"} <= set(

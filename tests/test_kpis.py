@@ -188,7 +188,8 @@ def test_parse_payment_terms(text: str | None, rule: DueRule | None) -> None:
 
 def test_unparsed_terms_are_reported(workspace: Workspace) -> None:
     write_log(workspace)
-    workspace.con.execute("UPDATE events SET PaymentTerms = 'see contract' WHERE SalesOpportunityId = 'C1'")
+    with workspace.transaction() as con:
+        con.execute("UPDATE events SET PaymentTerms = 'see contract' WHERE SalesOpportunityId = 'C1'")
     r = kpis(ibis.duckdb.from_connection(workspace.con).table("events"), now=NOW).to_dict()
     assert r["unparsed_terms"] == ["see contract"]
     assert r["paid_with_terms"] == 2 and r["late_payment_rate"] == 1.0
@@ -201,7 +202,8 @@ def test_cli_json_table_and_bad_bands(workspace: Workspace) -> None:
     from lead2cash.mining import derived
 
     write_log(workspace)
-    derived.derive(workspace.con)
+    with workspace.transaction() as con:
+        derived.derive(con)
     db = str(workspace.path)
     workspace.close()
     runner = CliRunner()
@@ -232,26 +234,28 @@ def test_ties_between_closing_events_follow_event_id(
     workspace: Workspace, event_id: int, won: int
 ) -> None:
     write_log(workspace)
-    workspace.con.execute(
-        "INSERT INTO events (event_id, SalesOpportunityId, ActivityName, EventTime, event_type) "
-        "VALUES (?, 'C3', 'Opportunity Won', TIMESTAMP '2024-01-31', 'explicit')", [event_id])
+    with workspace.transaction() as con:
+        con.execute(
+            "INSERT INTO events (event_id, SalesOpportunityId, ActivityName, EventTime, event_type) "
+            "VALUES (?, 'C3', 'Opportunity Won', TIMESTAMP '2024-01-31', 'explicit')", [event_id])
     r = kpis(ibis.duckdb.from_connection(workspace.con).table("events"), now=NOW).to_dict()
     assert r["won"] == won and r["won"] + r["lost"] == 4
 
 
 def test_stage_history_regressions_and_current_stage(workspace: Workspace) -> None:
     write_log(workspace)
-    con = workspace.con
-    con.execute("UPDATE events SET SalesStage = 'Qualification' "
-                "WHERE ActivityName = 'Opportunity Qualified' AND SalesOpportunityId IN ('C3', 'C6')")
-    add = ("INSERT INTO events (event_id, SalesOpportunityId, ActivityName, EventTime, SalesStage, "
-           "OpportunityAmount, event_type) VALUES (?, ?, 'Opportunity Stage Changed', ?, ?, ?, 'explicit')")
-    # C6 moves on to Needs Analysis, then back to Qualification: a regression; it is open and
-    # now sits in the CRM stage 'Qualification' since Feb 28 (7 days before the as-of time).
-    con.execute(add, [2001, "C6", datetime(2024, 2, 27), "Needs Analysis", 10000.0])
-    con.execute(add, [2002, "C6", datetime(2024, 2, 28), "Qualification", 10000.0])
-    # C3 re-enters Qualification after it was lost: not a regression.
-    con.execute(add, [2003, "C3", datetime(2024, 2, 1), "Qualification", 20000.0])
+    with workspace.transaction() as con:
+        con.execute("UPDATE events SET SalesStage = 'Qualification' WHERE ActivityName = "
+                    "'Opportunity Qualified' AND SalesOpportunityId IN ('C3', 'C6')")
+        add = ("INSERT INTO events (event_id, SalesOpportunityId, ActivityName, EventTime, "
+               "SalesStage, OpportunityAmount, event_type) "
+               "VALUES (?, ?, 'Opportunity Stage Changed', ?, ?, ?, 'explicit')")
+        # C6 moves on to Needs Analysis, then back to Qualification: a regression; it is open
+        # and now sits in the CRM stage 'Qualification' since Feb 28 (7 days before as-of).
+        con.execute(add, [2001, "C6", datetime(2024, 2, 27), "Needs Analysis", 10000.0])
+        con.execute(add, [2002, "C6", datetime(2024, 2, 28), "Qualification", 10000.0])
+        # C3 re-enters Qualification after it was lost: not a regression.
+        con.execute(add, [2003, "C3", datetime(2024, 2, 1), "Qualification", 20000.0])
     r = kpis(ibis.duckdb.from_connection(con).table("events"), now=NOW).to_dict()
     assert r["regressed_cases"] == 2  # C5 (activity order) and C6 (stage history)
     stalls = {s["stage"]: s for s in r["stalls"]}

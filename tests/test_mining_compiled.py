@@ -169,7 +169,8 @@ def test_stored_kpi_facts_are_part_of_the_compiled_derivation(
     copy = tmp_path / "log.duckdb"
     copy.write_bytes(log_path.read_bytes())
     with Workspace(copy) as ws:
-        derived.derive(ws.con)
+        with ws.transaction() as con:
+            derived.derive(con)
         entry = json.loads(kept(cache)["derived"].read_text())
         assert len(entry["sql"]) == len(derived.NAMES) + len(derived.FACT_NAMES)
         backend = ibis.duckdb.from_connection(ws.con)

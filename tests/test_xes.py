@@ -191,18 +191,18 @@ ROWS = [  # event_id, case, activity, time, amount, customer, owner, stage, prio
 @pytest.fixture
 def written(workspace: Workspace) -> Workspace:
     """A workspace whose events table was filled directly, without the importer."""
-    con = workspace.con
-    con.execute(events_ddl(EVENTS, EXTRAS))
-    for eid, case, act, ts, amount, customer, owner, stage, prio, flag, seg in ROWS:
-        con.execute(
-            f"INSERT INTO {EVENTS} (event_id, SalesOpportunityId, ActivityName, EventTime, "
-            "SourceSystem, LastDataUpdate, OpportunityAmount, CustomerName, OpportunityOwner, "
-            "SalesStage, SalesCycleDuration, event_type, source_record, priority, flag, "
-            '"case:segment", "lifecycle:transition") VALUES (?, ?, ?, ?::TIMESTAMP, '
-            "'Salesforce CRM', '2024-03-01 02:00:00'::TIMESTAMP, ?, ?, ?, ?, "
-            "INTERVAL '3 days 4 hours', 'explicit', ?, ?, ?, ?, 'complete')",
-            [eid, case, act, ts, amount, customer, owner, stage, f"Opportunity/{case}#{eid}",
-             prio, flag, seg])
+    with workspace.transaction() as con:
+        con.execute(events_ddl(EVENTS, EXTRAS))
+        for eid, case, act, ts, amount, customer, owner, stage, prio, flag, seg in ROWS:
+            con.execute(
+                f"INSERT INTO {EVENTS} (event_id, SalesOpportunityId, ActivityName, EventTime, "
+                "SourceSystem, LastDataUpdate, OpportunityAmount, CustomerName, OpportunityOwner, "
+                "SalesStage, SalesCycleDuration, event_type, source_record, priority, flag, "
+                '"case:segment", "lifecycle:transition") VALUES (?, ?, ?, ?::TIMESTAMP, '
+                "'Salesforce CRM', '2024-03-01 02:00:00'::TIMESTAMP, ?, ?, ?, ?, "
+                "INTERVAL '3 days 4 hours', 'explicit', ?, ?, ?, ?, 'complete')",
+                [eid, case, act, ts, amount, customer, owner, stage, f"Opportunity/{case}#{eid}",
+                 prio, flag, seg])
     return workspace
 
 
@@ -259,7 +259,8 @@ def test_written_header_declares_the_standard(written: Workspace, tmp_path: Path
 
 
 def test_empty_log_writes_a_valid_document(workspace: Workspace, tmp_path: Path) -> None:
-    workspace.con.execute(events_ddl(EVENTS))
+    with workspace.transaction() as con:
+        con.execute(events_ddl(EVENTS))
     path = tmp_path / "empty.xes"
     assert write_xes(workspace.con, path) == 0
     assert ET.parse(path).getroot().find("{http://www.xes-standard.org/}trace") is None
@@ -412,7 +413,8 @@ def test_characters_xml_forbids_are_errors_not_data(tmp_path: Path, bad: str) ->
 
 
 def test_writer_replaces_characters_xml_cannot_hold(written: Workspace, tmp_path: Path) -> None:
-    written.con.execute(f"UPDATE {EVENTS} SET SalesStage = 'bell' || chr(7) || ' & tab' || chr(9)")
+    with written.transaction() as con:
+        con.execute(f"UPDATE {EVENTS} SET SalesStage = 'bell' || chr(7) || ' & tab' || chr(9)")
     path = tmp_path / "controls.xes"
     write_xes(written.con, path)
     stages = set(read_fast(path, silent).table["SalesStage"].to_pylist())

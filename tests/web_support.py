@@ -46,6 +46,15 @@ def free_port() -> int:
 @contextmanager
 def running_server(db: Path, *extra: str, env: dict[str, str] | None = None) -> Iterator[str]:
     """`lead2cash serve` in a subprocess on a free loopback port; yields its base URL."""
+    with server_process(db, *extra, env=env) as (base, _):
+        yield base
+
+
+@contextmanager
+def server_process(db: Path, *extra: str, env: dict[str, str] | None = None
+                   ) -> Iterator[tuple[str, subprocess.Popen[str]]]:
+    """`lead2cash serve` in a subprocess on a free loopback port; yields its base URL and the
+    process."""
     port = free_port()
     proc = subprocess.Popen(
         [sys.executable, "-m", "lead2cash", "serve", "--db", str(db), "--port", str(port), *extra],
@@ -64,7 +73,7 @@ def running_server(db: Path, *extra: str, env: dict[str, str] | None = None) -> 
                 time.sleep(0.3)
         else:
             raise AssertionError("the server did not start within 60 s")
-        yield base
+        yield base, proc
     finally:
         proc.terminate()
         try:

@@ -35,7 +35,10 @@ __all__ = ["CaseSelection"]
 
 
 class CaseSelection:
-    """Which of a workspace's cases each filter keeps, selected once and kept as masks."""
+    """Which of a workspace's cases each filter keeps, selected once and kept as masks.
+
+    One per version of the workspace (a refresh brings a new one); the cursor it compiles the
+    filters' SQL on is one of that version's connection and closes with it."""
 
     def __init__(self, ws: Workspace, size: int = 1024) -> None:
         self._ws = ws
@@ -43,15 +46,6 @@ class CaseSelection:
         self._whole = ResultCache(1)  # the case ids and start times of the whole log
         self._compile = threading.Lock()
         self._compiler: tuple[Workspace, DuckDBEngine] | None = None
-
-    def close(self) -> None:
-        """Close the cursor the filters' SQL is compiled on."""
-        with self._compile:
-            if self._compiler is not None:
-                cursor, engine = self._compiler
-                engine.close()
-                cursor.close()
-                self._compiler = None
 
     def _whole_log(self) -> tuple[pa.Array, np.ndarray, np.ndarray]:
         """Every case id, sorted; each case's first event time; and the position in that order

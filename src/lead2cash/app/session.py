@@ -1,7 +1,7 @@
 """Opening what an analysis needs for a face: the workspace, the engine, parsed options.
 
 The CLI and the web app both open engines through `open_engine` (a workspace path, an
-engine name, `--filter` texts) and read the shared options (times, band edges, calendars)
+engine name, `--filter` texts, the `--case-type` whose objects are the cases) and read the shared options (times, band edges, calendars)
 with these functions, so an option means the same in the terminal and in the browser.
 Nothing here imports DuckDB, Ibis or pandas at module level: `lead2cash --help` stays
 fast, and a command loads the engine's parts when it opens one (the filter language, which
@@ -31,6 +31,7 @@ __all__ = [
     "open_engine",
     "open_workspace",
     "parse_bands",
+    "parse_case_type",
     "parse_time",
 ]
 
@@ -42,11 +43,13 @@ class EngineName(StrEnum):
     SPARK = "spark"
 
 
-def open_workspace(db: Path | None, read_only: bool = False) -> Workspace:
-    """Open the workspace at `db`, or the default one ($LEAD2CASH_DB or ./lead2cash.duckdb)."""
+def open_workspace(db: Path | None, read_only: bool = False, command: str | None = None
+                   ) -> Workspace:
+    """Open the workspace at `db`, or the default one ($LEAD2CASH_DB or ./lead2cash.duckdb);
+    `command` is how the runs table names the refreshes made through it (a command line)."""
     from ..store import Workspace, default_db_path
 
-    return Workspace(db or default_db_path(), read_only=read_only)
+    return Workspace(db or default_db_path(), read_only=read_only, command=command)
 
 
 def parse_time(value: str | None, option: str) -> datetime | None:
@@ -75,6 +78,15 @@ def parse_bands(text: str | None, option: str) -> tuple[float, ...]:
     return edges
 
 
+def parse_case_type(value: str | None) -> str | None:
+    """The object type a `--case-type` value (or a web form's field) names; None (the
+    workspace's own case type) when it is not given or blank. Whether the workspace has objects
+    of that type is checked when the engine opens, which lists the types it has."""
+    if value is None or not value.strip():
+        return None
+    return value.strip()
+
+
 def calendars(working_time: str | None) -> CalendarSet | None:
     """The calendars a `--working-time` value names; None (calendar time) when not given."""
     if not working_time:
@@ -90,8 +102,11 @@ def open_engine(
     engine: EngineName = EngineName.DUCKDB,
     filters: Sequence[str] | None = None,
     progress: Progress = NO_PROGRESS,
+    *,
+    case_type: str | None = None,
 ) -> Iterator[tuple[Engine, list[Filter]]]:
-    """Parse the filters, open the workspace read-only and the chosen engine; close both after."""
+    """Parse the filters, open the workspace read-only and the chosen engine on the log
+    flattened on `case_type` (default: the workspace's own case type); close both after."""
     from ..mining.engine import DuckDBEngine, SparkEngine
 
     parsed: list[Filter] = []
@@ -99,14 +114,15 @@ def open_engine(
         from ..mining.filter_language import parse_filters
 
         parsed = parse_filters(filters)
+    chosen = parse_case_type(case_type)
     ws = open_workspace(db, read_only=True)
     try:
         if engine is EngineName.SPARK:
             progress("starting Spark and loading the log", 0, 1)
-            eng: Engine = SparkEngine.from_workspace(ws)
+            eng: Engine = SparkEngine.from_workspace(ws, case_type=chosen)
             progress("starting Spark and loading the log", 1, 1)
         else:
-            eng = DuckDBEngine(ws)
+            eng = DuckDBEngine(ws, case_type=chosen)
         with eng:
             yield eng, parsed
     finally:

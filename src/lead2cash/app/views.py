@@ -1,11 +1,12 @@
 """The dashboard's views as data: one object per served workspace, results cached per scope.
 
-`Dashboard` opens the workspace read-only once; every call takes its own DuckDB cursor
-(one per request: a DuckDB connection must not be shared between threads) and an engine
-over it, runs the mining layer's analyses and returns JSON-ready dicts built from their
-`to_dict()`, so the web pages, the JSON API, the report and `lead2cash mine ... --json`
-show the same numbers. Results are cached per workspace version, view, scope and options;
-the case facts behind the KPI views are read once per scope and shared by them.
+`Dashboard` opens the workspace read-only, and each new version a refresh puts in its place
+(`live.py`); every call takes its own DuckDB cursor (one per request: a DuckDB connection
+must not be shared between threads) and an engine over it, runs the mining layer's analyses
+and returns JSON-ready dicts built from their `to_dict()`, so the web pages, the JSON API,
+the report and `lead2cash mine ... --json` show the same numbers. Results are cached per
+workspace version, view, scope and options; the case facts behind the KPI views are read
+once per version and scope and shared by them.
 """
 
 from __future__ import annotations
@@ -14,8 +15,8 @@ import hashlib
 import threading
 from collections.abc import Callable, Hashable, Iterator
 from concurrent.futures import ThreadPoolExecutor
-from contextlib import contextmanager
-from dataclasses import asdict, dataclass
+from contextlib import AbstractContextManager, contextmanager
+from dataclasses import asdict, dataclass, field
 from datetime import datetime
 from pathlib import Path
 from typing import Any, TypeVar
@@ -34,10 +35,12 @@ from ..mining.engine import DuckDBEngine
 from ..mining.kpis import KpiOptions, facts_of, flat_kpis, from_facts
 from ..mining.kpis_facts import CASE, CaseFacts
 from ..mining.kpis_o2c import late_frame, late_payments_by
+from ..objects import case_type
 from ..store import EVENTS, Workspace
 from .cache import ResultCache
 from .casesets import case_mask, describe
 from .figures import HEADLINES, OVERVIEW
+from .live import LiveWorkspace
 from .scope import ATTRIBUTE_FIELDS, Scope
 from .selection import CaseSelection
 from .units import time_basis
@@ -69,65 +72,111 @@ class Settings:
     """The `--working-time` value `calendar` was loaded from, for the commands pages name."""
 
 
+@dataclass(frozen=True, slots=True)
+class _Served:
+    """What the dashboard knows of one version of the workspace."""
+
+    version: str  # the identity its results are cached under
+    case_type: str  # what the cases are (an OCEL import may choose)
+    selection: CaseSelection = field(compare=False)  # the cases each filter keeps in it
+
+
 class Dashboard:
-    """The data of every dashboard view for one workspace, opened read-only."""
+    """The data of every dashboard view for one workspace, opened read-only.
+
+    A refresh of the workspace while it is served is picked up by the next request
+    (`app.live.LiveWorkspace`): results are cached per version, and a request reads one
+    version from start to end (`pinned`)."""
 
     def __init__(self, db: str | Path, settings: Settings | None = None, cache_size: int = 512) -> None:
         settings = settings or Settings()
-        self.ws = Workspace(db, read_only=True)
-        try:
-            self.ws.require_log()
-            with self._engine():  # derived tables present (fails clearly on an older workspace)
-                pass
-        except BaseException:
-            self.ws.close()
-            raise
+        self.live = LiveWorkspace(db, self._describe)
         self.settings = settings
         self.basis = time_basis(settings.calendar)
-        self.version = self._version()
         self.cache = ResultCache(cache_size)  # results per view and scope
         self._facts = ResultCache(6)  # the largest objects: a few scopes' case facts
-        self.whole = ResultCache(8)  # whole-log data, read once: facts, menus, check results
-        self.selection = CaseSelection(self.ws)  # the cases each filter keeps, selected once
-        self.warm = threading.Event()  # set once `prewarm` has run
+        self.whole = ResultCache(8)  # whole-log data, read once per version: facts, menus, checks
+        self.warm = threading.Event()  # set once `prewarm` has run (for the current version)
+        self._autowarm = False  # prewarm each new version too (once `prewarm` was asked for)
+        self.live.on_new_version(self._new_version)
+
+    @staticmethod
+    def _describe(ws: Workspace) -> _Served:
+        """Check a version as it is opened (a log with derived tables: fails clearly on an
+        older workspace) and note its identity, case type and the selection of its cases."""
+        ws.require_log()
+        with DuckDBEngine(ws):
+            pass
+        meta = sorted(ws.meta().items())
+        text = f"{ws.path.resolve()}|{ws.version()}|{meta}"
+        return _Served(hashlib.sha256(text.encode()).hexdigest()[:16], case_type(ws.con),
+                       CaseSelection(ws))
+
+    @property
+    def ws(self) -> Workspace:
+        """The workspace version this thread reads (the newest unless a request pins one)."""
+        return self.live.current().ws
+
+    @property
+    def version(self) -> str:
+        """The identity of the version this thread reads: results are cached under it."""
+        return self.live.current().info.version
+
+    @property
+    def case_type(self) -> str:
+        """What the cases of the version this thread reads are."""
+        return self.live.current().info.case_type
+
+    @property
+    def selection(self) -> CaseSelection:
+        """The cases each filter keeps in the version this thread reads, selected once (a new
+        version starts a new selection; the old one goes with its version)."""
+        return self.live.current().info.selection
+
+    def pinned(self) -> AbstractContextManager[object]:
+        """Read one version of the workspace throughout the block (one request)."""
+        return self.live.pinned()
 
     def close(self) -> None:
-        """Close the workspace."""
-        self.selection.close()
-        self.ws.close()
+        """Close the workspace (the selection's cursor closes with its version)."""
+        self.live.close()
+
+    def _new_version(self) -> None:
+        """A refresh replaced the log: forget the old results, and warm up again."""
+        self.cache.clear()
+        self._facts.clear()
+        self.whole.clear()
+        if self._autowarm:
+            self.warm.clear()
+            threading.Thread(target=self.prewarm, name="lead2cash-prewarm", daemon=True).start()
 
     def prewarm(self) -> None:
-        """Compute what the first visitors ask for, in a background thread of the server: the
-        filter bar's menus and the log's case ids first (every page and filter needs them,
-        and they are quick), then the whole log's case facts, every unfiltered view, and last
-        the data-quality checks (seconds on a large log, asked for least)."""
+        """Compute what the first visitors ask for, in a background thread of the server (and
+        again after each refresh of the workspace): the filter bar's menus and the log's case
+        ids first (every page and filter needs them, and they are quick), then the whole log's
+        case facts, every unfiltered view, and last the data-quality checks (seconds on a
+        large log, asked for least)."""
+        self._autowarm = True
         everything = Scope()
-        for step in (self.choices, self.selection.cases, self.all_facts, lambda: self.overview(everything),
-                     lambda: self.process_map(everything, 1.0, 0.4), lambda: self.variants(everything, 30),
-                     lambda: self.order_to_cash(everything),
-                     lambda: self.compare(everything, "outcome = 'Won'", "outcome = 'Lost'"),
-                     self.quality):
-            try:
-                step()
-            except Exception:  # noqa: BLE001 - a failure shows when the view is asked for
-                break
+        with self.pinned():
+            for step in (self.choices, self.selection.cases, self.all_facts,
+                         lambda: self.overview(everything),
+                         lambda: self.process_map(everything, 1.0, 0.4),
+                         lambda: self.variants(everything, 30),
+                         lambda: self.order_to_cash(everything),
+                         lambda: self.compare(everything, "outcome = 'Won'", "outcome = 'Lost'"),
+                         self.quality):
+                try:
+                    step()
+                except Exception:  # noqa: BLE001 - a failure shows when the view is asked for
+                    break
         self.warm.set()
-
-    def _version(self) -> str:
-        """The loaded log's identity: the file and what its last load recorded."""
-        meta = sorted(self.ws.meta().items())
-        stat = self.ws.path.stat()
-        text = f"{self.ws.path.resolve()}|{stat.st_mtime_ns}|{stat.st_size}|{meta}"
-        return hashlib.sha256(text.encode()).hexdigest()[:16]
 
     @contextmanager
     def _cursor(self) -> Iterator[Workspace]:
         """The workspace on a cursor of its own (one per request or thread)."""
-        view = self.ws.cursor()
-        try:
+        with self.live.cursor() as view:
             yield view
-        finally:
-            view.close()
 
     @contextmanager
     def _engine(self, scope: Scope | None = None) -> Iterator[DuckDBEngine]:
@@ -142,11 +191,15 @@ class Dashboard:
     def _cached(self, key: tuple[Hashable, ...], compute: Callable[[], T]) -> T:
         return self.cache.get((self.version, *key), compute)
 
+    def _whole_log(self, name: str, compute: Callable[[], T]) -> T:
+        """Whole-log data (the same under every filter), computed once per version."""
+        return self.whole.get((self.version, name), compute)
+
     # -- the case facts behind the KPI views --------------------------------------------------
 
     def all_facts(self) -> CaseFacts:
-        """The whole log's case facts, read once (from the table stored at load time) and kept
-        in memory: the workspace is read-only while served, so they never change."""
+        """The whole log's case facts, read once per version (from the table stored at load
+        time) and kept in memory: a version never changes."""
         return self._all_facts()[0]
 
     def _all_facts(self) -> tuple[CaseFacts, np.ndarray | None]:
@@ -160,7 +213,7 @@ class Dashboard:
             if ids.equals(cases):
                 return facts, None
             return facts, pc.index_in(ids, value_set=cases).to_numpy(zero_copy_only=False)
-        return self.whole.get("facts", read)
+        return self._whole_log("facts", read)
 
     def facts(self, scope: Scope) -> CaseFacts:
         """The scope's case facts: the in-memory facts of the cases `selection` keeps (with
@@ -182,7 +235,8 @@ class Dashboard:
         """Every KPI of the scope: the JSON of `lead2cash mine kpis --json` on its filters."""
         def compute() -> dict[str, Any]:
             s = self.settings
-            return from_facts(self.facts(scope), None, (), s.calendar, s.options).to_dict()
+            return from_facts(self.facts(scope), None, (), s.calendar, s.options,
+                              case_type=self.case_type).to_dict()
         return self._cached(("kpis", scope), compute)
 
     def overview(self, scope: Scope) -> dict[str, Any]:
@@ -304,14 +358,22 @@ class Dashboard:
         their deltas (b − a) and both process maps."""
         parts = {name: (text, scope.with_condition(text) if text else scope)
                  for name, text in (("a", a), ("b", b))}
+        # Each side's KPIs and map in a thread of their own (reading the version this request
+        # reads): the selections and the maps run on DuckDB, which releases the GIL, while the
+        # KPIs are computed.
+        version = self.live.current()
+
         def headlines(part: Scope) -> dict[str, Any]:
-            k = self._cached(("flat kpis", part), lambda: flat_kpis(self.facts(part)))
+            with self.live.pinned(version):
+                k = self._cached(("flat kpis", part), lambda: flat_kpis(self.facts(part)))
             return {h.key: h.value(k) for h in HEADLINES}
 
-        # Each side's KPIs and map in a thread of their own: the selections and the maps run
-        # on DuckDB (which releases the GIL) while the KPIs are computed.
+        def map_of(part: Scope) -> dict[str, Any]:
+            with self.live.pinned(version):
+                return self.process_map(part, 1.0, paths)
+
         with ThreadPoolExecutor(max_workers=4, thread_name_prefix="lead2cash-compare") as pool:
-            futures = {name: (pool.submit(headlines, part), pool.submit(self.process_map, part, 1.0, paths))
+            futures = {name: (pool.submit(headlines, part), pool.submit(map_of, part))
                        for name, (_, part) in parts.items()}
             sides = {name: {"filter": parts[name][0], "kpis": k.result(), "map": m.result()}
                      for name, (k, m) in futures.items()}
@@ -406,7 +468,7 @@ class Dashboard:
         def compute() -> dict[str, Any]:
             with self._cursor() as ws:
                 return check_log(ws).to_dict()
-        return self.whole.get("quality", compute)
+        return self._whole_log("quality", compute)
 
     def choices(self) -> dict[str, list[str]]:
         """The values each filter-bar attribute takes (at most 500 each), for its menus."""
@@ -422,7 +484,7 @@ class Dashboard:
                                           f'IS NOT NULL ORDER BY 1 LIMIT 500').fetchall()
                     out[key] = [str(r[0]) for r in rows]
             return out
-        return self.whole.get("choices", compute)
+        return self._whole_log("choices", compute)
 
 
 def _cells(row: Any) -> list[Any]:

@@ -12,6 +12,7 @@ import sys
 import typer
 
 from ..errors import Lead2CashError
+from . import options
 from .console import err_console, print_error
 
 __all__ = ["app", "main"]
@@ -30,9 +31,9 @@ INTERRUPTED = 130
 
 def _register() -> None:
     """Attach every command module to the app (each module defines `register(app)`)."""
-    from . import demo, extract, log_commands, mine, serve, simulate
+    from . import demo, extract, log_commands, mine, runs, serve, simulate
 
-    for module in (log_commands, simulate, extract, mine, demo, serve):
+    for module in (log_commands, simulate, extract, mine, demo, serve, runs):
         module.register(app)
 
 
@@ -63,6 +64,7 @@ def main() -> None:
     be named here; Typer's usage errors derive from `typer.TyperException` (public since
     0.28). Ctrl-C exits 130.
     """
+    options.ARGV = sys.argv[1:]  # the runs table names each run's command line
     try:
         code = app(standalone_mode=False)
     except Lead2CashError as exc:

@@ -10,6 +10,7 @@ import typer
 from ..errors import Lead2CashError
 from .console import console, progress_bars
 from .options import DbOption, open_workspace, parse_time
+from .runs import print_accounts
 
 
 def _parse_sources(values: list[str]) -> dict[str, Path]:
@@ -85,6 +86,8 @@ def extract_command(
     if missing:
         console.print(f"[yellow]absent optional files[/] ({missing}): their activities are missing")
     _print_notes(meta)
+    if ws.last_run is not None:
+        print_accounts(ws.last_run.files)
 
 
 _NOTES = {  # log metadata written by the connectors -> how extract shows it

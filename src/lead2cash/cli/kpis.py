@@ -28,6 +28,8 @@ def render(result: "KpiReport") -> None:
 
     d = result.to_dict()
     b = TimeBasis(d["time"], d["day_s"])
+    if d["note"]:
+        console.print(f"[yellow]Note:[/] {d['note']}", highlight=False)
     days = b.short("d")
 
     def in_days(seconds: float | None) -> str:
@@ -77,6 +79,7 @@ def render(result: "KpiReport") -> None:
 def register(mine_app: typer.Typer) -> None:
     """Attach `mine kpis` to the `mine` sub-app (shared options come from cli/mine.py)."""
     from .mine import (
+        CaseTypeOpt,
         EngineName,
         EngineOpt,
         FilterOpt,
@@ -92,6 +95,7 @@ def register(mine_app: typer.Typer) -> None:
         filter_: FilterOpt = None,
         as_json: JsonOption = False,
         engine: EngineOpt = EngineName.DUCKDB,
+        case_type: CaseTypeOpt = None,
         by: Annotated[str | None, typer.Option(
             "--by", help="Slice by an attribute, e.g. SalesRegion, OpportunityOwner, LeadSource.")] = None,
         amount_bands: Annotated[str | None, typer.Option(
@@ -111,6 +115,6 @@ def register(mine_app: typer.Typer) -> None:
         options = KpiOptions(stall_days, parse_bands(discount_bands, "--discount-bands"),
                              discount_policy)
         calendar = calendars(working_time)
-        with open_engine(db, engine, filter_) as (eng, filters), progress_bars() as progress:
+        with open_engine(db, engine, filter_, case_type) as (eng, filters), progress_bars() as progress:
             result = report(eng, filters, by, bands, calendar, options, progress=progress)
         emit(result, as_json, render)

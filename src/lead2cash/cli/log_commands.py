@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import sys
 import tomllib
 from pathlib import Path
 from typing import Annotated
@@ -15,6 +16,7 @@ from rich.table import Table
 from ..errors import InputError, Location
 from .console import console, progress_bars
 from .options import DbOption, JsonOption, open_workspace, parse_time
+from .runs import print_accounts
 
 if TYPE_CHECKING:  # the core (DuckDB, Arrow) loads inside the commands, not for --help
     from ..checks import CheckReport
@@ -57,36 +59,52 @@ def import_cmd(
     skip_bad_rows: Annotated[bool, typer.Option("--skip-bad-rows", help="Set unreadable rows aside in the rejected_rows table instead of failing.")] = False,
     delimiter: Annotated[str | None, typer.Option(help="CSV delimiter (default: detected).")] = None,
     encoding: Annotated[str | None, typer.Option(help="CSV encoding (default: UTF-8, else cp1252).")] = None,
-    fmt: Annotated[str | None, typer.Option("--format", help="csv, parquet or xes (default: from the name).")] = None,
+    fmt: Annotated[str | None, typer.Option("--format", help="csv, parquet, xes, ocel2 or sap-vbfa (default: from the name).")] = None,
+    case_type: Annotated[str | None, typer.Option("--case-type", help="Object-centric logs (OCEL 2.0, sap-vbfa): the object type whose objects are the cases (default: the type most events touch).")] = None,
     db: DbOption = None,
 ) -> None:
-    """Import an event log into the workspace (replaces its log; all or nothing)."""
+    """Import an event log into the workspace (replaces its log; all or nothing).
+
+    OCEL 2.0 logs (.json / .jsonocel, .xml / .xmlocel, .sqlite) keep their objects and
+    relations; the log is flattened on --case-type.
+    """
     from ..io.importer import ImportOptions, import_log
 
     options = ImportOptions(
         case=case, activity=activity, time=time, mapping=_read_map(map_file), timezone=timezone,
         time_format=time_format, source_system=source_system,
         extracted_at=parse_time(extracted_at, "--extracted-at"), skip_bad_rows=skip_bad_rows,
-        delimiter=delimiter, encoding=encoding, format=fmt,
+        delimiter=delimiter, encoding=encoding, format=fmt, case_type=case_type,
     )
     with open_workspace(db) as ws, progress_bars() as progress:
         result = import_log(ws, path, options, progress)
     _print_import(result, ws.path)
+    if ws.last_run is not None:
+        print_accounts(ws.last_run.files)
 
 
 def _print_import(result: ImportResult, db: Path) -> None:
     """Report what was imported and where."""
     console.print(f"[green]imported[/] {result.events:,} events in {result.cases:,} cases "
                   f"from {result.file} into {db}")
-    mapped = ", ".join(f"{k} ← {v}" for k, v in result.mapping.items())
-    console.print(f"  columns: {mapped}", highlight=False)
+    # Only an object-centric import loads its module: a flat import's result is never one of its.
+    object_import = sys.modules.get("lead2cash.io.object_import")
+    if object_import is not None and isinstance(result, object_import.ObjectImportResult):
+        types = ", ".join(f"{t} ({n:,})" for t, n in result.object_types.items())
+        console.print(f"  {result.unique_events:,} events, {sum(result.object_types.values()):,} "
+                      f"objects: {types}; {result.e2o:,} event-object and {result.o2o:,} "
+                      "object-object relations", highlight=False)
+        console.print(f"  case type: {result.case_type}, {result.case_type_reason}", highlight=False)
+    else:
+        mapped = ", ".join(f"{k} ← {v}" for k, v in result.mapping.items())
+        console.print(f"  columns: {mapped}", highlight=False)
     if result.extras:
         source = {v: k for k, v in result.renamed.items()}
         kept = ", ".join(f"{n} (column '{source[n]}': the store has that name)" if n in source
                          else n for n in result.extras)
         console.print(f"  kept as extra attributes: {kept}", highlight=False)
     if result.rejected:
-        console.print(f"  [yellow]{result.rejected:,} rows set aside[/] (see the rejected_rows table)")
+        console.print(f"  [yellow]{result.rejected:,} rows set aside[/] (`lead2cash rejected` lists them)")
 
 
 def print_check(report: CheckReport) -> None:
@@ -161,14 +179,24 @@ def summary_cmd(json_out: JsonOption = False, db: DbOption = None) -> None:
 
 
 def export_cmd(
-    path: Annotated[Path, typer.Argument(help="Output file: .csv, .parquet, .xes or .xes.gz.")],
-    fmt: Annotated[str | None, typer.Option("--format", help="csv, parquet or xes.")] = None,
+    path: Annotated[Path, typer.Argument(
+        help="Output file: .csv, .parquet, .xes, .xes.gz; OCEL 2.0 .json, .xml or .sqlite.")],
+    fmt: Annotated[str | None, typer.Option("--format", help="csv, parquet, xes or ocel2.")] = None,
     db: DbOption = None,
 ) -> None:
-    """Export the log (model column names; XES with concept/time/lifecycle/org extensions)."""
-    from ..io.export import export_log
+    """Export the log (model column names; XES with concept/time/lifecycle/org extensions;
+    OCEL 2.0 with the objects and their relations)."""
+    from ..io.export import export_format, export_log
 
     with open_workspace(db, read_only=True) as ws, progress_bars() as progress:
+        if export_format(path, fmt) == "ocel2":
+            from ..io.ocel_write import write_ocel
+
+            c = write_ocel(ws, path, progress)
+            console.print(f"[green]wrote[/] OCEL 2.0: {c.events:,} events, {c.objects:,} objects of "
+                          f"{c.object_types:,} types, {c.e2o:,} event-object and {c.o2o:,} "
+                          f"object-object relations to {path}")
+            return
         n = export_log(ws, path, fmt, progress)
     console.print(f"[green]wrote[/] {n:,} events to {path}")
 

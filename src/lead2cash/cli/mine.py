@@ -1,8 +1,8 @@
 """The `mine` commands: process map, variants and performance (KPIs live in cli/kpis.py).
 
-Every command shares the options defined here (--db, --filter, --json,
---engine), opens the engine through `open_engine`, and prints either rich
-tables or the result's JSON through `emit`.
+Every command shares the options defined here (--db, --filter, --json, --engine,
+--case-type, --working-time; their meaning lives in app/session.py), opens the engine
+through `open_engine`, and prints either rich tables or the result's JSON through `emit`.
 """
 
 from __future__ import annotations
@@ -17,19 +17,20 @@ import typer
 from rich.table import Table
 
 from ..app.session import EngineName, calendars
-from ..app.units import TimeBasis
+from ..app.units import CALENDAR_TIME, TimeBasis
 from . import kpis
-from .console import console, err_console
-from .options import DbOption, JsonOption
+from .console import console, err_console, progress_bars
+from .options import DbOption, JsonOption, open_workspace
 
 if TYPE_CHECKING:  # the mining layer (Ibis, pandas) loads when a command runs, not for --help
     from ..mining import Engine, Filter
     from ..mining.dfg import ProcessMap
+    from ..mining.object_centric import ObjectReport
     from ..mining.performance import PerformanceReport
     from ..mining.stats import DurationStats
     from ..mining.variants import Variants
 
-__all__ = ["EngineName", "EngineOpt", "FilterOpt", "WorkingTimeOpt", "calendars",
+__all__ = ["CaseTypeOpt", "EngineName", "EngineOpt", "FilterOpt", "WorkingTimeOpt", "calendars",
            "emit", "mine_app", "open_engine", "register"]
 
 mine_app = typer.Typer(
@@ -49,6 +50,12 @@ FilterOpt = Annotated[
 EngineOpt = Annotated[
     EngineName, typer.Option("--engine", help="Run on DuckDB (default) or Apache Spark.")
 ]
+CaseTypeOpt = Annotated[
+    str | None,
+    typer.Option("--case-type", help="Object type whose objects are the cases: the log flattened "
+                 "on it, e.g. SalesOrder or Invoice (default: the workspace's, Opportunity).",
+                 show_default=False),
+]
 WorkingTimeOpt = Annotated[
     str | None,
     typer.Option("--working-time", help="Measure durations in working time: a built-in calendar "
@@ -64,16 +71,17 @@ class Result(Protocol):
 
 @contextmanager
 def open_engine(
-    db: Path | None, engine: EngineName, filters: list[str] | None
+    db: Path | None, engine: EngineName, filters: list[str] | None, case_type: str | None = None
 ) -> Iterator[tuple[Engine, list[Filter]]]:
-    """The application layer's `open_engine`, saying on stderr when Spark starts."""
+    """The application layer's `open_engine` (on the log flattened on `case_type`), saying on
+    stderr when Spark starts."""
     from ..app.session import open_engine as open_app_engine
 
     def note(step: str, done: int, total: int | None = None) -> None:
         if done == 0:
             err_console.print(f"[dim]{step}...[/]")
 
-    with open_app_engine(db, engine, filters, note) as opened:
+    with open_app_engine(db, engine, filters, note, case_type=case_type) as opened:
         yield opened
 
 
@@ -176,6 +184,7 @@ def dfg_command(
     filter_: FilterOpt = None,
     as_json: JsonOption = False,
     engine: EngineOpt = EngineName.DUCKDB,
+    case_type: CaseTypeOpt = None,
     activities: Annotated[float, typer.Option(min=0.01, max=1.0,
                           help="Share of activities to keep, most frequent first.")] = 1.0,
     paths: Annotated[float, typer.Option(min=0.01, max=1.0,
@@ -186,7 +195,7 @@ def dfg_command(
     from ..mining import dfg
 
     calendar = calendars(working_time)
-    with open_engine(db, engine, filter_) as (eng, filters):
+    with open_engine(db, engine, filter_, case_type) as (eng, filters):
         emit(dfg.discover(eng, filters, activities, paths, calendar), as_json, _renderer(_render_map, calendar))
 
 
@@ -196,6 +205,7 @@ def variants_command(
     filter_: FilterOpt = None,
     as_json: JsonOption = False,
     engine: EngineOpt = EngineName.DUCKDB,
+    case_type: CaseTypeOpt = None,
     top: Annotated[int | None, typer.Option(min=1, help="List the k most frequent.")] = 20,
     coverage: Annotated[float | None, typer.Option(
         min=0.0, max=1.0, help="List the fewest variants covering this share of cases.")] = None,
@@ -205,7 +215,7 @@ def variants_command(
     from ..mining import variants
 
     calendar = calendars(working_time)
-    with open_engine(db, engine, filter_) as (eng, filters):
+    with open_engine(db, engine, filter_, case_type) as (eng, filters):
         result = variants.discover(eng, filters, None if coverage is not None else top, coverage,
                                    calendar)
         emit(result, as_json, _renderer(_render_variants, calendar))
@@ -217,6 +227,7 @@ def performance_command(
     filter_: FilterOpt = None,
     as_json: JsonOption = False,
     engine: EngineOpt = EngineName.DUCKDB,
+    case_type: CaseTypeOpt = None,
     milestones: Annotated[list[str] | None, typer.Option(
         "--milestone", help="Throughput milestones in order (repeat; default: key happy path).")] = None,
     stage: Annotated[str, typer.Option(help="Attribute whose values are the stages.")] = "SalesStage",
@@ -231,10 +242,71 @@ def performance_command(
 
     occurrences = ("last" if source_last else "first", "last" if target_last else "first")
     calendar = calendars(working_time)
-    with open_engine(db, engine, filter_) as (eng, filters):
+    with open_engine(db, engine, filter_, case_type) as (eng, filters):
         result = performance.report(eng, filters, milestones, stage, between, occurrences,  # type: ignore[arg-type]
                                     calendar)
         emit(result, as_json, _renderer(_render_performance, calendar))
+
+
+def _render_objects(r: ObjectReport) -> None:
+    types = _table("Object types", "type", "objects", "with events", "events", "events/object",
+                   "lifecycle median", "p90", "most frequent lifecycle")
+    for t in r.types:
+        top = " > ".join(t.lifecycles[0][0]) + f" ({t.lifecycles[0][1]:,})" if t.lifecycles else "-"
+        types.add_row(t.object_type, f"{t.objects:,}", f"{t.objects_with_events:,}", f"{t.events:,}",
+                      f"{t.events_per_object.mean:.2f}" if t.events_per_object.mean is not None else "-",
+                      CALENDAR_TIME.human(t.duration.median_s),
+                      CALENDAR_TIME.human(t.duration.p90_s), top)
+    fan = _table("Fan-out (object-to-object)", "per source object", "relations", "sources",
+                 "with none", "mean", "median", "p90", "max")
+    for f in r.fan_out:
+        c = f.per_source
+        fan.add_row(f"{f.target_type} per {f.source_type}", f"{f.relations:,}", f"{c.objects:,}",
+                    f"{c.none:,}", f"{c.mean:.2f}" if c.mean is not None else "-",
+                    f"{c.median:g}" if c.median is not None else "-",
+                    f"{c.p90:g}" if c.p90 is not None else "-", f"{c.max:,}" if c.max is not None else "-")
+    fl = r.flattening
+    div = _table(f"Flattening on {fl.case_type}: {fl.events_kept:,} of {fl.events:,} events kept, "
+                 f"{fl.events_left_out:,} left out; {fl.convergent_events:,} touch several "
+                 f"{fl.case_type} objects and are repeated ({fl.duplicated_rows:,} extra rows, up to "
+                 f"{fl.max_case_objects_per_event:,} copies)", "other type",
+                 "cases with several", "pairs between its objects", "misordered pairs", "cases")
+    for d in fl.divergence:
+        div.add_row(d.object_type, f"{d.cases_with_several:,}", f"{d.pairs_between_objects:,}",
+                    f"{d.misordered_pairs:,}", f"{d.cases_misordered:,}")
+    acts = _table("Object-centric process map: activities", "activity", "events", "object types")
+    for a, (n, ts) in r.activities.items():
+        acts.add_row(a, f"{n:,}", ", ".join(ts))
+    edges = _table("Directly-follows edges per object type", "type", "source -> target",
+                   "frequency", "objects", "median")
+    for t, pm in r.maps.items():
+        for e in pm.edges[:10]:
+            edges.add_row(t, f"{e.source} -> {e.target}", f"{e.frequency:,}", f"{e.cases:,}",
+                          CALENDAR_TIME.human(e.duration.median_s))
+    for table in (types, fan, div, acts, edges):
+        console.print(table)
+
+
+@mine_app.command("objects")
+def objects_command(
+    db: DbOption = None,
+    as_json: JsonOption = False,
+    case_type: CaseTypeOpt = None,
+    top: Annotated[int, typer.Option(min=1, help="Lifecycles listed per object type.")] = 5,
+) -> None:
+    """Objects: per type count and lifecycle, fan-out between types, what flattening on the
+    case type repeats or misorders, and one process map per object type (DuckDB)."""
+    from ..mining.object_centric import report
+
+    ws = open_workspace(db, read_only=True)
+    try:
+        with progress_bars() as progress:
+            progress("object-centric statistics", 0, 1)
+            result = report(ws, case_type, top)
+            progress("object-centric statistics", 1, 1)
+    finally:
+        ws.close()
+    emit(result, as_json, _render_objects)
 
 
 def register(app: typer.Typer) -> None:

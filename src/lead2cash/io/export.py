@@ -1,4 +1,5 @@
-"""Export the workspace's log to CSV, Parquet or XES, with the model's column names."""
+"""Export the workspace's log to CSV, Parquet or XES, with the model's column names, or with its
+objects to OCEL 2.0 (io/ocel_write.py)."""
 
 from __future__ import annotations
 
@@ -11,7 +12,7 @@ from .convert import sql_literal
 
 __all__ = ["EXPORT_FORMATS", "export_log", "export_format"]
 
-EXPORT_FORMATS = ("csv", "parquet", "xes")
+EXPORT_FORMATS = ("csv", "parquet", "xes", "ocel2")
 _ORDER = "ORDER BY SalesOpportunityId, EventTime, event_id"
 
 
@@ -24,11 +25,13 @@ def export_format(path: Path, explicit: str | None) -> str:
         return explicit
     name = path.name.lower()
     for fmt, endings in (("xes", (".xes", ".xes.gz")), ("parquet", (".parquet", ".pq")),
-                         ("csv", (".csv", ".csv.gz"))):
+                         ("csv", (".csv", ".csv.gz")),
+                         ("ocel2", (".jsonocel", ".xmlocel", ".sqlite"))):
         if name.endswith(endings):
             return fmt
     raise Lead2CashError(f"{path}: cannot tell the export format from the file name",
-                         "end it with .csv, .parquet, .xes or .xes.gz, or pass --format")
+                         "end it with .csv, .parquet, .xes or .xes.gz, or pass --format "
+                         "(--format ocel2 writes OCEL 2.0 to .json, .xml or .sqlite)")
 
 
 def _select(ws: Workspace, fmt: str) -> tuple[str, list[str]]:
@@ -79,6 +82,10 @@ def export_log(ws: Workspace, path: str | Path, fmt: str | None = None,
         from .xes import write_xes
 
         return write_xes(ws.con, path, progress=progress)
+    if fmt == "ocel2":
+        from .ocel_write import write_ocel
+
+        return write_ocel(ws, path, progress).events
     total = ws.con.execute("SELECT count(*) FROM events").fetchone()[0]  # type: ignore[index]
     progress(f"writing {path.name}", 0, total)
     select, durations = _select(ws, fmt)

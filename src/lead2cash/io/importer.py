@@ -25,8 +25,17 @@ from ..errors import InputError, Location
 from ..model import ATTRIBUTE_NAMES, ATTRIBUTES, XES_KEYS, Attribute, AttrType
 from ..progress import NO_PROGRESS, Progress
 from ..store import CORE_COLUMNS, REJECTED, Workspace, quote
+from ..workspace.runs import FileAccount, Run
 from .convert import TIME_FORMATS, convert_expr, is_present, sql_literal
-from .staging import STAGE, XES_SQL_TYPES, Stage, detect_format, drop_stage, stage_file
+from .staging import (
+    OBJECT_FORMATS,
+    STAGE,
+    XES_SQL_TYPES,
+    Stage,
+    detect_format,
+    drop_stage,
+    stage_file,
+)
 
 __all__ = ["ImportOptions", "ImportResult", "import_log"]
 
@@ -53,6 +62,7 @@ class ImportOptions:
     delimiter: str | None = None
     encoding: str | None = None
     format: str | None = None
+    case_type: str | None = None  # object-centric logs: the object type whose objects are the cases
 
 
 @dataclass(frozen=True)
@@ -85,12 +95,25 @@ def import_log(
     options: ImportOptions | None = None,
     progress: Progress = NO_PROGRESS,
 ) -> ImportResult:
-    """Replace the workspace's log with the events of `path`; the workspace is unchanged on error."""
-    opts = options or ImportOptions()
-    path = Path(path)
+    """Replace the workspace's log with the events of `path`; the workspace is unchanged on error.
+
+    The run is recorded in the workspace's `runs` table (a failed one in its journal), with
+    the file's rows read = rows used + rows set aside.
+    """
+    with ws.recording("import") as run:
+        return _import(ws, Path(path), options or ImportOptions(), progress, run)
+
+
+def _import(ws: Workspace, path: Path, opts: ImportOptions, progress: Progress, run: Run
+            ) -> ImportResult:
+    """The import pipeline (see the module docstring), inside a recorded run."""
     con = ws.con
     _check_timezone(con, opts.timezone)
     fmt = detect_format(path, opts.format)
+    if fmt in OBJECT_FORMATS:  # late: the object-centric loader builds on this module
+        from .object_import import import_object_log
+
+        return import_object_log(ws, path, fmt, opts, progress)
     progress("reading " + path.name, 0, 3)
     try:
         stage = stage_file(con, path, fmt, delimiter=opts.delimiter, encoding=opts.encoding,
@@ -104,6 +127,7 @@ def import_log(
         unreadable = len({r[0] for r in stage.rejected})
         rejected = unreadable + _handle_problems(con, stage, problems, opts.skip_bad_rows)
         _check_event_ids(con, stage, mapping)
+        run.add_file(_account(con, stage, unreadable, rejected))
         result = _load(ws, stage, mapping, extras, rejected, opts)
         progress("reading " + path.name, 3, 3)
         return result
@@ -300,6 +324,20 @@ def _handle_problems(con: duckdb.DuckDBPyConnection, stage: Stage,
     con.execute(f"DELETE FROM {_TYPED} WHERE _bad")
     stage.rejected.extend((loc, col, raw, problem) for loc, col, raw, problem in reasons)
     return int(bad_rows)
+
+
+def _account(con: duckdb.DuckDBPyConnection, stage: Stage, unreadable: int,
+             rejected: int) -> FileAccount:
+    """Where the file's rows went: each row the reader gave is an event or was set aside,
+    and the rows the reader itself refused (`--skip-bad-rows`) were set aside too."""
+    staged = con.execute(f"SELECT count(*) FROM {STAGE}").fetchone()[0]  # type: ignore[index]
+    used = con.execute(f"SELECT count(*) FROM {_TYPED}").fetchone()[0]  # type: ignore[index]
+    rows_by_reason: dict[str, set[str]] = {}
+    for loc, _col, _raw, reason in stage.rejected:
+        rows_by_reason.setdefault(reason, set()).add(loc)
+    return FileAccount.of(stage.file, rows_read=int(staged) + unreadable, rows_used=int(used),
+                          rows_set_aside=rejected,
+                          reasons={k: len(v) for k, v in rows_by_reason.items()})
 
 
 def _check_event_ids(con: duckdb.DuckDBPyConnection, stage: Stage, mapping: dict[str, str]) -> None:

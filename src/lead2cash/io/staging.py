@@ -19,10 +19,11 @@ from ..store import quote
 from .convert import sql_literal
 from .csvfile import detect_dialect
 
-__all__ = ["FORMATS", "Stage", "detect_format", "drop_stage", "stage_file"]
+__all__ = ["FORMATS", "OBJECT_FORMATS", "Stage", "detect_format", "drop_stage", "stage_file"]
 
 STAGE = "_l2c_stage"
-FORMATS = ("csv", "parquet", "xes")
+OBJECT_FORMATS = ("ocel2", "sap-vbfa")  # object-centric logs: io/object_import.py reads them
+FORMATS = ("csv", "parquet", "xes", *OBJECT_FORMATS)
 
 # XES attribute types → the DuckDB type an extra column of that type is stored as.
 XES_SQL_TYPES = {"int": "BIGINT", "float": "DOUBLE", "boolean": "BOOLEAN", "date": "TIMESTAMP"}
@@ -51,11 +52,14 @@ def detect_format(path: Path, explicit: str | None = None) -> str:
     name = path.name.lower()
     for ending, fmt in ((".xes", "xes"), (".xes.gz", "xes"), (".parquet", "parquet"),
                         (".pq", "parquet"), (".csv", "csv"), (".csv.gz", "csv"),
-                        (".tsv", "csv"), (".txt", "csv")):
+                        (".tsv", "csv"), (".txt", "csv"), (".jsonocel", "ocel2"),
+                        (".xmlocel", "ocel2"), (".sqlite", "ocel2"), (".json", "ocel2"),
+                        (".json.gz", "ocel2"), (".xml", "ocel2"), (".xml.gz", "ocel2")):
         if name.endswith(ending):
             return fmt
     raise InputError(Location(str(path)), "cannot tell the file's format from its name",
-                     "name it .csv, .parquet, .xes or .xes.gz, or pass --format csv|parquet|xes")
+                     "name it .csv, .parquet, .xes, .xes.gz or OCEL 2.0 .json / .xml / .sqlite, "
+                     f"or pass --format {'|'.join(FORMATS)}")
 
 
 def stage_file(

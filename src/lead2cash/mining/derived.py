@@ -118,11 +118,13 @@ def duckdb_concat(value: ir.StringColumn, order_by: Sequence[ir.Column], sep: st
 _EVENTS_TYPES = dict(zip(REQUIRED_COLUMNS, ("string", "string", "timestamp(6)", "int64")))
 
 
-def _derivation_sql(names: tuple[str, str, str], keep: str | None) -> tuple[str, str, str]:
-    """The SELECTs that build the steps, cases and variant-steps tables of these names."""
+def _derivation_sql(names: tuple[str, str, str], keep: str | None,
+                    events_table: str = EVENTS) -> tuple[str, str, str]:
+    """The SELECTs that build the steps, cases and variant-steps tables of these names from
+    the events in `events_table`."""
     import ibis
 
-    events = ibis.table(_EVENTS_TYPES, name=EVENTS)
+    events = ibis.table(_EVENTS_TYPES, name=events_table)
     if keep is not None:
         events = events.filter(events[CASE].isin(ibis.table({CASE: "string"}, name=keep)[CASE]))
     steps = steps_expr(events)
@@ -172,22 +174,28 @@ def _has_fact_columns(con: duckdb.DuckDBPyConnection) -> bool:
     """Whether the events table has every column the KPI facts read (a workspace always has;
     a Parquet log mined in place may carry the required columns only)."""
     found = {r[0] for r in con.execute(
-        "SELECT column_name FROM information_schema.columns WHERE table_name = ?", [EVENTS]
+        "SELECT column_name FROM information_schema.columns WHERE table_name = ? "
+        "AND table_catalog = current_database()", [EVENTS]
     ).fetchall()}
     return set(_fact_columns()) <= found
 
 
-def derive(con: duckdb.DuckDBPyConnection, keep: str | None = None) -> tuple[str, str, str]:
+def derive(con: duckdb.DuckDBPyConnection, keep: str | None = None,
+           events_table: str = EVENTS) -> tuple[str, str, str]:
     """(Re)build the derived tables from the events table; called by every load path.
 
     The whole log also stores its KPI case facts and stage visits (`FACT_NAMES`) when its
     events have the model's columns; this is the one write path of a loaded log's tables.
-    With `keep` (a table of case ids), derive only those cases, into temporary tables named
-    after it (no facts: a filtered engine reads the whole log's facts, restricted). Returns
-    the names of the steps, cases and variant-steps tables. The whole-log statements are kept
-    compiled (compiled.py); a `keep` derivation is compiled each time.
+    With `keep` (a table of case ids), derive only those cases; with another `events_table`
+    (a log flattened on an object type), derive that log; both into temporary tables named
+    after it, without facts (a filtered engine reads the whole log's facts, restricted; a
+    flattened log's KPIs are computed from its events). Returns the names of the steps, cases
+    and variant-steps tables. Only the whole-log statements are kept compiled (compiled.py):
+    they name the stored tables, so no other log can run them; a `keep` or flattened
+    derivation is compiled each time, with its own table names.
     """
-    if keep is None:
+    suffix = keep or (None if events_table == EVENTS else events_table)
+    if suffix is None:
         names, create = NAMES, "CREATE OR REPLACE TABLE"
         sql = compiled.statements("derived", _whole_log_sql)
         tables = (*NAMES, *FACT_NAMES)
@@ -196,9 +204,9 @@ def derive(con: duckdb.DuckDBPyConnection, keep: str | None = None) -> tuple[str
             for name in FACT_NAMES:  # never leave another log's facts behind
                 con.execute(f"DROP TABLE IF EXISTS {name}")
     else:
-        names = (f"{STEPS}_{keep}", f"{CASES}_{keep}", f"{VARIANT_STEPS}_{keep}")
+        names = (f"{STEPS}_{suffix}", f"{CASES}_{suffix}", f"{VARIANT_STEPS}_{suffix}")
         create = "CREATE OR REPLACE TEMP TABLE"
-        sql, tables = list(_derivation_sql(names, keep)), names
+        sql, tables = list(_derivation_sql(names, keep, events_table)), names
     for name, select in zip(tables, sql, strict=True):
         con.execute(f"{create} {name} AS {select}")
     return names
@@ -248,7 +256,8 @@ def kept_by(sql: str, name: str) -> str:
 def is_derived(con: duckdb.DuckDBPyConnection) -> bool:
     """Whether the derived tables exist (logs loaded by older versions lack them)."""
     row = con.execute(
-        "SELECT count(*) FROM information_schema.tables WHERE table_name IN (?, ?, ?)",
+        "SELECT count(*) FROM information_schema.tables WHERE table_name IN (?, ?, ?) "
+        "AND table_catalog = current_database()",
         [STEPS, CASES, VARIANT_STEPS],
     ).fetchone()
     return bool(row and row[0] == 3)

@@ -8,7 +8,9 @@ through `Engine.ordered_concat`, which each backend implements its own way.
 An engine opens its Ibis side (backend and tables) on first use. The standing
 queries of an analysis (`Engine.queries` with a key: the process map, the
 variants) run on DuckDB as SQL compiled once per install (compiled.py), so a
-command such as `mine dfg` does not import Ibis or pandas at all.
+command such as `mine dfg` does not import Ibis or pandas at all. An engine on the log
+flattened on another object type (`case_type`) runs every query through Ibis: the kept SQL
+names the stored tables of the workspace's own case type.
 """
 
 from __future__ import annotations
@@ -27,6 +29,7 @@ from typing import TYPE_CHECKING, Any, ClassVar, Self
 
 import duckdb
 
+from .. import objects
 from ..errors import Lead2CashError
 from ..store import EVENTS, Workspace, quote
 from . import compiled, derived
@@ -49,6 +52,8 @@ class Engine(ABC):
     """An event log on one backend: events, the per-event steps and per-case traces as Ibis tables."""
 
     name: ClassVar[str]
+    case_type: str = str(objects.CASE_OBJECT_TYPE)
+    """The object type whose objects are the cases (the log flattened on it)."""
 
     def __init__(self, backend: Any, tables: LogTables | None) -> None:
         self._backend = backend
@@ -168,21 +173,32 @@ class DuckDBEngine(Engine):
     """A workspace's DuckDB file: the derived tables were computed when the log was loaded.
 
     `lazy` (for logs read straight from a file) derives nothing up front: the first analysis
-    derives the whole log, or, under filters, only the cases they keep.
+    derives the whole log, or, under filters, only the cases they keep. `case_type` (default:
+    the workspace's) flattens the log on another object type, into temporary tables derived
+    once when the Ibis side opens (on first use); its queries all run through Ibis.
     """
 
     name = "duckdb"
 
-    def __init__(self, ws: Workspace, *, lazy: bool = False) -> None:
+    def __init__(self, ws: Workspace, *, lazy: bool = False, case_type: str | None = None) -> None:
         ws.require_log()
         self._lazy = lazy
+        native = objects.case_type(ws.con)
+        self.case_type = case_type or native
+        self._flattened = case_type not in (None, native)
+        if self._flattened:
+            if lazy:
+                raise Lead2CashError(f"--case-type {case_type}: a log read from Parquet has no objects",
+                                     "import it into a workspace first, or leave out --case-type")
+            objects.require_case_type(ws.con, case_type)
         if not lazy and not derived.is_derived(ws.con):
             try:
-                derived.derive(ws.con)
-            except duckdb.Error as exc:
+                with ws.transaction() as con:  # a new version of the workspace with them
+                    derived.derive(con)
+            except (duckdb.Error, Lead2CashError) as exc:  # e.g. the workspace is read-only
                 raise Lead2CashError(
                     f"{ws.path}: the log has no derived mining tables and they cannot be built here "
-                    f"({exc})",
+                    f"({exc.message if isinstance(exc, Lead2CashError) else exc})",
                     "re-import the log with this version, or open the workspace writable",
                 ) from exc
         self.workspace = ws
@@ -200,12 +216,30 @@ class DuckDBEngine(Engine):
         from .filters import LogTables
 
         backend = ibis.duckdb.from_connection(self.workspace.con)
+        if self._flattened:
+            return backend, self._flatten(backend)
         if not self._lazy:
             return backend, self._stored(backend, derived.NAMES)
         events = backend.table(EVENTS)
         steps = derived.steps_expr(events)
         cases = derived.cases_expr(steps, self.ordered_concat)
         return backend, LogTables(events, steps, cases, derived.variant_steps_expr(cases))
+
+    def _flatten(self, backend: Any) -> LogTables:
+        """The log flattened on `case_type` and its derived tables, stored as temporary tables
+        (dropped on close); no stored KPI facts: its KPIs are computed from its events."""
+        from .filters import LogTables
+
+        con = self.workspace.con
+        name = f"mining_flat_{uuid.uuid4().hex}"
+        rel = objects.relations_of_type(backend.table(objects.E2O), backend.table(objects.OBJECTS),
+                                        self.case_type)
+        flat = objects.flatten(backend.table(objects.unique_events_table(con)), rel)
+        con.execute(f"CREATE TEMP TABLE {name} AS {backend.compile(flat)}")
+        self._releases.append(partial(self._drop, name))
+        names = derived.derive(con, events_table=name)
+        self._releases.extend(partial(self._drop, n) for n in names)
+        return LogTables(backend.table(name), *(backend.table(n) for n in names))
 
     @staticmethod
     def _stored(backend: Any, names: tuple[str, str, str]) -> LogTables:
@@ -214,7 +248,7 @@ class DuckDBEngine(Engine):
 
         stored = {r[0] for r in backend.con.execute(  # ibis' list_tables fails on DuckDB 2.0
             "SELECT table_name FROM information_schema.tables WHERE table_schema = 'main' "
-            "AND table_name IN (?, ?)", list(derived.FACT_NAMES)).fetchall()}
+            "AND table_catalog = current_database() AND table_name IN (?, ?)", list(derived.FACT_NAMES)).fetchall()}
         facts = [backend.table(n) if n in stored else None for n in derived.FACT_NAMES]
         return LogTables(backend.table(EVENTS), *(backend.table(n) for n in names), *facts)
 
@@ -239,9 +273,10 @@ class DuckDBEngine(Engine):
         key: str | None = None,
     ) -> list[Columns]:
         """As `Engine.queries`; a standing query runs its kept SQL, over the whole log or over
-        the stored tables restricted to the filters' kept cases (see `derived.KEPT`)."""
+        the stored tables restricted to the filters' kept cases (see `derived.KEPT`); not on a
+        flattened log: the kept SQL reads the stored tables of the workspace's case type."""
         chosen = tuple(filters)
-        if key is None or (chosen and self._lazy):
+        if key is None or self._flattened or (chosen and self._lazy):
             return super().queries(build, chosen)
         if self._lazy:
             self._derive_all()
@@ -360,7 +395,10 @@ class SparkEngine(Engine):
 
     name = "spark"
 
-    def __init__(self, session: SparkSession, parquet: str | os.PathLike[str]) -> None:
+    def __init__(self, session: SparkSession, parquet: str | os.PathLike[str],
+                 case_type: str | None = None, objects_parquet: tuple[str, str] | None = None) -> None:
+        """`objects_parquet` (E2O and objects as Parquet) with `case_type`: Spark flattens the
+        log (`parquet`: one row per event) on that object type itself."""
         import ibis
 
         from .filters import LogTables
@@ -369,6 +407,13 @@ class SparkEngine(Engine):
         view = f"{EVENTS}_{uuid.uuid4().hex}"  # one view per engine: sessions are shared
         session.read.parquet(str(parquet)).createOrReplaceTempView(view)
         events = backend.table(view)
+        if case_type is not None and objects_parquet is not None:
+            e2o, objs = (f"{t}_{uuid.uuid4().hex}" for t in (objects.E2O, objects.OBJECTS))
+            session.read.parquet(objects_parquet[0]).createOrReplaceTempView(e2o)
+            session.read.parquet(objects_parquet[1]).createOrReplaceTempView(objs)
+            rel = objects.relations_of_type(backend.table(e2o), backend.table(objs), case_type)
+            events = objects.flatten(events, rel).cache()
+            self.case_type = case_type
         steps = derived.steps_expr(events).cache()
         cases = derived.cases_expr(steps, self.ordered_concat).cache()
         pairs = derived.variant_steps_expr(cases).cache()
@@ -376,21 +421,41 @@ class SparkEngine(Engine):
         super().__init__(backend, LogTables(events, steps, cases, pairs))
 
     @classmethod
-    def from_workspace(cls, ws: Workspace, session: SparkSession | None = None) -> SparkEngine:
-        """Export a workspace's events to a temporary Parquet file and read it with Spark."""
+    def from_workspace(cls, ws: Workspace, session: SparkSession | None = None,
+                       case_type: str | None = None) -> SparkEngine:
+        """Export a workspace's events to a temporary Parquet file and read it with Spark; with
+        another `case_type` than the workspace's, export the events once each with the E2O
+        relations and objects, and Spark flattens them."""
+        native = objects.case_type(ws.con)
+        if case_type not in (None, native):
+            objects.require_case_type(ws.con, case_type)
         scratch = Path(tempfile.mkdtemp(prefix="lead2cash-spark-"))
-        cls.write_parquet(ws, scratch / "events.parquet")
-        engine = cls(session or spark_session(), scratch / "events.parquet")
+        try:
+            if case_type in (None, native):
+                cls.write_parquet(ws, scratch / "events.parquet")
+                engine = cls(session or spark_session(), scratch / "events.parquet")
+                engine.case_type = native
+            else:
+                cls.write_parquet(ws, scratch / "events.parquet", objects.unique_events_table(ws.con))
+                for table in (objects.E2O, objects.OBJECTS):
+                    ws.con.execute(f"COPY (SELECT * FROM {table}) TO "
+                                   f"'{scratch / table}.parquet' (FORMAT parquet)")
+                engine = cls(session or spark_session(), scratch / "events.parquet", case_type,
+                             (str(scratch / f"{objects.E2O}.parquet"),
+                              str(scratch / f"{objects.OBJECTS}.parquet")))
+        except BaseException:
+            shutil.rmtree(scratch, ignore_errors=True)
+            raise
         engine._scratch = scratch
         return engine
 
     @staticmethod
-    def write_parquet(ws: Workspace, path: str | os.PathLike[str]) -> None:
+    def write_parquet(ws: Workspace, path: str | os.PathLike[str], table: str = EVENTS) -> None:
         """Write a workspace's events as Parquet that Spark reads (INTERVAL columns become
         integer microseconds, which Spark's Parquet reader cannot take as intervals)."""
         ws.require_log()
         target = str(path).replace("'", "''")
-        ws.con.execute(f"COPY ({_portable_select(ws)}) TO '{target}' (FORMAT parquet)")
+        ws.con.execute(f"COPY ({_portable_select(ws, table)}) TO '{target}' (FORMAT parquet)")
 
     @staticmethod
     def ordered_concat(value: ir.StringColumn, order_by: Sequence[ir.Column], sep: str) -> ir.Scalar:
@@ -402,14 +467,17 @@ class SparkEngine(Engine):
         return collected.map(lambda s: s.v).join(sep)
 
 
-def _portable_select(ws: Workspace) -> str:
+def _portable_select(ws: Workspace, table: str = EVENTS) -> str:
     """SELECT of the events for Parquet that Spark reads: INTERVAL columns become microseconds."""
+    columns = ws.con.execute(
+        "SELECT column_name, data_type FROM information_schema.columns WHERE table_name = ? "
+        "AND table_schema = 'main' ORDER BY ordinal_position", [table]).fetchall()
     cols = [
         f"CAST(epoch_us(TIMESTAMP 'epoch' + {quote(n)}) AS BIGINT) AS {quote(n)}"
         if t.startswith("INTERVAL") else quote(n)
-        for n, t in ws.columns()
+        for n, t in columns
     ]
-    return f"SELECT {', '.join(cols)} FROM {EVENTS}"
+    return f"SELECT {', '.join(cols)} FROM {table}"
 
 
 def spark_session(master: str | None = None) -> SparkSession:

@@ -16,6 +16,7 @@ from typing import Any
 
 import ibis.expr.types as ir
 
+from ..object_model import CASE_OBJECT_TYPE
 from ..progress import NO_PROGRESS, Progress
 from .calendar import CalendarSet
 from .engine import Engine
@@ -140,10 +141,24 @@ class KpiReport:
     time: str
     as_of: str | None
     freshness: Freshness
+    case_type: str = CASE_OBJECT_TYPE
+    """The object type whose objects are the cases (another than Opportunity: a flattened log)."""
+
+    def note(self) -> str | None:
+        """What the figures mean when the cases are not opportunities; None when they are."""
+        if self.case_type == CASE_OBJECT_TYPE:
+            return None
+        return (f"the cases are {self.case_type} objects, not opportunities: the Lead-to-Cash "
+                f"KPIs are defined per opportunity, so win rate, funnel, stalls and discounts "
+                f"count {self.case_type} objects as if they were deals (and find no opportunity "
+                f"milestones on most); for {self.case_type} lifecycles use `mine performance`, "
+                f"`mine variants` or `mine dfg` with --case-type {self.case_type}, or `mine objects`")
 
     def to_dict(self) -> dict[str, Any]:
         """JSON-ready: the overall KPIs at top level, then slicing, segments and freshness."""
         return self.overall.to_dict() | {
+            "case_type": self.case_type,
+            "note": self.note(),
             "time": self.time,
             "day_s": self.overall.day_seconds,
             "as_of": self.as_of,
@@ -182,9 +197,10 @@ def from_facts(
     options: KpiOptions = KpiOptions(),
     now: datetime | None = None,
     progress: Progress = NO_PROGRESS,
+    case_type: str = CASE_OBJECT_TYPE,
 ) -> KpiReport:
     """Every KPI of case facts already read (`CaseFacts.load` or `CaseFacts.read`), overall
-    and per segment."""
+    and per segment; `case_type` names what the cases are (see `KpiReport.note`)."""
     parts = facts.slices() if by is not None or amount_bands else {}
     segments: dict[str, KpiSet] = {}
     for i, (name, part) in enumerate(parts.items()):
@@ -200,6 +216,7 @@ def from_facts(
         time=f"working ({calendar.default.name})" if calendar else "calendar",
         as_of=None if facts.as_of is None else facts.as_of.isoformat() + "Z",
         freshness=freshness(facts, now),
+        case_type=case_type,
     )
 
 
@@ -231,4 +248,5 @@ def report(
     progress("reducing events to case facts", 0, 1)
     facts = facts_of(engine.tables(filters), by, amount_bands, calendar)
     progress("reducing events to case facts", 1, 1)
-    return from_facts(facts, by, amount_bands, calendar, options, now, progress)
+    return from_facts(facts, by, amount_bands, calendar, options, now, progress,
+                      case_type=engine.case_type)

@@ -25,7 +25,9 @@ import duckdb
 from ..model import ACTIVITIES, ATTRIBUTE_NAMES, CASE_ATTRIBUTES, HAPPY_PATH, SOURCE_SYSTEMS
 from ..progress import NO_PROGRESS, Progress
 from ..store import Workspace, quote
+from . import accounting
 from .absence import Plan, absent_reasons, region_gaps, stage_name_report
+from .exported import reset_left_out
 from .sql import id_order, lit, lits
 from .stages import (
     StageHistory,
@@ -110,13 +112,19 @@ class _Names(dict[str, str]):
         return self.folder.sql_name(key)
 
 
+def rule_time(rule: EventRule) -> str:
+    """SQL for a rule's event time: its time column, else its fallback time column."""
+    when = f"t.{quote(parsed(rule.time))}"
+    if rule.fallback_time:
+        when = f"coalesce({when}, t.{quote(parsed(rule.fallback_time))})"
+    return when
+
+
 def _rule_sql(rule: EventRule, folder: SystemFolder, system: str, names: _Names) -> str:
     """The SELECT yielding one rule's events in the engine's intermediate shape."""
     src = folder.files.get(rule.table, f"{folder.system}/{rule.table}")
     record = f"{lit(src + ':' + rule.id + '=')} || t.{quote(rule.id)}"
-    when = f"t.{quote(parsed(rule.time))}"
-    if rule.fallback_time:
-        when = f"coalesce({when}, t.{quote(parsed(rule.fallback_time))})"
+    when = rule_time(rule)
     sql = (
         f"SELECT CAST({rule.case} AS VARCHAR) AS SalesOpportunityId, "
         f"{lit(rule.activity)} AS ActivityName, "
@@ -170,8 +178,9 @@ def run_extract(
     loaded: list[StageTables] = []
     missing: dict[str, list[str]] = {}
     meta: dict[str, str] = {}
+    read: list[tuple[SystemFolder, Mapping, _Names]] = []  # for the rows accounting
     extras: list[str] = []
-    folders: list[SystemFolder] = []
+    reset_left_out(con)
     for prio, (key, folder_path) in enumerate(sources.items()):
         mapping = build(key)
         system = SOURCE_SYSTEMS[key]
@@ -190,6 +199,7 @@ def run_extract(
             events.append(stage_events_sql(loaded[-1], system))
         plans += [(a, key, t, folder.missing) for a, t in _sources_of(mapping)]
         missing[key] = folder.missing
+        read.append((folder, mapping, names))
         # a system's configured attribute fields (2 * prio) win over its own sources (+ 1)
         cases.append(
             f"SELECT {2 * prio + 1} AS _prio, {lit(key)} AS _country_from, * "
@@ -218,7 +228,6 @@ def run_extract(
         )
         meta[f"source:{key}"] = str(folder_path)
         meta.update(folder.notes())  # encodings, rows left out, derived flags, data age
-        folders.append(folder)
         if folder.missing:
             meta[f"missing:{key}"] = ", ".join(folder.missing)
     progress("derive events", 0, 1)
@@ -236,13 +245,19 @@ def run_extract(
     meta["closed_without_close"] = json.dumps(closed_without_close(con, loaded))
     meta["closed_stages"] = json.dumps(_closed_stages(con, loaded))
     meta["region_gaps"] = json.dumps(region_gaps(con))
-    for folder in folders:  # SAP dates without a time: events placed at midnight
+    for folder, _, _ in read:  # SAP dates without a time: events placed at midnight
         meta.update(folder.date_only_events("x_events"))
+    accounting.start(con, "x_events")
+    for folder, mapping, names in read:
+        for account in accounting.account_folder(con, folder, mapping, names):
+            if ws.active_run is not None:
+                ws.active_run.add_file(account)
     progress("derive events", 1, 1)
     progress("load workspace", 0, 1)
     meta.update(kind="extract", systems=", ".join(sources))
     with ws.transaction():
         ws.replace_log(_final_sql(extras), dict.fromkeys(extras, "VARCHAR"), meta)
+        accounting.write_set_aside(con)
     n = con.execute("SELECT count(*) FROM events").fetchall()[0]
     progress("load workspace", 1, 1)
     meta["events"] = str(n[0] if n else 0)

@@ -18,17 +18,37 @@ import duckdb
 from ..store import quote
 from .spec import SourceTable, date_only_sql, flag_sql, parsed, sql_in
 
-__all__ = ["date_only_events", "newest_stamp", "normalise"]
+__all__ = ["LEFT_OUT", "date_only_events", "newest_stamp", "normalise", "reset_left_out"]
 
 
-def normalise(con: duckdb.DuckDBPyConnection, spec: SourceTable, name: str) -> str:
+LEFT_OUT = "x_left_out"
+"""Temporary table of the rows `normalise` left out: file, row, column, value, reason (the
+extract's row accounting sets them aside with that reason, see `accounting.py`)."""
+
+
+def reset_left_out(con: duckdb.DuckDBPyConnection) -> None:
+    """Start an extract with no rows left out yet."""
+    con.execute(
+        f"CREATE OR REPLACE TEMP TABLE {LEFT_OUT} (file VARCHAR, row VARCHAR, "
+        '"column" VARCHAR, value VARCHAR, reason VARCHAR)'
+    )
+
+
+def normalise(con: duckdb.DuckDBPyConnection, spec: SourceTable, name: str, shown: str) -> str:
     """Keep a record's newest version, the preferred language, and no deleted rows, in the
-    temporary table `name`; return what was left out (empty: nothing)."""
+    temporary table `name` (read from the file `shown`); return what was left out (empty:
+    nothing). Each row left out is noted in LEFT_OUT with its reason."""
+    con.execute(
+        f"CREATE TEMP TABLE IF NOT EXISTS {LEFT_OUT} (file VARCHAR, row VARCHAR, "
+        '"column" VARCHAR, value VARCHAR, reason VARCHAR)'
+    )
     columns = {r[0].lower(): r[0] for r in con.execute(f"DESCRIBE {name}").fetchall()}
     reasons = []
     version = next((columns[v.lower()] for v in spec.versions if v.lower() in columns), None)
     if spec.key and version:
-        n = _keep_first(con, name, spec.key, f"{_number(version)} DESC NULLS LAST, _row DESC")
+        n = _keep_first(con, name, shown, spec.key,
+                        f"{_number(version)} DESC NULLS LAST, _row DESC",
+                        f"an older version of its record (by {version})")
         if n:
             reasons.append(f"{n} older version(s) by {version}")
     language = columns.get((spec.language or "").lower())
@@ -44,7 +64,8 @@ def normalise(con: duckdb.DuckDBPyConnection, spec: SourceTable, name: str) -> s
             f"CASE {lang} {pref or 'WHEN NULL THEN 0'} ELSE {len(spec.languages)} END, "
             f"{base} DESC, {lang}, _row"
         )
-        n = _keep_first(con, name, spec.key, order)
+        others = f"a text in another language than {'/'.join(spec.languages)}"
+        n = _keep_first(con, name, shown, spec.key, order, others)
         if n:
             reasons.append(f"{n} row(s) in other languages than {'/'.join(spec.languages)}")
     marks = [(columns[c.lower()], values) for c, values in spec.deleted if c.lower() in columns]
@@ -55,19 +76,33 @@ def normalise(con: duckdb.DuckDBPyConnection, spec: SourceTable, name: str) -> s
             else f"lower(trim(coalesce({quote(c)}, ''))) IN {sql_in(v)}"
             for c, v in marks
         )
+        flags = ", ".join(c for c, _ in marks)
         n = con.execute(f"SELECT count(*) FROM {name} WHERE {where}").fetchall()[0][0]
         if n:
+            con.execute(
+                f"INSERT INTO {LEFT_OUT} SELECT ?, 'row ' || _row, ?, NULL, ? "
+                f"FROM {name} WHERE {where} ORDER BY _row",
+                [shown, flags, f"marked deleted ({flags})"],
+            )
             con.execute(f"DELETE FROM {name} WHERE {where}")
-            reasons.append(f"{n} marked deleted ({', '.join(c for c, _ in marks)})")
+            reasons.append(f"{n} marked deleted ({flags})")
     return "; ".join(reasons)
 
 
-def _keep_first(con: duckdb.DuckDBPyConnection, name: str, key: str, order: str) -> int:
-    """Keep the first row per key in the given order; return how many were dropped."""
+def _keep_first(con: duckdb.DuckDBPyConnection, name: str, shown: str, key: str, order: str,
+                reason: str) -> int:
+    """Keep the first row per key in the given order (the others go to LEFT_OUT with
+    `reason`); return how many were dropped."""
     before = con.execute(f"SELECT count(*) FROM {name}").fetchall()[0][0]
+    ranked = f"row_number() OVER (PARTITION BY {quote(key)} ORDER BY {order})"
     con.execute(
-        f"CREATE OR REPLACE TEMP TABLE {name} AS SELECT * FROM {name} QUALIFY row_number() "
-        f"OVER (PARTITION BY {quote(key)} ORDER BY {order}) = 1 ORDER BY _row"
+        f"INSERT INTO {LEFT_OUT} SELECT ?, 'row ' || _row, ?, CAST({quote(key)} AS VARCHAR), ? "
+        f"FROM {name} QUALIFY {ranked} > 1 ORDER BY _row",
+        [shown, key, reason],
+    )
+    con.execute(
+        f"CREATE OR REPLACE TEMP TABLE {name} AS SELECT * FROM {name} QUALIFY {ranked} = 1 "
+        "ORDER BY _row"
     )
     return int(before - con.execute(f"SELECT count(*) FROM {name}").fetchall()[0][0])
 

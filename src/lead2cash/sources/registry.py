@@ -34,7 +34,22 @@ def extract(
 ) -> dict[str, str]:
     """Build the workspace's event log from system export folders (`system key -> folder`).
 
-    Each system's `encoding` setting applies to all its CSV / text files (else detected)."""
+    Each system's `encoding` setting applies to all its CSV / text files (else detected).
+    The run is recorded in the workspace's `runs` table (a failed one in its journal), with
+    every file's rows read = rows used + rows set aside.
+    """
+    with ws.recording("extract"):
+        return _extract(ws, sources, config, extracted_at, progress)
+
+
+def _extract(
+    ws: Workspace,
+    sources: MappingT[str, Path],
+    config: Path | None,
+    extracted_at: datetime | None,
+    progress: Progress,
+) -> dict[str, str]:
+    """Check the sources and the configuration, then run the engine (inside a recorded run)."""
     for key, folder in sources.items():
         if key not in SYSTEMS:
             raise Lead2CashError(

@@ -102,6 +102,7 @@ class SystemFolder:
     encodings: dict[str, str] = field(default_factory=dict)  # display path -> non-UTF-8 encoding
     dropped: dict[str, str] = field(default_factory=dict)  # display path -> rows left out, why
     age_source: str = ""  # where LastDataUpdate came from
+    rows: dict[str, tuple[Path, int]] = field(default_factory=dict)  # table -> (file, rows read)
 
     def sql_name(self, table: str) -> str:
         """The quoted temporary-table name holding one source table."""
@@ -147,7 +148,9 @@ class SystemFolder:
         self.loaded.append(spec)
         if src.encoding and not is_utf8_name(src.encoding):
             self.encodings[shown] = src.encoding
-        dropped = normalise(self.con, spec, name)
+        count = self.con.execute(f"SELECT count(*) FROM {name}").fetchone()
+        self.rows[spec.name] = (path, int(count[0]) if count else 0)
+        dropped = normalise(self.con, spec, name, shown)
         if dropped:
             self.dropped[shown] = dropped
         if spec.key:

@@ -3,6 +3,8 @@
 Every route is a plain (synchronous) function, so FastAPI runs it in its thread pool: a
 long computation never blocks other requests, and each request opens its own DuckDB cursor
 (`Dashboard`). Nothing writes: there are only GET routes over a workspace opened read-only.
+A refresh (`lead2cash import` / `extract`) while serving is picked up by the next request;
+answers are cached per workspace version.
 """
 
 from __future__ import annotations

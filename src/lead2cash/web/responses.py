@@ -1,8 +1,10 @@
 """Finished responses cached per workspace version and URL.
 
-A page or a JSON answer is a pure function of the served workspace (read-only) and the URL's
-path and parameters, so once rendered it is kept (bounded, least recently used first) and
-sent again as bytes: a view asked again costs no template rendering and no JSON encoding.
+A page or a JSON answer is a pure function of the served workspace's version (read-only) and
+the URL's path and parameters, so once rendered it is kept (bounded, least recently used
+first) and sent again as bytes: a view asked again costs no template rendering and no JSON
+encoding. Each answer is computed on one version throughout (`Dashboard.pinned`): after a
+refresh the next request moves to the new version, one running meanwhile ends on the old.
 """
 
 from __future__ import annotations
@@ -35,8 +37,9 @@ def _key(request: Request, kind: str) -> tuple[str, ...]:
 
 def cached_json(request: Request, compute: Callable[[], Any]) -> Response:
     """The JSON of `compute()` (ISO text for times), from the cache when asked before."""
-    body = _cache(request).get(_key(request, "json"), lambda: json.dumps(
-        compute(), default=str, separators=(",", ":"), allow_nan=False).encode())
+    with request.app.state.dashboard.pinned():
+        body = _cache(request).get(_key(request, "json"), lambda: json.dumps(
+            compute(), default=str, separators=(",", ":"), allow_nan=False).encode())
     return Response(body, media_type="application/json")
 
 
@@ -46,6 +49,6 @@ def cached_page(request: Request, render: Callable[[], Response]) -> Response:
         response = render()
         return bytes(response.body), response.status_code, response.media_type or "text/html"
 
-    key = _key(request, "page")
-    body, status, media = _cache(request).get(key, make)
+    with request.app.state.dashboard.pinned():
+        body, status, media = _cache(request).get(_key(request, "page"), make)
     return Response(body, status_code=status, media_type=media)

@@ -6,13 +6,18 @@ import os
 import socket
 import sys
 import threading
+import time
 import webbrowser
 from collections.abc import Callable
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 from ..app.views import Dashboard, Settings
 from ..errors import Lead2CashError
 from .security import check_bind
+
+if TYPE_CHECKING:
+    import uvicorn
 
 __all__ = ["can_open_browser", "dashboard_url", "free_port", "serve"]
 
@@ -54,6 +59,22 @@ def can_open_browser() -> bool:
     return bool(os.environ.get("DISPLAY") or os.environ.get("WAYLAND_DISPLAY"))
 
 
+def _announce_when_listening(server: uvicorn.Server, url: str, announce: Callable[[str], None],
+                             open_browser: bool) -> None:
+    """Say the URL (and open a browser) once the server accepts connections, not before:
+    a user or a script that follows the URL at once must find the dashboard there."""
+    while not server.started:
+        if server.should_exit:
+            return
+        time.sleep(0.05)
+    announce(url)
+    if open_browser and can_open_browser():
+        try:
+            webbrowser.open(url)
+        except webbrowser.Error:
+            pass
+
+
 def serve(
     db: Path,
     host: str = "127.0.0.1",
@@ -74,13 +95,11 @@ def serve(
     threading.Thread(target=dashboard.prewarm, name="lead2cash-prewarm", daemon=True).start()
     try:
         app = create_app(dashboard, token)
+        server = uvicorn.Server(uvicorn.Config(app, host=host, port=port, log_level="warning",
+                                               access_log=False))
         url = dashboard_url(host, port, token)
-        announce(url)
-        if open_browser and can_open_browser():
-            try:
-                webbrowser.open(url)
-            except webbrowser.Error:
-                pass
-        uvicorn.run(app, host=host, port=port, log_level="warning", access_log=False)
+        threading.Thread(target=_announce_when_listening, name="lead2cash-announce", daemon=True,
+                         args=(server, url, announce, open_browser)).start()
+        server.run()
     finally:
         dashboard.close()
