@@ -6,6 +6,7 @@ it; the filter bar, the navigation and every link keep the scope in the URL.
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from typing import Any
 
 from fastapi import APIRouter, Query, Request
@@ -69,6 +70,14 @@ def _commands(request: Request, page: str, scope: Scope, working: bool = False,
     return view_commands(page, dash.ws.path, scope, dash.working_time(working), **options)
 
 
+def _view_page(request: Request, page: str, view: Callable[[Dashboard, Scope], dict[str, Any]]) -> Response:
+    """The page `page` (template `page.html`) showing one view of the request's scope."""
+    def render() -> Response:
+        scope = scope_of(request, with_extra=False)
+        return _render(request, f"{page}.html", page, scope, view=view(_dash(request), scope))
+    return cached_page(request, render)
+
+
 def error_page(request: Request, message: str, hint: str | None, status: int) -> Response:
     """The page of the requested view with the problem instead of its content."""
     try:
@@ -88,10 +97,7 @@ def _escape(text: str) -> str:
 
 @router.get("/", response_class=HTMLResponse)
 def overview(request: Request) -> Response:
-    def render() -> Response:
-        scope = scope_of(request, with_extra=False)
-        return _render(request, "overview.html", "overview", scope, view=_dash(request).overview(scope))
-    return cached_page(request, render)
+    return _view_page(request, "overview", Dashboard.overview)
 
 
 @router.get("/map", response_class=HTMLResponse)
@@ -121,26 +127,17 @@ def variants(request: Request, top: int = Query(30)) -> Response:
 
 @router.get("/funnel", response_class=HTMLResponse)
 def funnel(request: Request) -> Response:
-    def render() -> Response:
-        scope = scope_of(request, with_extra=False)
-        return _render(request, "funnel.html", "funnel", scope, view=_dash(request).funnel(scope))
-    return cached_page(request, render)
+    return _view_page(request, "funnel", Dashboard.funnel)
 
 
 @router.get("/discounts", response_class=HTMLResponse)
 def discounts(request: Request) -> Response:
-    def render() -> Response:
-        scope = scope_of(request, with_extra=False)
-        return _render(request, "discounts.html", "discounts", scope, view=_dash(request).discounts(scope))
-    return cached_page(request, render)
+    return _view_page(request, "discounts", Dashboard.discounts)
 
 
 @router.get("/o2c", response_class=HTMLResponse)
 def order_to_cash(request: Request) -> Response:
-    def render() -> Response:
-        scope = scope_of(request, with_extra=False)
-        return _render(request, "o2c.html", "o2c", scope, view=_dash(request).order_to_cash(scope))
-    return cached_page(request, render)
+    return _view_page(request, "o2c", Dashboard.order_to_cash)
 
 
 @router.get("/compare", response_class=HTMLResponse)
