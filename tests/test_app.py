@@ -141,3 +141,23 @@ def test_a_new_version_brings_its_own_selection_of_cases(tmp_path: Path) -> None
             assert sum(d.process_map(scope, 1.0, 1.0)["start_activities"].values()) == expected[1]
         finally:
             d.close()
+
+
+def test_late_payments_by_group_add_up_to_the_overall_and_rank_the_top(company_db: Path) -> None:
+    """Every case is in one group ('(none)' included), so the groups' counts and amounts add up
+    to the overall late payments; `top` keeps the groups with most late, then most overdue,
+    then most paid with terms, ties in name order."""
+    from lead2cash.mining.kpis_o2c import late_payments, late_payments_by
+
+    with Workspace(company_db, read_only=True) as ws, DuckDBEngine(ws) as engine:
+        f = facts_of(engine.tables())
+    overall = late_payments(f)
+    groups = late_payments_by(f, "CustomerName")
+    assert [g.group for g in groups] == sorted(g.group for g in groups)
+    for field in ("paid_with_terms", "late_cases", "overdue_open_cases"):
+        assert sum(getattr(g, field) for g in groups) == getattr(overall, field) > 0, field
+    assert sum(g.overdue_open_amount for g in groups) == pytest.approx(overall.overdue_open_amount)
+    late_s = sum(g.late_mean_s * g.late_cases for g in groups if g.late_cases)
+    assert late_s == pytest.approx(overall.late_mean_s * overall.late_cases)
+    ranked = sorted(groups, key=lambda g: (-g.late_cases, -g.overdue_open_cases, -g.paid_with_terms))
+    assert late_payments_by(f, "CustomerName", 7) == ranked[:7]

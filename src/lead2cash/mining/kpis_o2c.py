@@ -163,9 +163,9 @@ def _lateness(f: CaseFacts) -> np.ndarray:
 
 def late_payments(f: CaseFacts) -> LatePayments:
     """Late = last Payment Received after the due date; overdue = invoiced, unpaid, due before as-of."""
-    (overall,) = _late_figures(late_frame(f), np.zeros(len(f.cases), dtype=np.int64), 1)
+    totals = _late_totals(late_frame(f), np.zeros(len(f.cases), dtype=np.int64), 1)
     terms = f.attr(TERMS).dropna().unique()
-    return LatePayments(**asdict(overall), paid_cases=int(payment_status(f).paid.sum()),
+    return LatePayments(**_late_figures(totals, 0), paid_cases=int(payment_status(f).paid.sum()),
                         unparsed_terms=tuple(sorted(str(t) for t in terms if parse_terms(t) is None)))
 
 
@@ -234,19 +234,27 @@ def late_frame(f: CaseFacts) -> pd.DataFrame:
     })
 
 
-def _late_figures(frame: pd.DataFrame, codes: np.ndarray, k: int) -> list[LateFigures]:
-    """The late-payment figures of each group of cases (codes 0 to k-1) from their
-    `late_frame`: the one aggregation behind `late_payments` and `late_payments_by`."""
+def _late_totals(frame: pd.DataFrame, codes: np.ndarray, k: int) -> tuple[np.ndarray, ...]:
+    """Per group of cases (codes 0 to k-1), from their `late_frame`: paid with a due date, late,
+    lateness summed over the late, overdue and the overdue amount (the one aggregation behind
+    `late_payments` and `late_payments_by`)."""
     def total(column: str, rows: np.ndarray | None = None) -> np.ndarray:
         values = frame[column].to_numpy(dtype=float)
         return np.bincount(codes if rows is None else codes[rows], minlength=k,
                            weights=values if rows is None else values[rows])
     late = frame["late"].to_numpy(dtype=bool)
-    with_terms, late_n, overdue = total("with_terms"), total("late"), total("overdue")
-    late_sum, overdue_amount = total("late_s", late), total("overdue_amount")
-    return [LateFigures(int(with_terms[i]), int(late_n[i]), ratio(int(late_n[i]), int(with_terms[i])),
-                        float(late_sum[i] / late_n[i]) if late_n[i] else None, int(overdue[i]),
-                        float(overdue_amount[i])) for i in range(k)]
+    return (total("with_terms"), total("late"), total("late_s", late), total("overdue"),
+            total("overdue_amount"))
+
+
+def _late_figures(totals: tuple[np.ndarray, ...], i: int) -> dict[str, Any]:
+    """The `LateFigures` fields of group `i` of `_late_totals` (built only for groups shown)."""
+    with_terms, late_n, overdue = (int(totals[j][i]) for j in (0, 1, 3))
+    late_sum, amount = float(totals[2][i]), float(totals[4][i])
+    return {"paid_with_terms": with_terms, "late_cases": late_n,
+            "late_payment_rate": ratio(late_n, with_terms),
+            "late_mean_s": late_sum / late_n if late_n else None,
+            "overdue_open_cases": overdue, "overdue_open_amount": amount}
 
 
 def late_payments_by(f: CaseFacts, attribute: str, top: int | None = None,
@@ -255,10 +263,9 @@ def late_payments_by(f: CaseFacts, attribute: str, top: int | None = None,
     `top`, the groups with the most late cases (then most overdue) first, at most `top`.
     `frame` is `late_frame(f)` when several attributes group the same facts."""
     codes, names = text_groups(f, f"attr_{attribute}")  # codes in the order of the names
-    figures = _late_figures(late_frame(f) if frame is None else frame, codes, len(names))
-    groups = [LateGroup(**asdict(g), group=str(name)) for g, name in zip(figures, names, strict=True)
-              if g.paid_with_terms > 0 or g.overdue_open_cases > 0]
-    if top is not None:  # a stable sort: ties stay in the order of the names
-        groups = sorted(groups, key=lambda g: (-g.late_cases, -g.overdue_open_cases,
-                                               -g.paid_with_terms))[:top]
-    return groups
+    totals = _late_totals(late_frame(f) if frame is None else frame, codes, len(names))
+    with_terms, late_n, _, overdue, _ = totals
+    shown = np.flatnonzero((with_terms > 0) | (overdue > 0))
+    if top is not None:  # most late, then most overdue, then most paid with terms; ties in name order
+        shown = shown[np.lexsort((-with_terms[shown], -overdue[shown], -late_n[shown]))[:top]]
+    return [LateGroup(**_late_figures(totals, i), group=str(names[i])) for i in shown]
