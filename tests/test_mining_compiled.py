@@ -7,10 +7,23 @@ import json
 from pathlib import Path
 
 import pytest
-from pandas import testing as pd_testing
 from mining_log import load_frame, synthetic_frame
+from pandas import testing as pd_testing
 
-from lead2cash.mining import CaseDuration, DuckDBEngine, compiled, derived, dfg, variants
+from lead2cash.mining import (
+    Activity,
+    Attribute,
+    CaseDuration,
+    DuckDBEngine,
+    Engine,
+    Follows,
+    Not,
+    Outcome,
+    compiled,
+    derived,
+    dfg,
+    variants,
+)
 from lead2cash.store import EVENTS, Workspace
 
 
@@ -43,9 +56,53 @@ def test_compiled_cached_off_and_through_ibis_agree(
     assert answers(log_path) == first  # runs the kept SQL
     monkeypatch.setenv("LEAD2CASH_CACHE_DIR", "off")
     assert answers(log_path) == first
-    # A filter keeping every case goes through Ibis on the bound tables: the same answers.
+    # A filter keeping every case runs the kept SQL over its selection: the same answers.
     assert answers(log_path, (CaseDuration(min_s=0),)) == first
     assert first[0]["edges"] and first[2]["total_variants"] > 5
+
+
+FILTERS = [
+    (Attribute("SalesRegion", "=", "EMEA"),),
+    (Activity("Opportunity Reopened"), Not(Outcome(("Lost",)))),
+    (Follows("Quote Issued", "Quote Accepted"), CaseDuration(max_s=200 * 86_400)),
+]
+
+
+@pytest.mark.parametrize("filters", FILTERS)
+def test_kept_standing_queries_equal_ibis_under_filters(
+    log_path: Path, filters: tuple, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Under a filter, the standing queries run their SQL compiled once against a table of
+    kept case ids: the same answers as the queries built by Ibis on the filtered tables."""
+    monkeypatch.setenv("LEAD2CASH_CACHE_DIR", str(tmp_path / "cache"))
+    kept_sql = answers(log_path, filters)
+    assert {"dfg-kept", "variants-kept"} <= set(kept(tmp_path / "cache"))
+    with Workspace(log_path, read_only=True) as ws, DuckDBEngine(ws) as eng:
+        through_ibis = [Engine.queries(eng, b, filters) for b in (dfg._log_map_queries,
+                                                                 variants._variant_query)]
+        compiled_sql = [eng.queries(dfg._log_map_queries, filters, key="dfg"),
+                        eng.queries(variants._variant_query, filters, key="variants")]
+    assert [[rows(r) for r in q] for q in compiled_sql] == [[rows(r) for r in q] for q in through_ibis]
+    assert kept_sql[2]["total_cases"] > 0
+
+
+def rows(columns: dict[str, list]) -> list[tuple]:
+    """A query result's rows, in a fixed order (queries do not order their rows)."""
+    return sorted(zip(*columns.values(), strict=True), key=repr)
+
+
+def test_a_selection_kept_elsewhere_gives_the_same_answers(log_path: Path) -> None:
+    """A server selects a filter's cases once (`selection_sql`) and hands the ids to the
+    engines of later requests (`use_selection`): the same answers as selecting anew."""
+    filters = FILTERS[0]
+    with Workspace(log_path, read_only=True) as ws, DuckDBEngine(ws) as eng:
+        ids = ws.con.sql(eng.selection_sql(filters)).to_arrow_table().column(0)
+    with Workspace(log_path, read_only=True) as ws, DuckDBEngine(ws) as eng:
+        eng.use_selection(filters, ids)
+        given = (dfg.discover(eng, filters).to_dict(), dfg.discover(eng, filters, paths=0.4).to_dict(),
+                 variants.discover(eng, filters, top=5).to_dict())
+        assert eng.execute(eng.cases(filters).count()) == len(ids)
+    assert given == answers(log_path, filters)
 
 
 def test_cache_off_keeps_nothing(log_path: Path, tmp_path: Path,

@@ -14,6 +14,7 @@ import pytest
 from fastapi.testclient import TestClient
 from web_support import cli_json, without_volatile
 
+from lead2cash.app.figures import HEADLINES
 from lead2cash.app.scope import Scope
 from lead2cash.app.views import Dashboard
 from lead2cash.web import create_app
@@ -70,6 +71,69 @@ def test_map_variants_performance_equal_the_cli(client: TestClient, company_db: 
     for report in (quality, check):  # the data's age is measured against the clock
         report["findings"] = [f for f in report["findings"] if f["rule"] != "data-age"]
     assert quality == check
+
+
+def test_compare_shows_each_segments_kpis(client: TestClient, company_db: Path) -> None:
+    """The compare view's figures are the KPIs `mine kpis` prints for each segment's filter."""
+    view = get(client, "/api/compare", **SCOPE)
+    for side, condition in (("a", "outcome = 'Won'"), ("b", "outcome = 'Lost'")):
+        args = [x for f in [*FILTERS, condition] for x in ("-f", f)]
+        cli = cli_json("mine", "kpis", "--db", str(company_db), *args)
+        assert view[side]["kpis"] == {h.key: h.value(cli) for h in HEADLINES}, side
+        assert view[side]["kpis"]["cases"] > 0
+
+
+def _terminal(client: TestClient, path: str, **params: Any) -> list[list[str]]:
+    """The command lines a page's footer names, as argument lists after `lead2cash`."""
+    import re
+    import shlex
+
+    r = client.get(path, params=params)
+    assert r.status_code == 200, (path, r.text[:300])
+    footer = r.text[r.text.index('id="terminal"'):]
+    lines = [shlex.split(html.unescape(c)) for c in re.findall(r"<code>(.*?)</code>", footer)]
+    assert lines and all(line[0] == "lead2cash" for line in lines), lines
+    return [line[1:] for line in lines]
+
+
+def test_each_page_names_the_commands_giving_its_numbers(client: TestClient) -> None:
+    """Run the footer's commands: they print the numbers the page shows (the map page names
+    `mine dfg` with its shares, not `mine kpis`; compare names each segment's KPIs and map)."""
+    (kpis,) = _terminal(client, "/", **SCOPE)
+    assert kpis[:2] == ["mine", "kpis"]
+    assert without_volatile(cli_json(*kpis)) == without_volatile(get(client, "/api/kpis", **SCOPE))
+    (dfg,) = _terminal(client, "/map", activities=0.8, paths=0.4, **SCOPE)
+    assert dfg[:2] == ["mine", "dfg"] and "--paths" in dfg and "--activities" in dfg
+    api_map = get(client, "/api/map", activities=0.8, paths=0.4, **SCOPE)
+    assert cli_json(*dfg) == {k: v for k, v in api_map.items() if k not in ("time", "day_s")}
+    (top,) = _terminal(client, "/variants", **SCOPE)
+    assert top[:2] == ["mine", "variants"]
+    assert cli_json(*top) == get(client, "/api/variants", top=int(top[top.index("--top") + 1]), **SCOPE)
+    view = get(client, "/api/compare", **SCOPE)
+    lines = _terminal(client, "/compare", **SCOPE)
+    assert [line[1] for line in lines] == ["kpis", "kpis", "dfg", "dfg"]
+    for side, k, m in (("a", lines[0], lines[2]), ("b", lines[1], lines[3])):
+        assert {h.key: h.value(cli_json(*k)) for h in HEADLINES} == view[side]["kpis"], side
+        assert cli_json(*m) == {x: v for x, v in view[side]["map"].items() if x not in ("time", "day_s")}
+    assert _terminal(client, "/quality")[0][0] == "check"
+
+
+def test_each_filter_is_selected_once(company_db: Path) -> None:
+    """A scope's cases are selected once per filter and shared by every view: the compare
+    view's segments and a clicked edge select only their own new condition."""
+    d = Dashboard(company_db)
+    try:
+        scope = Scope.from_params(SCOPE)
+        d.overview(scope), d.process_map(scope, 1.0, 0.4), d.variants(scope, 30)
+        d.order_to_cash(scope), d.animation(scope), d.cases(scope, "late")
+        assert d.selection.selected == len(FILTERS)
+        d.compare(scope, "outcome = 'Won'", "outcome = 'Lost'")
+        d.cases(scope.with_condition("follows 'Quote Issued' -> 'Quote Accepted'"))
+        assert d.selection.selected == len(FILTERS) + 3
+        mask = d.selection.mask(scope.filters())
+        assert mask is not None and 0 < mask.sum() == d.kpis(scope)["cases"]
+    finally:
+        d.close()
 
 
 def test_every_json_endpoint_answers(client: TestClient) -> None:

@@ -140,6 +140,27 @@ def test_sliders_change_the_map(web: Watched) -> None:
     assert page.locator("#measure option").first.inner_text() == "median duration"
 
 
+def test_map_labels_its_paths_and_explains_itself(web: Watched) -> None:
+    """Every path carries its number (frequency, then duration in the performance view), the
+    legend names the measure, and each activity's text is readable on its box."""
+    page = web.goto("/map?paths=0.4")
+    page.wait_for_selector("#map[data-rendered='1']")
+    labels = page.evaluate("() => L2C.cy.edges('[!virtual]').map((e) => e.style('label'))")
+    assert labels and all(label.replace(",", "").isdigit() for label in labels), labels
+    assert "case frequency" in page.locator("#map-legend").inner_text()
+    contrast = page.evaluate("""() => L2C.cy.nodes('[!virtual]').map((n) => {
+        const lum = (css) => { const [r, g, b] = css.match(/\\d+/g).slice(0, 3).map((v) => {
+            v /= 255; return v <= 0.03928 ? v / 12.92 : ((v + 0.055) / 1.055) ** 2.4; });
+          return 0.2126 * r + 0.7152 * g + 0.0722 * b; };
+        const [a, b] = [lum(n.style('background-color')), lum(n.style('color'))];
+        return (Math.max(a, b) + 0.05) / (Math.min(a, b) + 0.05); })""")
+    assert contrast and min(contrast) >= 4.5, contrast  # WCAG AA for the activity names
+    page.locator('[data-view="performance"]').click()
+    page.wait_for_function("document.querySelector('#map-legend').innerText.includes('median duration')")
+    labels = page.evaluate("() => L2C.cy.edges('[!virtual]').map((e) => e.style('label'))")
+    assert labels and all(any(u in label for u in ("d", "h", "min", "s")) for label in labels), labels
+
+
 def test_clicking_an_edge_lists_its_cases(web: Watched) -> None:
     page = web.goto("/map?paths=0.3&region=APAC")
     page.wait_for_selector("#map[data-rendered='1']")

@@ -106,15 +106,17 @@ class LiveWorkspace(Generic[T]):
         return self._current
 
     @contextmanager
-    def pinned(self) -> Iterator[Version[T]]:
-        """Read one version throughout the block (in this thread; nested blocks share it)."""
+    def pinned(self, version: Version[T] | None = None) -> Iterator[Version[T]]:
+        """Read one version throughout the block (in this thread; nested blocks share it).
+        `version`: the one another thread holds pinned (a worker of that thread's request)."""
         held: Version[T] | None = getattr(self._local, "version", None)
         if held is not None:
             yield held
             return
-        self.follow()
+        if version is None:
+            self.follow()
         with self._lock:
-            version = self._current
+            version = version or self._current
             version.users += 1
         self._local.version = version
         try:

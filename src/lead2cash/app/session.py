@@ -21,9 +21,9 @@ from ..errors import InputError, Lead2CashError, Location
 from ..progress import NO_PROGRESS, Progress
 
 if TYPE_CHECKING:
-    from ..store import Workspace
     from ..mining import Engine, Filter
     from ..mining.calendar import CalendarSet
+    from ..store import Workspace
 
 __all__ = [
     "EngineName",

@@ -14,34 +14,38 @@ from __future__ import annotations
 import hashlib
 import threading
 from collections.abc import Callable, Hashable, Iterator
+from concurrent.futures import ThreadPoolExecutor
 from contextlib import AbstractContextManager, contextmanager
-from dataclasses import asdict, dataclass
+from dataclasses import asdict, dataclass, field
 from datetime import datetime
 from pathlib import Path
 from typing import Any, TypeVar
 
 import numpy as np
 import pandas as pd
+import pyarrow as pa
+import pyarrow.compute as pc
 
 from ..checks import check_log
 from ..errors import Lead2CashError
 from ..mining import dfg, performance, variants
 from ..mining.calendar import CalendarSet
-from ..mining.derived import CASE_FACTS
+from ..mining.derived import ACT, CASE_FACTS, STEPS, TIME
 from ..mining.engine import DuckDBEngine
-from ..mining.kpis import KpiOptions, facts_of, from_facts
+from ..mining.kpis import KpiOptions, facts_of, flat_kpis, from_facts
 from ..mining.kpis_facts import CASE, CaseFacts
 from ..mining.kpis_o2c import late_frame, late_payments_by
 from ..objects import case_type
 from ..store import EVENTS, Workspace
 from .cache import ResultCache
-from .live import LiveWorkspace
 from .casesets import case_mask, describe
 from .figures import HEADLINES, OVERVIEW
+from .live import LiveWorkspace
 from .scope import ATTRIBUTE_FIELDS, Scope
+from .selection import CaseSelection
 from .units import time_basis
 
-__all__ = ["CASE_COLUMNS", "Dashboard", "Settings"]
+__all__ = ["CASE_COLUMNS", "COMPARE_PATHS", "Dashboard", "Settings"]
 
 T = TypeVar("T")
 CASE_COLUMNS: tuple[tuple[str, str], ...] = (
@@ -53,6 +57,8 @@ CASE_COLUMNS: tuple[tuple[str, str], ...] = (
 
 
 DEFAULT_OPTIONS = KpiOptions()
+COMPARE_PATHS = 0.3
+"""The share of paths of the compare view's two maps."""
 
 
 @dataclass(frozen=True, slots=True)
@@ -62,6 +68,8 @@ class Settings:
     calendar: CalendarSet | None = None
     options: KpiOptions = DEFAULT_OPTIONS
     stale_hours: float = 48.0
+    working_time: str | None = None
+    """The `--working-time` value `calendar` was loaded from, for the commands pages name."""
 
 
 @dataclass(frozen=True, slots=True)
@@ -70,6 +78,7 @@ class _Served:
 
     version: str  # the identity its results are cached under
     case_type: str  # what the cases are (an OCEL import may choose)
+    selection: CaseSelection = field(compare=False)  # the cases each filter keeps in it
 
 
 class Dashboard:
@@ -84,8 +93,9 @@ class Dashboard:
         self.live = LiveWorkspace(db, self._describe)
         self.settings = settings
         self.basis = time_basis(settings.calendar)
-        self.cache = ResultCache(cache_size)
+        self.cache = ResultCache(cache_size)  # results per view and scope
         self._facts = ResultCache(6)  # the largest objects: a few scopes' case facts
+        self.whole = ResultCache(8)  # whole-log data, read once per version: facts, menus, checks
         self.warm = threading.Event()  # set once `prewarm` has run (for the current version)
         self._autowarm = False  # prewarm each new version too (once `prewarm` was asked for)
         self.live.on_new_version(self._new_version)
@@ -93,13 +103,14 @@ class Dashboard:
     @staticmethod
     def _describe(ws: Workspace) -> _Served:
         """Check a version as it is opened (a log with derived tables: fails clearly on an
-        older workspace) and note its identity and case type."""
+        older workspace) and note its identity, case type and the selection of its cases."""
         ws.require_log()
         with DuckDBEngine(ws):
             pass
         meta = sorted(ws.meta().items())
         text = f"{ws.path.resolve()}|{ws.version()}|{meta}"
-        return _Served(hashlib.sha256(text.encode()).hexdigest()[:16], case_type(ws.con))
+        return _Served(hashlib.sha256(text.encode()).hexdigest()[:16], case_type(ws.con),
+                       CaseSelection(ws))
 
     @property
     def ws(self) -> Workspace:
@@ -116,34 +127,45 @@ class Dashboard:
         """What the cases of the version this thread reads are."""
         return self.live.current().info.case_type
 
+    @property
+    def selection(self) -> CaseSelection:
+        """The cases each filter keeps in the version this thread reads, selected once (a new
+        version starts a new selection; the old one goes with its version)."""
+        return self.live.current().info.selection
+
     def pinned(self) -> AbstractContextManager[object]:
         """Read one version of the workspace throughout the block (one request)."""
         return self.live.pinned()
 
     def close(self) -> None:
-        """Close the workspace."""
+        """Close the workspace (the selection's cursor closes with its version)."""
         self.live.close()
 
     def _new_version(self) -> None:
         """A refresh replaced the log: forget the old results, and warm up again."""
         self.cache.clear()
         self._facts.clear()
+        self.whole.clear()
         if self._autowarm:
             self.warm.clear()
             threading.Thread(target=self.prewarm, name="lead2cash-prewarm", daemon=True).start()
 
     def prewarm(self) -> None:
-        """Compute what the first visitor asks for: the whole log's case facts, the filter
-        bar's menus and every unfiltered view (run in a background thread by the server, and
-        again after each refresh of the workspace)."""
+        """Compute what the first visitors ask for, in a background thread of the server (and
+        again after each refresh of the workspace): the filter bar's menus and the log's case
+        ids first (every page and filter needs them, and they are quick), then the whole log's
+        case facts, every unfiltered view, and last the data-quality checks (seconds on a
+        large log, asked for least)."""
         self._autowarm = True
         everything = Scope()
         with self.pinned():
-            for step in (self.all_facts, self.choices, lambda: self.overview(everything),
+            for step in (self.choices, self.selection.cases, self.all_facts,
+                         lambda: self.overview(everything),
                          lambda: self.process_map(everything, 1.0, 0.4),
                          lambda: self.variants(everything, 30),
-                         lambda: self.order_to_cash(everything), self.quality,
-                         lambda: self.compare(everything, "outcome = 'Won'", "outcome = 'Lost'")):
+                         lambda: self.order_to_cash(everything),
+                         lambda: self.compare(everything, "outcome = 'Won'", "outcome = 'Lost'"),
+                         self.quality):
                 try:
                     step()
                 except Exception:  # noqa: BLE001 - a failure shows when the view is asked for
@@ -157,36 +179,54 @@ class Dashboard:
             yield view
 
     @contextmanager
-    def _engine(self) -> Iterator[DuckDBEngine]:
-        """An engine on a cursor of its own, closed (with its temporary tables) afterwards."""
+    def _engine(self, scope: Scope | None = None) -> Iterator[DuckDBEngine]:
+        """An engine on a cursor of its own, closed (with its temporary tables) afterwards;
+        given a scope, it takes the scope's kept cases from `selection` (no new selection)."""
         with self._cursor() as ws, DuckDBEngine(ws) as engine:
+            filters = scope.filters() if scope is not None else ()
+            if filters:
+                engine.use_selection(filters, self.selection.ids(filters))
             yield engine
 
     def _cached(self, key: tuple[Hashable, ...], compute: Callable[[], T]) -> T:
         return self.cache.get((self.version, *key), compute)
+
+    def _whole_log(self, name: str, compute: Callable[[], T]) -> T:
+        """Whole-log data (the same under every filter), computed once per version."""
+        return self.whole.get((self.version, name), compute)
 
     # -- the case facts behind the KPI views --------------------------------------------------
 
     def all_facts(self) -> CaseFacts:
         """The whole log's case facts, read once per version (from the table stored at load
         time) and kept in memory: a version never changes."""
-        def read() -> CaseFacts:
+        return self._all_facts()[0]
+
+    def _all_facts(self) -> tuple[CaseFacts, np.ndarray | None]:
+        """The whole log's case facts, and where each of their cases is in `selection.cases()`
+        (None when in the same order, as both are sorted by case id)."""
+        def read() -> tuple[CaseFacts, np.ndarray | None]:
             with self._engine() as engine:
-                return facts_of(engine.tables(), calendar=self.settings.calendar)
-        return self._facts.get((self.version, "all"), read)
+                facts = facts_of(engine.tables(), calendar=self.settings.calendar)
+            ids = pa.array(facts.cases[CASE].to_numpy(), type=pa.string())
+            cases = self.selection.cases()
+            if ids.equals(cases):
+                return facts, None
+            return facts, pc.index_in(ids, value_set=cases).to_numpy(zero_copy_only=False)
+        return self._whole_log("facts", read)
 
     def facts(self, scope: Scope) -> CaseFacts:
-        """The scope's case facts: the engine selects the scope's case ids under its filters,
-        the in-memory facts of those cases are taken (with their own as-of time, as if read for
-        them alone: the same facts `mine kpis --filter` reads)."""
-        everything = self.all_facts()
-        if not scope.filters():
+        """The scope's case facts: the in-memory facts of the cases `selection` keeps (with
+        their own as-of time, as if read for them alone: the same facts `mine kpis --filter`
+        reads)."""
+        everything, order = self._all_facts()
+        filters = scope.filters()
+        if not filters:
             return everything
 
         def select() -> CaseFacts:
-            with self._engine() as engine:
-                ids = engine.execute(engine.tables(scope.filters()).cases.select(CASE))[CASE]
-            return everything.restrict(everything.cases[CASE].isin(ids).to_numpy())
+            mask = self.selection.mask(filters)
+            return everything.restrict(mask if order is None else mask[order])
         return self._facts.get((self.version, scope), select)
 
     # -- views ----------------------------------------------------------------------------------
@@ -203,7 +243,7 @@ class Dashboard:
         """KPI cards, cases started and closed per week, and the data's freshness."""
         def compute() -> dict[str, Any]:
             k = self.kpis(scope)
-            f = self.facts(scope).cases
+            f = self.facts(scope)
             fresh = dict(k["freshness"])
             age = fresh.get("age_hours")
             fresh["stale"] = age is not None and age > self.settings.stale_hours
@@ -220,6 +260,14 @@ class Dashboard:
             }
         return self._cached(("overview", scope), compute)
 
+    def working_time(self, working: bool = False) -> str | None:
+        """The `--working-time` value of the durations shown: the served calendar's, or with
+        `working` (the map's working-time switch) the built-in default; None: calendar time."""
+        s = self.settings
+        if s.calendar is not None:
+            return s.working_time or s.calendar.default.name
+        return "default" if working else None
+
     def working_calendar(self) -> CalendarSet:
         """The calendar of working-time views: the served one, else the built-in default."""
         from ..mining.calendar import load_calendars
@@ -234,19 +282,25 @@ class Dashboard:
             if not 0.01 <= share <= 1.0:
                 raise Lead2CashError(f"{name} {share!r} is out of range", "use a share from 0.01 to 1")
         calendar = self.working_calendar() if working else self.settings.calendar
+        activities = round(activities, 4)
 
-        def compute() -> dict[str, Any]:
-            with self._engine() as engine:
-                pm = dfg.discover(engine, scope.filters(), activities, paths, calendar).to_dict()
-            return pm | {"time": time_basis(calendar).name, "day_s": time_basis(calendar).day_s}
-        return self._cached(("map", scope, round(activities, 4), round(paths, 4), working), compute)
+        def full() -> dfg.ProcessMap:
+            with self._engine(scope) as engine:
+                return dfg.discover(engine, scope.filters(), activities, 1.0, calendar)
+
+        def compute() -> dict[str, Any]:  # moving the paths slider re-uses the full map
+            pm = self._cached(("full map", scope, activities, working), full)
+            shown = dfg.simplify_paths(pm, paths) if paths < 1.0 else pm  # as dfg.discover does
+            return shown.to_dict() | {"time": time_basis(calendar).name,
+                                      "day_s": time_basis(calendar).day_s}
+        return self._cached(("map", scope, activities, round(paths, 4), working), compute)
 
     def variants(self, scope: Scope, top: int = 50) -> dict[str, Any]:
         """The most frequent variants: the JSON of `lead2cash mine variants --json --top K`."""
         if not 1 <= top <= 1000:
             raise Lead2CashError(f"top {top} is out of range", "list 1 to 1000 variants")
         def compute() -> dict[str, Any]:
-            with self._engine() as engine:
+            with self._engine(scope) as engine:
                 return variants.discover(engine, scope.filters(), top, None,
                                          self.settings.calendar).to_dict()
         return self._cached(("variants", scope, top), compute)
@@ -254,7 +308,7 @@ class Dashboard:
     def performance(self, scope: Scope) -> dict[str, Any]:
         """Durations, throughput, time in stage, rework: the JSON of `mine performance --json`."""
         def compute() -> dict[str, Any]:
-            with self._engine() as engine:
+            with self._engine(scope) as engine:
                 return performance.report(engine, scope.filters(),
                                           calendar=self.settings.calendar).to_dict()
         return self._cached(("performance", scope), compute)
@@ -299,15 +353,30 @@ class Dashboard:
             }
         return self._cached(("o2c", scope, top_customers), compute)
 
-    def compare(self, scope: Scope, a: str, b: str, paths: float = 0.3) -> dict[str, Any]:
+    def compare(self, scope: Scope, a: str, b: str, paths: float = COMPARE_PATHS) -> dict[str, Any]:
         """Two segments of the scope side by side (each a `--filter` condition): headline KPIs,
         their deltas (b − a) and both process maps."""
-        sides = {}
-        for name, text in (("a", a), ("b", b)):
-            part = scope.with_condition(text) if text else scope
-            k = self.kpis(part)
-            sides[name] = {"filter": text, "kpis": {h.key: h.value(k) for h in HEADLINES},
-                           "map": self.process_map(part, 1.0, paths)}
+        parts = {name: (text, scope.with_condition(text) if text else scope)
+                 for name, text in (("a", a), ("b", b))}
+        # Each side's KPIs and map in a thread of their own (reading the version this request
+        # reads): the selections and the maps run on DuckDB, which releases the GIL, while the
+        # KPIs are computed.
+        version = self.live.current()
+
+        def headlines(part: Scope) -> dict[str, Any]:
+            with self.live.pinned(version):
+                k = self._cached(("flat kpis", part), lambda: flat_kpis(self.facts(part)))
+            return {h.key: h.value(k) for h in HEADLINES}
+
+        def map_of(part: Scope) -> dict[str, Any]:
+            with self.live.pinned(version):
+                return self.process_map(part, 1.0, paths)
+
+        with ThreadPoolExecutor(max_workers=4, thread_name_prefix="lead2cash-compare") as pool:
+            futures = {name: (pool.submit(headlines, part), pool.submit(map_of, part))
+                       for name, (_, part) in parts.items()}
+            sides = {name: {"filter": parts[name][0], "kpis": k.result(), "map": m.result()}
+                     for name, (k, m) in futures.items()}
         deltas = {}
         for h in HEADLINES:
             va, vb = sides["a"]["kpis"][h.key], sides["b"]["kpis"][h.key]
@@ -321,7 +390,9 @@ class Dashboard:
             raise Lead2CashError("offset/limit out of range", "use offset ≥ 0 and limit 1..10000")
         f = self.facts(scope)
         mask = case_mask(f, case_set, self.settings.options)
-        chosen = f.cases.loc[mask, [c for c, _ in CASE_COLUMNS]].sort_values(CASE)
+        chosen = f.cases.loc[mask, [c for c, _ in CASE_COLUMNS]]
+        if not chosen[CASE].is_monotonic_increasing:  # the facts are sorted by case id already
+            chosen = chosen.sort_values(CASE)
         page = chosen.iloc[offset: None if limit is None else offset + limit]
         return {"case_set": case_set, "description": describe(case_set), "total": int(mask.sum()),
                 "offset": offset, "limit": limit,
@@ -370,20 +441,23 @@ class Dashboard:
         if not 1 <= limit <= 5000:
             raise Lead2CashError(f"limit {limit} is out of range", "animate 1 to 5000 cases")
         def compute() -> dict[str, Any]:
-            with self._engine() as engine:
-                t = engine.tables(scope.filters())
-                starts = engine.execute(t.cases.select(CASE, "start_time")).sort_values(
-                    ["start_time", CASE], ignore_index=True)
-                if starts.empty:
-                    return {"start": None, "end": None, "cases": []}
-                pick = np.unique(np.linspace(0, len(starts) - 1, min(limit, len(starts))).astype(int))
-                ids = starts[CASE].iloc[pick].tolist()
-                s = t.steps
-                ev = engine.execute(s.filter(s[CASE].isin(ids)).select(CASE, "ActivityName", "EventTime", "pos"))
+            ids, starts = self.selection.cases(), self.selection.starts()
+            mask = self.selection.mask(scope.filters())
+            if mask is not None:
+                ids, starts = ids.filter(pa.array(mask)), starts[mask]
+            if not len(ids):
+                return {"start": None, "end": None, "cases": []}
+            by_start = np.argsort(starts, kind="stable")  # ties in case-id order (ids are sorted)
+            pick = np.unique(np.linspace(0, len(ids) - 1, min(limit, len(ids))).astype(int))
+            chosen = pa.table({CASE: ids.take(pa.array(by_start[pick]))})
+            with self._cursor() as ws:
+                ws.con.register("animated_cases", chosen)  # this cursor's own name
+                ev = ws.con.sql(f"SELECT {CASE}, {ACT}, {TIME}, pos FROM {STEPS} WHERE {CASE} IN "
+                                f"(SELECT {CASE} FROM animated_cases)").df()
             ev = ev.sort_values([CASE, "pos"], ignore_index=True)
-            t0 = pd.Timestamp(ev["EventTime"].min())
-            ev["t"] = (pd.to_datetime(ev["EventTime"]) - t0).dt.total_seconds()
-            cases = [{"id": cid, "events": [[a, float(x)] for a, x in zip(g["ActivityName"], g["t"])]}
+            t0 = pd.Timestamp(ev[TIME].min())
+            ev["t"] = (pd.to_datetime(ev[TIME]) - t0).dt.total_seconds()
+            cases = [{"id": cid, "events": [[a, float(x)] for a, x in zip(g[ACT], g["t"])]}
                      for cid, g in ev.groupby(CASE, sort=True)]
             span = float(ev["t"].max())
             return {"start": t0.isoformat() + "Z", "span_s": span, "cases": cases}
@@ -394,7 +468,7 @@ class Dashboard:
         def compute() -> dict[str, Any]:
             with self._cursor() as ws:
                 return check_log(ws).to_dict()
-        return self._cached(("quality",), compute)
+        return self._whole_log("quality", compute)
 
     def choices(self) -> dict[str, list[str]]:
         """The values each filter-bar attribute takes (at most 500 each), for its menus."""
@@ -410,7 +484,7 @@ class Dashboard:
                                           f'IS NOT NULL ORDER BY 1 LIMIT 500').fetchall()
                     out[key] = [str(r[0]) for r in rows]
             return out
-        return self._cached(("choices",), compute)
+        return self._whole_log("choices", compute)
 
 
 def _cells(row: Any) -> list[Any]:
@@ -430,19 +504,24 @@ def _cells(row: Any) -> list[Any]:
     return out
 
 
-def _weekly(cases: pd.DataFrame) -> dict[str, Any]:
-    """Cases started, won and lost per week (weeks starting Monday, UTC)."""
-    def per_week(times: pd.Series) -> pd.Series:
-        t = pd.to_datetime(times.dropna())
-        return t.dt.to_period("W-SUN").dt.start_time.value_counts()
-    started = per_week(cases["start"])
-    decided = cases[cases["outcome"].notna()]
-    won = per_week(decided.loc[decided["outcome"] == "Won", "close_time"])
-    lost = per_week(decided.loc[decided["outcome"] == "Lost", "close_time"])
-    weeks = sorted(set(started.index) | set(won.index) | set(lost.index))
-    if weeks:
-        weeks = list(pd.date_range(weeks[0], weeks[-1], freq="7D"))
-    return {"weeks": [w.date().isoformat() for w in weeks],
-            "started": [int(started.get(w, 0)) for w in weeks],
-            "won": [int(won.get(w, 0)) for w in weeks],
-            "lost": [int(lost.get(w, 0)) for w in weeks]}
+def _weekly(f: CaseFacts) -> dict[str, Any]:
+    """Cases started, won and lost per week (weeks starting Monday, UTC; decided cases by
+    the time of their final Won or Lost), every week from the first to the last."""
+    def weeks_of(times: pd.Series, mask: np.ndarray | None = None) -> np.ndarray:
+        """Each time's week as a number: week k starts on day 7k - 3 after 1970-01-01 (a Monday)."""
+        t = times.to_numpy(dtype="datetime64[us]")
+        t = t if mask is None else t[mask]
+        days = t[~np.isnat(t)].astype("datetime64[D]").astype(np.int64)
+        return (days + 3) // 7
+
+    c = f.cases
+    started = weeks_of(c["start"])
+    won, lost = (weeks_of(c["close_time"], f.is_outcome(o)) for o in ("Won", "Lost"))
+    every = np.concatenate([started, won, lost])
+    if not len(every):
+        return {"weeks": [], "started": [], "won": [], "lost": []}
+    first, n = int(every.min()), int(every.max() - every.min()) + 1
+    mondays = np.datetime64(0, "D") + (np.arange(first, first + n) * 7 - 3)
+    return {"weeks": [str(d) for d in mondays],
+            **{name: np.bincount(w - first, minlength=n).tolist()
+               for name, w in (("started", started), ("won", won), ("lost", lost))}}

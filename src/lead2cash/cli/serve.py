@@ -35,7 +35,7 @@ def serve_command(
 
     path = db or default_db_path()
     open_workspace(path, read_only=True).close()  # a missing workspace fails here, clearly
-    settings = Settings(calendar=calendars(working_time))
+    settings = Settings(calendar=calendars(working_time), working_time=working_time)
     serve(path, host, port, token or os.environ.get("LEAD2CASH_TOKEN") or None, settings,
           open_browser, lambda url: console.print(f"[bold green]lead2cash dashboard[/] on {url}  "
                                                   "(Ctrl+C stops it)"))
@@ -56,7 +56,8 @@ def report_command(
     from ..store import default_db_path
     from ..web.report import write_report
 
-    size = write_report(out, db or default_db_path(), filter_ or [], Settings(calendar=calendars(working_time)))
+    settings = Settings(calendar=calendars(working_time), working_time=working_time)
+    size = write_report(out, db or default_db_path(), filter_ or [], settings)
     console.print(f"wrote {out} ({size / 1e6:.1f} MB, opens offline)")
 
 

@@ -31,9 +31,9 @@ if TYPE_CHECKING:
     from .filters import LogTables
 
 __all__ = [
-    "CASES", "CASE_FACTS", "FACT_NAMES", "NAMES", "REQUIRED_COLUMNS", "SEP", "STAGE_VISITS",
+    "CASES", "CASE_FACTS", "FACT_NAMES", "KEPT", "NAMES", "REQUIRED_COLUMNS", "SEP", "STAGE_VISITS",
     "STEPS", "VARIANT_STEPS", "cases_expr", "derive", "duckdb_concat", "is_derived",
-    "standing_sql", "steps_expr", "stored_events", "stored_tables",
+    "kept_by", "standing_sql", "steps_expr", "stored_events", "stored_tables",
     "variant_steps_expr",
 ]
 
@@ -45,6 +45,9 @@ CASE_FACTS = "mining_case_facts"
 STAGE_VISITS = "mining_stage_visits"
 FACT_NAMES = (CASE_FACTS, STAGE_VISITS)
 """The KPIs' per-case facts and stage visits, stored with the whole log (see kpis_facts)."""
+KEPT = "mining_kept_cases"
+"""The table of kept case ids the standing queries under a filter are compiled against."""
+_KEPT_SQL = f'"{KEPT}"'
 SEP = "\x1f"
 """Separator of activities inside a stored trace (the ASCII unit separator: never in a name)."""
 
@@ -226,11 +229,28 @@ def stored_tables() -> LogTables:
                      ibis.table(pairs.schema(), name=VARIANT_STEPS))
 
 
-def standing_sql(build: Callable[[LogTables], Sequence[ir.Table]]) -> list[str]:
-    """Compile the queries `build` makes of the whole stored log (see `stored_tables`)."""
+def standing_sql(build: Callable[[LogTables], Sequence[ir.Table]], kept: bool = False) -> list[str]:
+    """Compile the queries `build` makes of the whole stored log (see `stored_tables`); with
+    `kept`, of the stored log restricted to the case ids of a table named `KEPT`, which
+    `kept_by` replaces by the name of the table of a filter's kept cases."""
     import ibis
 
-    return [ibis.to_sql(q, dialect="duckdb") for q in build(stored_tables())]
+    tables = stored_tables()
+    if kept:
+        from .filters import restrict
+
+        tables = restrict(tables, ibis.table({CASE: "string"}, name=KEPT)[CASE])
+    sql = [ibis.to_sql(q, dialect="duckdb") for q in build(tables)]
+    if kept and not all(_KEPT_SQL in q for q in sql):
+        raise AssertionError(f"a kept standing query does not read {KEPT}")  # kept_by relies on it
+    return sql
+
+
+def kept_by(sql: str, name: str) -> str:
+    """A kept standing query (`standing_sql(..., kept=True)`) over the case ids of table `name`
+    (a name the engine made: letters, digits and underscores)."""
+    assert name.isidentifier(), name
+    return sql.replace(_KEPT_SQL, f'"{name}"')
 
 
 def is_derived(con: duckdb.DuckDBPyConnection) -> bool:

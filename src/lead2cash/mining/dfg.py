@@ -18,7 +18,7 @@ from dataclasses import dataclass, field, replace
 from typing import TYPE_CHECKING, Any
 
 from .compiled import Columns
-from .derived import steps_expr
+from .derived import SEP, steps_expr
 from .engine import Engine, frame_columns
 from .stats import DurationStats, duration_aggs, stats_list
 
@@ -110,16 +110,34 @@ def _map_queries(steps: ir.Table, case_counts: tuple[ir.Table, ir.Table]) -> tup
     acts = steps.group_by("ActivityName").aggregate(
         n=steps.count(), starts=(steps.pos == 0).sum(), ends=steps.target_id.isnull().sum()
     ).join(case_counts[0], "ActivityName")
+    return acts, _edges_query(steps, case_counts[1])
+
+
+def _edges_query(steps: ir.Table, pair_cases: ir.Table) -> ir.Table:
+    """Each directly-follows edge of a steps table: how often, how long, in how many cases."""
     moves = _moves(steps)
-    edges = moves.group_by(["ActivityName", "target"]).aggregate(
+    return moves.group_by(["ActivityName", "target"]).aggregate(
         frequency=moves.count(), **duration_aggs(moves.duration_us)
-    ).join(case_counts[1], ["ActivityName", "target"])
-    return acts, edges
+    ).join(pair_cases, ["ActivityName", "target"])
 
 
 def _log_map_queries(t: LogTables) -> tuple[ir.Table, ir.Table]:
-    """The process map queries of the (filtered) log's stored steps and variants."""
-    return _map_queries(t.steps, _case_counts(t))
+    """The process map queries of the (filtered) log's stored steps, cases and variants: the
+    activities from the cases alone (what `_map_queries` counts over the steps: a case's
+    variant holds each of its events' activity, its first and last), the edges' durations
+    from the steps."""
+    case_counts = _case_counts(t)
+    c = t.cases
+    per_variant = c.group_by("variant_id").aggregate(k=c.count(), variant=c.variant.arbitrary())
+    occ = per_variant.select("k", ActivityName=per_variant.variant.split(SEP).unnest())
+    n = occ.group_by("ActivityName").aggregate(n=occ.k.sum())
+    starts = c.group_by(ActivityName=c.first_activity).aggregate(starts=c.count())
+    ends = c.group_by(ActivityName=c.last_activity).aggregate(ends=c.count())
+    acts = n.left_join(starts, "ActivityName").select(n.ActivityName, n.n,
+                                                       starts=starts.starts.fill_null(0))
+    acts = acts.left_join(ends, "ActivityName").select(acts.ActivityName, acts.n, acts.starts,
+                                                        ends=ends.ends.fill_null(0))
+    return acts.join(case_counts[0], "ActivityName"), _edges_query(t.steps, case_counts[1])
 
 
 def _moves(steps: ir.Table) -> ir.Table:

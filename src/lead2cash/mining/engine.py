@@ -39,6 +39,7 @@ from .derived import CASE
 if TYPE_CHECKING:
     import ibis.expr.types as ir
     import pandas as pd
+    import pyarrow as pa
     from pyspark.sql import SparkSession
 
     from .filters import Filter, LogTables
@@ -202,6 +203,7 @@ class DuckDBEngine(Engine):
                 ) from exc
         self.workspace = ws
         self._owned: Workspace | None = None
+        self._kept: dict[tuple[Filter, ...], str] = {}  # kept case ids' table per filter combination
         super().__init__(None, None)  # the Ibis side opens on first use (`_open`)
 
     ordered_concat = staticmethod(derived.duckdb_concat)
@@ -270,25 +272,64 @@ class DuckDBEngine(Engine):
         *,
         key: str | None = None,
     ) -> list[Columns]:
-        """As `Engine.queries`; a standing query over the whole log runs its kept SQL (not on
-        a flattened log: the kept SQL reads the stored tables of the workspace's case type)."""
+        """As `Engine.queries`; a standing query runs its kept SQL, over the whole log or over
+        the stored tables restricted to the filters' kept cases (see `derived.KEPT`); not on a
+        flattened log: the kept SQL reads the stored tables of the workspace's case type."""
         chosen = tuple(filters)
-        if key is None or chosen or self._flattened:
+        if key is None or self._flattened or (chosen and self._lazy):
             return super().queries(build, chosen)
         if self._lazy:
             self._derive_all()
-        sql = compiled.statements(key, lambda: derived.standing_sql(build))
-        return [compiled.fetch(self.workspace.con, q) for q in sql]
+        if not chosen:
+            sql = compiled.statements(key, lambda: derived.standing_sql(build))
+            return [compiled.fetch(self.workspace.con, q) for q in sql]
+        try:
+            keep = self._keep_name(chosen)
+        except TypeError:  # a caller's own, unhashable filter
+            return super().queries(build, chosen)
+        sql = compiled.statements(f"{key}-kept", lambda: derived.standing_sql(build, kept=True))
+        return [compiled.fetch(self.workspace.con, derived.kept_by(q, keep)) for q in sql]
 
-    def _keep(self, chosen: tuple[Filter, ...]) -> ir.Table:
-        """The kept case ids in a temporary table of this connection, dropped on close."""
+    def selection_sql(self, filters: Iterable[Filter]) -> str:
+        """The SQL selecting the ids (one column, `SalesOpportunityId`) of the cases every
+        filter keeps: what a caller runs itself to keep a selection (see `use_selection`)."""
         from .filters import select_cases
 
+        expr = select_cases(self._tables, tuple(filters)).name(CASE).as_table()
+        return str(self.backend.compile(expr))
+
+    def use_selection(self, filters: Iterable[Filter], ids: pa.Array) -> None:
+        """Take `ids` as the cases the filters keep (selected before with `selection_sql` and
+        kept, e.g. by a server), instead of selecting them again on this connection."""
+        import pyarrow as pa
+
         name = f"mining_keep_{uuid.uuid4().hex}"
-        expr = select_cases(self._tables, chosen).name(CASE).as_table()
-        self.workspace.con.execute(f"CREATE TEMP TABLE {name} AS {self.backend.compile(expr)}")
-        self._releases.append(partial(self._drop, name))
-        return self.backend.table(name)
+        self.workspace.con.complete()  # a result read with fetchone is still open: DuckDB 2 refuses
+        self.workspace.con.register(name, pa.table({CASE: ids}))
+        self._kept[tuple(filters)] = name
+        self._releases.append(partial(self._unregister, name))
+
+    def _keep_name(self, chosen: tuple[Filter, ...]) -> str:
+        """The name of a table of the kept case ids (one per filter combination): given by
+        `use_selection`, else selected now into a temporary table of this connection."""
+        name = self._kept.get(chosen)
+        if name is None:
+            name = f"mining_keep_{uuid.uuid4().hex}"
+            self.workspace.con.execute(f"CREATE TEMP TABLE {name} AS {self.selection_sql(chosen)}")
+            self._releases.append(partial(self._drop, name))
+            self._kept[chosen] = name
+        return name
+
+    def _keep(self, chosen: tuple[Filter, ...]) -> ir.Table:
+        """The kept case ids as an Ibis table of this connection."""
+        return self.backend.table(self._keep_name(chosen))
+
+    def _unregister(self, name: str) -> None:
+        """Forget a registered selection (gone already if its owner closed the connection)."""
+        try:
+            self.workspace.con.unregister(name)
+        except duckdb.Error:
+            pass
 
     def _drop(self, name: str) -> None:
         """Drop a temporary table (gone already if its owner closed the connection first)."""
@@ -341,7 +382,9 @@ class DuckDBEngine(Engine):
         return engine
 
     def _close_backend(self) -> None:
-        """Close the in-memory database `from_parquet` opened (a caller's workspace stays open)."""
+        """Forget the kept selections (released already); close the in-memory database
+        `from_parquet` opened (a caller's workspace stays open)."""
+        self._kept.clear()
         if self._owned is not None:
             self._owned.close()
             self._owned = None

@@ -42,7 +42,10 @@ from .kpis_sales import (
     win_rate,
 )
 
-__all__ = ["KpiOptions", "KpiReport", "KpiSet", "facts_of", "from_facts", "kpi_set", "kpis", "report"]
+__all__ = [
+    "KpiOptions", "KpiReport", "KpiSet", "facts_of", "flat_kpis", "from_facts", "kpi_set", "kpis",
+    "report",
+]
 
 
 @dataclass(frozen=True, slots=True)
@@ -74,13 +77,8 @@ class KpiSet:
     def to_dict(self) -> dict[str, Any]:
         """Headline numbers as flat keys (win_rate, sales_cycle_median_s, ...), details nested;
         every duration in seconds of the report's time (calendar or working)."""
-        flat: dict[str, Any] = {"cases": self.cases, "events": self.events, **self.win.to_dict()}
-        flat |= self.cycle.to_dict()
-        flat |= self.rework.to_dict()
-        for t in self.transitions:
-            flat |= t.to_dict()
-        flat |= self.late.to_dict()
-        return flat | {
+        return _flat(self.cases, self.events, self.win, self.cycle, self.rework, self.transitions,
+                     self.late) | {
             "funnel": self.funnel.to_dict(),
             "stalls": self.stalls.to_dict(),
             "discounts": self.discounts.to_dict(),
@@ -88,22 +86,48 @@ class KpiSet:
         }
 
 
+def _flat(cases: int, events: int, win: WinRate, cycle: SalesCycle, rework: Rework,
+          transitions: tuple[Transition, ...], late: LatePayments) -> dict[str, Any]:
+    """The flat keys of `KpiSet.to_dict` (counts, rates, duration statistics)."""
+    flat: dict[str, Any] = {"cases": cases, "events": events, **win.to_dict()}
+    flat |= cycle.to_dict()
+    flat |= rework.to_dict()
+    for t in transitions:
+        flat |= t.to_dict()
+    return flat | late.to_dict()
+
+
+def _parts(f: CaseFacts) -> tuple[int, int, WinRate, SalesCycle, Rework, tuple[Transition, ...],
+                                  LatePayments]:
+    """The KPIs behind the flat keys, in `_flat`'s order."""
+    return (len(f.cases), int(f.cases["events"].sum()), win_rate(f), sales_cycle(f), rework(f),
+            sales_transitions(f) + o2c_transitions(f), late_payments(f))
+
+
 def kpi_set(f: CaseFacts, options: KpiOptions = KpiOptions()) -> KpiSet:
     """Compute every KPI on one set of case facts."""
+    cases, events, win, cycle, rework_, transitions, late = _parts(f)
     return KpiSet(
-        cases=len(f.cases),
-        events=int(f.cases["events"].sum()),
-        win=win_rate(f),
-        cycle=sales_cycle(f),
-        rework=rework(f),
-        transitions=sales_transitions(f) + o2c_transitions(f),
-        late=late_payments(f),
+        cases=cases,
+        events=events,
+        win=win,
+        cycle=cycle,
+        rework=rework_,
+        transitions=transitions,
+        late=late,
         funnel=funnel(f),
         stalls=stalls(f, options.stall_days),
         discounts=discounts(f, options.discount_bands, options.discount_policy),
         value_at_stake=value_at_stake(f, options.stall_days),
         day_seconds=f.day_seconds,
     )
+
+
+def flat_kpis(f: CaseFacts) -> dict[str, Any]:
+    """The flat keys of `kpi_set(f).to_dict()` alone (counts, win rate, cycle, rework,
+    milestone transitions, late payments), computed without the nested details (funnel,
+    stalls, discounts, value at stake): the same numbers, for a side-by-side comparison."""
+    return _flat(*_parts(f))
 
 
 @dataclass(frozen=True, slots=True)

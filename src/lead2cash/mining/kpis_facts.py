@@ -14,11 +14,11 @@ under a filter then read those rows (`CaseFacts.read`) instead of reducing the e
 
 from __future__ import annotations
 
-from collections.abc import Sequence
-from dataclasses import dataclass, replace
+from collections.abc import Callable, Hashable, Sequence
+from dataclasses import dataclass, field, replace
 from datetime import datetime
-from functools import cached_property
-from typing import Any
+from functools import cached_property, partial
+from typing import Any, TypeVar
 
 import ibis
 import ibis.expr.types as ir
@@ -38,14 +38,18 @@ __all__ = [
     "DurationStats",
     "Transition",
     "band_labels",
+    "band_names",
     "case_facts",
     "categories",
     "measured",
     "ratio",
     "segments",
     "stored_attributes",
+    "text_groups",
     "transitions",
 ]
+
+T = TypeVar("T")
 
 
 def _act(name: str) -> str:
@@ -146,19 +150,37 @@ def case_facts(
     return facts, visits.filter(visits[ACT].isin(list(FUNNEL[:-1])))
 
 
+def band_names(edges: Sequence[float], fmt: str = "{:,.0f}") -> list[str]:
+    """The names of the bands [a, b) the edges make, lowest first, then '(none)'."""
+    edges = sorted(edges)
+    names = [f"< {fmt.format(edges[0])}"]
+    names += [f"{fmt.format(a)} – {fmt.format(b)}" for a, b in zip(edges, edges[1:])]
+    return [*names, f"≥ {fmt.format(edges[-1])}", NONE_LABEL]
+
+
 def band_labels(values: pd.Series, edges: Sequence[float], fmt: str = "{:,.0f}") -> pd.Series:
     """Label each value with its band [a, b) from the edges, as an ordered category.
 
     Missing values get '(none)', the last category.
     """
+    *names, _ = band_names(edges, fmt)
     edges = sorted(edges)
-    names = [f"< {fmt.format(edges[0])}"]
-    names += [f"{fmt.format(a)} – {fmt.format(b)}" for a, b in zip(edges, edges[1:])]
-    names += [f"≥ {fmt.format(edges[-1])}"]
     v = values.astype(float).to_numpy()
     idx = np.searchsorted(np.asarray(edges, dtype=float), v, side="right")
     labels = np.where(np.isnan(v), NONE_LABEL, np.array(names, dtype=object)[idx])
     return pd.Series(pd.Categorical(labels, categories=[*names, NONE_LABEL]), index=values.index)
+
+
+def text_groups(f: CaseFacts, column: str) -> tuple[np.ndarray, np.ndarray]:
+    """Each case's value of a column as text ('(none)' when missing), as codes into the
+    sorted texts of the whole facts (computed once): groups by text without comparing text."""
+    def factorize(w: CaseFacts) -> tuple[np.ndarray, np.ndarray]:
+        values = w.cases[column]
+        text = values.astype(object).where(values.notna(), NONE_LABEL).astype(str)
+        codes, names = pd.factorize(text.to_numpy(dtype=object), sort=True)
+        return codes, np.asarray(names, dtype=object)
+    codes, names = f.shared(("text_groups", column), factorize)
+    return (codes if f.whole is None else codes[f.cases["case_no"].to_numpy()]), names
 
 
 def categories(values: pd.Series) -> pd.Series:
@@ -235,12 +257,17 @@ class CaseFacts:
 
     `cases` carries `case_no` (its row in the whole log); `all_visits` carries the `case_no`
     and the region of its case, so restricting them to a subset of cases is an integer lookup.
+    A subset (a filter's cases, a segment) keeps the facts it was taken from as `whole`: what
+    depends on each case alone is computed once over the whole and taken by case number
+    (`per_case`), so the KPIs of a new filter compute only what depends on the set of cases.
     """
 
     cases: pd.DataFrame
     all_visits: pd.DataFrame
     as_of: datetime | None
     calendar: CalendarSet | None = None
+    whole: CaseFacts | None = field(default=None, repr=False, compare=False)
+    _memo: dict[Hashable, Any] = field(default_factory=dict, init=False, repr=False, compare=False)
 
     @classmethod
     def load(
@@ -269,7 +296,9 @@ class CaseFacts:
         if by is not None and f"attr_{by}" not in facts.columns:
             raise Lead2CashError(f"cannot slice by '{by}': the case facts have no such attribute",
                                  "slice by a case attribute, e.g. SalesRegion or LeadSource")
-        cases = _frame(facts).sort_values(CASE, ignore_index=True)
+        cases = _frame(facts.order_by(CASE))  # sorted by the engine: faster than on text here
+        if not cases[CASE].is_monotonic_increasing:  # an engine's collation may differ
+            cases = cases.sort_values(CASE, ignore_index=True)
         cases["case_no"] = np.arange(len(cases))
         cases[SEGMENT] = segments(cases, by, amount_bands)
         _decode(cases)
@@ -282,17 +311,56 @@ class CaseFacts:
             close.isin([WON, LOST]))
         visits = _visits(visits.to_pyarrow(), pd.Index(cases[CASE]))
         visits[f"attr_{REGION}"] = cases[f"attr_{REGION}"].to_numpy(dtype=object)[visits["case_no"]]
+        # Text as plain objects in few blocks: taking a subset of cases copies little.
+        text = [c for c, t in cases.dtypes.items() if isinstance(t, pd.StringDtype)]
+        cases = cases.astype(dict.fromkeys(text, object)).copy()
         return cls(cases, visits, _as_of(cases), calendar)
+
+    def shared(self, key: Hashable, compute: Callable[[CaseFacts], T]) -> T:
+        """`compute(whole)` over the whole facts these were taken from, computed once."""
+        return (self.whole or self).once(("shared", key), compute)
+
+    def once(self, key: Hashable, compute: Callable[[CaseFacts], T]) -> T:
+        """`compute(self)`, computed once for these facts (what several KPIs read)."""
+        if key not in self._memo:
+            self._memo.setdefault(key, compute(self))
+        return self._memo[key]  # type: ignore[no-any-return]
+
+    def per_case(self, key: Hashable, compute: Callable[[CaseFacts], Any]) -> np.ndarray:
+        """One value per case that depends on the case's own facts only (not on the other
+        cases of the set, nor on the as-of time): computed once over the whole facts
+        (`compute(whole)`, aligned with its rows), taken by case number for these cases."""
+        values: np.ndarray = self.shared(("per_case", key), lambda w: np.asarray(compute(w)))
+        return values if self.whole is None else values[self.cases["case_no"].to_numpy()]
+
+    @cached_property
+    def visit_rows(self) -> np.ndarray | None:
+        """Which of `all_visits` are of these cases (None: all, these are the whole facts)."""
+        if self.whole is None:
+            return None
+        member = np.zeros(len(self.whole.cases), dtype=bool)
+        member[self.cases["case_no"].to_numpy()] = True
+        return member[self.all_visits["case_no"].to_numpy()]
 
     @cached_property
     def visits(self) -> pd.DataFrame:
         """The stage visits of this object's cases."""
-        mine = np.isin(self.all_visits["case_no"].to_numpy(), self.cases["case_no"].to_numpy())
-        return self.all_visits[mine]
+        rows = self.visit_rows
+        return self.all_visits if rows is None else self.all_visits[rows]
+
+    def visit_seconds(self) -> np.ndarray:
+        """Each of `visits`' time in stage (entered to left) in seconds, in the calendar of its
+        case's region (computed once over the whole facts' visits)."""
+        def measure(w: CaseFacts) -> np.ndarray:
+            v = w.all_visits
+            return w.seconds(v["entered"], v["left"], v[f"attr_{REGION}"])
+        seconds: np.ndarray = self.shared("visit_seconds", measure)
+        return seconds if self.visit_rows is None else seconds[self.visit_rows]
 
     def subset(self, mask: np.ndarray | pd.Series) -> CaseFacts:
         """The same facts restricted to the cases where mask is true."""
-        return replace(self, cases=self.cases[np.asarray(mask, dtype=bool)].reset_index(drop=True))
+        return replace(self, cases=self.cases[np.asarray(mask, dtype=bool)].reset_index(drop=True),
+                       whole=self.whole or self)
 
     def restrict(self, mask: np.ndarray | pd.Series) -> CaseFacts:
         """The facts of a subset of cases as if read for those cases alone: their own as-of
@@ -324,7 +392,8 @@ class CaseFacts:
     def since(self, start: pd.Series, region: pd.Series | None = None) -> np.ndarray:
         """Seconds from each timestamp to the log's as-of time (its newest LastDataUpdate);
         `region` gives the calendar of each (default: every case's, when `start` has them all)."""
-        end = pd.Series([self.as_of] * len(start), index=start.index, dtype="datetime64[us]")
+        as_of = np.datetime64("NaT", "us") if self.as_of is None else np.datetime64(self.as_of, "us")
+        end = pd.Series(np.full(len(start), as_of), index=start.index)
         return self.seconds(start, end, region)
 
     def attr(self, name: str) -> pd.Series:
@@ -335,6 +404,12 @@ class CaseFacts:
     def outcome(self) -> pd.Series:
         """'Won', 'Lost' or None (open) from each case's last closing event."""
         return self.cases["outcome"]
+
+    def is_outcome(self, value: str | None) -> np.ndarray:
+        """Which cases' `outcome` is `value` ('Won' or 'Lost'; None: the open cases)."""
+        def compare(w: CaseFacts) -> np.ndarray:
+            return (w.outcome.isna() if value is None else w.outcome == value).to_numpy(dtype=bool)
+        return self.per_case(("outcome", value), compare)
 
 
 @dataclass(frozen=True, slots=True)
@@ -351,12 +426,13 @@ class Transition:
 
 def transitions(f: CaseFacts, pairs: Sequence[tuple[str, str, str]]) -> tuple[Transition, ...]:
     """Measure each (name, start column, end column) pair over the cases that have both."""
-    out = []
-    for name, start, end in pairs:
-        seconds = f.seconds(f.cases[start], f.cases[end])
-        seconds[~measured(f, start, end)] = np.nan
-        out.append(Transition(name, DurationStats.of(seconds)))
-    return tuple(out)
+    def measure(w: CaseFacts, start: str, end: str) -> np.ndarray:
+        seconds = w.seconds(w.cases[start], w.cases[end])
+        seconds[~measured(w, start, end)] = np.nan
+        return seconds
+    return tuple(Transition(name, DurationStats.of(
+        f.per_case(("transition", start, end), partial(measure, start=start, end=end))))
+        for name, start, end in pairs)
 
 
 def measured(f: CaseFacts, start: str, end: str) -> np.ndarray:

@@ -13,11 +13,22 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
-from .kpis_facts import AMOUNT, NONE_LABEL, REGION, TERMS, CaseFacts, Transition, ratio, transitions
+from .kpis_facts import (
+    AMOUNT,
+    REGION,
+    TERMS,
+    CaseFacts,
+    Transition,
+    ratio,
+    text_groups,
+    transitions,
+)
 
 __all__ = [
     "DueRule",
     "Freshness",
+    "LateFigures",
+    "LateGroup",
     "LatePayments",
     "PaymentStatus",
     "freshness",
@@ -77,17 +88,24 @@ def parse_terms(text: str | None) -> DueRule | None:
 
 
 @dataclass(frozen=True, slots=True)
-class LatePayments:
-    """Paid cases whose last payment came after the due date their PaymentTerms give."""
+class LateFigures:
+    """Late payments of a set of cases: paid with a due date, paid late (after it), their
+    share and mean lateness; open cases overdue and their amount (`_late_figures`)."""
 
-    paid_cases: int
     paid_with_terms: int
     late_cases: int
     late_payment_rate: float | None
     late_mean_s: float | None
     overdue_open_cases: int
     overdue_open_amount: float
-    unparsed_terms: tuple[str, ...]
+
+
+@dataclass(frozen=True, slots=True)
+class LatePayments(LateFigures):
+    """Paid cases whose last payment came after the due date their PaymentTerms give."""
+
+    paid_cases: int = 0
+    unparsed_terms: tuple[str, ...] = ()
 
     def to_dict(self) -> dict[str, Any]:
         """Flat keys, including late_payment_rate."""
@@ -96,15 +114,17 @@ class LatePayments:
 
 def due_dates(f: CaseFacts) -> pd.Series:
     """Each case's due date from its PaymentTerms (NaT when unknown or not invoiced)."""
-    terms = f.attr(TERMS)
-    rules = {t: parse_terms(t) for t in terms.dropna().unique()}
-    invoice = pd.to_datetime(f.cases["first_invoice"])
-    delivery = pd.to_datetime(f.cases["first_fulfilled"])
-    days = terms.map({t: r.days for t, r in rules.items() if r}).astype(float)
-    on_delivery = terms.map({t: r.anchor == "delivery" for t, r in rules.items() if r})
-    on_delivery = on_delivery.astype(object).where(on_delivery.notna(), False)
-    base = invoice.where(~on_delivery.astype(bool), np.maximum(invoice, delivery.fillna(invoice)))
-    return base + pd.to_timedelta(days, unit="D")
+    def due(w: CaseFacts) -> pd.Series:
+        terms = w.attr(TERMS)
+        rules = {t: parse_terms(t) for t in terms.dropna().unique()}
+        invoice = pd.to_datetime(w.cases["first_invoice"])
+        delivery = pd.to_datetime(w.cases["first_fulfilled"])
+        days = terms.map({t: r.days for t, r in rules.items() if r}).astype(float)
+        on_delivery = terms.map({t: r.anchor == "delivery" for t, r in rules.items() if r})
+        on_delivery = on_delivery.astype(object).where(on_delivery.notna(), False)
+        base = invoice.where(~on_delivery.astype(bool), np.maximum(invoice, delivery.fillna(invoice)))
+        return base + pd.to_timedelta(days, unit="D")
+    return pd.Series(f.per_case("due", due), index=f.cases.index)
 
 
 @dataclass(frozen=True)
@@ -119,30 +139,34 @@ class PaymentStatus:
 
 def payment_status(f: CaseFacts) -> PaymentStatus:
     """Which cases are paid, paid late, overdue: the one definition behind the late-payment KPIs."""
-    due = due_dates(f)
-    paid = f.cases["last_payment"].notna()
-    late = paid & due.notna() & (pd.to_datetime(f.cases["last_payment"]) > due)
-    as_of = pd.Timestamp(f.as_of) if f.as_of else pd.NaT
-    overdue = ~paid & due.notna() & (due < as_of)
-    return PaymentStatus(paid, due, late, overdue)
+    def status(f: CaseFacts) -> PaymentStatus:
+        due = due_dates(f)
+        paid = f.cases["last_payment"].notna()
+        late = paid & due.notna() & (pd.to_datetime(f.cases["last_payment"]) > due)
+        as_of = pd.Timestamp(f.as_of) if f.as_of else pd.NaT
+        overdue = ~paid & due.notna() & (due < as_of)
+        return PaymentStatus(paid, due, late, overdue)
+    return f.once("payment_status", status)
+
+
+def _lateness(f: CaseFacts) -> np.ndarray:
+    """Each case's time from its due date to its last payment when paid late (NaN otherwise),
+    in seconds (working time under a calendar)."""
+    def measure(w: CaseFacts) -> np.ndarray:
+        st = payment_status(w)
+        out = np.full(len(w.cases), np.nan)
+        late = st.late.to_numpy()
+        out[late] = w.seconds(st.due[st.late], w.cases["last_payment"][st.late], w.attr(REGION)[st.late])
+        return out
+    return f.per_case("late_s", measure)
 
 
 def late_payments(f: CaseFacts) -> LatePayments:
     """Late = last Payment Received after the due date; overdue = invoiced, unpaid, due before as-of."""
-    st = payment_status(f)
-    paid, due, late, overdue = st.paid, st.due, st.late, st.overdue
-    late_s = f.seconds(due[late], f.cases["last_payment"][late], f.attr(REGION)[late])
+    totals = _late_totals(late_frame(f), np.zeros(len(f.cases), dtype=np.int64), 1)
     terms = f.attr(TERMS).dropna().unique()
-    return LatePayments(
-        int(paid.sum()),
-        int((paid & due.notna()).sum()),
-        int(late.sum()),
-        ratio(int(late.sum()), int((paid & due.notna()).sum())),
-        float(np.mean(late_s)) if len(late_s) else None,
-        int(overdue.sum()),
-        float(f.attr(AMOUNT)[overdue].fillna(0.0).sum()),
-        tuple(sorted(str(t) for t in terms if parse_terms(t) is None)),
-    )
+    return LatePayments(**_late_figures(totals, 0), paid_cases=int(payment_status(f).paid.sum()),
+                        unparsed_terms=tuple(sorted(str(t) for t in terms if parse_terms(t) is None)))
 
 
 @dataclass(frozen=True, slots=True)
@@ -184,38 +208,53 @@ def freshness(f: CaseFacts, now: datetime | None = None) -> Freshness:
 
 
 @dataclass(frozen=True, slots=True)
-class LateGroup:
+class LateGroup(LateFigures):
     """Late payments of the cases sharing one value of an attribute (terms, region, customer)."""
 
-    group: str
-    paid_with_terms: int
-    late_cases: int
-    late_payment_rate: float | None
-    late_mean_s: float | None
-    overdue_open_cases: int
-    overdue_open_amount: float
+    group: str = ""
 
 
 def group_keys(f: CaseFacts, attribute: str) -> pd.Series:
     """Each case's last known value of an attribute as text ('(none)' when missing): the groups
     of `late_payments_by`."""
-    values = f.attr(attribute)
-    return values.astype(object).where(values.notna(), NONE_LABEL).astype(str)
+    codes, names = text_groups(f, f"attr_{attribute}")
+    return pd.Series(names[codes], index=f.cases.index, dtype=object)
 
 
 def late_frame(f: CaseFacts) -> pd.DataFrame:
     """Per case, what the late-payment KPIs count (`payment_status`, one pass): paid with a
     due date, late, the lateness in seconds, overdue and its amount."""
     st = payment_status(f)
-    late_s = np.full(len(f.cases), np.nan)
-    m = st.late.to_numpy()
-    late_s[m] = f.seconds(st.due[st.late], f.cases["last_payment"][st.late], f.attr(REGION)[st.late])
     overdue = st.overdue.to_numpy()
     return pd.DataFrame({
-        "with_terms": (st.paid & st.due.notna()).to_numpy(), "late": m, "late_s": late_s,
+        "with_terms": (st.paid & st.due.notna()).to_numpy(), "late": st.late.to_numpy(),
+        "late_s": _lateness(f),
         "overdue": overdue,
         "overdue_amount": np.where(overdue, f.attr(AMOUNT).fillna(0.0).to_numpy(float), 0.0),
     })
+
+
+def _late_totals(frame: pd.DataFrame, codes: np.ndarray, k: int) -> tuple[np.ndarray, ...]:
+    """Per group of cases (codes 0 to k-1), from their `late_frame`: paid with a due date, late,
+    lateness summed over the late, overdue and the overdue amount (the one aggregation behind
+    `late_payments` and `late_payments_by`)."""
+    def total(column: str, rows: np.ndarray | None = None) -> np.ndarray:
+        values = frame[column].to_numpy(dtype=float)
+        return np.bincount(codes if rows is None else codes[rows], minlength=k,
+                           weights=values if rows is None else values[rows])
+    late = frame["late"].to_numpy(dtype=bool)
+    return (total("with_terms"), total("late"), total("late_s", late), total("overdue"),
+            total("overdue_amount"))
+
+
+def _late_figures(totals: tuple[np.ndarray, ...], i: int) -> dict[str, Any]:
+    """The `LateFigures` fields of group `i` of `_late_totals` (built only for groups shown)."""
+    with_terms, late_n, overdue = (int(totals[j][i]) for j in (0, 1, 3))
+    late_sum, amount = float(totals[2][i]), float(totals[4][i])
+    return {"paid_with_terms": with_terms, "late_cases": late_n,
+            "late_payment_rate": ratio(late_n, with_terms),
+            "late_mean_s": late_sum / late_n if late_n else None,
+            "overdue_open_cases": overdue, "overdue_open_amount": amount}
 
 
 def late_payments_by(f: CaseFacts, attribute: str, top: int | None = None,
@@ -223,13 +262,10 @@ def late_payments_by(f: CaseFacts, attribute: str, top: int | None = None,
     """Late payments per value of a case attribute, same definitions as `late_payments`; with
     `top`, the groups with the most late cases (then most overdue) first, at most `top`.
     `frame` is `late_frame(f)` when several attributes group the same facts."""
-    frame = (late_frame(f) if frame is None else frame).assign(group=group_keys(f, attribute).to_numpy())
-    g = frame.groupby("group", sort=True).agg(
-        with_terms=("with_terms", "sum"), late=("late", "sum"), late_s=("late_s", "mean"),
-        overdue=("overdue", "sum"), overdue_amount=("overdue_amount", "sum"))
-    g = g[(g.with_terms > 0) | (g.overdue > 0)]
-    if top is not None:
-        g = g.sort_values(["late", "overdue", "with_terms"], ascending=False, kind="stable").head(top)
-    return [LateGroup(str(k), int(r.with_terms), int(r.late), ratio(int(r.late), int(r.with_terms)),
-                      None if pd.isna(r.late_s) else float(r.late_s), int(r.overdue),
-                      float(r.overdue_amount)) for k, r in g.iterrows()]
+    codes, names = text_groups(f, f"attr_{attribute}")  # codes in the order of the names
+    totals = _late_totals(late_frame(f) if frame is None else frame, codes, len(names))
+    with_terms, late_n, _, overdue, _ = totals
+    shown = np.flatnonzero((with_terms > 0) | (overdue > 0))
+    if top is not None:  # most late, then most overdue, then most paid with terms; ties in name order
+        shown = shown[np.lexsort((-with_terms[shown], -overdue[shown], -late_n[shown]))[:top]]
+    return [LateGroup(**_late_figures(totals, i), group=str(names[i])) for i in shown]

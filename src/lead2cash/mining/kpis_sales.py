@@ -10,21 +10,20 @@ from dataclasses import asdict, dataclass
 from typing import Any
 
 import numpy as np
-import pandas as pd
 
 from .kpis_facts import (
     AMOUNT,
     DISCOUNT,
     FUNNEL,
-    NONE_LABEL,
     OWNER,
     REGION,
     CaseFacts,
     DurationStats,
     Transition,
     band_labels,
-    categories,
+    band_names,
     ratio,
+    text_groups,
     transitions,
 )
 
@@ -72,8 +71,7 @@ class WinRate:
 
 def win_rate(f: CaseFacts) -> WinRate:
     """Share of closed cases whose last closing event is Opportunity Won."""
-    counts = f.outcome.value_counts()
-    won, lost = int(counts.get("Won", 0)), int(counts.get("Lost", 0))
+    won, lost = int(f.is_outcome("Won").sum()), int(f.is_outcome("Lost").sum())
     return WinRate(won, lost, len(f.cases) - won - lost, ratio(won, won + lost))
 
 
@@ -97,19 +95,20 @@ class SalesCycle:
 def cycle_seconds(f: CaseFacts) -> np.ndarray:
     """Each case's sales cycle in seconds: Opportunity Created (else the first event) to the
     final Won or Lost event; NaN for open cases."""
-    start = f.cases["first_created"].fillna(f.cases["start"])
-    seconds = f.seconds(start, f.cases["close_time"])
-    return np.where(f.outcome.notna().to_numpy(), seconds, np.nan)
+    def measure(w: CaseFacts) -> np.ndarray:
+        start = w.cases["first_created"].fillna(w.cases["start"])
+        seconds = w.seconds(start, w.cases["close_time"])
+        return np.where(w.outcome.notna().to_numpy(), seconds, np.nan)
+    return f.per_case("cycle", measure)
 
 
 def sales_cycle(f: CaseFacts) -> SalesCycle:
     """From Opportunity Created (else the first event) to the final Won or Lost event."""
     closed = cycle_seconds(f)
-    outcome = f.outcome.to_numpy()
     return SalesCycle(
         DurationStats.of(closed),
-        DurationStats.of(np.where(outcome == "Won", closed, np.nan)),
-        DurationStats.of(np.where(outcome == "Lost", closed, np.nan)),
+        DurationStats.of(closed[f.is_outcome("Won")]),
+        DurationStats.of(closed[f.is_outcome("Lost")]),
     )
 
 
@@ -147,12 +146,14 @@ def funnel(f: CaseFacts) -> Funnel:
     """Cases reaching each stage (or beyond), conversion to the next, time until the next stage event."""
     reached_idx = f.cases["max_stage"].to_numpy(dtype=float)
     reached = [int(np.sum(reached_idx >= i)) for i in range(len(FUNNEL))]
-    visits = f.visits
-    seconds = f.seconds(visits["entered"], visits["left"], visits[f"attr_{REGION}"])
+    acts = f.all_visits["ActivityName"].cat  # the visits' stages as codes, taken for these cases
+    codes = acts.codes.to_numpy() if f.visit_rows is None else acts.codes.to_numpy()[f.visit_rows]
+    code = {name: i for i, name in enumerate(acts.categories)}
+    seconds = f.visit_seconds()
     stages = []
     for i, name in enumerate(FUNNEL):
         nxt = ratio(reached[i + 1], reached[i]) if i + 1 < len(FUNNEL) else None
-        spent = DurationStats.of(seconds[(visits["ActivityName"] == name).to_numpy()])
+        spent = DurationStats.of(seconds[codes == code.get(name, -2)])
         stages.append(FunnelStage(name, reached[i], nxt, spent))
     return Funnel(tuple(stages))
 
@@ -184,10 +185,12 @@ class Stalls:
 def _open_ages(f: CaseFacts) -> tuple[np.ndarray, np.ndarray]:
     """Which cases are open, and each open case's age in its current stage, in seconds
     (working time under a calendar); no copy of the facts."""
-    c = f.cases
-    open_ = f.outcome.isna().to_numpy()
-    entered = c["stage_time"].where(c["stage_time"].notna(), c["start"])[open_]
-    return open_, f.since(entered, f.attr(REGION)[open_])
+    def ages(f: CaseFacts) -> tuple[np.ndarray, np.ndarray]:
+        c = f.cases
+        open_ = f.is_outcome(None)
+        entered = c["stage_time"].where(c["stage_time"].notna(), c["start"])[open_]
+        return open_, f.since(entered, f.attr(REGION)[open_])
+    return f.once("open_ages", ages)
 
 
 def _stalled(f: CaseFacts, age_s: np.ndarray, threshold_days: float) -> np.ndarray:
@@ -206,13 +209,15 @@ def stalled_cases(f: CaseFacts, threshold_days: float = 30.0) -> np.ndarray:
 def stalls(f: CaseFacts, threshold_days: float = 30.0) -> Stalls:
     """Open cases grouped by current stage (last pipeline-stage event), with age and stalled share."""
     open_, age = _open_ages(f)
-    stage = f.cases["stage"].fillna(NONE_LABEL).to_numpy(dtype=object)[open_]
+    codes, names = text_groups(f, "stage")  # the current stage, '(none)' when there is none
+    stage = codes[open_]
     amount = f.attr(AMOUNT).fillna(0.0).to_numpy(dtype=float)[open_]
+    counts = np.bincount(stage, minlength=len(names))
     rows = []
-    for name in sorted(set(stage), key=lambda s: (-int(np.sum(stage == s)), s)):
-        m = stage == name
+    for k in sorted(np.flatnonzero(counts), key=lambda k: (-counts[k], names[k])):
+        m = stage == k
         stuck = m & _stalled(f, age, threshold_days)
-        rows.append(StageStall(str(name), int(m.sum()), float(amount[m].sum()),
+        rows.append(StageStall(str(names[k]), int(counts[k]), float(amount[m].sum()),
                                DurationStats.of(age[m]).median_s, int(stuck.sum()), float(amount[stuck].sum())))
     return Stalls(threshold_days, tuple(rows))
 
@@ -272,13 +277,15 @@ class Discounts:
         return asdict(self)
 
 
-def _groups(f: CaseFacts, keys: pd.Series, within: np.ndarray, cycle: np.ndarray) -> tuple[DiscountGroup, ...]:
-    """Discount, win rate, median cycle and mean amount per key value, over the cases `within`
+def _groups(f: CaseFacts, keys: tuple[np.ndarray, np.ndarray], within: np.ndarray,
+            cycle: np.ndarray) -> tuple[DiscountGroup, ...]:
+    """Discount, win rate, median cycle and mean amount per group, over the cases `within`
     (one pass: integer group codes, counts and sums by `bincount`, each group's median as
-    DurationStats); `cycle` is `cycle_seconds(f)`."""
-    codes = np.where(within, keys.cat.codes.to_numpy(), -1)
-    k = len(keys.cat.categories)
-    outcome = f.outcome.to_numpy()
+    DurationStats); `keys` are each case's group code and the groups' names in order (groups
+    without a case are left out); `cycle` is `cycle_seconds(f)`."""
+    codes, names = keys
+    codes = np.where(within, codes, -1)
+    k = len(names)
 
     def mean(values: np.ndarray) -> np.ndarray:
         ok = (codes >= 0) & ~np.isnan(values)
@@ -289,7 +296,8 @@ def _groups(f: CaseFacts, keys: pd.Series, within: np.ndarray, cycle: np.ndarray
     def count(mask: np.ndarray) -> np.ndarray:
         return np.bincount(codes[(codes >= 0) & mask], minlength=k)
 
-    cases, won, lost = count(np.ones(len(codes), bool)), count(outcome == "Won"), count(outcome == "Lost")
+    cases = count(np.ones(len(codes), bool))
+    won, lost = count(f.is_outcome("Won")), count(f.is_outcome("Lost"))
     discount = mean(f.attr(DISCOUNT).to_numpy(dtype=float, na_value=np.nan))
     amount = mean(f.attr(AMOUNT).to_numpy(dtype=float, na_value=np.nan))
     closed = (codes >= 0) & ~np.isnan(cycle)
@@ -300,7 +308,7 @@ def _groups(f: CaseFacts, keys: pd.Series, within: np.ndarray, cycle: np.ndarray
     return tuple(
         DiscountGroup(str(name), int(cases[i]), none(discount[i]), ratio(int(won[i]), int(won[i] + lost[i])),
                       DurationStats.of(sorted_cycle[bounds[i]:bounds[i + 1]]).median_s, none(amount[i]))
-        for i, name in enumerate(keys.cat.categories) if cases[i] > 0
+        for i, name in enumerate(names) if cases[i] > 0
     )
 
 
@@ -315,12 +323,14 @@ def discounts(
     above = int((disc[known] > policy_threshold).sum())
     cycle = cycle_seconds(f)
     within = known.to_numpy()
+    band_codes = f.per_case(("discount band", bands),
+                            lambda w: band_labels(w.attr(DISCOUNT), bands, "{:.0%}").cat.codes)
     return Discounts(
         policy_threshold,
         int(known.sum()),
         ratio(above, int(known.sum())),
-        _groups(f, band_labels(disc, bands, "{:.0%}"), within, cycle),
-        _groups(f, categories(f.attr(OWNER)[known]).reindex(f.cases.index), within, cycle),
+        _groups(f, (band_codes, np.array(band_names(bands, "{:.0%}"), dtype=object)), within, cycle),
+        _groups(f, text_groups(f, f"attr_{OWNER}"), within, cycle),  # the known discounts' owners
     )
 
 
@@ -344,9 +354,10 @@ def value_at_stake(f: CaseFacts, threshold_days: float = 30.0) -> ValueAtStake:
     """Open amount stalled longer than the threshold in its stage; lost amount by the last stage reached."""
     open_, age = _open_ages(f)
     amount = f.attr(AMOUNT).fillna(0.0).to_numpy(dtype=float)[open_]
-    lost = f.cases.loc[(f.outcome == "Lost").to_numpy(), [f"attr_{AMOUNT}", "stage"]]
-    lost_amount = lost[f"attr_{AMOUNT}"].fillna(0.0)
-    by_stage = lost_amount.groupby(lost["stage"].fillna(NONE_LABEL)).sum()
+    lost = f.is_outcome("Lost")
+    lost_amount = f.attr(AMOUNT)[lost].fillna(0.0)
+    codes, names = text_groups(f, "stage")  # the last stage, '(none)' when there is none
+    by_stage = lost_amount.groupby(codes[lost]).sum().rename(lambda k: names[k])
     stuck = _stalled(f, age, threshold_days)
     return ValueAtStake(
         threshold_days,

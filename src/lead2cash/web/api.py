@@ -14,7 +14,7 @@ from typing import Any
 from fastapi import APIRouter, Query, Request
 from fastapi.responses import Response
 
-from ..app.views import Dashboard
+from ..app.views import COMPARE_PATHS, Dashboard
 from ..errors import Lead2CashError
 from .params import scope_of
 from .responses import cached_json
@@ -95,7 +95,7 @@ def order_to_cash(request: Request) -> Response:
 
 @router.get("/compare")
 def compare(request: Request, a: str = Query("outcome = 'Won'"), b: str = Query("outcome = 'Lost'"),
-            paths: float = Query(0.3)) -> dict[str, Any]:
+            paths: float = Query(COMPARE_PATHS)) -> dict[str, Any]:
     """Two segments side by side."""
     return cached_json(request, lambda: _dash(request).compare(scope_of(request), a, b, paths))
 

@@ -27,12 +27,12 @@ window.L2C = window.L2C || {};
   function elements(data) {
     const els = [];
     const acts = data.activities;
-    const maxEvents = Math.max(1, ...acts.map((a) => a.events));
+    const maxCases = Math.max(1, ...acts.map((a) => a.cases));
     acts.forEach((a) => els.push({ data: { id: a.activity, label: a.activity, events: a.events, cases: a.cases,
-      starts: data.start_activities[a.activity] || 0, ends: data.end_activities[a.activity] || 0, weight: a.events / maxEvents } }));
-    const total = Object.values(data.start_activities).reduce((x, y) => x + y, 0);
-    els.push({ data: { id: START, label: "start", virtual: true, cases: total }, classes: "terminal" });
-    els.push({ data: { id: END, label: "end", virtual: true, cases: Object.values(data.end_activities).reduce((x, y) => x + y, 0) }, classes: "terminal" });
+      starts: data.start_activities[a.activity] || 0, ends: data.end_activities[a.activity] || 0, weight: a.cases / maxCases } }));
+    const total = (counts) => Object.values(counts).reduce((x, y) => x + y, 0);
+    els.push({ data: { id: START, label: "\u25b6 Start", virtual: true, cases: total(data.start_activities) }, classes: "terminal start" });
+    els.push({ data: { id: END, label: "\u25a0 End", virtual: true, cases: total(data.end_activities) }, classes: "terminal end" });
     data.edges.forEach((e) => els.push({ data: Object.assign({ id: e.source + "\u2192" + e.target }, e) }));
     for (const [a, n] of Object.entries(data.start_activities))
       els.push({ data: { id: START + "\u2192" + a, source: START, target: a, cases: n, frequency: n, virtual: true }, classes: "virtual" });
@@ -41,10 +41,35 @@ window.L2C = window.L2C || {};
     return els;
   }
 
-  function nodeColor(w) {  /* light to deep blue by frequency */
-    const l = 95 - 55 * Math.sqrt(w);
-    return `hsl(222, 68%, ${l}%)`;
+  /* An activity's box by its share of the busiest activity's cases: light blues with dark text
+     for the less frequent, deep blues with white text for the most frequent. The lightness
+     skips the middle band where neither text colour reaches a 4.5:1 contrast (WCAG AA). */
+  const INK = "#16202e";
+  function nodePaint(w) {
+    const l = w < 0.5 ? 96 - 30 * (w / 0.5) : 48 - 24 * ((w - 0.5) / 0.5);
+    return { fill: `hsl(222, 60%, ${l.toFixed(1)}%)`, text: l >= 60 ? INK : "#ffffff",
+             border: l >= 60 ? "#8fa3cf" : "#1b2d5c" };
   }
+
+  function edgeColor(s, perf) {
+    if (perf) return `hsl(${Math.round(130 - 130 * s)}, 65%, ${45 - 8 * s}%)`;  /* green (fast) to red (slow) */
+    return `hsl(222, ${35 + 40 * s}%, ${70 - 40 * s}%)`;
+  }
+
+  const MEASURES = { cases: "case frequency (cases taking the path)", frequency: "absolute frequency (times taken)",
+    median: "median duration", mean: "mean duration", p90: "90th-percentile duration" };
+
+  /* What the map's sizes and colours mean, for the current view and measure. */
+  L2C.legendHtml = function (view, measure) {
+    const perf = view === "performance";
+    const swatch = (css) => `<span class="swatch" style="background:${css}"></span>`;
+    const boxes = [0.1, 0.45, 0.6, 1].map((w) => swatch(nodePaint(w).fill)).join("");
+    const paths = [0.05, 0.5, 1].map((s) => `<span class="line" style="border-top:${(1 + 9 * Math.sqrt(s)).toFixed(1)}px solid ${edgeColor(Math.sqrt(s), perf)}"></span>`).join("");
+    const number = perf || measure === "cases" ? "its cases" : "its events";
+    return `<span class="item">${boxes} <b>Activities</b>: darker = more cases; the number is ${number}</span>
+      <span class="item">${paths} <b>Paths</b>: width and colour by ${MEASURES[measure] || measure}${perf ? ", green (short) to red (long)" : ""}</span>
+      <span class="item"><span class="terminal-swatch start">\u25b6</span><span class="terminal-swatch end">\u25a0</span> <b>Start / end</b>: dashed paths, cases beginning and ending at an activity</span>`;
+  };
 
   function styleFor(view, measure, data) {
     const edges = data.edges;
@@ -53,35 +78,36 @@ window.L2C = window.L2C || {};
     const perf = view === "performance";
     const dayS = data.day_s || 86400;
     const scale = (v) => (v == null ? 0 : Math.sqrt(v / max));
+    const paint = (n) => nodePaint(n.data("weight") || 0);
     return [
       { selector: "node", style: { shape: "round-rectangle", label: "data(display)", "text-wrap": "wrap", "text-max-width": 176,
         "text-valign": "center", "font-size": 13, "font-family": "Inter, Segoe UI, Arial, sans-serif", width: 190, height: 44,
-        "background-color": (n) => nodeColor(n.data("weight") || 0), color: (n) => ((n.data("weight") || 0) > 0.45 ? "#fff" : "#1c2433"),
-        "border-width": 1, "border-color": "#9fb1d9" } },
-      { selector: "node.terminal", style: { shape: "ellipse", width: 56, height: 30, "background-color": "#1c2433", color: "#fff", "font-size": 11, "border-width": 0 } },
+        "background-color": (n) => paint(n).fill, color: (n) => paint(n).text,
+        "border-width": 1, "border-color": (n) => paint(n).border, "z-index": 10 } },
+      { selector: "node.terminal", style: { shape: "ellipse", width: 92, height: 40, "font-size": 12, "font-weight": "bold",
+        color: "#ffffff", "border-width": 2, "border-color": "#ffffff", "z-index": 10 } },
+      { selector: "node.start", style: { "background-color": "#17784c" } },
+      { selector: "node.end", style: { "background-color": "#8a2432" } },
       { selector: "node:selected", style: { "border-width": 3, "border-color": "#f2a900" } },
       { selector: "edge", style: { "curve-style": "bezier", "target-arrow-shape": "triangle", "arrow-scale": 0.9,
         width: (e) => 1 + 9 * scale(edgeValue(e.data(), measure)),
         "line-color": (e) => edgeColor(scale(edgeValue(e.data(), measure)), perf),
         "target-arrow-color": (e) => edgeColor(scale(edgeValue(e.data(), measure)), perf),
         label: (e) => { const v = edgeValue(e.data(), measure); return v == null ? "" : perf ? humanDuration(v, dayS) : fmtN(v); },
-        "font-size": 11, color: "#38435a", "text-background-color": "#fbfcfe", "text-background-opacity": 0.9, "text-background-padding": 2,
-        "text-rotation": "none", opacity: 0.92 } },
-      { selector: "edge:loop", style: { "loop-direction": "90deg", "loop-sweep": "-50deg", "control-point-step-size": 70 } },
-      { selector: "edge.virtual", style: { "line-style": "dashed", "line-color": "#9aa6bd", "target-arrow-color": "#9aa6bd", width: 1.5, label: "" } },
+        "font-size": 11, "font-weight": "bold", color: "#2b3550", "text-background-color": "#ffffff", "text-background-opacity": 1,
+        "text-background-padding": 2, "text-background-shape": "roundrectangle", "text-border-opacity": 1, "text-border-width": 1,
+        "text-border-color": "#d5dbe7", "text-rotation": "none", opacity: 0.95, "z-index": 1 } },
+      { selector: "edge:loop", style: { "loop-direction": "70deg", "loop-sweep": "-50deg", "control-point-step-size": 96 } },
+      { selector: "edge.virtual", style: { "line-style": "dashed", "line-color": "#8d99b3", "target-arrow-color": "#8d99b3", width: 1.5,
+        label: (e) => (perf ? "" : fmtN(e.data("cases"))), "font-weight": "normal", color: "#5b667d", "text-border-width": 0 } },
       { selector: "edge:selected", style: { "line-color": "#f2a900", "target-arrow-color": "#f2a900" } },
     ];
-  }
-
-  function edgeColor(s, perf) {
-    if (perf) return `hsl(${Math.round(130 - 130 * s)}, 65%, ${45 - 8 * s}%)`;  /* green (fast) to red (slow) */
-    return `hsl(222, ${35 + 40 * s}%, ${70 - 40 * s}%)`;
   }
 
   function nodeDisplay(cy, view, measure, data) {
     cy.nodes().forEach((n) => {
       const d = n.data();
-      if (d.virtual) { n.data("display", d.label); return; }
+      if (d.virtual) { n.data("display", d.label + "\n" + fmtN(d.cases)); return; }
       const value = measure === "frequency" ? d.events : d.cases;
       n.data("display", d.label + "\n" + fmtN(view === "performance" ? d.cases : value));
     });
@@ -94,8 +120,13 @@ window.L2C = window.L2C || {};
       boxSelectionEnabled: false, autoungrabify: false });
     nodeDisplay(cy, view, measure, data);
     cy.style(styleFor(view, measure, data));
-    cy.layout({ name: "dagre", rankDir: "TB", nodeSep: 28, rankSep: 34, edgeSep: 10, ranker: "network-simplex" }).run();
+    /* Ranks far enough apart that a path's number sits between the boxes, not on them. */
+    const compact = opts && opts.compact;  /* a small map (compare, report): closer ranks */
+    cy.layout({ name: "dagre", rankDir: "TB", nodeSep: compact ? 24 : 36, rankSep: compact ? 44 : 62, edgeSep: 16,
+                ranker: "network-simplex" }).run();
     cy.fit(undefined, 24);
+    const legend = (opts && opts.legend) || (el.nextElementSibling && el.nextElementSibling.classList.contains("map-legend") ? el.nextElementSibling : null);
+    if (legend) legend.innerHTML = L2C.legendHtml(view, measure);
     el.dataset.edges = String(data.edges.length);
     el.dataset.nodes = String(data.activities.length);
     el.dataset.rendered = "1";
@@ -105,6 +136,8 @@ window.L2C = window.L2C || {};
   L2C.restyle = function (cy, data, view, measure) {
     nodeDisplay(cy, view, measure, data);
     cy.style(styleFor(view, measure, data));
+    const legend = document.getElementById("map-legend");
+    if (legend) legend.innerHTML = L2C.legendHtml(view, measure);
   };
 
   /* ---- SVG export: the drawn graph as plain SVG (boxes, curves, arrows, labels) ---- */
@@ -125,13 +158,13 @@ window.L2C = window.L2C || {};
       const p1 = [t.x - a * Math.cos(ang - 0.4), t.y - a * Math.sin(ang - 0.4)], p2 = [t.x - a * Math.cos(ang + 0.4), t.y - a * Math.sin(ang + 0.4)];
       out.push(`<polygon points="${X(t.x)},${Y(t.y)} ${X(p1[0])},${Y(p1[1])} ${X(p2[0])},${Y(p2[1])}" fill="${color}"/>`);
       const label = e.style("label");
-      if (label) out.push(`<text x="${X(m.x)}" y="${Y(m.y)}" font-size="10" text-anchor="middle" fill="#38435a" paint-order="stroke" stroke="#fff" stroke-width="3">${esc(label)}</text>`);
+      if (label) out.push(`<text x="${X(m.x)}" y="${Y(m.y + 4)}" font-size="10" text-anchor="middle" fill="#2b3550" paint-order="stroke" stroke="#fff" stroke-width="3">${esc(label)}</text>`);
     });
     cy.nodes().forEach((n) => {
       const p = n.position(), nw = n.width(), nh = n.height();
       const fill = n.style("background-color"), color = n.style("color");
       const r = n.hasClass("terminal") ? nh / 2 : 8;
-      out.push(`<rect x="${X(p.x - nw / 2)}" y="${Y(p.y - nh / 2)}" width="${nw}" height="${nh}" rx="${r}" fill="${fill}" stroke="#9fb1d9"/>`);
+      out.push(`<rect x="${X(p.x - nw / 2)}" y="${Y(p.y - nh / 2)}" width="${nw}" height="${nh}" rx="${r}" fill="${fill}" stroke="${n.style("border-color")}"/>`);
       const lines = String(n.data("display") || "").split("\n");
       lines.forEach((line, i) => out.push(`<text x="${X(p.x)}" y="${Y(p.y + (i - (lines.length - 1) / 2) * 14 + 4)}" font-size="12" text-anchor="middle" fill="${color}">${esc(line)}</text>`));
     });
@@ -277,6 +310,8 @@ window.L2C = window.L2C || {};
           cy.destroy();
           cy = L2C.drawMap(el, data, { view, measure }); L2C.cy = cy; bind();
           history.replaceState(null, "", location.pathname + "?" + q.toString());
+          const footer = document.getElementById("terminal");  /* the terminal command of these options */
+          if (footer && window.htmx) htmx.ajax("GET", "/fragments/terminal?view=map&" + q.toString(), { target: footer, swap: "outerHTML" });
           delete el.dataset.loading;
         });
       }, 150);
@@ -314,7 +349,12 @@ window.L2C = window.L2C || {};
   }
 
   function staticMaps() {
-    document.querySelectorAll(".map[data-static]").forEach((el) => L2C.drawMap(el, JSON.parse(el.dataset.map)));
+    document.querySelectorAll(".map[data-static]").forEach((el) => {
+      const legend = document.createElement("div");
+      legend.className = "map-legend";
+      el.after(legend);
+      L2C.drawMap(el, JSON.parse(el.dataset.map), { legend, compact: el.classList.contains("small-map") });
+    });
   }
 
   function esc(t) { return String(t).replace(/&/g, "&amp;").replace(/</g, "&lt;").replace(/>/g, "&gt;").replace(/"/g, "&quot;"); }
