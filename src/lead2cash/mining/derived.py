@@ -93,17 +93,21 @@ def duckdb_concat(value: ir.StringColumn, order_by: Sequence[ir.Column], sep: st
 _EVENTS_SCHEMA = ibis.schema(dict(zip(REQUIRED_COLUMNS, ("string", "string", "timestamp(6)", "int64"))))
 
 
-def derive(con: duckdb.DuckDBPyConnection, keep: str | None = None) -> tuple[str, str, str]:
+def derive(con: duckdb.DuckDBPyConnection, keep: str | None = None,
+           source: str = EVENTS) -> tuple[str, str, str]:
     """(Re)build the derived tables from the events table; called by every load path.
 
     With `keep` (a table of case ids), derive only those cases, into temporary tables named
-    after it; returns the names of the steps, cases and variant-steps tables.
+    after it; with `source` (a table of events, e.g. after event filters), derive that table
+    into temporary tables named after it. Returns the names of the steps, cases and
+    variant-steps tables.
     """
-    events = ibis.table(_EVENTS_SCHEMA, name=EVENTS)
+    events = ibis.table(_EVENTS_SCHEMA, name=source)
     if keep is not None:
         events = events.filter(events[CASE].isin(ibis.table({CASE: "string"}, name=keep)[CASE]))
-    names = NAMES if keep is None else (f"{STEPS}_{keep}", f"{CASES}_{keep}", f"{VARIANT_STEPS}_{keep}")
-    create = "CREATE OR REPLACE TABLE" if keep is None else "CREATE OR REPLACE TEMP TABLE"
+    tag = keep if keep is not None else (None if source == EVENTS else source)
+    names = NAMES if tag is None else (f"{STEPS}_{tag}", f"{CASES}_{tag}", f"{VARIANT_STEPS}_{tag}")
+    create = "CREATE OR REPLACE TABLE" if tag is None else "CREATE OR REPLACE TEMP TABLE"
     steps = steps_expr(events)
     con.execute(f"{create} {names[0]} AS {ibis.to_sql(steps, dialect='duckdb')}")
     cases = cases_expr(ibis.table(steps.schema(), name=names[0]), duckdb_concat)

@@ -27,6 +27,7 @@ import ibis.expr.types as ir
 from ..errors import Lead2CashError
 from ..store import EVENTS, Workspace, quote
 from . import derived
+from .event_filters import is_event_filter
 from .filters import CASE, Filter, LogTables, restrict, select_cases
 
 if TYPE_CHECKING:
@@ -73,14 +74,31 @@ class Engine(ABC):
         return self._tables
 
     def _select(self, chosen: tuple[Filter, ...]) -> LogTables:
-        """The tables of the cases the filters keep."""
+        """The tables of the cases the filters keep (event filters first, see `_split`)."""
+        changes, choices = _split(chosen)
+        if changes:
+            base = self._transformed(changes) if len(changes) == len(chosen) else self.tables(changes)
+            return restrict(base, self._keep(choices, base)[CASE]) if choices else base
         return restrict(self._tables, self._keep(chosen)[CASE])
 
-    def _keep(self, chosen: tuple[Filter, ...]) -> ir.Table:
+    def _keep(self, chosen: tuple[Filter, ...], base: LogTables | None = None) -> ir.Table:
         """The ids of the cases the filters keep, selected once into a temporary table."""
-        keep = select_cases(self._tables, chosen).name(CASE).as_table().cache()
+        keep = select_cases(base or self._tables, chosen).name(CASE).as_table().cache()
         self._releases.append(keep.release)
         return keep
+
+    def _transformed(self, changes: tuple[Filter, ...]) -> LogTables:
+        """The log after event filters, its steps and traces derived again (cached)."""
+        events = self._all().events
+        for change in changes:
+            events = change.transform(events)  # type: ignore[attr-defined]
+        events = events.cache()
+        self._releases.append(events.release)
+        steps = derived.steps_expr(events).cache()
+        cases = derived.cases_expr(steps, self.ordered_concat).cache()
+        pairs = derived.variant_steps_expr(cases).cache()
+        self._releases.extend(x.release for x in (steps, cases, pairs))
+        return LogTables(events, steps, cases, pairs)
 
     def events(self, filters: Iterable[Filter] = ()) -> ir.Table:
         """The events table (all columns), restricted to the cases the filters keep."""
@@ -166,10 +184,10 @@ class DuckDBEngine(Engine):
             self._tables, self._lazy = self._stored(self.backend, derived.NAMES), False
         return self._tables
 
-    def _keep(self, chosen: tuple[Filter, ...]) -> ir.Table:
+    def _keep(self, chosen: tuple[Filter, ...], base: LogTables | None = None) -> ir.Table:
         """The kept case ids in a temporary table of this connection, dropped on close."""
         name = f"mining_keep_{uuid.uuid4().hex}"
-        expr = select_cases(self._tables, chosen).name(CASE).as_table()
+        expr = select_cases(base or self._tables, chosen).name(CASE).as_table()
         self.workspace.con.execute(f"CREATE TEMP TABLE {name} AS {self.backend.compile(expr)}")
         self._releases.append(partial(self._drop, name))
         return self.backend.table(name)
@@ -181,9 +199,21 @@ class DuckDBEngine(Engine):
         except duckdb.ConnectionException:
             pass
 
+    def _transformed(self, changes: tuple[Filter, ...]) -> LogTables:
+        """The log after event filters, stored in temporary tables and derived again there."""
+        events = self.backend.table(EVENTS)
+        for change in changes:
+            events = change.transform(events)  # type: ignore[attr-defined]
+        name = f"mining_events_{uuid.uuid4().hex}"
+        self.workspace.con.execute(f"CREATE TEMP TABLE {name} AS {self.backend.compile(events)}")
+        self._releases.append(partial(self._drop, name))
+        names = derived.derive(self.workspace.con, source=name)
+        self._releases.extend(partial(self._drop, n) for n in names)
+        return replace(self._stored(self.backend, names), events=self.backend.table(name))
+
     def _select(self, chosen: tuple[Filter, ...]) -> LogTables:
         """A lazy engine selects the cases on the underived log, then derives only those."""
-        if not self._lazy:
+        if not self._lazy or _split(chosen)[0]:
             return super()._select(chosen)
         keep = self._keep(chosen)
         names = derived.derive(self.workspace.con, keep=keep.get_name())
@@ -267,6 +297,12 @@ class SparkEngine(Engine):
         fields = {f"k{i}": col for i, col in enumerate(order_by)} | {"v": value}
         collected = ibis.struct(fields).collect().sort()
         return collected.map(lambda s: s.v).join(sep)
+
+
+def _split(chosen: tuple[Filter, ...]) -> tuple[tuple[Filter, ...], tuple[Filter, ...]]:
+    """Event filters (in their order: they apply first) and case filters."""
+    return (tuple(f for f in chosen if is_event_filter(f)),
+            tuple(f for f in chosen if not is_event_filter(f)))
 
 
 def _portable_select(ws: Workspace) -> str:

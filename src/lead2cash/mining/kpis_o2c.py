@@ -20,6 +20,7 @@ __all__ = [
     "Freshness",
     "LatePayments",
     "freshness",
+    "late_mask",
     "late_payments",
     "o2c_transitions",
     "parse_terms",
@@ -102,11 +103,19 @@ def due_dates(f: CaseFacts) -> pd.Series:
     return base + pd.to_timedelta(days, unit="D")
 
 
+def late_mask(f: CaseFacts) -> tuple[pd.Series, pd.Series]:
+    """Per case: whether it is judged (paid, with a due date) and whether it was paid late
+    (its last Payment Received after the due date)."""
+    due = due_dates(f)
+    judged = f.cases["last_payment"].notna() & due.notna()
+    return judged, judged & (pd.to_datetime(f.cases["last_payment"]) > due)
+
+
 def late_payments(f: CaseFacts) -> LatePayments:
     """Late = last Payment Received after the due date; overdue = invoiced, unpaid, due before as-of."""
     due = due_dates(f)
     paid = f.cases["last_payment"].notna()
-    late = paid & due.notna() & (pd.to_datetime(f.cases["last_payment"]) > due)
+    late = late_mask(f)[1]
     late_s = f.seconds(due[late], f.cases["last_payment"][late], f.attr(REGION)[late])
     as_of = pd.Timestamp(f.as_of) if f.as_of else pd.NaT
     overdue = ~paid & due.notna() & (due < as_of)

@@ -37,6 +37,7 @@ __all__ = [
     "Stalls",
     "ValueAtStake",
     "WinRate",
+    "cycle_seconds",
     "discounts",
     "funnel",
     "rework",
@@ -97,16 +98,22 @@ class SalesCycle:
         }
 
 
-def sales_cycle(f: CaseFacts) -> SalesCycle:
-    """From Opportunity Created (else the first event) to the final Won or Lost event."""
+def cycle_seconds(f: CaseFacts) -> np.ndarray:
+    """Each case's sales cycle in seconds: Opportunity Created (else the first event) to the
+    final Won or Lost event; NaN for open cases."""
     start = f.cases["first_created"].fillna(f.cases["start"])
     seconds = f.seconds(start, f.cases["close_time"])
+    return np.where(pd.notna(f.outcome.to_numpy()), seconds, np.nan)
+
+
+def sales_cycle(f: CaseFacts) -> SalesCycle:
+    """From Opportunity Created (else the first event) to the final Won or Lost event."""
+    closed = cycle_seconds(f)
     outcome = f.outcome.to_numpy()
-    closed = np.where(pd.notna(outcome), seconds, np.nan)
     return SalesCycle(
         Stats.of(closed),
-        Stats.of(np.where(outcome == "Won", seconds, np.nan)),
-        Stats.of(np.where(outcome == "Lost", seconds, np.nan)),
+        Stats.of(np.where(outcome == "Won", closed, np.nan)),
+        Stats.of(np.where(outcome == "Lost", closed, np.nan)),
     )
 
 
