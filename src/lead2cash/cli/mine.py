@@ -8,7 +8,7 @@ tables or the result's JSON through `emit`.
 from __future__ import annotations
 
 import json
-from collections.abc import Callable, Iterator
+from collections.abc import Callable, Iterator, Mapping
 from contextlib import contextmanager
 from enum import StrEnum
 from pathlib import Path
@@ -33,7 +33,7 @@ __all__ = ["EngineName", "EngineOpt", "FilterOpt", "WorkingTimeOpt", "calendars"
            "emit", "human", "mine_app", "open_engine", "register"]
 
 mine_app = typer.Typer(
-    help="Mine the workspace's log: process map, variants, performance, KPIs.",
+    help="Mine the workspace's log: process map, variants, performance, KPIs, conformance, drivers.",
     no_args_is_help=True,
 )
 
@@ -78,12 +78,15 @@ class Result(Protocol):
 
 @contextmanager
 def open_engine(
-    db: Path | None, engine: EngineName, filters: list[str] | None
+    db: Path | None, engine: EngineName, filters: list[str] | None,
+    rules: Mapping[str, Filter] | None = None,
 ) -> Iterator[tuple[Engine, list[Filter]]]:
-    """Parse the filters, open the workspace and the chosen engine, close them afterwards."""
+    """Parse the filters (`breaks 'id'` names one of `rules`, by default the built-in rules),
+    open the workspace and the chosen engine, close them afterwards."""
     from ..mining import DuckDBEngine, SparkEngine, parse_filters
+    from .conformance import BuiltinRules
 
-    parsed = parse_filters(filters or [])
+    parsed = parse_filters(filters or [], BuiltinRules() if rules is None else rules)
     ws = open_workspace(db, read_only=True)
     try:
         if engine is EngineName.SPARK:
@@ -259,5 +262,8 @@ def performance_command(
 
 def register(app: typer.Typer) -> None:
     """Attach `mine` and its sub-commands (including `mine kpis`) to the app."""
+    from . import conformance  # imports this module's options
+
     kpis.register(mine_app)
+    conformance.register(mine_app)
     app.add_typer(mine_app, name="mine")

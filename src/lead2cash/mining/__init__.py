@@ -1,4 +1,5 @@
-"""Mining: analyses of one event log (process map, variants, performance, KPIs, working time).
+"""Mining: analyses of one event log (process map, variants, performance, KPIs, working time,
+drivers of a target, comparison of two filters, activity times).
 
 Every analysis takes an engine, an open workspace or a workspace path, plus
 typed filters; it runs as Ibis queries on DuckDB or Spark and returns frozen
@@ -14,9 +15,13 @@ import functools
 from collections.abc import Callable
 from typing import Concatenate, ParamSpec, TypeVar
 
+from . import activity_times as _activity_times
+from . import compare as _compare
 from . import dfg, kpis, performance
+from . import drivers as _drivers
 from . import variants as _variants
 from .engine import DuckDBEngine, Engine, Source, SparkEngine, spark_session, using
+from .event_filters import EventCondition, KeepEvents, Lifecycle, RenameActivities
 from .filter_language import parse_filter, parse_filters
 from .filters import (
     Activity,
@@ -39,17 +44,24 @@ __all__ = [
     "Closed",
     "DuckDBEngine",
     "Engine",
+    "EventCondition",
     "Filter",
     "Follows",
+    "KeepEvents",
+    "Lifecycle",
     "LogTables",
     "Not",
     "Outcome",
+    "RenameActivities",
     "Source",
     "SparkEngine",
     "TimeWindow",
     "Variant",
+    "activity_durations",
     "between",
     "case_durations",
+    "compare_cases",
+    "find_drivers",
     "kpi_report",
     "parse_filter",
     "parse_filters",
@@ -85,3 +97,6 @@ throughput = _on_any_source(performance.throughput)
 time_in_stage = _on_any_source(performance.time_in_stage)
 rework = _on_any_source(performance.rework)
 kpi_report = _on_any_source(kpis.report)
+find_drivers = _on_any_source(_drivers.drivers)
+compare_cases = _on_any_source(_compare.compare)
+activity_durations = _on_any_source(_activity_times.activity_times)
