@@ -18,10 +18,8 @@ Prints markdown tables; figures taken on a busy machine are only indicative.
 from __future__ import annotations
 
 import argparse
-import statistics
 import tempfile
 import time
-from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
@@ -34,18 +32,10 @@ from lead2cash.mining.drivers import drivers
 from lead2cash.simulate import SimulationParams, simulate
 from lead2cash.store import Workspace
 
+from bench_mining import timed  # the same timing as the mining benchmark (run from benchmarks/)
+
 SHARED = Path(__file__).resolve().parents[1].parent / "shared" / "data"
 EVENTS_PER_CASE = 8.7  # what the simulator's Salesforce landscape gives on average
-
-
-def timed(runs: int, fn: Callable[[], Any]) -> tuple[float, Any]:
-    """Median wall-clock seconds of `runs` calls, and the last result."""
-    times, result = [], None
-    for _ in range(runs):
-        t = time.perf_counter()
-        result = fn()
-        times.append(time.perf_counter() - t)
-    return statistics.median(times), result
 
 
 def pm4py_frame(path: Path) -> pd.DataFrame:

@@ -15,6 +15,7 @@ from pathlib import Path
 
 import pandas as pd
 import pytest
+from pm4py_logs import pm4py_frame
 
 from lead2cash.conformance import align_log, read_pnml, replay_log
 from lead2cash.conformance.petri import PetriNet
@@ -39,18 +40,9 @@ class Loaded:
     nets: dict[float, tuple[object, object, object, PetriNet]]
 
 
-def _frame(path: Path) -> pd.DataFrame:
-    if path.suffix == ".csv":
-        raw = pd.read_csv(path)
-        raw["time:timestamp"] = pd.to_datetime(raw["time:timestamp"], utc=True, format="ISO8601")
-        return pm4py.format_dataframe(raw, case_id="case:concept:name",
-                                      activity_key="concept:name", timestamp_key="time:timestamp")
-    return pm4py.read_xes(str(path))
-
-
 def _load(name: str, shared: Path, tmp: Path) -> Loaded:
     path = shared / name
-    frame = _frame(path)
+    frame = pm4py_frame(path)
     ws = Workspace(tmp / "log.duckdb", memory_limit="2GB")
     import_log(ws, path)
     nets = {}
