@@ -22,6 +22,7 @@ from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from typing import Any, Protocol
 
+import ibis
 import numpy as np
 import pandas as pd
 
@@ -188,13 +189,15 @@ def _features(engine: Engine, t: LogTables, f: CaseFacts, target: str,
         for v in labels.cat.categories:
             out[(DISCOUNT, str(v))] = (labels == v).to_numpy()
     s = t.steps
-    counts = engine.execute(s.group_by([CASE, ACT]).aggregate(k=s.count()))
-    table = counts.pivot_table(index=CASE, columns=ACT, values="k", fill_value=0, aggfunc="sum")
-    table = table.reindex(order, fill_value=0)
-    for act in sorted(table.columns):
-        if act in leak_acts:
-            continue
-        k = table[act].to_numpy()
+    acts = sorted(a for a in engine.execute(s.select(ACT).distinct())[ACT].tolist()
+                  if a is not None and a not in leak_acts)
+    if not acts:
+        return out
+    counts = engine.execute(s.group_by(CASE).aggregate(
+        **{f"k{i}": s[ACT].count(where=s[ACT] == ibis.literal(a)) for i, a in enumerate(acts)}))
+    counts = counts.set_index(CASE).reindex(order, fill_value=0)
+    for i, act in enumerate(acts):
+        k = counts[f"k{i}"].to_numpy()
         out[("activity", f"has {act}")] = k > 0
         for n in range(2, max_repeat + 1):
             out[("activity", f"{act} {n} or more times")] = k >= n
