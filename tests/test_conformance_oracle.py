@@ -88,9 +88,7 @@ def test_token_replay_equals_pm4py(loaded: Loaded, noise: float) -> None:
     assert (ours.missing_tokens, ours.consumed_tokens, ours.remaining_tokens,
             ours.produced_tokens) == (sums["missing"], sums["consumed"], sums["remaining"],
                                       sums["produced"])
-    if noise == 0.0:  # the inductive miner's net fits its own log (token replay's heuristics
-        assert ours.perc_fit_traces > 99.0  # may still add a token here and there)
-    elif loaded.name in ("receipt.csv", "helpdesk.xes.gz"):
+    if noise > 0 and loaded.name in ("receipt.csv", "helpdesk.xes.gz"):
         assert ours.fitting_cases < ours.cases  # infrequent behaviour left out: some cases deviate
 
 
