@@ -57,7 +57,9 @@ class Engine(ABC):
 
     def tables(self, filters: Iterable[Filter] = ()) -> LogTables:
         """Events, steps and cases restricted to the cases the filters keep (selected once per
-        engine and filter combination; an engine sees the log as it was when it selected)."""
+        engine and filter combination; an engine sees the log as it was when it selected).
+        Event filters (event_filters.py) change the events first, in their order; steps and
+        traces are then derived again from what they leave."""
         chosen = tuple(filters)
         if not chosen:
             return self._all()
