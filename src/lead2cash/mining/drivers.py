@@ -160,10 +160,22 @@ def _amount_bands(amounts: pd.Series) -> list[float]:
     return sorted(set(edges))
 
 
+def _segments(name: str, labels: pd.Series, inside: np.ndarray, floor: int,
+              out: dict[tuple[str, str], np.ndarray]) -> None:
+    """Add a mask per category of `labels` that holds at least `floor` population cases
+    (smaller ones are never tested, so their masks are not built: customers are many)."""
+    codes = labels.cat.codes.to_numpy()
+    counts = np.bincount(codes[inside & (codes >= 0)], minlength=len(labels.cat.categories))
+    for i, value in enumerate(labels.cat.categories):
+        if counts[i] >= floor:
+            out[(name, str(value))] = codes == i
+
+
 def _features(engine: Engine, t: LogTables, f: CaseFacts, target: str,
               amount_bands: Sequence[float] | None, discount_bands: Sequence[float],
-              max_repeat: int) -> dict[tuple[str, str], np.ndarray]:
-    """Each segment as a boolean mask over f's cases: attribute values, bands, activities."""
+              max_repeat: int, inside: np.ndarray, floor: int) -> dict[tuple[str, str], np.ndarray]:
+    """Each segment with at least `floor` population cases as a boolean mask over f's cases:
+    attribute values, bands, activity occurrences."""
     leak_attrs, leak_acts = _LEAKS.get(target, (set(), set()))
     order = f.cases[CASE]
     names = [n for n in CASE_TEXT if n not in leak_attrs]
@@ -175,19 +187,14 @@ def _features(engine: Engine, t: LogTables, f: CaseFacts, target: str,
         col = values[name]
         if col.dtype.kind in "fiu" and name.startswith("case:"):
             continue  # numeric extra attributes: no natural segments
-        labels = categories(col)
-        for v in labels.cat.categories:
-            out[(name, str(v))] = (labels == v).to_numpy()
+        _segments(name, categories(col), inside, floor, out)
     amounts = f.attr(AMOUNT)
     bands = list(amount_bands) if amount_bands is not None else _amount_bands(amounts)
     if bands:
-        labels = band_labels(amounts, bands)
-        for v in labels.cat.categories:
-            out[(AMOUNT, str(v))] = (labels == v).to_numpy()
+        _segments(AMOUNT, band_labels(amounts, bands), inside, floor, out)
     if discount_bands:
-        labels = band_labels(f.attr(DISCOUNT), discount_bands, "{:.0%}")
-        for v in labels.cat.categories:
-            out[(DISCOUNT, str(v))] = (labels == v).to_numpy()
+        _segments(DISCOUNT, band_labels(f.attr(DISCOUNT), discount_bands, "{:.0%}"), inside, floor,
+                  out)
     s = t.steps
     acts = sorted(a for a in engine.execute(s.select(ACT).distinct())[ACT].tolist()
                   if a is not None and a not in leak_acts)
@@ -252,12 +259,12 @@ def drivers(engine: Engine, *, target: str | RuleLike, filters: Iterable[Filter]
     progress("reducing events to case facts", 0, 1)
     f = CaseFacts.load(t.events, steps=t.steps)
     inside, hit, name, definition = _population(engine, t, f, target, slow_quantile)
-    feats = _features(engine, t, f, target if isinstance(target, str) else "rule", amount_bands,
-                      discount_bands, max_repeat)
-    progress("reducing events to case facts", 1, 1)
-    amount = f.attr(AMOUNT).fillna(0.0).to_numpy(dtype=float)
     n_all, k_all = int(inside.sum()), int((inside & hit).sum())
     floor = max(min_cases, math.ceil(min_support * n_all))
+    feats = _features(engine, t, f, target if isinstance(target, str) else "rule", amount_bands,
+                      discount_bands, max_repeat, inside, floor)
+    progress("reducing events to case facts", 1, 1)
+    amount = f.attr(AMOUNT).fillna(0.0).to_numpy(dtype=float)
     rows = []
     for (feature, value), mask in feats.items():
         seg = mask & inside
