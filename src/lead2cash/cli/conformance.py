@@ -304,8 +304,7 @@ def register(app: typer.Typer) -> None:
         as_json: JsonOption = False,
         engine: EngineOpt = EngineName.DUCKDB,
     ) -> None:
-        """Processing and waiting time per activity (use --filter 'lifecycle pairs' on XES logs
-        with start and complete events)."""
+        """Processing and waiting time per activity (XES start/complete: --filter 'lifecycle pairs')."""
         from ..mining.activity_times import activity_times
         with open_engine(db, engine, filter_) as (eng, filters):
             rows = activity_times(eng, filters)
