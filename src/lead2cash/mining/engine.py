@@ -88,7 +88,9 @@ class Engine(ABC):
 
     def tables(self, filters: Iterable[Filter] = ()) -> LogTables:
         """Events, steps and cases restricted to the cases the filters keep (selected once per
-        engine and filter combination; an engine sees the log as it was when it selected)."""
+        engine and filter combination; an engine sees the log as it was when it selected).
+        Event filters (event_filters.py) change the events first, in their order; steps and
+        traces are then derived again from what they leave."""
         chosen = tuple(filters)
         if not chosen:
             return self._all()
@@ -105,18 +107,38 @@ class Engine(ABC):
         return self._tables
 
     def _select(self, chosen: tuple[Filter, ...]) -> LogTables:
-        """The tables of the cases the filters keep."""
+        """The tables of the cases the filters keep (event filters first, see `_split`)."""
         from .filters import restrict
 
+        changes, choices = _split(chosen)
+        if changes:
+            base = self._transformed(changes) if len(changes) == len(chosen) else self.tables(changes)
+            return restrict(base, self._keep(choices, base)[CASE]) if choices else base
         return restrict(self._tables, self._keep(chosen)[CASE])
 
-    def _keep(self, chosen: tuple[Filter, ...]) -> ir.Table:
+    def _keep(self, chosen: tuple[Filter, ...], base: LogTables | None = None) -> ir.Table:
         """The ids of the cases the filters keep, selected once into a temporary table."""
         from .filters import select_cases
 
-        keep = select_cases(self._tables, chosen).name(CASE).as_table().cache()
+        keep = select_cases(base or self._tables, chosen).name(CASE).as_table().cache()
         self._releases.append(keep.release)
         return keep
+
+    def _transformed(self, changes: tuple[Filter, ...]) -> LogTables:
+        """The log after event filters, its steps and traces derived again (cached); no
+        stored KPI facts (its KPIs are computed from its events)."""
+        from .filters import LogTables
+
+        events = self._all().events
+        for change in changes:
+            events = change.transform(events)  # type: ignore[attr-defined]
+        events = events.cache()
+        self._releases.append(events.release)
+        steps = derived.steps_expr(events).cache()
+        cases = derived.cases_expr(steps, self.ordered_concat).cache()
+        pairs = derived.variant_steps_expr(cases).cache()
+        self._releases.extend(x.release for x in (steps, cases, pairs))
+        return LogTables(events, steps, cases, pairs)
 
     def events(self, filters: Iterable[Filter] = ()) -> ir.Table:
         """The events table (all columns), restricted to the cases the filters keep."""
@@ -280,12 +302,12 @@ class DuckDBEngine(Engine):
         sql = compiled.statements(key, lambda: derived.standing_sql(build))
         return [compiled.fetch(self.workspace.con, q) for q in sql]
 
-    def _keep(self, chosen: tuple[Filter, ...]) -> ir.Table:
+    def _keep(self, chosen: tuple[Filter, ...], base: LogTables | None = None) -> ir.Table:
         """The kept case ids in a temporary table of this connection, dropped on close."""
         from .filters import select_cases
 
         name = f"mining_keep_{uuid.uuid4().hex}"
-        expr = select_cases(self._tables, chosen).name(CASE).as_table()
+        expr = select_cases(base or self._tables, chosen).name(CASE).as_table()
         self.workspace.con.execute(f"CREATE TEMP TABLE {name} AS {self.backend.compile(expr)}")
         self._releases.append(partial(self._drop, name))
         return self.backend.table(name)
@@ -297,9 +319,23 @@ class DuckDBEngine(Engine):
         except duckdb.ConnectionException:
             pass
 
+    def _transformed(self, changes: tuple[Filter, ...]) -> LogTables:
+        """The log after event filters (of the events as this engine reads them: stored,
+        underived or flattened), stored in temporary tables and derived again there."""
+        events = self._tables.events
+        for change in changes:
+            events = change.transform(events)  # type: ignore[attr-defined]
+        name = f"mining_events_{uuid.uuid4().hex}"
+        self.workspace.con.execute(f"CREATE TEMP TABLE {name} AS {self.backend.compile(events)}")
+        self._releases.append(partial(self._drop, name))
+        names = derived.derive(self.workspace.con, events_table=name)
+        self._releases.extend(partial(self._drop, n) for n in names)
+        return replace(self._stored(self.backend, names), events=self.backend.table(name),
+                       case_facts=None, stage_visits=None)
+
     def _select(self, chosen: tuple[Filter, ...]) -> LogTables:
         """A lazy engine selects the cases on the underived log, then derives only those."""
-        if not self._lazy:
+        if not self._lazy or _split(chosen)[0]:
             return super()._select(chosen)
         from .filters import restrict
 
@@ -422,6 +458,14 @@ class SparkEngine(Engine):
         fields = {f"k{i}": col for i, col in enumerate(order_by)} | {"v": value}
         collected = ibis.struct(fields).collect().sort()
         return collected.map(lambda s: s.v).join(sep)
+
+
+def _split(chosen: tuple[Filter, ...]) -> tuple[tuple[Filter, ...], tuple[Filter, ...]]:
+    """Event filters (in their order: they apply first) and case filters."""
+    from .event_filters import is_event_filter
+
+    return (tuple(f for f in chosen if is_event_filter(f)),
+            tuple(f for f in chosen if not is_event_filter(f)))
 
 
 def _portable_select(ws: Workspace, table: str = EVENTS) -> str:
