@@ -28,8 +28,10 @@ window.L2C = window.L2C || {};
     const els = [];
     const acts = data.activities;
     const maxEvents = Math.max(1, ...acts.map((a) => a.events));
+    const deviations = data.deviations || {};  /* conformance view: activity -> deviating share */
     acts.forEach((a) => els.push({ data: { id: a.activity, label: a.activity, events: a.events, cases: a.cases,
-      starts: data.start_activities[a.activity] || 0, ends: data.end_activities[a.activity] || 0, weight: a.events / maxEvents } }));
+      starts: data.start_activities[a.activity] || 0, ends: data.end_activities[a.activity] || 0, weight: a.events / maxEvents,
+      deviation: deviations[a.activity] || 0 }, classes: deviations[a.activity] ? "deviating" : "" }));
     const total = Object.values(data.start_activities).reduce((x, y) => x + y, 0);
     els.push({ data: { id: START, label: "start", virtual: true, cases: total }, classes: "terminal" });
     els.push({ data: { id: END, label: "end", virtual: true, cases: Object.values(data.end_activities).reduce((x, y) => x + y, 0) }, classes: "terminal" });
@@ -59,6 +61,7 @@ window.L2C = window.L2C || {};
         "background-color": (n) => nodeColor(n.data("weight") || 0), color: (n) => ((n.data("weight") || 0) > 0.45 ? "#fff" : "#1c2433"),
         "border-width": 1, "border-color": "#9fb1d9" } },
       { selector: "node.terminal", style: { shape: "ellipse", width: 56, height: 30, "background-color": "#1c2433", color: "#fff", "font-size": 11, "border-width": 0 } },
+      { selector: "node.deviating", style: { "border-width": 4, "border-color": "#d0342c", "border-style": "solid" } },
       { selector: "node:selected", style: { "border-width": 3, "border-color": "#f2a900" } },
       { selector: "edge", style: { "curve-style": "bezier", "target-arrow-shape": "triangle", "arrow-scale": 0.9,
         width: (e) => 1 + 9 * scale(edgeValue(e.data(), measure)),
@@ -83,7 +86,8 @@ window.L2C = window.L2C || {};
       const d = n.data();
       if (d.virtual) { n.data("display", d.label); return; }
       const value = measure === "frequency" ? d.events : d.cases;
-      n.data("display", d.label + "\n" + fmtN(view === "performance" ? d.cases : value));
+      const deviating = d.deviation ? "  \u26a0 " + (100 * d.deviation).toFixed(1) + "% deviating" : "";
+      n.data("display", d.label + "\n" + fmtN(view === "performance" ? d.cases : value) + deviating);
     });
   }
 
@@ -98,6 +102,7 @@ window.L2C = window.L2C || {};
     cy.fit(undefined, 24);
     el.dataset.edges = String(data.edges.length);
     el.dataset.nodes = String(data.activities.length);
+    if (data.deviations) el.dataset.marked = cy.nodes(".deviating").map((n) => n.id()).sort().join("|");
     el.dataset.rendered = "1";
     return cy;
   };
