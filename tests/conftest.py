@@ -43,3 +43,22 @@ def company_db(tmp_path_factory: pytest.TempPathFactory) -> Path:
 
     out = tmp_path_factory.mktemp("company")
     return run_demo(out, cases=600, seed=11).workspace
+
+
+@pytest.fixture(scope="session")
+def deviating_db(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """The demo's simulated company (600 opportunities, Salesforce and SAP S/4HANA through the
+    connectors) with the simulator's deviations injected (5 % each): some rules are broken."""
+    from lead2cash.sources.registry import extract
+    from lead2cash.simulate import SimulationParams, simulate
+    from lead2cash.store import Workspace
+
+    out = tmp_path_factory.mktemp("deviating")
+    params = SimulationParams(order_for_lost_rate=0.05, order_before_win_rate=0.05,
+                              payment_before_invoice_rate=0.05)
+    sim = simulate(out, 600, 11, "salesforce+sap-s4hana", params)
+    db = out / "lead2cash.duckdb"
+    with Workspace(db) as ws:
+        extract(ws, {s: out / s for s in ("salesforce", "sap-s4hana")})
+    assert (out / "deviations.csv").exists() and sim.cases == 600
+    return db

@@ -15,7 +15,11 @@ from typing import Any
 import pytest
 from mining_log import load_frame, synthetic_frame
 
+from lead2cash.conformance import Rule, align_log, check_rules, replay_log
 from lead2cash.mining import DuckDBEngine, Engine, SparkEngine, dfg, kpis, parse_filters, performance
+from lead2cash.mining.activity_times import activity_times
+from lead2cash.mining.compare import compare
+from lead2cash.mining.drivers import drivers
 from lead2cash.mining.calendar import load_calendars
 from lead2cash.mining import variants as variants_mod
 from lead2cash.store import Workspace
@@ -26,7 +30,19 @@ FILTERS = (
     "started from 2024-03-01 to 2024-08-01 and closed",
     "active from 2024-06-01 to 2024-06-15 and outcome in ('Won', 'Lost')",
 )
+EVENT_FILTERS = (
+    "drop activities ('Opportunity Qualified') and merge ('Quote Issued', 'Quote Accepted') -> "
+    "'Quote' and has 'Quote'",
+    "keep events SalesStage != 'Proposal/Quote' and rename 'Opportunity Won' -> 'Won' and closed",
+)
 Analysis = Callable[[Engine], Any]
+
+
+def _untimed(d: dict[str, Any]) -> dict[str, Any]:
+    """An alignment report without the seconds each variant took (not a result)."""
+    return d | {"variant_details": [{k: v for k, v in x.items() if k != "seconds"}
+                                    for x in d["variant_details"]]}
+
 NOW = datetime(2025, 1, 1)  # KPIs' freshness is measured against this fixed "now"
 
 ANALYSES: list[tuple[str, Analysis]] = [
@@ -64,6 +80,25 @@ ANALYSES: list[tuple[str, Analysis]] = [
         calendar=load_calendars("de")).to_dict()),
     ("working time (uk): case durations per case", lambda e: performance.case_durations(
         e, per_case=True, calendar=load_calendars("uk")).to_dict()),
+    ("conformance rules (built-in)", lambda e: check_rules(e).to_dict()),
+    ("conformance rules, filtered", lambda e: check_rules(e, filters=parse_filters([FILTERS[1]])).to_dict()),
+    ("token replay (reference model), per case", lambda e: replay_log(e, per_case=True).to_dict()),
+    ("alignments (reference model), per case", lambda e: _untimed(
+        align_log(e, time_limit=60.0, per_case=True).to_dict())),
+    *((f"drivers of {t}", lambda e, t=t: drivers(e, target=t, min_cases=3).to_dict())
+      for t in ("lost", "slow", "late-payment")),
+    ("drivers of a rule", lambda e: drivers(e, target=Rule(
+        "reopened", "absence", "Opportunity Reopened"), min_cases=3).to_dict()),
+    ("compare two filters", lambda e: compare(
+        e, parse_filters(["SalesRegion = 'EMEA'"]), parse_filters(["SalesRegion = 'APAC'"]),
+        now=NOW).to_dict()),
+    *((f"event filters: {text}", lambda e, text=text: {
+        "map": dfg.discover(e, parse_filters([text])).to_dict(),
+        "variants": variants_mod.discover(e, parse_filters([text])).to_dict(),
+        "rework": performance.rework(e, parse_filters([text])).to_dict(),
+        "kpis": kpis.report(e, parse_filters([text]), now=NOW).to_dict(),
+    }) for text in EVENT_FILTERS),
+    ("activity times", lambda e: [a.to_dict() for a in activity_times(e)]),
     ("filtered: variant and open", lambda e: performance.case_durations(
         e, parse_filters(["not variant = ['Opportunity Created', 'Opportunity Qualified']",
                           "not closed"]), per_case=True).to_dict()),

@@ -13,6 +13,7 @@ from pathlib import Path
 
 import pandas as pd
 import pytest
+from pm4py_logs import pm4py_frame
 
 from lead2cash.io.importer import import_log
 from lead2cash.mining import DuckDBEngine, case_durations, process_map, variant_stats
@@ -35,22 +36,12 @@ class Loaded:
     frame: pd.DataFrame
 
 
-def _pm4py_frame(path: Path) -> pd.DataFrame:
-    """The log as pm4py reads it, in file order, times in UTC."""
-    if path.suffix == ".csv":
-        raw = pd.read_csv(path)
-        raw["time:timestamp"] = pd.to_datetime(raw["time:timestamp"], utc=True, format="ISO8601")
-        return pm4py.format_dataframe(raw, case_id="case:concept:name",
-                                      activity_key="concept:name", timestamp_key="time:timestamp")
-    return pm4py.read_xes(str(path))
-
-
 @pytest.fixture(scope="module", params=LOGS)
 def loaded(request: pytest.FixtureRequest, shared_data: Path,
            tmp_path_factory: pytest.TempPathFactory) -> Iterator[Loaded]:
     """Each real log imported into its own workspace, with pm4py's frame beside it."""
     path = shared_data / request.param
-    frame = _pm4py_frame(path)
+    frame = pm4py_frame(path)
     ws = Workspace(tmp_path_factory.mktemp("oracle") / "log.duckdb", memory_limit="2GB")
     import_log(ws, path)
     yield Loaded(DuckDBEngine(ws), frame)

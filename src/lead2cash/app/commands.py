@@ -36,11 +36,11 @@ def _command(words: Sequence[str], filters: Sequence[str]) -> str:
 
 def view_commands(view: str, db: Path, scope: Scope, working_time: str | None = None, *,
                   activities: float = 1.0, paths: float = 1.0, top: int | None = None,
-                  segments: Sequence[str] = ()) -> list[str]:
+                  segments: Sequence[str] = (), target: str | None = None) -> list[str]:
     """The command lines giving a view's numbers: `view` is a page key (`overview`, `map`,
     `variants`, ...); `working_time` is the `--working-time` value of its durations (None:
     calendar time); `segments` are the compare view's two conditions (and `paths` its maps'
-    share of paths). Empty for a view the terminal has no counterpart of (the case explorer)."""
+    share of paths); `target` is the drivers view's target. Empty for a view the terminal has no counterpart of (the case explorer)."""
     base = ["lead2cash", "mine"]
     time = ["--working-time", working_time] if working_time else []
     at = ["--db", str(db)]
@@ -57,6 +57,11 @@ def view_commands(view: str, db: Path, scope: Scope, working_time: str | None = 
     if view == "compare":  # each segment's KPIs, then its map
         return [_command([*base, what, *at, *extra, *time], [*filters, s] if s else filters)
                 for what, extra in (("kpis", []), ("dfg", ["--paths", f"{paths:g}"])) for s in segments]
+    if view == "conformance":  # the rules, then the replay on the reference model
+        return [_command([*base, "conformance", *at, *method], filters)
+                for method in ([], ["--method", "replay"])]
+    if view == "drivers":
+        return [_command([*base, "drivers", *at, "--target", target or "lost"], filters)]
     if view == "quality":
         return [_command(["lead2cash", "check", *at], ())]
     return []

@@ -93,9 +93,10 @@ class Scope:
         `--filter` language and read by the filter parser, so the dashboard and
         `lead2cash mine --filter` mean the same."""
         from ..mining.filter_language import parse_filters
+        from .session import RuleBook
 
-        self._check()
-        return tuple(parse_filters(self.filter_texts()))
+        self._check()  # `breaks 'id'` names a built-in conformance rule, as on the command line
+        return tuple(parse_filters(self.filter_texts(), RuleBook()))
 
     def _check(self) -> None:
         """Fail with a readable message on a value the filter bar does not offer."""

@@ -10,12 +10,12 @@ builds Ibis predicates, only when there are filters: see mining/compiled.py).
 
 from __future__ import annotations
 
-from collections.abc import Iterator, Sequence
+from collections.abc import Iterator, Mapping, Sequence
 from contextlib import contextmanager
 from datetime import UTC, datetime
 from enum import StrEnum
 from pathlib import Path
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
 
 from ..errors import InputError, Lead2CashError, Location
 from ..progress import NO_PROGRESS, Progress
@@ -27,6 +27,7 @@ if TYPE_CHECKING:
 
 __all__ = [
     "EngineName",
+    "RuleBook",
     "calendars",
     "open_engine",
     "open_workspace",
@@ -87,6 +88,32 @@ def parse_case_type(value: str | None) -> str | None:
     return value.strip()
 
 
+class RuleBook(Mapping[str, Any]):
+    """The conformance rules a `breaks 'id'` filter may name, by id: a rule file's, else the
+    built-in Lead-to-Cash set. Read on first use, so that a face opening an engine without a
+    `breaks` filter never loads the rule file (nor the conformance package)."""
+
+    def __init__(self, path: Path | None = None) -> None:
+        self.path = path
+        self._rules: dict[str, Any] | None = None
+
+    def _load(self) -> dict[str, Any]:
+        if self._rules is None:
+            from ..conformance.rule_file import load_rules
+
+            self._rules = load_rules(self.path).by_id()
+        return self._rules
+
+    def __getitem__(self, key: str) -> Any:
+        return self._load()[key]
+
+    def __iter__(self) -> Iterator[str]:
+        return iter(self._load())
+
+    def __len__(self) -> int:
+        return len(self._load())
+
+
 def calendars(working_time: str | None) -> CalendarSet | None:
     """The calendars a `--working-time` value names; None (calendar time) when not given."""
     if not working_time:
@@ -104,16 +131,18 @@ def open_engine(
     progress: Progress = NO_PROGRESS,
     *,
     case_type: str | None = None,
+    rules: Mapping[str, Filter] | None = None,
 ) -> Iterator[tuple[Engine, list[Filter]]]:
-    """Parse the filters, open the workspace read-only and the chosen engine on the log
-    flattened on `case_type` (default: the workspace's own case type); close both after."""
+    """Parse the filters (`breaks 'id'` names one of `rules`, by default the built-in rule set,
+    see `RuleBook`), open the workspace read-only and the chosen engine on the log flattened
+    on `case_type` (default: the workspace's own case type); close both after."""
     from ..mining.engine import DuckDBEngine, SparkEngine
 
     parsed: list[Filter] = []
     if filters:  # the filter language builds Ibis predicates: loaded only when filtering
         from ..mining.filter_language import parse_filters
 
-        parsed = parse_filters(filters)
+        parsed = parse_filters(filters, RuleBook() if rules is None else rules)
     chosen = parse_case_type(case_type)
     ws = open_workspace(db, read_only=True)
     try:

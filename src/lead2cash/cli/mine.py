@@ -8,7 +8,7 @@ through `open_engine`, and prints either rich tables or the result's JSON throug
 from __future__ import annotations
 
 import json
-from collections.abc import Callable, Iterator
+from collections.abc import Callable, Iterator, Mapping
 from contextlib import contextmanager
 from pathlib import Path
 from typing import TYPE_CHECKING, Annotated, Any, Protocol
@@ -34,7 +34,7 @@ __all__ = ["CaseTypeOpt", "EngineName", "EngineOpt", "FilterOpt", "WorkingTimeOp
            "emit", "mine_app", "open_engine", "register"]
 
 mine_app = typer.Typer(
-    help="Mine the workspace's log: process map, variants, performance, KPIs.",
+    help="Mine the workspace's log: process map, variants, performance, KPIs, conformance, drivers.",
     no_args_is_help=True,
 )
 
@@ -71,17 +71,19 @@ class Result(Protocol):
 
 @contextmanager
 def open_engine(
-    db: Path | None, engine: EngineName, filters: list[str] | None, case_type: str | None = None
+    db: Path | None, engine: EngineName, filters: list[str] | None, case_type: str | None = None,
+    rules: Mapping[str, Filter] | None = None,
 ) -> Iterator[tuple[Engine, list[Filter]]]:
-    """The application layer's `open_engine` (on the log flattened on `case_type`), saying on
-    stderr when Spark starts."""
+    """The application layer's `open_engine` (on the log flattened on `case_type`; `breaks`
+    filters name one of `rules`, by default the built-in set), saying on stderr when Spark
+    starts."""
     from ..app.session import open_engine as open_app_engine
 
     def note(step: str, done: int, total: int | None = None) -> None:
         if done == 0:
             err_console.print(f"[dim]{step}...[/]")
 
-    with open_app_engine(db, engine, filters, note, case_type=case_type) as opened:
+    with open_app_engine(db, engine, filters, note, case_type=case_type, rules=rules) as opened:
         yield opened
 
 
@@ -311,5 +313,8 @@ def objects_command(
 
 def register(app: typer.Typer) -> None:
     """Attach `mine` and its sub-commands (including `mine kpis`) to the app."""
+    from . import conformance  # imports this module's options
+
     kpis.register(mine_app)
+    conformance.register(mine_app)
     app.add_typer(mine_app, name="mine")

@@ -24,6 +24,11 @@ def register(app: typer.Typer) -> None:
         noise: float = typer.Option(
             0.0, "--noise", min=0.0, max=1.0,
             help="Data-quality noise: share of blank values and duplicate history rows."),
+        deviations: float = typer.Option(
+            0.0, "--deviations", min=0.0, max=1.0,
+            help="Inject deviations from the reference process (orders for lost deals, orders "
+            "before the win, payments before the invoice), each at this rate; listed in "
+            "deviations.csv."),
         short_ids: float = typer.Option(
             0.0, "--short-ids", min=0.0, max=1.0,
             help="Share of Salesforce id references written in the 15-character form."),
@@ -41,8 +46,10 @@ def register(app: typer.Typer) -> None:
         from ..simulate import SimulationParams, simulate
 
         with progress_bars() as progress:
-            result = simulate(out, cases, seed, landscape, SimulationParams(noise=noise, short_id_share=short_ids),
-                              progress=progress)
+            params = SimulationParams(noise=noise, short_id_share=short_ids,
+                                      order_for_lost_rate=deviations, order_before_win_rate=deviations,
+                                      payment_before_invoice_rate=deviations)
+            result = simulate(out, cases, seed, landscape, params, progress=progress)
         console.print(
             f"[bold green]{result.cases:,} opportunities, {result.events:,} events[/] "
             f"({result.landscape}, extracted at {result.last_data_update:%Y-%m-%d %H:%M} UTC)")

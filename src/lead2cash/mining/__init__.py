@@ -1,4 +1,5 @@
-"""Mining: analyses of one event log (process map, variants, performance, KPIs, working time).
+"""Mining: analyses of one event log (process map, variants, performance, KPIs, working time,
+drivers of a target, comparison of two filters, activity times).
 
 Every analysis takes an engine, an open workspace or a workspace path, plus
 typed filters; it runs as Ibis queries on DuckDB or Spark and returns frozen
@@ -17,6 +18,7 @@ from typing import TYPE_CHECKING, Any, Concatenate, ParamSpec, TypeVar
 
 if TYPE_CHECKING:
     from .engine import DuckDBEngine, Engine, Source, SparkEngine, spark_session, using
+    from .event_filters import EventCondition, KeepEvents, Lifecycle, RenameActivities
     from .filter_language import parse_filter, parse_filters
     from .filters import (
         Activity,
@@ -39,17 +41,24 @@ __all__ = [
     "Closed",
     "DuckDBEngine",
     "Engine",
+    "EventCondition",
     "Filter",
     "Follows",
+    "KeepEvents",
+    "Lifecycle",
     "LogTables",
     "Not",
     "Outcome",
+    "RenameActivities",
     "Source",
     "SparkEngine",
     "TimeWindow",
     "Variant",
+    "activity_durations",
     "between",
     "case_durations",
+    "compare_cases",
+    "find_drivers",
     "kpi_report",
     "parse_filter",
     "parse_filters",
@@ -70,6 +79,8 @@ R = TypeVar("R")
 _NAMES = {
     **dict.fromkeys(("DuckDBEngine", "Engine", "Source", "SparkEngine", "spark_session", "using"),
                     ".engine"),
+    **dict.fromkeys(("EventCondition", "KeepEvents", "Lifecycle", "RenameActivities"),
+                    ".event_filters"),
     **dict.fromkeys(("parse_filter", "parse_filters"), ".filter_language"),
     **dict.fromkeys(("Activity", "Attribute", "CaseDuration", "Closed", "Filter", "Follows",
                      "LogTables", "Not", "Outcome", "TimeWindow", "Variant"), ".filters"),
@@ -84,6 +95,9 @@ _ANALYSES = {
     "time_in_stage": (".performance", "time_in_stage"),
     "rework": (".performance", "rework"),
     "kpi_report": (".kpis", "report"),
+    "find_drivers": (".drivers", "drivers"),
+    "compare_cases": (".compare", "compare"),
+    "activity_durations": (".activity_times", "activity_times"),
 }
 
 

@@ -89,7 +89,9 @@ class Engine(ABC):
 
     def tables(self, filters: Iterable[Filter] = ()) -> LogTables:
         """Events, steps and cases restricted to the cases the filters keep (selected once per
-        engine and filter combination; an engine sees the log as it was when it selected)."""
+        engine and filter combination; an engine sees the log as it was when it selected).
+        Event filters (event_filters.py) change the events first, in their order; steps and
+        traces are then derived again from what they leave."""
         chosen = tuple(filters)
         if not chosen:
             return self._all()
@@ -106,18 +108,38 @@ class Engine(ABC):
         return self._tables
 
     def _select(self, chosen: tuple[Filter, ...]) -> LogTables:
-        """The tables of the cases the filters keep."""
+        """The tables of the cases the filters keep (event filters first, see `_split`)."""
         from .filters import restrict
 
+        changes, choices = _split(chosen)
+        if changes:
+            base = self._transformed(changes) if len(changes) == len(chosen) else self.tables(changes)
+            return restrict(base, self._keep(choices, base)[CASE]) if choices else base
         return restrict(self._tables, self._keep(chosen)[CASE])
 
-    def _keep(self, chosen: tuple[Filter, ...]) -> ir.Table:
+    def _keep(self, chosen: tuple[Filter, ...], base: LogTables | None = None) -> ir.Table:
         """The ids of the cases the filters keep, selected once into a temporary table."""
         from .filters import select_cases
 
-        keep = select_cases(self._tables, chosen).name(CASE).as_table().cache()
+        keep = select_cases(base or self._tables, chosen).name(CASE).as_table().cache()
         self._releases.append(keep.release)
         return keep
+
+    def _transformed(self, changes: tuple[Filter, ...]) -> LogTables:
+        """The log after event filters, its steps and traces derived again (cached); no
+        stored KPI facts (its KPIs are computed from its events)."""
+        from .filters import LogTables
+
+        events = self._all().events
+        for change in changes:
+            events = change.transform(events)  # type: ignore[attr-defined]
+        events = events.cache()
+        self._releases.append(events.release)
+        steps = derived.steps_expr(events).cache()
+        cases = derived.cases_expr(steps, self.ordered_concat).cache()
+        pairs = derived.variant_steps_expr(cases).cache()
+        self._releases.extend(x.release for x in (steps, cases, pairs))
+        return LogTables(events, steps, cases, pairs)
 
     def events(self, filters: Iterable[Filter] = ()) -> ir.Table:
         """The events table (all columns), restricted to the cases the filters keep."""
@@ -276,8 +298,8 @@ class DuckDBEngine(Engine):
         the stored tables restricted to the filters' kept cases (see `derived.KEPT`); not on a
         flattened log: the kept SQL reads the stored tables of the workspace's case type."""
         chosen = tuple(filters)
-        if key is None or self._flattened or (chosen and self._lazy):
-            return super().queries(build, chosen)
+        if key is None or self._flattened or (chosen and (self._lazy or _split(chosen)[0])):
+            return super().queries(build, chosen)  # event filters: the kept SQL reads stored events
         if self._lazy:
             self._derive_all()
         if not chosen:
@@ -290,12 +312,13 @@ class DuckDBEngine(Engine):
         sql = compiled.statements(f"{key}-kept", lambda: derived.standing_sql(build, kept=True))
         return [compiled.fetch(self.workspace.con, derived.kept_by(q, keep)) for q in sql]
 
-    def selection_sql(self, filters: Iterable[Filter]) -> str:
+    def selection_sql(self, filters: Iterable[Filter], base: LogTables | None = None) -> str:
         """The SQL selecting the ids (one column, `SalesOpportunityId`) of the cases every
-        filter keeps: what a caller runs itself to keep a selection (see `use_selection`)."""
+        filter keeps (of `base`, the log after event filters, if given): what a caller runs
+        itself to keep a selection (see `use_selection`)."""
         from .filters import select_cases
 
-        expr = select_cases(self._tables, tuple(filters)).name(CASE).as_table()
+        expr = select_cases(base or self._tables, tuple(filters)).name(CASE).as_table()
         return str(self.backend.compile(expr))
 
     def use_selection(self, filters: Iterable[Filter], ids: pa.Array) -> None:
@@ -309,20 +332,22 @@ class DuckDBEngine(Engine):
         self._kept[tuple(filters)] = name
         self._releases.append(partial(self._unregister, name))
 
-    def _keep_name(self, chosen: tuple[Filter, ...]) -> str:
+    def _keep_name(self, chosen: tuple[Filter, ...], base: LogTables | None = None) -> str:
         """The name of a table of the kept case ids (one per filter combination): given by
-        `use_selection`, else selected now into a temporary table of this connection."""
-        name = self._kept.get(chosen)
+        `use_selection`, else selected now into a temporary table of this connection. Over
+        `base` (a log after event filters) the selection is made afresh, never shared."""
+        name = None if base is not None else self._kept.get(chosen)
         if name is None:
             name = f"mining_keep_{uuid.uuid4().hex}"
-            self.workspace.con.execute(f"CREATE TEMP TABLE {name} AS {self.selection_sql(chosen)}")
+            self.workspace.con.execute(f"CREATE TEMP TABLE {name} AS {self.selection_sql(chosen, base)}")
             self._releases.append(partial(self._drop, name))
-            self._kept[chosen] = name
+            if base is None:
+                self._kept[chosen] = name
         return name
 
-    def _keep(self, chosen: tuple[Filter, ...]) -> ir.Table:
+    def _keep(self, chosen: tuple[Filter, ...], base: LogTables | None = None) -> ir.Table:
         """The kept case ids as an Ibis table of this connection."""
-        return self.backend.table(self._keep_name(chosen))
+        return self.backend.table(self._keep_name(chosen, base))
 
     def _unregister(self, name: str) -> None:
         """Forget a registered selection (gone already if its owner closed the connection)."""
@@ -338,9 +363,23 @@ class DuckDBEngine(Engine):
         except duckdb.ConnectionException:
             pass
 
+    def _transformed(self, changes: tuple[Filter, ...]) -> LogTables:
+        """The log after event filters (of the events as this engine reads them: stored,
+        underived or flattened), stored in temporary tables and derived again there."""
+        events = self._tables.events
+        for change in changes:
+            events = change.transform(events)  # type: ignore[attr-defined]
+        name = f"mining_events_{uuid.uuid4().hex}"
+        self.workspace.con.execute(f"CREATE TEMP TABLE {name} AS {self.backend.compile(events)}")
+        self._releases.append(partial(self._drop, name))
+        names = derived.derive(self.workspace.con, events_table=name)
+        self._releases.extend(partial(self._drop, n) for n in names)
+        return replace(self._stored(self.backend, names), events=self.backend.table(name),
+                       case_facts=None, stage_visits=None)
+
     def _select(self, chosen: tuple[Filter, ...]) -> LogTables:
         """A lazy engine selects the cases on the underived log, then derives only those."""
-        if not self._lazy:
+        if not self._lazy or _split(chosen)[0]:
             return super()._select(chosen)
         from .filters import restrict
 
@@ -465,6 +504,14 @@ class SparkEngine(Engine):
         fields = {f"k{i}": col for i, col in enumerate(order_by)} | {"v": value}
         collected = ibis.struct(fields).collect().sort()
         return collected.map(lambda s: s.v).join(sep)
+
+
+def _split(chosen: tuple[Filter, ...]) -> tuple[tuple[Filter, ...], tuple[Filter, ...]]:
+    """Event filters (in their order: they apply first) and case filters."""
+    from .event_filters import is_event_filter
+
+    return (tuple(f for f in chosen if is_event_filter(f)),
+            tuple(f for f in chosen if not is_event_filter(f)))
 
 
 def _portable_select(ws: Workspace, table: str = EVENTS) -> str:

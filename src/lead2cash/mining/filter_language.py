@@ -5,6 +5,14 @@
     follows 'Quote Issued' -> 'Opportunity Won' and outcome in ('Won', 'Lost')
     started from 2024-01-01 to 2024-07-01 and closed
     variant = ['Opportunity Created', 'Opportunity Lost']
+    breaks 'payment-after-invoice'                  (a conformance rule, see docs/conformance.md)
+
+Event filters change the events before the case filters choose cases (in the order given):
+
+    drop activities ('Opportunity Stage Changed')   keep activities ('Quote Issued', ...)
+    keep events SalesStage in ('Prospecting', 'Qualification')   drop events SourceSystem = 'X'
+    rename 'Opportunity Qualified' -> 'Qualified'   merge ('A', 'B') -> 'A or B'
+    lifecycle complete                              lifecycle pairs
 
 Strings take single quotes ('' inside for a quote); attributes with unusual
 names take double quotes. Durations: a number with us, ms, s, m, h, d or w.
@@ -14,12 +22,13 @@ Dates: YYYY-MM-DD[THH:MM[:SS]] in UTC; `from` is included, `to` excluded.
 from __future__ import annotations
 
 import re
-from collections.abc import Callable, Iterable
+from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass
 from datetime import datetime
 from typing import TypeVar, cast
 
 from ..errors import Lead2CashError
+from .event_filters import EventCondition, KeepEvents, Lifecycle, RenameActivities
 from .filters import (
     Activity,
     Attribute,
@@ -39,8 +48,9 @@ __all__ = ["SYNTAX", "parse_filter", "parse_filters"]
 SYNTAX = (
     "write conditions joined by 'and', e.g. SalesRegion = 'EMEA' and has 'Quote Issued' and "
     "duration > 30d; also: not ..., Attr in ('a', 'b'), follows 'A' -> 'B', variant = ['A', 'B'], "
-    "outcome = 'Won', open, closed, started|ended|active|contained from 2024-01-01 to 2024-07-01 "
-    "(see docs/mining.md)"
+    "outcome = 'Won', open, closed, started|ended|active|contained from 2024-01-01 to 2024-07-01, "
+    "breaks 'rule-id'; event filters: keep|drop activities ('A', 'B'), keep|drop events Attr = 'x', "
+    "rename 'A' -> 'B', merge ('A', 'B') -> 'C', lifecycle complete|pairs (see docs/mining.md)"
 )
 
 _TOKEN = re.compile(
@@ -92,10 +102,11 @@ def _error(text: str, pos: int, problem: str) -> Lead2CashError:
 class _Parser:
     """Recursive descent over the token list (one instance per expression)."""
 
-    def __init__(self, text: str) -> None:
+    def __init__(self, text: str, rules: Mapping[str, Filter] | None = None) -> None:
         self.text = text
         self.toks = _tokens(text)
         self.i = 0
+        self.rules = rules
 
     def fail(self, problem: str) -> Lead2CashError:
         pos = self.toks[self.i].pos if self.i < len(self.toks) else len(self.text)
@@ -128,9 +139,32 @@ class _Parser:
     def term(self) -> Filter:
         if self.peek("not", "word"):
             self.i += 1
-            return Not(self.term())
+            inner = self.term()
+            if isinstance(inner, (KeepEvents, RenameActivities, Lifecycle)):
+                self.i -= 1
+                raise self.fail("'not' applies to case conditions, not to event filters")
+            return Not(inner)
         word = self.take(what="a condition")
         key = word.text.lower() if word.kind == "word" else ""
+        if key in ("keep", "drop"):
+            return self.events(key == "keep")
+        if key == "rename":
+            old = self.string()
+            self.take("op", "->", "'->'")
+            return RenameActivities(((old, self.string()),))
+        if key == "merge":
+            olds = self.sequence("(", ")", self.string)
+            self.take("op", "->", "'->'")
+            new = self.string()
+            return RenameActivities(tuple((o, new) for o in olds))
+        if key == "lifecycle":
+            mode = self.take("word", what="complete or pairs").text.lower()
+            if mode not in ("complete", "pairs"):
+                self.i -= 1
+                raise self.fail(f"lifecycle takes complete or pairs, not {mode!r}")
+            return Lifecycle(mode)  # type: ignore[arg-type]
+        if key == "breaks":
+            return self.rule()
         if key == "has":
             return Activity(self.string())
         if key == "follows":
@@ -152,6 +186,39 @@ class _Parser:
             return self.attribute(word)
         self.i -= 1
         raise self.fail(f"a condition cannot start with {word.text!r}")
+
+    def events(self, keep: bool) -> Filter:
+        """`keep|drop activities (...)` or `keep|drop events <attribute condition>`."""
+        what = self.take("word", what="'activities' or 'events'").text.lower()
+        if what == "activities":
+            names = tuple(self.sequence("(", ")", self.string))
+            return KeepEvents(EventCondition("ActivityName", "in", names), keep)
+        if what != "events":
+            self.i -= 1
+            raise self.fail(f"expected 'activities' or 'events', found {what!r}")
+        word = self.take(what="an attribute")
+        if word.kind not in ("word", "ident"):
+            self.i -= 1
+            raise self.fail("expected an attribute name")
+        cond = self.attribute(word)
+        if isinstance(cond, Not):  # != and not in: events with another value (missing: neither)
+            inner = cast(Attribute, cond.inner)
+            op = "not in" if inner.op == "in" else "!="
+            return KeepEvents(EventCondition(inner.name, op, inner.value), keep)
+        flt = cast(Attribute, cond)
+        return KeepEvents(EventCondition(flt.name, flt.op, flt.value), keep)
+
+    def rule(self) -> Filter:
+        """`breaks 'rule-id'`: the cases that break a conformance rule."""
+        name = self.string()
+        if self.rules is None:
+            self.i -= 1
+            raise self.fail("'breaks' needs a rule set (the mine commands give the built-in one)")
+        found = self.rules.get(name)
+        if found is None:
+            self.i -= 1
+            raise self.fail(f"no rule {name!r}; rules: {', '.join(self.rules)}")
+        return found
 
     def string(self) -> str:
         return self.take("str", what="a quoted 'text'").text[1:-1].replace("''", "'")
@@ -235,11 +302,12 @@ class _Parser:
         return TimeWindow(start, end, mode)  # type: ignore[arg-type]
 
 
-def parse_filter(text: str) -> list[Filter]:
-    """Parse one `--filter` expression into the filters it joins with `and`."""
-    return _Parser(text).parse()
+def parse_filter(text: str, rules: Mapping[str, Filter] | None = None) -> list[Filter]:
+    """Parse one `--filter` expression into the filters it joins with `and`; `rules` (by id)
+    are what `breaks 'id'` may name."""
+    return _Parser(text, rules).parse()
 
 
-def parse_filters(texts: Iterable[str]) -> list[Filter]:
+def parse_filters(texts: Iterable[str], rules: Mapping[str, Filter] | None = None) -> list[Filter]:
     """Parse several `--filter` options; all their conditions must hold."""
-    return [f for text in texts for f in parse_filter(text)]
+    return [f for text in texts for f in parse_filter(text, rules)]

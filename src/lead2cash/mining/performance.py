@@ -18,12 +18,13 @@ from ..model import ACTIVITIES, HAPPY_PATH, ActivityGroup
 from . import working
 from .calendar import CalendarSet
 from .engine import Engine
-from .filters import Filter
+from .filters import Filter, LogTables
 from .kpis_facts import LOST, REOPENED, WON
 from .regression import flag_regressions, steps_with_stage
 from .stats import DurationStats, duration_aggs, ratio, to_seconds, whole
 
 __all__ = [
+    "DOCUMENT_ACTIVITIES",
     "Between",
     "CaseDurations",
     "PerformanceReport",
@@ -39,7 +40,17 @@ __all__ = [
 ]
 
 CASE = "SalesOpportunityId"
-
+DOCUMENT_ACTIVITIES: tuple[str, ...] = tuple(
+    a.name for a in ACTIVITIES if a.name in (
+        "Contract Signed", "Sales Order Created", "Order Fulfilled", "Invoice Generated",
+        "Payment Received")
+)
+"""Activities done once per document (contract, order, delivery, invoice, payment): a repeat
+on another document of the case (split delivery, second invoice, partial payment) is not
+rework; only a repeat on the same document is. Every other activity's repeat is rework."""
+DOCUMENT_RECORD = r"^[^:]*:[A-Za-z_][A-Za-z0-9_]*="
+"""A `source_record` naming one record of a source table (`<file>:<Key>=<value>`, as the
+connectors write it); other lineage (an imported file's line) names no document."""
 Occurrence = Literal["first", "last"]
 MILESTONES: tuple[str, ...] = tuple(
     a for a in HAPPY_PATH if any(x.name == a and x.group is ActivityGroup.KEY for x in ACTIVITIES)
@@ -93,7 +104,8 @@ class StageTime:
 
 @dataclass(frozen=True, slots=True)
 class RepeatedActivity:
-    """An activity done more than once in some cases: in how many, and how many extra times."""
+    """An activity done more than once in some cases (on the same document, for document
+    activities): in how many, and how many extra times."""
 
     activity: str
     cases: int
@@ -238,13 +250,27 @@ def time_in_stage(
     return tuple(StageTime(r["stage"], DurationStats.from_row(r)) for r in rows)
 
 
+def _repeats(t: LogTables) -> ir.Table:
+    """Per case, activity and document (see DOCUMENT_ACTIVITIES): how often, when more than once."""
+    e = t.events
+    if "source_record" in e.columns:
+        named = e.source_record.notnull() & e.source_record.re_search(DOCUMENT_RECORD)
+        doc = ibis.ifelse(e.ActivityName.isin(list(DOCUMENT_ACTIVITIES)) & named.fill_null(False),
+                          e.source_record, ibis.literal(""))
+    else:
+        doc = ibis.literal("")
+    x = e.select(CASE, "ActivityName", doc=doc)
+    per = x.group_by([CASE, "ActivityName", "doc"]).aggregate(n=x.count())
+    return per.filter(per.n > 1)
+
+
 def rework(engine: Engine, filters: Iterable[Filter] = ()) -> Rework:
-    """Repeated activities, stage regressions (see regression.py) and reopened deals."""
+    """Repeated activities (not counting a document activity's repeat on another document),
+    stage regressions (see regression.py) and reopened deals."""
     t = engine.tables(filters)
-    per = t.steps.group_by([CASE, "ActivityName"]).aggregate(n=t.steps.count())
-    rep = per.filter(per.n > 1)
+    rep = _repeats(t)
     by_act = engine.execute(
-        rep.group_by("ActivityName").aggregate(cases=rep.count(), extra=(rep.n - 1).sum())
+        rep.group_by("ActivityName").aggregate(cases=rep[CASE].nunique(), extra=(rep.n - 1).sum())
     )
     s = t.steps
     marked = flag_regressions(steps_with_stage(s, t.events))

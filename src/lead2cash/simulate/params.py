@@ -88,6 +88,16 @@ class SimulationParams:
         "North America": 3.0, "EMEA": 6.0, "APAC": 9.0, "LATAM": 18.0})
     late_days_customer_sigma: float = 8.0  # each customer pays this much earlier/later
 
+    # Cycle time per region: every stage of a deal in the region lasts this factor longer
+    # (missing regions: 1, no effect).
+    cycle_factor_region: dict[str, float] = field(default_factory=dict)
+
+    # Deviations from the reference process, listed per case in `deviations.csv`
+    # (0: none; drawn from their own random stream, so the rest of the company is unchanged).
+    order_for_lost_rate: float = 0.0  # closed lost deals that still get a sales order (and O2C)
+    order_before_win_rate: float = 0.0  # won deals whose order is created before the win
+    payment_before_invoice_rate: float = 0.0  # first invoices whose payments predate them
+
     # Data quality: share of missing optional values and duplicate history rows.
     noise: float = 0.0
     # Share of Salesforce id references (OpportunityId, OrderId, blng links, SAP BSTNK/BSTKD)

@@ -18,7 +18,10 @@ from .calendar import DAY, BusinessCalendar
 from .params import SimulationParams
 from .world import REGIONS, World
 
-__all__ = ["Chunk", "generate", "segments"]
+__all__ = ["DEVIATIONS", "Chunk", "generate", "segments"]
+
+DEVIATIONS: tuple[str, ...] = ("order for lost deal", "order before win", "payment before invoice")
+"""The deviations the simulator can inject (`Chunk.dev_kind` indexes this)."""
 
 
 def segments(counts: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
@@ -85,6 +88,8 @@ class Chunk:
     b_payment: np.ndarray
     b_day: np.ndarray
     b_reversed_day: np.ndarray
+    dev_case: np.ndarray  # cases with an injected deviation (local index) ...
+    dev_kind: np.ndarray  # ... and which one (index into DEVIATIONS)
 
     @property
     def case_ids(self) -> np.ndarray:
@@ -163,6 +168,8 @@ def generate(p: SimulationParams, crm: SystemDefaults, world: World, cal: Busine
     first_close = np.where(rng.random(n) < 0.8, lost_i, won_i)
     final_close = np.where(won, won_i, lost_i)
     factor = p.cycle_factor_per_10pct_discount ** (disc * 10)
+    if p.cycle_factor_region:
+        factor = factor * np.array([p.cycle_factor_region.get(r, 1.0) for r in REGIONS])[region]
     mu = np.log(p.stage_days * W) - p.stage_days_sigma ** 2 / 2
     cols_valid, cols_stage, cols_gap = [], [], []
     S = 4 * k + 3
@@ -227,7 +234,11 @@ def generate(p: SimulationParams, crm: SystemDefaults, world: World, cal: Busine
     # --- order to cash after the final win ---
     close_b = btime[:, S - 1]
     o_b = close_b + (rng.uniform(0.1, 2.0, n) * W).astype(np.int64)
-    o_case = np.flatnonzero(won & (cal.to_utc(o_b) <= ldu))
+    dev = np.random.default_rng([seed, 7, 1 + case0])  # deviations: their own stream
+    lost_order = ~won & (cal.to_utc(close_b) <= ldu) & (dev.random(n) < p.order_for_lost_rate)
+    order_early = won & (dev.random(n) < p.order_before_win_rate)
+    o_b = np.where(order_early, close_b - (dev.uniform(0.5, 3.0, n) * W).astype(np.int64), o_b)
+    o_case = np.flatnonzero((won | lost_order) & (cal.to_utc(o_b) <= ldu))
     o_b = o_b[o_case]
     nd = 1 + (rng.random(len(o_case)) < p.multi_delivery_rate) * rng.integers(1, 3, len(o_case))
     d_order, d_no = segments(nd)
@@ -252,12 +263,16 @@ def generate(p: SimulationParams, crm: SystemDefaults, world: World, cal: Busine
     late = (np.array([p.late_days_region.get(r, 0.0) for r in REGIONS])[region[inv_case]]
             + world.customer_late_days[cust[inv_case]] + rng.normal(0, 4, len(d_b)))
     pay_day = cal.next_business_day(np.maximum(inv_day + 1, due + np.round(late).astype(int)))
+    # only an order's first invoice: paying a later one early is invisible among activities
+    prepaid = (dev.random(len(d_b)) < p.payment_before_invoice_rate) & (d_no == 0)
+    pay_day = np.where(prepaid, inv_day - dev.integers(1, 11, len(d_b)), pay_day)
     parts = 1 + (rng.random(len(d_b)) < p.partial_payment_rate)
     p_inv, p_no = segments(parts)
     first_share = rng.uniform(0.3, 0.7, len(d_b))
     early = cal.next_business_day(np.maximum(inv_day + 1, pay_day - rng.integers(5, 25, len(d_b))))
     two = parts[p_inv] == 2
     p_day = np.where(two & (p_no == 0), np.minimum(early, pay_day)[p_inv], pay_day[p_inv])
+    p_day = np.where(prepaid[p_inv], pay_day[p_inv], p_day)  # both parts before the invoice
     p_first = np.floor(i_amount * first_share).astype(np.int64)
     p_amount = np.where(two, np.where(p_no == 0, p_first[p_inv], (i_amount - p_first)[p_inv]),
                         i_amount[p_inv])
@@ -274,6 +289,14 @@ def generate(p: SimulationParams, crm: SystemDefaults, world: World, cal: Busine
     b_rev = cal.next_business_day(b_day + 2 + q.integers(0, 5, len(kept)))
     bounce = ((p_no[kept] == 0) & (q.random(len(kept)) < p.bounced_payment_rate)
               & (b_rev < p_day[kept]))
+    o_lost = lost_order[o_case]
+    o_early = order_early[o_case] & (cal.to_utc(o_b) < cal.to_utc(close_b[o_case]))
+    paid_early = np.zeros(len(o_case), bool)
+    np.logical_or.at(paid_early, d_order[p_inv[pk]], prepaid[p_inv[pk]])
+    kinds = [o_lost, o_early & ~o_lost, paid_early & ~o_lost & ~o_early]
+    dev_case = np.concatenate([o_case[k] for k in kinds])
+    dev_kind = np.concatenate([np.full(k.sum(), i, np.int8) for i, k in enumerate(kinds)])
+    order = np.argsort(dev_case, kind="stable")
     noise_ls = rng.random(n) < p.noise
     noise_ot = rng.random(n) < p.noise
     return Chunk(
@@ -293,4 +316,5 @@ def generate(p: SimulationParams, crm: SystemDefaults, world: World, cal: Busine
         p_invoice=i_index[p_inv[pk]], p_no=p_no[pk], p_day=p_day[pk], p_amount=p_amount[pk],
         p_settles=p_settles[pk],
         b_payment=np.flatnonzero(bounce), b_day=b_day[bounce], b_reversed_day=b_rev[bounce],
+        dev_case=dev_case[order], dev_kind=dev_kind[order],
     )

@@ -14,7 +14,7 @@ from .calendar import DAY, BusinessCalendar
 from .ground_truth import build
 from .landscape import landscape as find_landscape
 from .params import SimulationParams
-from .process import generate
+from .process import DEVIATIONS, generate
 from .world import World
 from .writer import ExtractWriter, GroundTruthWriter
 
@@ -68,6 +68,8 @@ def simulate(out_dir: Path, cases: int, seed: int, landscape: str = "salesforce+
     for m in land.modules:
         writers[m.KEY].write(m.master(p, world))
     truth = GroundTruthWriter(out_dir / "ground_truth.parquet")
+    deviating = p.order_for_lost_rate or p.order_before_win_rate or p.payment_before_invoice_rate
+    deviations: list[str] = ["SalesOpportunityId,deviation"]
     by_system = {SOURCE_SYSTEMS[m.KEY]: 0 for m in land.systems}
     progress("simulate", 0, cases)
     for case0 in range(0, cases, p.chunk_cases):
@@ -81,9 +83,14 @@ def simulate(out_dir: Path, cases: int, seed: int, landscape: str = "salesforce+
         for e in events + o_events:
             by_system[e.system] += len(e.case)
         truth.write(build(n, events + o_events, attrs | o_attrs, stages, ldu, truth.rows))
+        ids = attrs["SalesOpportunityId"].to_pylist()
+        deviations += [f"{ids[c]},{DEVIATIONS[k]}" for c, k in zip(chunk.dev_case, chunk.dev_kind)]
         progress("simulate", case0 + n, cases)
     extracted = datetime.fromtimestamp(ldu, UTC)
     files: list[Path] = [truth.close()]
+    if deviating:  # the cases whose deviations were injected, for checking conformance
+        (out_dir / "deviations.csv").write_text("\n".join(deviations) + "\n", encoding="utf-8")
+        files.append(out_dir / "deviations.csv")
     for key, w in writers.items():
         files += w.close({
             "system": key, "system_name": SOURCE_SYSTEMS[key],

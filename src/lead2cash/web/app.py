@@ -20,7 +20,7 @@ from fastapi.templating import Jinja2Templates
 
 from ..app.views import Dashboard
 from ..errors import Lead2CashError
-from . import api, formatting, pages
+from . import api, conformance_pages, formatting, pages
 from .security import token_guard
 
 __all__ = ["STATIC", "TEMPLATES", "create_app"]
@@ -47,6 +47,7 @@ def create_app(dashboard: Dashboard, token: str | None = None) -> FastAPI:
         app.middleware("http")(token_guard(token))
     app.mount("/static", StaticFiles(directory=str(STATIC)), name="static")
     app.include_router(api.router)
+    app.include_router(conformance_pages.router)
     app.include_router(pages.router)
 
     @app.exception_handler(Lead2CashError)

@@ -32,6 +32,8 @@ NAV: tuple[tuple[str, str, str], ...] = (
     ("/discounts", "discounts", "Discount effectiveness"),
     ("/o2c", "o2c", "Order to cash"),
     ("/compare", "compare", "Compare"),
+    ("/conformance", "conformance", "Conformance"),  # conformance_pages.py
+    ("/drivers", "drivers", "Drivers"),
     ("/explorer", "explorer", "Case explorer"),
     ("/quality", "quality", "Data quality"),
 )

@@ -23,8 +23,11 @@ def quote(text: str) -> str:
 
 
 def extra_condition(request: Request) -> str | None:
-    """The condition a click adds: `has=A`, `follows=A&to=B`, or `variant=["A", "B"]`."""
+    """The condition a click adds: `has=A`, `follows=A&to=B`, `variant=["A", "B"]`, or
+    `breaks=RULE-ID` (the cases that break a conformance rule)."""
     q = request.query_params
+    if q.get("breaks"):
+        return f"breaks {quote(q['breaks'])}"
     if q.get("has"):
         return f"has {quote(q['has'])}"
     if q.get("follows") and q.get("to"):

@@ -14,6 +14,7 @@ from pathlib import Path
 from jinja2 import Environment, FileSystemLoader, select_autoescape
 from markupsafe import Markup
 
+from ..app.conformance_views import conformance_view, drivers_view
 from ..app.figures import HEADLINES
 from ..app.scope import Scope
 from ..app.views import Dashboard, Settings
@@ -46,6 +47,7 @@ def render_report(dashboard: Dashboard, filters: Sequence[str] = ()) -> str:
         overview=dashboard.overview(scope), map=dashboard.process_map(scope, 1.0, 0.4),
         variants=dashboard.variants(scope, 20), funnel=dashboard.funnel(scope),
         discounts=dashboard.discounts(scope), o2c=dashboard.order_to_cash(scope),
+        conformance=conformance_view(dashboard, scope), drivers=drivers_view(dashboard, scope),
         workspace=dashboard.ws.path.name, created=datetime.now(UTC).strftime("%Y-%m-%d %H:%M UTC"),
         css=Markup((STATIC / "app.css").read_text(encoding="utf-8")),
         scripts=[_script(n) for n in INLINED],

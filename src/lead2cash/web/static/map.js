@@ -28,8 +28,10 @@ window.L2C = window.L2C || {};
     const els = [];
     const acts = data.activities;
     const maxCases = Math.max(1, ...acts.map((a) => a.cases));
+    const deviations = data.deviations || {};  /* conformance view: activity -> deviating share */
     acts.forEach((a) => els.push({ data: { id: a.activity, label: a.activity, events: a.events, cases: a.cases,
-      starts: data.start_activities[a.activity] || 0, ends: data.end_activities[a.activity] || 0, weight: a.cases / maxCases } }));
+      starts: data.start_activities[a.activity] || 0, ends: data.end_activities[a.activity] || 0, weight: a.cases / maxCases,
+      deviation: deviations[a.activity] || 0 }, classes: deviations[a.activity] ? "deviating" : "" }));
     const total = (counts) => Object.values(counts).reduce((x, y) => x + y, 0);
     els.push({ data: { id: START, label: "\u25b6 Start", virtual: true, cases: total(data.start_activities) }, classes: "terminal start" });
     els.push({ data: { id: END, label: "\u25a0 End", virtual: true, cases: total(data.end_activities) }, classes: "terminal end" });
@@ -88,6 +90,7 @@ window.L2C = window.L2C || {};
         color: "#ffffff", "border-width": 2, "border-color": "#ffffff", "z-index": 10 } },
       { selector: "node.start", style: { "background-color": "#17784c" } },
       { selector: "node.end", style: { "background-color": "#8a2432" } },
+      { selector: "node.deviating", style: { "border-width": 4, "border-color": "#d0342c", "border-style": "solid" } },
       { selector: "node:selected", style: { "border-width": 3, "border-color": "#f2a900" } },
       { selector: "edge", style: { "curve-style": "bezier", "target-arrow-shape": "triangle", "arrow-scale": 0.9,
         width: (e) => 1 + 9 * scale(edgeValue(e.data(), measure)),
@@ -109,7 +112,8 @@ window.L2C = window.L2C || {};
       const d = n.data();
       if (d.virtual) { n.data("display", d.label + "\n" + fmtN(d.cases)); return; }
       const value = measure === "frequency" ? d.events : d.cases;
-      n.data("display", d.label + "\n" + fmtN(view === "performance" ? d.cases : value));
+      const deviating = d.deviation ? "  \u26a0 " + (100 * d.deviation).toFixed(1) + "% deviating" : "";
+      n.data("display", d.label + "\n" + fmtN(view === "performance" ? d.cases : value) + deviating);
     });
   }
 
@@ -129,6 +133,7 @@ window.L2C = window.L2C || {};
     if (legend) legend.innerHTML = L2C.legendHtml(view, measure);
     el.dataset.edges = String(data.edges.length);
     el.dataset.nodes = String(data.activities.length);
+    if (data.deviations) el.dataset.marked = cy.nodes(".deviating").map((n) => n.id()).sort().join("|");
     el.dataset.rendered = "1";
     return cy;
   };
