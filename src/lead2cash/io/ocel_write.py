@@ -151,8 +151,11 @@ def _object_types(con: duckdb.DuckDBPyConnection) -> list[tuple[str, list[tuple[
 
 def _batches(con: duckdb.DuckDBPyConnection, sql: str) -> Iterator[list[tuple[Any, ...]]]:
     """The rows of a query in batches (the whole result is never held at once)."""
-    cur = con.cursor()
+    catalog = con.execute("SELECT current_database()").fetchone()
+    cur = con.cursor()  # a cursor starts in the default catalog: read where `con` reads
     try:
+        if catalog:
+            cur.execute(f'USE "{catalog[0]}"')
         cur.execute(sql)
         while rows := cur.fetchmany(_BATCH):
             yield rows
