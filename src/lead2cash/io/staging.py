@@ -19,7 +19,8 @@ from ..store import quote
 from .convert import sql_literal
 from .csvfile import detect_dialect
 
-__all__ = ["FORMATS", "OBJECT_FORMATS", "Stage", "detect_format", "drop_stage", "stage_file"]
+__all__ = ["FORMATS", "OBJECT_FORMATS", "Stage", "check_regular_file", "detect_format",
+           "drop_stage", "stage_file"]
 
 STAGE = "_l2c_stage"
 OBJECT_FORMATS = ("ocel2", "sap-vbfa")  # object-centric logs: io/object_import.py reads them
@@ -74,14 +75,40 @@ def stage_file(
     progress: Progress = NO_PROGRESS,
 ) -> Stage:
     """Read `path` into the temporary stage table and describe it."""
-    if not path.is_file():
-        raise InputError(Location(str(path)), "no such file", "check the path and the file name")
+    check_regular_file(path)
     drop_stage(con)
     if fmt == "csv":
         return _stage_csv(con, path, delimiter, encoding, skip_bad_rows, tmp_dir)
     if fmt == "parquet":
         return _stage_parquet(con, path)
     return _stage_xes(con, path, progress)
+
+
+def check_regular_file(path: Path) -> None:
+    """Refuse, before opening it, a path that is not a readable regular file: missing, a folder,
+    a FIFO or device (reading one could wait for ever), or one we may not read."""
+    import os
+    import stat
+
+    try:
+        mode = path.stat().st_mode
+    except FileNotFoundError:
+        raise InputError(Location(str(path)), "no such file",
+                         "check the path and the file name") from None
+    except OSError as exc:
+        raise InputError(Location(str(path)), f"cannot look at the file ({exc.strerror})",
+                         "check the path and your permissions on its folders") from None
+    if stat.S_ISDIR(mode):
+        raise InputError(Location(str(path)), "is a folder, not a file",
+                         "give the path of one log file inside it (extract reads folders: "
+                         "`lead2cash extract --source SYSTEM=FOLDER`)")
+    if not stat.S_ISREG(mode):
+        kind = "a named pipe (FIFO)" if stat.S_ISFIFO(mode) else "a device or socket"
+        raise InputError(Location(str(path)), f"is {kind}, not a regular file",
+                         "write the log to a regular file first, then import that file")
+    if not os.access(path, os.R_OK):
+        raise InputError(Location(str(path)), "no permission to read the file",
+                         "give yourself read access (chmod u+r FILE) or run as its owner")
 
 
 def drop_stage(con: duckdb.DuckDBPyConnection) -> None:

@@ -22,6 +22,7 @@ from pathlib import Path
 
 import duckdb
 
+from ..errors import InputError, Location
 from ..model import ACTIVITIES, ATTRIBUTE_NAMES, CASE_ATTRIBUTES, HAPPY_PATH, SOURCE_SYSTEMS
 from ..progress import NO_PROGRESS, Progress
 from ..store import Workspace, quote
@@ -190,6 +191,7 @@ def run_extract(
             progress(f"read {key}", i, len(tables))
             folder.load(spec)
         progress(f"read {key}", len(tables), len(tables))
+        _require_cases(folder, mapping)
         names = _Names(folder)
         for helper, sql in mapping.prepare.items():
             con.execute(f"CREATE OR REPLACE TEMP TABLE {names[helper]} AS {sql.format_map(names)}")
@@ -262,6 +264,21 @@ def run_extract(
     progress("load workspace", 1, 1)
     meta["events"] = str(n[0] if n else 0)
     return meta
+
+
+def _require_cases(folder: SystemFolder, mapping: Mapping) -> None:
+    """Refuse a read opportunity table without a record (a header-only export): every event
+    would be an orphan, and the log would be replaced by one without a single Opportunity
+    Created. An optional table that is absent is another matter (the connector says so)."""
+    if not mapping.case_table:
+        return
+    table = mapping.case_table[0]
+    if table in folder.rows and folder.rows[table][1] == 0:
+        raise InputError(
+            Location(folder.files.get(table, f"{folder.system}/{table}")),
+            "the opportunity table holds no records (only a header), so there are no cases; "
+            "the log was not replaced",
+            f"export the {table} object again (check the export's filter and permissions)")
 
 
 def _closed_stages(con: duckdb.DuckDBPyConnection, loaded: list[StageTables]) -> list[str]:
