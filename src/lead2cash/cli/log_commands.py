@@ -107,8 +107,10 @@ def _print_import(result: ImportResult, db: Path) -> None:
         console.print(f"  kept as extra attributes: {kept}", highlight=False)
     if result.rejected:
         console.print(f"  [yellow]{result.rejected:,} rows set aside[/] (`lead2cash rejected` lists them)")
+    from rich.markup import escape
+
     for warning in getattr(result, "warnings", ()):
-        console.print(f"  [yellow]warning:[/] {warning}", highlight=False, soft_wrap=True)
+        console.print(f"  [yellow]warning:[/] {escape(warning)}", highlight=False, soft_wrap=True)
 
 
 def print_check(report: CheckReport) -> None:

@@ -123,6 +123,8 @@ def _describe(con: duckdb.DuckDBPyConnection) -> dict[str, str]:
 
 
 _CSV_LINE = re.compile(r"on Line: (\d+)")
+MAX_LINE = 64 << 20
+"""Longest CSV line read (DuckDB's default, 2 MB, refuses a long note or description field)."""
 
 
 def _stage_csv(
@@ -135,6 +137,7 @@ def _stage_csv(
     opts = [
         "auto_detect = false", "header = true", f"delim = {sql_literal(dialect.delimiter)}",
         "quote = '\"'", "escape = '\"'", f"columns = {columns}", "strict_mode = true",
+        f"max_line_size = {MAX_LINE}",
     ]
     if dialect.compression:
         opts.append("compression = 'gzip'")
