@@ -226,6 +226,11 @@ def _stage_xes(con: duckdb.DuckDBPyConnection, path: Path, progress: Progress) -
     rows = pa.array(np.arange(xes.table.num_rows, dtype=np.int64))
     con.register(STAGE, xes.table.append_column("_row", rows))  # scanned in place, no copy
     columns = {n: t for n, t in _describe(con).items() if n not in ("_trace", "_event", "_row")}
+    lifecycle = "lifecycle:transition"
+    if lifecycle in columns and not con.execute(  # only 'complete': says nothing, not kept
+            f"SELECT 1 FROM {STAGE} WHERE coalesce(lower({quote(lifecycle)}), 'complete') "
+            "<> 'complete' LIMIT 1").fetchall():
+        del columns[lifecycle]
     case_col = "case:concept:name"
     case_part = (f" || ' (case ' || coalesce({quote(case_col)}, '?') || ')'"
                  if case_col in columns else "")
