@@ -143,3 +143,26 @@ def test_readme_promises_db_only_where_commands_take_it() -> None:
     for command in ("model", "simulate", "demo"):
         done = _cli(command, "--help")
         assert "--db" not in done.stdout
+
+
+def test_kpis_fit_an_80_column_terminal(db: Path) -> None:
+    """The demo's KPI table was cut at 80 columns ("30...", "3,0..."): a table too wide for the
+    terminal is printed one row per KPI, and no figure is cut."""
+    env = {**os.environ, "COLUMNS": "80"}
+    done = subprocess.run([sys.executable, "-m", "lead2cash", "mine", "kpis", "--db", str(db),
+                           "--by", "OpportunityType"], capture_output=True, text=True, env=env,
+                          timeout=300)
+    head = done.stdout.split("Funnel")[0]
+    assert "win rate" in head and "50.0%" in head and "100.0%" in head
+    assert "…" not in head
+
+
+def test_kpis_on_a_log_that_is_not_lead_to_cash_say_why(tmp_path: Path) -> None:
+    log = tmp_path / "other.csv"
+    log.write_text("SalesOpportunityId,ActivityName,EventTime\nC1,Register,2024-01-02 09:00\n"
+                   "C1,Approve,2024-01-05 10:00\n")
+    path = tmp_path / "ws.duckdb"
+    assert _cli("import", str(log), db=path).returncode == 0
+    done = _cli("mine", "kpis", db=path)
+    assert "none of the 15 Lead-to-Cash activities (its activities are 'Approve', 'Register')" \
+        in done.stdout
