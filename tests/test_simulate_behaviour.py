@@ -226,7 +226,8 @@ def test_no_contract_signed_while_a_deal_stands_lost(db: duckdb.DuckDBPyConnecti
     Opportunity Lost and Opportunity Reopened (the demo showed 6 such edges)."""
     reopened_won = db.execute("""
         SELECT count(*) FROM c WHERE reopened > 0 AND outcome = 'Won' AND id IN (
-          SELECT SalesOpportunityId FROM gt WHERE ActivityName = 'Contract Signed')""").fetchone()[0]
+          SELECT SalesOpportunityId FROM gt WHERE ActivityName = 'Contract Signed')"""
+    ).fetchone()[0]
     assert reopened_won > 0  # the rule below is about cases that exist
     inside = db.execute("""
         SELECT count(*) FROM gt k WHERE k.ActivityName = 'Contract Signed'

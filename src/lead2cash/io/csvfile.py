@@ -182,7 +182,8 @@ def detect_dialect(
     import zlib
 
     if delimiter is not None and len(delimiter) != 1:
-        raise InputError(Location("--delimiter"), f"a delimiter is one character, not {delimiter!r}",
+        raise InputError(Location("--delimiter"),
+                         f"a delimiter is one character, not {delimiter!r}",
                          "pass one character, e.g. --delimiter ';' (or --delimiter $'\\t' "
                          "for tabs); leave it out to detect it")
     if encoding is None:

@@ -92,19 +92,15 @@ def _separators(con: duckdb.DuckDBPyConnection, fld: str, col: str) -> list[str]
     from .importer import _decimal_comma  # the one rule the conversion used
 
     q = quote(col)
-    if _decimal_comma(con, col):
-        row = con.execute(f"SELECT count(*), any_value({q}) FROM {STAGE} "
-                          f"WHERE {q} LIKE '%,%'").fetchone()
-        if row and row[0]:
-            return [f"{fld}: read {row[0]} value(s) with a decimal comma (e.g. {row[1]!r} as "
-                    f"{_as_number(row[1], comma=True)}); the column writes decimals that way"]
-        return []
     row = con.execute(f"SELECT count(*), any_value({q}) FROM {STAGE} "
                       f"WHERE {q} LIKE '%,%'").fetchone()
-    if row and row[0]:
-        return [f"{fld}: read ',' as a thousands separator in {row[0]} value(s) (e.g. "
-                f"{row[1]!r} as {_as_number(row[1], comma=False)})"]
-    return []
+    if not row or not row[0]:
+        return []
+    if _decimal_comma(con, col):
+        return [f"{fld}: read {row[0]} value(s) with a decimal comma (e.g. {row[1]!r} as "
+                f"{_as_number(row[1], comma=True)}); the column writes decimals that way"]
+    return [f"{fld}: read ',' as a thousands separator in {row[0]} value(s) (e.g. "
+            f"{row[1]!r} as {_as_number(row[1], comma=False)})"]
 
 
 def _as_number(raw: str, comma: bool) -> str:
