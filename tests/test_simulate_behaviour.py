@@ -219,3 +219,21 @@ def test_every_case_starts_with_its_creation_per_pm4py(db: duckdb.DuckDBPyConnec
     ends = pm4py.get_end_activities(log)
     assert ends["Payment Received"] > ends.get("Invoice Generated", 0) > 0
     assert ends["Opportunity Lost"] > 0.4 * CASES
+
+
+def test_no_contract_signed_while_a_deal_stands_lost(db: duckdb.DuckDBPyConnection) -> None:
+    """Issue 10: a deal lost and reopened signs its contract after the reopening, never between
+    Opportunity Lost and Opportunity Reopened (the demo showed 6 such edges)."""
+    reopened_won = db.execute("""
+        SELECT count(*) FROM c WHERE reopened > 0 AND outcome = 'Won' AND id IN (
+          SELECT SalesOpportunityId FROM gt WHERE ActivityName = 'Contract Signed')"""
+    ).fetchone()[0]
+    assert reopened_won > 0  # the rule below is about cases that exist
+    inside = db.execute("""
+        SELECT count(*) FROM gt k WHERE k.ActivityName = 'Contract Signed'
+          AND EXISTS (SELECT 1 FROM gt l WHERE l.SalesOpportunityId = k.SalesOpportunityId
+                      AND l.ActivityName = 'Opportunity Lost' AND l.EventTime <= k.EventTime)
+          AND EXISTS (SELECT 1 FROM gt r WHERE r.SalesOpportunityId = k.SalesOpportunityId
+                      AND r.ActivityName = 'Opportunity Reopened' AND r.EventTime >= k.EventTime)
+    """).fetchone()[0]
+    assert inside == 0

@@ -11,6 +11,7 @@ import json
 from dataclasses import asdict, dataclass
 from enum import StrEnum
 
+from .io.import_notes import DST_META
 from .model import ACTIVITY_NAMES, ATTRIBUTES, Tier
 from .sources.defaults import DEFAULTS
 from .store import REJECTED, Workspace, quote
@@ -243,6 +244,22 @@ def _reading(ws: Workspace) -> list[Finding]:
     return out
 
 
+def _dst_times(ws: Workspace) -> Finding | None:
+    """Local times the import read in a daylight-saving gap or overlap (io/import_notes.py)."""
+    raw = ws.meta().get(DST_META)
+    if not raw:
+        return None
+    dst = json.loads(raw)
+    gap, overlap = int(dst.get("gap", 0)), int(dst.get("overlap", 0))
+    if not gap and not overlap:
+        return None
+    return Finding(
+        "dst-ambiguous-times", Severity.WARNING,
+        f"local times in {dst.get('timezone')} that fall in a daylight-saving gap ({gap}, read "
+        f"moved forward by the gap) or overlap ({overlap}, read as the second occurrence)",
+        gap + overlap, (), "export times with their UTC offset, or in UTC, and import again")
+
+
 def _rejected(ws: Workspace) -> Finding | None:
     """Rows set aside at import with --skip-bad-rows."""
     try:
@@ -363,7 +380,7 @@ def check_log(ws: Workspace) -> CheckReport:
         if count:
             findings.append(Finding(rule.rule, rule.severity, rule.message, count, examples, rule.hint))
     extra = (_duplicates(ws), _closed_without_close(ws), *_stage_names(ws), _regions(ws),
-             _rejected(ws), _absent_activities(ws), _freshness(ws), *_reading(ws))
+             _rejected(ws), _absent_activities(ws), _freshness(ws), *_reading(ws), _dst_times(ws))
     findings += [f for f in extra if f]
     order = {Severity.ERROR: 0, Severity.WARNING: 1, Severity.INFO: 2}
     findings.sort(key=lambda f: order[f.severity])

@@ -29,9 +29,9 @@ class Location:
 
     def __str__(self) -> str:
         parts = [self.file]
-        if self.row is not None:
+        if self.row is not None and self.row != "":
             parts.append(self.row if isinstance(self.row, str) else f"row {self.row}")
-        if self.column is not None:
+        if self.column:
             parts.append(f"column '{self.column}'")
         return ", ".join(parts)
 

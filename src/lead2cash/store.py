@@ -164,8 +164,21 @@ class Workspace:
             con = duckdb.connect(target, read_only=read_only)
         except duckdb.Error as exc:
             raise _open_error(self.path, exc) from exc
-        con.execute(f"SET memory_limit = '{self.memory_limit}'")
-        con.execute(f"SET temp_directory = '{self.temp_directory}'")
+        try:
+            con.execute(f"SET memory_limit = {_lit(self.memory_limit)}")
+        except duckdb.Error:
+            con.close()
+            raise Lead2CashError(
+                f"LEAD2CASH_MEMORY_LIMIT: {self.memory_limit!r} is not an amount of memory",
+                "write a number and a unit, e.g. LEAD2CASH_MEMORY_LIMIT=4GB or 800MB") from None
+        try:
+            con.execute(f"SET temp_directory = {_lit(str(self.temp_directory))}")
+        except duckdb.Error as exc:
+            con.close()
+            raise Lead2CashError(
+                f"LEAD2CASH_TEMP_DIR: cannot use {self.temp_directory} as the spill folder "
+                f"({str(exc).splitlines()[0]})",
+                "point LEAD2CASH_TEMP_DIR at a writable folder, or unset it") from None
         con.execute("SET TimeZone = 'UTC'")
         if self.threads:
             con.execute(f"SET threads = {int(self.threads)}")
@@ -196,8 +209,10 @@ class Workspace:
         self.con.execute(f"DETACH DATABASE IF EXISTS {CURRENT}")
 
     def close(self) -> None:
-        """Close the connection (the file stays)."""
+        """Close the connection (the file stays), and the spill folder if it is left empty."""
         self.con.close()
+        with suppress(OSError):  # not empty, not ours, or already gone: leave it
+            self.temp_directory.rmdir()
         if self._lock is not None:
             self._lock.release()
             self._lock = None

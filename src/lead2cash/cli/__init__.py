@@ -55,6 +55,33 @@ def _interrupted() -> None:
     sys.exit(INTERRUPTED)
 
 
+def _internal_error(exc: BaseException) -> None:
+    """An error no check foresaw: never a traceback on the terminal. Say what happened, keep the
+    traceback in a file for the bug report, exit 1 (`LEAD2CASH_DEBUG=1` shows it instead)."""
+    import os
+    import tempfile
+    import traceback
+
+    if os.environ.get("LEAD2CASH_DEBUG"):
+        raise exc
+    where = ""
+    try:
+        with tempfile.NamedTemporaryFile("w", prefix="lead2cash-error-", suffix=".txt",
+                                         delete=False) as fh:
+            fh.write(f"lead2cash {' '.join(sys.argv[1:])}\n\n")
+            traceback.print_exception(exc, file=fh)
+            where = fh.name
+    except OSError:
+        pass
+    first = (str(exc).splitlines() or [""])[0]
+    err_console.print(f"[bold red]error:[/] unexpected {type(exc).__name__}: {first}",
+                      highlight=False, markup=True)
+    err_console.print("  this is a defect in lead2cash, not in your input or command: please "
+                      "report it" + (f" with the details saved in {where}" if where else ""),
+                      highlight=False)
+    sys.exit(1)
+
+
 def main() -> None:
     """Console entry point, the one place where errors meet the user, never as a traceback.
 
@@ -80,6 +107,8 @@ def main() -> None:
         sys.exit(1)
     except KeyboardInterrupt:  # outside the command itself (Typer turns it into 130 inside)
         _interrupted()
+    except Exception as exc:  # a defect of ours: one clear paragraph, the traceback in a file
+        _internal_error(exc)
     if code == INTERRUPTED:
         _interrupted()
     sys.exit(code if isinstance(code, int) else 0)

@@ -23,9 +23,11 @@ err_console = Console(stderr=True)
 
 def print_error(exc: Lead2CashError) -> None:
     """Print a user error in red, with its fix on the next line, and no traceback."""
-    err_console.print(f"[bold red]error:[/] {exc.message}", highlight=False, markup=True)
+    from rich.markup import escape  # messages quote config sections such as [salesforce]
+
+    err_console.print(f"[bold red]error:[/] {escape(exc.message)}", highlight=False, markup=True)
     if exc.hint:
-        err_console.print(f"  [yellow]fix:[/] {exc.hint}", highlight=False)
+        err_console.print(f"  [yellow]fix:[/] {escape(exc.hint)}", highlight=False)
 
 
 @contextmanager

@@ -40,12 +40,15 @@ def demo_cmd(
     console.rule("Lead-to-Cash KPIs by lead source")
     render(result.kpis)
     db = result.workspace
+    from ..simulate.params import SimulationParams
+
+    kind = next(iter(SimulationParams().opportunity_types))  # a type the simulated log holds
     console.rule("next")
     console.print(
         f"Explore the log (workspace {db}):\n"
         f"  lead2cash mine dfg --db {db}\n"
         f"  lead2cash mine variants --db {db}\n"
-        f"  lead2cash mine kpis --db {db} --by SalesRegion --filter \"OpportunityType = 'New Business'\"\n"
+        f"  lead2cash mine kpis --db {db} --by SalesRegion --filter \"OpportunityType = '{kind}'\"\n"
         f"  lead2cash export {out}/log.xes --db {db}\n"
         f"  lead2cash report {out}/report.html --db {db}"
     )

@@ -41,6 +41,14 @@ def render(result: "KpiReport") -> None:
                   *(f.header(b) for f in HEADLINES))
     for name, values in rows:
         head.add_row(name, *(f.format(f.value(values), b) for f in HEADLINES))
+    natural = console.measure(head, options=console.options.update_width(10_000)).maximum
+    if natural > console.width:  # too wide for the terminal: one row per KPI, never "3,0…"
+        head = _table(f"Lead-to-Cash KPIs ({b.note()}, as of {d['as_of'] or '-'})",
+                      "KPI", *(name for name, _ in rows))
+        for f in HEADLINES:
+            head.add_row(f.header(b), *(f.format(f.value(values), b) for _, values in rows))
+        for column in head.columns:
+            column.overflow = "fold"  # a value wraps onto a second line rather than being cut
     funnel = _table("Funnel", "stage", "reached", "→ next", f"time in stage median ({days})", "mean",
                     "p90")
     for s in d["funnel"]:

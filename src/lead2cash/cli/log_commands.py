@@ -61,6 +61,7 @@ def import_cmd(
     encoding: Annotated[str | None, typer.Option(help="CSV encoding (default: UTF-8, else cp1252).")] = None,
     fmt: Annotated[str | None, typer.Option("--format", help="csv, parquet, xes, ocel2 or sap-vbfa (default: from the name).")] = None,
     case_type: Annotated[str | None, typer.Option("--case-type", help="Object-centric logs (OCEL 2.0, sap-vbfa): the object type whose objects are the cases (default: the type most events touch).")] = None,
+    allow_empty: Annotated[bool, typer.Option("--allow-empty", help="Let a file without events replace the log (refused otherwise: usually a failed export).")] = False,
     db: DbOption = None,
 ) -> None:
     """Import an event log into the workspace (replaces its log; all or nothing).
@@ -75,6 +76,7 @@ def import_cmd(
         time_format=time_format, source_system=source_system,
         extracted_at=parse_time(extracted_at, "--extracted-at"), skip_bad_rows=skip_bad_rows,
         delimiter=delimiter, encoding=encoding, format=fmt, case_type=case_type,
+        allow_empty=allow_empty,
     )
     with open_workspace(db) as ws, progress_bars() as progress:
         result = import_log(ws, path, options, progress)
@@ -105,6 +107,10 @@ def _print_import(result: ImportResult, db: Path) -> None:
         console.print(f"  kept as extra attributes: {kept}", highlight=False)
     if result.rejected:
         console.print(f"  [yellow]{result.rejected:,} rows set aside[/] (`lead2cash rejected` lists them)")
+    from rich.markup import escape
+
+    for warning in getattr(result, "warnings", ()):
+        console.print(f"  [yellow]warning:[/] {escape(warning)}", highlight=False, soft_wrap=True)
 
 
 def print_check(report: CheckReport) -> None:

@@ -84,6 +84,14 @@ def open_engine(
             err_console.print(f"[dim]{step}...[/]")
 
     with open_app_engine(db, engine, filters, note, case_type=case_type, rules=rules) as opened:
+        if filters:
+            from ..mining.filter_hints import empty_selection
+
+            empty = empty_selection(*opened)
+            if empty:  # the tables below will be empty: say why on stderr (--json stays clean)
+                from rich.markup import escape
+
+                err_console.print(f"[yellow]warning:[/] {escape(empty)}", highlight=False)
         yield opened
 
 

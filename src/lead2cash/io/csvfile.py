@@ -7,6 +7,7 @@ the delimiter, header and encoding ourselves and read with auto-detection off.
 from __future__ import annotations
 
 import codecs
+import contextlib
 import csv
 import io
 import tempfile
@@ -41,6 +42,42 @@ def _open_binary(path: Path) -> io.BufferedIOBase:
     return path.open("rb")
 
 
+def _unreadable(path: Path, exc: BaseException) -> InputError:
+    """The error for a file that cannot be read to its end: not gzip, cut short, no permission."""
+    import gzip
+    import zlib
+
+    if isinstance(exc, gzip.BadGzipFile | zlib.error):
+        return InputError(Location(str(path)), f"not a valid gzip file ({exc})",
+                          "name it without .gz if it is plain text, or compress it again "
+                          "(gzip FILE)")
+    if isinstance(exc, EOFError):
+        return InputError(Location(str(path)), "the gzip file is cut short (truncated)",
+                          "copy or download the file again; `gzip -t FILE` tests it")
+    if isinstance(exc, PermissionError):
+        return InputError(Location(str(path)), "no permission to read the file",
+                          "give yourself read access (chmod u+r FILE) or run as its owner")
+    return InputError(Location(str(path)), f"cannot read the file ({exc})",
+                      "check that the file is complete and readable")
+
+
+_READ_ERRORS = (OSError, EOFError)  # BadGzipFile is an OSError; zlib.error is caught by name
+
+
+def _utf16_without_bom(head: bytes) -> str | None:
+    """'utf-16-le' / 'utf-16-be' when the first bytes look like UTF-16 text without its
+    byte-order mark (every other byte NUL), else None."""
+    sample = head[:400]
+    if len(sample) < 8:
+        return None
+    even, odd = sample[0::2], sample[1::2]
+    if odd.count(0) > 0.9 * len(odd) and even.count(0) < 0.1 * len(even):
+        return "utf-16-le"
+    if even.count(0) > 0.9 * len(even) and odd.count(0) < 0.1 * len(odd):
+        return "utf-16-be"
+    return None
+
+
 def _is_utf8(path: Path) -> bool:
     """Whether the whole file decodes as UTF-8 (streamed, constant memory)."""
     decoder = codecs.getincrementaldecoder("utf-8")()
@@ -65,12 +102,23 @@ def detect_encoding(path: Path) -> str:
     """The encoding of a text file: its byte-order mark (UTF-8, UTF-16), else UTF-8 when the
     whole file decodes as UTF-8, else cp1252 (Windows Latin-1, a superset of ISO-8859-1's
     printable characters; its few undefined bytes are read as Latin-1)."""
-    with _open_binary(path) as fh:
-        head = fh.read(4)
-    for bom, name in _BOMS:
-        if head.startswith(bom):
-            return name
-    return "utf-8" if _is_utf8(path) else "cp1252"
+    import zlib
+
+    try:
+        with _open_binary(path) as fh:
+            head = fh.read(400)
+        for bom, name in _BOMS:
+            if head.startswith(bom):
+                return name
+        utf16 = _utf16_without_bom(head)
+        if utf16:
+            raise InputError(
+                Location(str(path)), f"the file looks like {utf16.upper()} text without a "
+                "byte-order mark (every other byte is NUL)",
+                f"pass --encoding {utf16}, or save the file as UTF-8")
+        return "utf-8" if _is_utf8(path) else "cp1252"
+    except (*_READ_ERRORS, zlib.error) as exc:
+        raise _unreadable(path, exc) from None
 
 
 def is_utf8_name(encoding: str) -> bool:
@@ -95,15 +143,27 @@ codecs.register_error("lead2cash-latin1", _cp1252_or_latin1)
 
 def utf8_copy(path: Path, encoding: str, tmp_dir: Path) -> Path:
     """Transcode a file to a temporary UTF-8 copy that DuckDB can read."""
-    tmp_dir.mkdir(parents=True, exist_ok=True)
-    out = tempfile.NamedTemporaryFile(
-        "w", encoding="utf-8", suffix=".csv", dir=tmp_dir, delete=False, newline=""
-    )
+    try:
+        tmp_dir.mkdir(parents=True, exist_ok=True)
+        out = tempfile.NamedTemporaryFile(
+            "w", encoding="utf-8", suffix=".csv", dir=tmp_dir, delete=False, newline=""
+        )
+    except OSError as exc:
+        raise Lead2CashError(
+            f"{tmp_dir}: cannot write the temporary UTF-8 copy of {path.name} ({exc.strerror})",
+            "point LEAD2CASH_TEMP_DIR at a writable folder with room for the file, or unset it",
+        ) from None
     decoder = codecs.getincrementaldecoder(encoding)(errors="lead2cash-latin1")
-    with _open_binary(path) as fh, out:
-        while chunk := fh.read(_CHUNK):
-            out.write(decoder.decode(chunk))
-        out.write(decoder.decode(b"", final=True))
+    try:
+        with _open_binary(path) as fh, out:
+            while chunk := fh.read(_CHUNK):
+                out.write(decoder.decode(chunk))
+            out.write(decoder.decode(b"", final=True))
+    except BaseException:  # a cut-short or unreadable input: no half copy stays behind
+        Path(out.name).unlink(missing_ok=True)
+        with contextlib.suppress(OSError):
+            tmp_dir.rmdir()
+        raise
     return Path(out.name)
 
 
@@ -119,10 +179,20 @@ def detect_dialect(
     path: Path, delimiter: str | None, encoding: str | None, tmp_dir: Path
 ) -> CsvDialect:
     """Work out encoding, delimiter and header of a CSV file; transcode when not UTF-8."""
+    import zlib
+
+    if delimiter is not None and len(delimiter) != 1:
+        raise InputError(Location("--delimiter"),
+                         f"a delimiter is one character, not {delimiter!r}",
+                         "pass one character, e.g. --delimiter ';' (or --delimiter $'\\t' "
+                         "for tabs); leave it out to detect it")
     if encoding is None:
         encoding = detect_encoding(path)
-    readable = path if is_utf8_name(encoding) else utf8_copy(path, encoding, tmp_dir)
-    line = _first_line(readable, "utf-8")
+    try:
+        readable = path if is_utf8_name(encoding) else utf8_copy(path, encoding, tmp_dir)
+        line = _first_line(readable, "utf-8")
+    except (*_READ_ERRORS, zlib.error) as exc:
+        raise _unreadable(path, exc) from None
     if not line.strip():
         raise InputError(
             Location(str(path), 1), "the file is empty or its first line is blank",

@@ -3,7 +3,10 @@ objects to OCEL 2.0 (io/ocel_write.py)."""
 
 from __future__ import annotations
 
+import contextlib
 from pathlib import Path
+
+import duckdb
 
 from ..errors import Lead2CashError
 from ..progress import NO_PROGRESS, Progress
@@ -59,7 +62,7 @@ def _write_parquet(ws: Workspace, select: str, durations: list[str], path: Path,
     import pyarrow as pa
     import pyarrow.parquet as pq
 
-    reader = ws.con.execute(select).to_arrow_reader(100_000)
+    reader = ws.con.sql(select).to_arrow_reader(100_000)  # no extra copy (nor DuckDB's warning)
     fields = [pa.field(f.name, pa.duration("us")) if f.name in durations else f
               for f in reader.schema]
     schema = pa.schema(fields)
@@ -77,6 +80,21 @@ def export_log(ws: Workspace, path: str | Path, fmt: str | None = None,
     ws.require_log()
     path = Path(path)
     fmt = export_format(path, fmt)
+    existed = path.exists()
+    try:
+        return _export(ws, path, fmt, progress)
+    except (OSError, duckdb.IOException, duckdb.PermissionException) as exc:
+        if not existed:  # no half-written file of ours stays behind
+            with contextlib.suppress(OSError):
+                path.unlink()
+        detail = getattr(exc, "strerror", None) or str(exc).splitlines()[0]
+        raise Lead2CashError(f"{path}: cannot write the export ({detail})",
+                             "choose a path in a folder you can write to, with room for the "
+                             "file") from None
+
+
+def _export(ws: Workspace, path: Path, fmt: str, progress: Progress) -> int:
+    """export_log's work, once the format is known."""
     path.parent.mkdir(parents=True, exist_ok=True)
     if fmt == "xes":
         from .xes import write_xes

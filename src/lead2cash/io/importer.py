@@ -33,9 +33,11 @@ from .staging import (
     XES_SQL_TYPES,
     Stage,
     detect_format,
+    check_regular_file,
     drop_stage,
     stage_file,
 )
+from .import_notes import ReadNotes, implausible_time_sql, nul_sql, read_notes
 
 __all__ = ["ImportOptions", "ImportResult", "import_log"]
 
@@ -63,6 +65,8 @@ class ImportOptions:
     encoding: str | None = None
     format: str | None = None
     case_type: str | None = None  # object-centric logs: the object type whose objects are the cases
+    allow_empty: bool = False
+    """Let a file without events replace the log (otherwise refused: usually a failed export)."""
 
 
 @dataclass(frozen=True)
@@ -78,6 +82,8 @@ class ImportResult:
     extras: tuple[str, ...]
     renamed: dict[str, str] = field(default_factory=dict)
     """Source columns kept as extras under another name (source → stored), see RENAME_SUFFIX."""
+    warnings: tuple[str, ...] = ()
+    """How values were read where the file left room for doubt (decimal commas, DST, scales)."""
 
 
 @dataclass(frozen=True)
@@ -109,6 +115,8 @@ def _import(ws: Workspace, path: Path, opts: ImportOptions, progress: Progress, 
     """The import pipeline (see the module docstring), inside a recorded run."""
     con = ws.con
     _check_timezone(con, opts.timezone)
+    _check_time_format(con, opts.time_format)
+    check_regular_file(path)
     fmt = detect_format(path, opts.format)
     if fmt in OBJECT_FORMATS:  # late: the object-centric loader builds on this module
         from .object_import import import_object_log
@@ -127,8 +135,10 @@ def _import(ws: Workspace, path: Path, opts: ImportOptions, progress: Progress, 
         unreadable = len({r[0] for r in stage.rejected})
         rejected = unreadable + _handle_problems(con, stage, problems, opts.skip_bad_rows)
         _check_event_ids(con, stage, mapping)
+        _check_not_empty(con, stage, opts)
+        notes = read_notes(con, stage, mapping, opts.timezone, _TYPED, opts.time_format)
         run.add_file(_account(con, stage, unreadable, rejected))
-        result = _load(ws, stage, mapping, extras, rejected, opts)
+        result = _load(ws, stage, mapping, extras, rejected, opts, notes)
         progress("reading " + path.name, 3, 3)
         return result
     finally:
@@ -143,6 +153,34 @@ def _check_timezone(con: duckdb.DuckDBPyConnection, tz: str) -> None:
     except duckdb.Error:
         raise InputError(Location("--timezone"), f"unknown time zone '{tz}'",
                          "use an IANA name such as 'UTC', 'Europe/Paris' or 'America/New_York'") from None
+
+
+def _check_time_format(con: duckdb.DuckDBPyConnection, fmt: str | None) -> None:
+    """Fail early on a --time-format DuckDB cannot use (an unknown `%` code)."""
+    if fmt is None:
+        return
+    try:
+        con.execute("SELECT try_strptime('2000-01-01', ?)", [fmt]).fetchone()
+    except duckdb.Error as exc:
+        detail = str(exc).splitlines()[0].split("Error: ", 1)[-1]
+        raise InputError(Location("--time-format"), f"cannot use the pattern {fmt!r}: {detail}",
+                         "use strptime codes such as %Y %m %d %H %M %S, e.g. "
+                         "--time-format '%d/%m/%Y %H:%M'") from None
+
+
+def _check_not_empty(con: duckdb.DuckDBPyConnection, stage: Stage, opts: ImportOptions) -> None:
+    """Refuse to replace the log with no events (a header-only or empty export is nearly always
+    a failed export), unless --allow-empty says that is meant."""
+    if opts.allow_empty:
+        return
+    left = con.execute(f"SELECT count(*) FROM {_TYPED}").fetchone()[0]  # type: ignore[index]
+    if not left:
+        read = con.execute(f"SELECT count(*) FROM {STAGE}").fetchone()[0]  # type: ignore[index]
+        why = ("holds no rows (only a header)" if not read and not stage.rejected
+               else "has no row that could be used (all were set aside)")
+        raise InputError(Location(str(stage.file)), f"the file {why}; the log was not replaced",
+                         "check the export that wrote it; pass --allow-empty to replace the log "
+                         "with an empty one on purpose")
 
 
 def _resolve_mapping(stage: Stage, opts: ImportOptions) -> dict[str, str]:
@@ -262,11 +300,17 @@ def _convert(con: duckdb.DuckDBPyConnection, stage: Stage, mapping: dict[str, st
         select.append(f"{expr} AS {quote(attr.name)}")
         present = is_present(col, stage.columns[col])
         err = f"_err{i}"
+        odd = ""  # values that convert but cannot be meant: NUL bytes, year 1 or 9999
+        if attr.type is AttrType.STRING:
+            odd = f"WHEN {nul_sql(col)} THEN 'nul' "
+        elif attr.type is AttrType.TIMESTAMP:
+            odd = f"WHEN {implausible_time_sql(expr)} THEN 'implausible' "
         if attr.name in _KEY_FIELDS:
             select.append(f"CASE WHEN NOT {present} THEN 'missing' "
-                          f"WHEN ({expr}) IS NULL THEN 'bad' END AS {err}")
+                          f"WHEN ({expr}) IS NULL THEN 'bad' {odd}END AS {err}")
         else:
-            select.append(f"CASE WHEN {present} AND ({expr}) IS NULL THEN 'bad' END AS {err}")
+            select.append(f"CASE WHEN {present} AND ({expr}) IS NULL THEN 'bad' "
+                          f"{odd}END AS {err}")
         problems.append((err, col, attr.name))
     for own in _OWN_COLUMNS:
         col = mapping.get(own)
@@ -290,6 +334,21 @@ def _extra_expr(stage: Stage, col: str, sql_type: str, opts: ImportOptions) -> s
     return quote(col)
 
 
+def _problem(kind: str, fld: str, attr: Attribute) -> tuple[str, str]:
+    """What is wrong with one value of `fld`, and how to fix it."""
+    if kind == "missing":
+        return f"{fld} is missing", f"fill in {fld} on every row"
+    if kind == "nul":
+        return (f"{fld} contains a NUL byte (\\0)",
+                "remove the NUL bytes (a binary field, or UTF-16 read as UTF-8: then pass "
+                "--encoding utf-16)")
+    if kind == "implausible":
+        return (f"{fld} is outside the years 1900-2199, not a real event time",
+                "SAP and other systems write 0001-01-01, 00000000 or 9999-12-31 for 'no date': "
+                "correct the value or leave the row out")
+    return f"cannot read this value as {_WHAT[attr.type]} for {fld}", _FIX[attr.type]
+
+
 def _handle_problems(con: duckdb.DuckDBPyConnection, stage: Stage,
                      problems: list[tuple[str, str, str]], skip: bool) -> int:
     """Fail on the first bad value (naming file, row, column, value), or set bad rows aside."""
@@ -310,12 +369,9 @@ def _handle_problems(con: duckdb.DuckDBPyConnection, stage: Stage,
             + ("" if skip else "LIMIT 1")
         ).fetchall()
         for loc, kind, raw in rows:
-            problem = (f"{fld} is missing" if kind == "missing"
-                       else f"cannot read this value as {_WHAT[attr.type]} for {fld}")
+            problem, fix = _problem(kind, fld, attr)
             if not skip:
-                hint = (f"fill in {fld} on every row, or pass --skip-bad-rows to set such rows aside"
-                        if kind == "missing"
-                        else f"{_FIX[attr.type]}; or pass --skip-bad-rows to set such rows aside")
+                hint = f"{fix}; or pass --skip-bad-rows to set such rows aside"
                 raise InputError(Location(str(stage.file), loc, col), problem, hint,
                                  value=raw if kind != "missing" else None, more=n - 1)
             reasons.append((loc, col, raw, problem))
@@ -357,7 +413,7 @@ def _check_event_ids(con: duckdb.DuckDBPyConnection, stage: Stage, mapping: dict
 
 
 def _load(ws: Workspace, stage: Stage, mapping: dict[str, str], extras: list[_Extra],
-          rejected: int, opts: ImportOptions) -> ImportResult:
+          rejected: int, opts: ImportOptions, notes: ReadNotes) -> ImportResult:
     """Replace the log and the rejected rows in one transaction."""
     name = stage.file.name
     stamped = opts.extracted_at or datetime.fromtimestamp(stage.file.stat().st_mtime, UTC)
@@ -385,6 +441,7 @@ def _load(ws: Workspace, stage: Stage, mapping: dict[str, str], extras: list[_Ex
     }
     if renamed:
         meta["renamed"] = json.dumps(renamed)
+    meta.update(notes.meta())
     with ws.transaction() as con:
         ws.replace_log(select, {e.name: e.sql_type for e in extras}, meta)
         con.execute(f"CREATE OR REPLACE TABLE {REJECTED} (file VARCHAR, row VARCHAR, "
@@ -395,4 +452,4 @@ def _load(ws: Workspace, stage: Stage, mapping: dict[str, str], extras: list[_Ex
         events, cases = con.execute(
             "SELECT count(*), count(DISTINCT SalesOpportunityId) FROM events").fetchone()  # type: ignore[misc]
     return ImportResult(str(stage.file), stage.format, int(events), int(cases), rejected,
-                        mapping, tuple(e.name for e in extras), renamed)
+                        mapping, tuple(e.name for e in extras), renamed, notes.warnings)

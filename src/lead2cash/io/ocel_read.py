@@ -25,6 +25,7 @@ import duckdb
 
 from ..errors import InputError, Location
 from ..progress import NO_PROGRESS, Progress
+from .xes_source import refuse_doctype
 
 __all__ = ["OCEL_FORMATS", "STAGED", "Staged", "ocel_format", "read_ocel", "stage_tables"]
 
@@ -194,6 +195,7 @@ class _XmlReader:
         self.pos = 0
         self.parser = expat.ParserCreate(encoding="utf-8")
         self.parser.buffer_text = True
+        refuse_doctype(self.parser, path)
         self.parser.StartElementHandler = self.start
         self.parser.EndElementHandler = self.end
         self.parser.CharacterDataHandler = self.chars

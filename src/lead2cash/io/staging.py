@@ -19,7 +19,8 @@ from ..store import quote
 from .convert import sql_literal
 from .csvfile import detect_dialect
 
-__all__ = ["FORMATS", "OBJECT_FORMATS", "Stage", "detect_format", "drop_stage", "stage_file"]
+__all__ = ["FORMATS", "OBJECT_FORMATS", "Stage", "check_regular_file", "detect_format",
+           "drop_stage", "stage_file"]
 
 STAGE = "_l2c_stage"
 OBJECT_FORMATS = ("ocel2", "sap-vbfa")  # object-centric logs: io/object_import.py reads them
@@ -74,14 +75,40 @@ def stage_file(
     progress: Progress = NO_PROGRESS,
 ) -> Stage:
     """Read `path` into the temporary stage table and describe it."""
-    if not path.is_file():
-        raise InputError(Location(str(path)), "no such file", "check the path and the file name")
+    check_regular_file(path)
     drop_stage(con)
     if fmt == "csv":
         return _stage_csv(con, path, delimiter, encoding, skip_bad_rows, tmp_dir)
     if fmt == "parquet":
         return _stage_parquet(con, path)
     return _stage_xes(con, path, progress)
+
+
+def check_regular_file(path: Path) -> None:
+    """Refuse, before opening it, a path that is not a readable regular file: missing, a folder,
+    a FIFO or device (reading one could wait for ever), or one we may not read."""
+    import os
+    import stat
+
+    try:
+        mode = path.stat().st_mode
+    except FileNotFoundError:
+        raise InputError(Location(str(path)), "no such file",
+                         "check the path and the file name") from None
+    except OSError as exc:
+        raise InputError(Location(str(path)), f"cannot look at the file ({exc.strerror})",
+                         "check the path and your permissions on its folders") from None
+    if stat.S_ISDIR(mode):
+        raise InputError(Location(str(path)), "is a folder, not a file",
+                         "give the path of one log file inside it (extract reads folders: "
+                         "`lead2cash extract --source SYSTEM=FOLDER`)")
+    if not stat.S_ISREG(mode):
+        kind = "a named pipe (FIFO)" if stat.S_ISFIFO(mode) else "a device or socket"
+        raise InputError(Location(str(path)), f"is {kind}, not a regular file",
+                         "write the log to a regular file first, then import that file")
+    if not os.access(path, os.R_OK):
+        raise InputError(Location(str(path)), "no permission to read the file",
+                         "give yourself read access (chmod u+r FILE) or run as its owner")
 
 
 def drop_stage(con: duckdb.DuckDBPyConnection) -> None:
@@ -96,6 +123,8 @@ def _describe(con: duckdb.DuckDBPyConnection) -> dict[str, str]:
 
 
 _CSV_LINE = re.compile(r"on Line: (\d+)")
+MAX_LINE = 64 << 20
+"""Longest CSV line read (DuckDB's default, 2 MB, refuses a long note or description field)."""
 
 
 def _stage_csv(
@@ -108,6 +137,7 @@ def _stage_csv(
     opts = [
         "auto_detect = false", "header = true", f"delim = {sql_literal(dialect.delimiter)}",
         "quote = '\"'", "escape = '\"'", f"columns = {columns}", "strict_mode = true",
+        f"max_line_size = {MAX_LINE}",
     ]
     if dialect.compression:
         opts.append("compression = 'gzip'")
@@ -196,6 +226,11 @@ def _stage_xes(con: duckdb.DuckDBPyConnection, path: Path, progress: Progress) -
     rows = pa.array(np.arange(xes.table.num_rows, dtype=np.int64))
     con.register(STAGE, xes.table.append_column("_row", rows))  # scanned in place, no copy
     columns = {n: t for n, t in _describe(con).items() if n not in ("_trace", "_event", "_row")}
+    lifecycle = "lifecycle:transition"
+    if lifecycle in columns and not con.execute(  # only 'complete': says nothing, not kept
+            f"SELECT 1 FROM {STAGE} WHERE coalesce(lower({quote(lifecycle)}), 'complete') "
+            "<> 'complete' LIMIT 1").fetchall():
+        del columns[lifecycle]
     case_col = "case:concept:name"
     case_part = (f" || ' (case ' || coalesce({quote(case_col)}, '?') || ')'"
                  if case_col in columns else "")

@@ -16,7 +16,15 @@ import pyarrow as pa
 
 from ..errors import InputError, Location
 from ..progress import Progress
-from .xes_source import TYPE_NAMES, AttrRows, XesTable, assemble, blocks, line_text
+from .xes_source import (
+    TYPE_NAMES,
+    AttrRows,
+    XesTable,
+    assemble,
+    blocks,
+    line_text,
+    refuse_doctype,
+)
 
 __all__ = ["read_exact", "ATTRIBUTE_TAGS", "xml_error"]
 
@@ -94,6 +102,7 @@ def xml_error(path: Path, exc: expat.ExpatError) -> InputError:
 def read_exact(path: Path, progress: Progress) -> XesTable:
     """Read an XES file with pyexpat; every problem is an InputError naming its line."""
     parser = expat.ParserCreate()
+    refuse_doctype(parser, path)
     collector = _Collector(path, parser)
     parser.StartElementHandler = collector.start
     parser.EndElementHandler = collector.end

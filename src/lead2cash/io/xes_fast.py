@@ -25,7 +25,7 @@ import pyarrow.compute as pc
 from ..progress import Progress
 from .xes_exact import xml_error
 from .xes_source import TYPE_NAMES as TYPES
-from .xes_source import AttrRows, XesTable, assemble, blocks
+from .xes_source import AttrRows, XesTable, assemble, blocks, refuse_doctype
 
 __all__ = ["NotFast", "read_fast"]
 
@@ -100,6 +100,7 @@ def _decoded(raw: pa.Array) -> pa.Array:
 def _check_header(path: Path, head: bytes) -> None:
     """Let pyexpat check everything before the first trace: root <log>, UTF-8, well formed."""
     parser = expat.ParserCreate()
+    refuse_doctype(parser, path)
     depth = 0
     encoding: str | None = None
 

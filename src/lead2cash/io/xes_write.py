@@ -27,6 +27,10 @@ __all__ = ["write_xes"]
 
 _XES_NAME = {v: k for k, v in XES_KEYS.items()}  # model field -> XES key
 _CASE_ID = "SalesOpportunityId"
+_RESOURCE = XES_KEYS["org:resource"]
+_LIFECYCLE = "lifecycle:transition"
+COMPLETE = "complete"
+"""The lifecycle transition of every event the model holds (each is a completed step)."""
 _EXTENSIONS = (("Concept", "concept"), ("Time", "time"), ("Lifecycle", "lifecycle"),
                ("Organizational", "org"))
 _STANDARD = "http://www.xes-standard.org/"
@@ -91,7 +95,10 @@ def _plan(con: duckdb.DuckDBPyConnection, table: str) -> tuple[list[str], list[s
         "SELECT column_name, data_type FROM information_schema.columns WHERE table_name = ? "
         "ORDER BY ordinal_position", [table]).fetchall()
     types = dict(columns)
-    case_level = [c for c, _ in columns if c in CASE_ATTRIBUTES or c.startswith("case:")]
+    # the owner goes on every event as org:resource (the Organizational extension's key), even
+    # where it is constant within each case: XES tools look for the resource there
+    case_level = [c for c, _ in columns
+                  if (c in CASE_ATTRIBUTES or c.startswith("case:")) and c != _RESOURCE]
     on_trace = _constant_within_cases(con, table, case_level)
     trace = [_attribute("concept:name", _CASE_ID, types[_CASE_ID], "\t\t")]
     events = []
@@ -104,7 +111,9 @@ def _plan(con: duckdb.DuckDBPyConnection, table: str) -> tuple[list[str], list[s
         else:
             key = _XES_NAME.get(col, col)  # OpportunityOwner varies per event: org:resource
             events.append(_attribute(key, col, sql_type, "\t\t\t"))
-    return trace, events, "lifecycle:transition" in types
+    if _LIFECYCLE not in types:  # every event of the model is a completion
+        events.append(f"'\t\t\t<string key=\"{_LIFECYCLE}\" value=\"{COMPLETE}\"/>\n'")
+    return trace, events, True
 
 
 def _header(lifecycle: bool) -> str:

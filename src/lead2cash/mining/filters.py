@@ -13,6 +13,7 @@ from datetime import datetime
 from typing import Literal, Protocol
 
 import ibis
+import ibis.common.exceptions as ibis_exc
 import ibis.expr.types as ir
 
 from ..errors import Lead2CashError
@@ -80,16 +81,35 @@ class Attribute:
                 f"use one of: {', '.join(c for c in t.events.columns if c[0].isupper())}",
             )
         col = t.events[self.name]
-        if self.op == "in":
-            values = self.value if isinstance(self.value, tuple) else (self.value,)
-            cond = col.isin([ibis.literal(v) for v in values])
-        else:
-            lit = ibis.literal(self.value)
-            cond = {
-                "=": col == lit, "!=": col != lit, "<": col < lit,
-                "<=": col <= lit, ">": col > lit, ">=": col >= lit,
-            }[self.op]
+        try:
+            if self.op == "in":
+                values = self.value if isinstance(self.value, tuple) else (self.value,)
+                cond = col.isin([ibis.literal(v) for v in values])
+            else:
+                lit = ibis.literal(self.value)
+                cond = {
+                    "=": col == lit, "!=": col != lit, "<": col < lit,
+                    "<=": col <= lit, ">": col > lit, ">=": col >= lit,
+                }[self.op]
+        except (ibis_exc.IbisTypeError, TypeError):
+            raise _type_mismatch(self.name, col.type(), self.value) from None
         return _has_case(t, t.events.filter(cond))
+
+
+def _type_mismatch(name: str, dtype: object, value: object) -> Lead2CashError:
+    """A filter comparing a column with a value of another kind: say both, and how to write it."""
+    first = value[0] if isinstance(value, tuple) and value else value
+    kind = ("text" if isinstance(first, str) else "a date" if isinstance(first, datetime)
+            else "a number")
+    holds = ("numbers" if getattr(dtype, "is_numeric", lambda: False)() else
+             "times" if getattr(dtype, "is_temporal", lambda: False)() else "text")
+    example = {"numbers": f"{name} >= 50000 (no quotes)",
+               "times": f"{name} >= 2024-01-31 (a date without quotes)",
+               "text": f"{name} = 'some text' (in quotes)"}[holds]
+    return Lead2CashError(
+        f"filter on '{name}': the attribute holds {holds} ({dtype}), but the filter compares it "
+        f"with {kind} ({first!r})",
+        f"write the value as {holds} are written, e.g. {example}")
 
 
 @dataclass(frozen=True, slots=True)

@@ -10,12 +10,13 @@ Definitions and formulas: docs/kpis.md.
 from __future__ import annotations
 
 from collections.abc import Iterable, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from datetime import datetime
 from typing import Any
 
 import ibis.expr.types as ir
 
+from ..model import ACTIVITY_NAMES
 from ..object_model import CASE_OBJECT_TYPE
 from ..progress import NO_PROGRESS, Progress
 from .calendar import CalendarSet
@@ -143,9 +144,20 @@ class KpiReport:
     freshness: Freshness
     case_type: str = CASE_OBJECT_TYPE
     """The object type whose objects are the cases (another than Opportunity: a flattened log)."""
+    foreign_activities: tuple[str, ...] = ()
+    """Set when the log holds none of the model's activities: the ones it holds instead."""
 
     def note(self) -> str | None:
-        """What the figures mean when the cases are not opportunities; None when they are."""
+        """What the figures mean when the cases are not opportunities or the log is not a
+        Lead-to-Cash log; None when they are and it is."""
+        if self.foreign_activities:
+            shown = ", ".join(repr(a) for a in self.foreign_activities[:6])
+            more = ", ..." if len(self.foreign_activities) > 6 else ""
+            return (f"the log holds none of the {len(ACTIVITY_NAMES)} Lead-to-Cash activities "
+                    f"(its activities are {shown}{more}), so the KPIs that need them (win rate, "
+                    "cycle, quotes, order to cash, funnel) show '-'; name the activities as the "
+                    "model does (`lead2cash model`) when importing, or use `mine dfg`, "
+                    "`mine variants` and `mine performance`, which work on any log")
         if self.case_type == CASE_OBJECT_TYPE:
             return None
         return (f"the cases are {self.case_type} objects, not opportunities: the Lead-to-Cash "
@@ -248,5 +260,15 @@ def report(
     progress("reducing events to case facts", 0, 1)
     facts = facts_of(engine.tables(filters), by, amount_bands, calendar)
     progress("reducing events to case facts", 1, 1)
-    return from_facts(facts, by, amount_bands, calendar, options, now, progress,
-                      case_type=engine.case_type)
+    result = from_facts(facts, by, amount_bands, calendar, options, now, progress,
+                        case_type=engine.case_type)
+    return replace(result, foreign_activities=foreign_activities(engine))
+
+
+def foreign_activities(engine: Engine) -> tuple[str, ...]:
+    """The log's activities when none of them is one of the model's (a log that is not
+    Lead-to-Cash, or one whose activity names were not mapped); () otherwise."""
+    events = engine.events()
+    names = engine.execute(events.select("ActivityName").distinct().limit(1000))
+    found = tuple(sorted(str(a) for a in names["ActivityName"].dropna()))
+    return () if not found or set(found) & set(ACTIVITY_NAMES) else found

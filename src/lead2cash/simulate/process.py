@@ -228,7 +228,9 @@ def generate(p: SimulationParams, crm: SystemDefaults, world: World, cal: Busine
     qk = q_utc <= ldu
     closed_at_ldu = cal.to_utc(t_end) <= ldu
     signed = won & (rng.random(n) < p.contract_rate)
-    c_utc = cal.to_utc(t_q + f * (revisions + 2) // (revisions + 3))
+    # a deal lost and reopened signs after the reopening, never while it stood lost
+    c_from = np.where(reo, np.maximum(t_q, btime[:, 4 * k + 1]), t_q)
+    c_utc = cal.to_utc(c_from + (t_end - c_from) * (revisions + 2) // (revisions + 3))
     ck = signed & (c_utc <= ldu)
 
     # --- order to cash after the final win ---

@@ -117,6 +117,7 @@ TABLES: tuple[SourceTable, ...] = (
         "auditid",
         times=_T,
         optional_columns=("changedata", "attributename", "newvalue"),
+        json_columns=("changedata",),
     ),
     _table(
         "opportunityclose",

@@ -22,6 +22,7 @@ from pathlib import Path
 
 import duckdb
 
+from ..errors import InputError, Location
 from ..model import ACTIVITIES, ATTRIBUTE_NAMES, CASE_ATTRIBUTES, HAPPY_PATH, SOURCE_SYSTEMS
 from ..progress import NO_PROGRESS, Progress
 from ..store import Workspace, quote
@@ -92,6 +93,9 @@ class Mapping:
     case_table: tuple[str, str] | None = None  # (table, key column) of the opportunity object
     extra_fields: tuple[str, ...] = ()  # its custom / fiscal fields carried into the log
     attribute_fields: tuple[tuple[str, str], ...] = ()  # (case attribute, opportunity field)
+    crm_link: tuple[str, str, str] | None = None
+    """(table, column, setting) holding the CRM opportunity id when a CRM is extracted first
+    (SAP: VBAK.BSTNK, `opportunity_field`): it must be filled somewhere, or no case links."""
 
 
 def _refs(sql: str) -> list[str]:
@@ -190,6 +194,9 @@ def run_extract(
             progress(f"read {key}", i, len(tables))
             folder.load(spec)
         progress(f"read {key}", len(tables), len(tables))
+        _require_cases(folder, mapping)
+        if prio > 0:  # behind a CRM: its documents must name the CRM's opportunities
+            _require_crm_link(con, folder, mapping)
         names = _Names(folder)
         for helper, sql in mapping.prepare.items():
             con.execute(f"CREATE OR REPLACE TEMP TABLE {names[helper]} AS {sql.format_map(names)}")
@@ -262,6 +269,44 @@ def run_extract(
     progress("load workspace", 1, 1)
     meta["events"] = str(n[0] if n else 0)
     return meta
+
+
+def _require_cases(folder: SystemFolder, mapping: Mapping) -> None:
+    """Refuse a read opportunity table without a record (a header-only export): every event
+    would be an orphan, and the log would be replaced by one without a single Opportunity
+    Created. An optional table that is absent is another matter (the connector says so)."""
+    if not mapping.case_table:
+        return
+    table = mapping.case_table[0]
+    if table in folder.rows and folder.rows[table][1] == 0:
+        raise InputError(
+            Location(folder.files.get(table, f"{folder.system}/{table}")),
+            "the opportunity table holds no records (only a header), so there are no cases; "
+            "the log was not replaced",
+            f"export the {table} object again (check the export's filter and permissions)")
+
+
+def _require_crm_link(con: duckdb.DuckDBPyConnection, folder: SystemFolder,
+                      mapping: Mapping) -> None:
+    """Refuse an ERP extracted behind a CRM whose reference field is absent or empty in every
+    row: each of its documents would become a case of its own (orphans), with exit 0."""
+    if not mapping.crm_link:
+        return
+    table, column, setting = mapping.crm_link
+    if not folder.rows.get(table, (None, 0))[1]:
+        return
+    filled = con.execute(
+        f"SELECT count(*) FROM {folder.sql_name(table)} WHERE nullif(trim({quote(column)}), '') "
+        "IS NOT NULL").fetchone()
+    if filled and filled[0]:
+        return
+    raise InputError(
+        Location(folder.files.get(table, f"{folder.system}/{table}"), None, column),
+        f"the field that links the documents to the CRM opportunities ({setting} = "
+        f"\"{table}.{column}\") is absent or empty in every row, so no document would belong "
+        "to an opportunity; the log was not replaced",
+        f"set {setting} in the --config file to the field that holds the opportunity id "
+        "(see --print-default-config), or export that field too")
 
 
 def _closed_stages(con: duckdb.DuckDBPyConnection, loaded: list[StageTables]) -> list[str]:

@@ -188,6 +188,13 @@ def _json_source(con: duckdb.DuckDBPyConnection, path: Path, p: str) -> str:
     envelope = next((k for k in ("items", "value") if k in keys), None)
     if envelope is None:
         return read
+    count = con.execute(f"SELECT json_array_length(to_json({quote(envelope)})) FROM {read}"
+                        ).fetchone()
+    if not count or not count[0]:
+        raise InputError(Location(str(path), None, envelope),
+                         f"the page's '{envelope}' list is empty: the file holds no records",
+                         "export the object again (check the query's filter and the account's "
+                         "permissions), or leave the file out if the object is optional")
     return f"(SELECT unnest(r) FROM (SELECT unnest({quote(envelope)}) AS r FROM {read}))"
 
 

@@ -484,6 +484,7 @@ def mapping(cfg: Settings, crm_present: bool) -> Mapping:
         timezone=_timezone(cfg),
         prepare=prepare,
         case_table=("CRMS4D_OPPT_H", "OBJECT_ID"),
+        crm_link=("VBAK", _reference_field(cfg), "opportunity_field") if crm_present else None,
     )
 
 

@@ -67,6 +67,7 @@ class SourceTable:
     optional_columns: tuple[str, ...] = ()
     aliases: tuple[tuple[str, str], ...] = ()  # (column, other spelling accepted for it)
     numbers: tuple[str, ...] = ()  # columns that must hold numbers where not empty
+    json_columns: tuple[str, ...] = ()  # columns that must hold JSON where not empty
     salesforce_ids: tuple[str, ...] = ()  # columns of Salesforce ids: kept in the 18-char form
     deleted: tuple[tuple[str, tuple[str, ...] | None], ...] = ()
     versions: tuple[str, ...] = ()

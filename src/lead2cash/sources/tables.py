@@ -159,6 +159,8 @@ class SystemFolder:
             self._check_time(tf, shown, name)
         for column in spec.numbers:
             self._check_number(column, shown, name)
+        for column in spec.json_columns:
+            self._check_json(column, shown, name)
 
     def _absent(self, spec: SourceTable) -> None:
         """An absent (or header-only) optional file: an empty table, noted as missing, or as
@@ -273,6 +275,25 @@ class SystemFolder:
                 "not a number",
                 "write numbers with a dot as decimal separator and no thousands separator",
                 value,
+                n - 1,
+            )
+
+    def _check_json(self, column: str, shown: str, name: str) -> None:
+        """Raise on the first non-empty value that is not JSON (Dynamics audit change data)."""
+        col = quote(column)
+        rows = self.con.execute(
+            f"SELECT _row, {col}, count(*) OVER () FROM {name} "
+            f"WHERE nullif(trim({col}), '') IS NOT NULL AND NOT coalesce(json_valid({col}), false) "
+            "ORDER BY _row LIMIT 1"
+        ).fetchall()
+        if rows:
+            row, value, n = rows[0]
+            raise InputError(
+                Location(shown, row, column),
+                "not valid JSON",
+                "export the table again with the change data as the system writes it "
+                '(e.g. {"changedAttributes": [...]}), or leave the value empty',
+                value[:200],
                 n - 1,
             )
 
