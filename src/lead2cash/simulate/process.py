@@ -225,9 +225,11 @@ def generate(p: SimulationParams, crm: SystemDefaults, world: World, cal: Busine
     ck = signed & (c_utc <= ldu)
 
     # --- order to cash after the final win ---
+    # every won deal's documents are drawn, then cut at the extraction: the same company
+    # whatever the cut time (`SimulationParams.cut_at`), its snapshots consistent
     close_b = btime[:, S - 1]
     o_b = close_b + (rng.uniform(0.1, 2.0, n) * W).astype(np.int64)
-    o_case = np.flatnonzero(won & (cal.to_utc(o_b) <= ldu))
+    o_case = np.flatnonzero(won)
     o_b = o_b[o_case]
     nd = 1 + (rng.random(len(o_case)) < p.multi_delivery_rate) * rng.integers(1, 3, len(o_case))
     d_order, d_no = segments(nd)
@@ -266,14 +268,16 @@ def generate(p: SimulationParams, crm: SystemDefaults, world: World, cal: Busine
     ik = i_utc <= ldu
     pk = ik[p_inv] & (p_day * DAY <= ldu)
     i_index = np.cumsum(ik) - 1
-    # a first receipt preceded by one that bounced (own random stream): received the first
-    # business day after the invoice, reversed 2-6 days later, before the real payment
+    # a first receipt preceded by one that bounced (own random stream, drawn for every
+    # payment, then cut): received the first business day after the invoice, reversed 2-6
+    # days later, before the real payment
     q = np.random.default_rng([seed, 8, case0])
-    kept = np.flatnonzero(pk)
-    b_day = cal.next_business_day(inv_day[p_inv[kept]] + 1)
-    b_rev = cal.next_business_day(b_day + 2 + q.integers(0, 5, len(kept)))
-    bounce = ((p_no[kept] == 0) & (q.random(len(kept)) < p.bounced_payment_rate)
-              & (b_rev < p_day[kept]))
+    b_day = cal.next_business_day(inv_day[p_inv] + 1)
+    b_rev = cal.next_business_day(b_day + 2 + q.integers(0, 5, len(p_inv)))
+    bounce_all = (p_no == 0) & (q.random(len(p_inv)) < p.bounced_payment_rate) & (b_rev < p_day)
+    b_day, b_rev, bounce = b_day[pk], b_rev[pk], bounce_all[pk]
+    o_kept = cal.to_utc(o_b) <= ldu  # orders placed by the extraction (their documents after)
+    o_index = np.cumsum(o_kept) - 1
     noise_ls = rng.random(n) < p.noise
     noise_ot = rng.random(n) < p.noise
     return Chunk(
@@ -286,9 +290,9 @@ def generate(p: SimulationParams, crm: SystemDefaults, world: World, cal: Busine
         q_accepted=np.where(acc_utc <= ldu, acc_utc, -1)[qk], q_discount_half_pct=q_disc[qk],
         q_closed=closed_at_ldu[qc][qk],
         c_case=np.flatnonzero(ck), c_time=c_utc[ck],
-        o_case=o_case, o_time=cal.to_utc(o_b), o_deliveries=nd,
-        d_order=d_order[dk], d_no=d_no[dk], d_time=d_utc[dk],
-        i_order=d_order[ik], i_no=d_no[ik], i_time=i_utc[ik], i_cancelled_time=i_cut[ik],
+        o_case=o_case[o_kept], o_time=cal.to_utc(o_b)[o_kept], o_deliveries=nd[o_kept],
+        d_order=o_index[d_order[dk]], d_no=d_no[dk], d_time=d_utc[dk],
+        i_order=o_index[d_order[ik]], i_no=d_no[ik], i_time=i_utc[ik], i_cancelled_time=i_cut[ik],
         i_amount=i_amount[ik], i_due_day=due[ik],
         p_invoice=i_index[p_inv[pk]], p_no=p_no[pk], p_day=p_day[pk], p_amount=p_amount[pk],
         p_settles=p_settles[pk],

@@ -1,0 +1,189 @@
+"""Incremental extracts: merge a delta export into the records kept from earlier runs.
+
+`extract --incremental` keeps, in the workspace, every source table's records as they were
+read (table `source_rows:<system>:<table>`, all columns as text, before rows marked deleted
+or older versions are left out) and each system's extraction time (`source_state`). A
+delta export (the records changed since the last run, by SystemModstamp / modifiedon / AEDAT
+/ LastUpdateDate) is merged into them:
+
+- a table with a record id: the delta's records replace the kept ones with the same id, unless
+  the kept one carries a newer change stamp (then it stays); new ids are added;
+- a table without one (histories, audit trails: append-only): the delta's rows are added,
+  except those already kept (so applying a delta twice changes nothing);
+- deletions arrive as the source marks them (`IsDeleted`, a delete operation...) and are left
+  out when the log is derived, as in a full extract.
+
+The log is then derived again from all merged records by the ordinary engine, and the log
+and the merged records are written in one refresh transaction. So an incremental run gives
+the log a full extract of the same records gives (tests/test_incremental.py), and a failed
+one leaves the workspace as it was. A delta older than the workspace (its extraction time,
+`_manifest.json` or its newest change stamp, before the last run's) is refused.
+
+The first `--incremental` run into a workspace without a log takes a full export.
+"""
+
+from __future__ import annotations
+
+import json
+import shutil
+from collections.abc import Callable
+from collections.abc import Mapping as MappingT
+from dataclasses import replace
+from datetime import datetime
+from pathlib import Path
+
+import duckdb
+
+from ..errors import Lead2CashError
+from ..model import SOURCE_SYSTEMS
+from ..store import Workspace, quote
+from .engine import Mapping
+from .spec import SourceTable, time_sql
+from .tables import SystemFolder
+
+__all__ = ["STATE", "keeper", "merge_deltas", "stored_name"]
+
+STATE = "source_state"
+"""Per system: the extraction time of the records kept, and the export file name per table."""
+
+
+def stored_name(system: str, table: str) -> str:
+    """The quoted workspace table keeping one source table's records."""
+    return quote(f"source_rows:{system}:{table}")
+
+
+def _kept_state(con: duckdb.DuckDBPyConnection) -> dict[str, tuple[datetime, dict[str, str]]]:
+    """Per system key: (extraction time, file name per table) of the kept records."""
+    if not _exists(con, STATE):
+        return {}
+    rows = con.execute(f"SELECT system, extracted_at, files FROM {STATE}").fetchall()
+    return {k: (ts, json.loads(files)) for k, ts, files in rows}
+
+
+def _exists(con: duckdb.DuckDBPyConnection, table: str) -> bool:
+    """Whether the workspace's current version has the table."""
+    return bool(con.execute(
+        "SELECT 1 FROM duckdb_tables() WHERE database_name = current_database() "
+        "AND table_name = ? AND NOT temporary", [table]).fetchall())
+
+
+def merge_deltas(ws: Workspace, sources: MappingT[str, Path],
+                 build: Callable[[str], Mapping], extracted_at: datetime | None,
+                 into: Path) -> dict[str, Path]:
+    """Read each system's delta folder (checked as an export), refuse one older than the
+    kept records, and write the merged records per table as Parquet under `into/<system>`;
+    return the merged folders for the engine."""
+    con = ws.con
+    state = _kept_state(con)
+    if not state and ws.has_log():
+        raise Lead2CashError(
+            f"{ws.path}: the workspace keeps no source records to merge a delta into (its log "
+            "was not built by extract --incremental)",
+            "run extract --incremental once with full exports, then with the deltas",
+        )
+    merged: dict[str, Path] = {}
+    for key, path in sources.items():
+        mapping = build(key)
+        delta = SystemFolder(con, key, Path(path), mapping.timezone, keep_raw=True)
+        for spec in mapping.tables:  # a delta holds only the tables that changed
+            delta.load(replace(spec, optional=True))
+        stamp = delta.extracted_at(extracted_at)
+        before, names = state.get(key, (None, {}))
+        if before is not None and stamp < before:
+            raise Lead2CashError(
+                f"{path}: this {key} delta is older than the workspace: its extraction time "
+                f"({stamp:%Y-%m-%d %H:%M:%S} UTC, from {delta.age_source}) is before the last "
+                f"run's ({before:%Y-%m-%d %H:%M:%S} UTC)",
+                "apply the deltas in order, each newer than the last; to start over, run "
+                "extract --incremental with full exports into a new workspace",
+            )
+        out = into / key
+        out.mkdir(parents=True)
+        loaded = {t.name for t in delta.loaded}
+        names = dict(names)
+        for spec in mapping.tables:
+            old = f"source_rows:{key}:{spec.name}"
+            old_sql = f"main.{quote(old)}" if _exists(con, old) else None
+            new_sql = delta.raw_name(spec.name) if spec.name in loaded else None
+            if new_sql:
+                names[spec.name] = delta.files[spec.name].split("/", 1)[1]
+            if old_sql is None and new_sql is None:
+                continue
+            select = _merged(con, spec, old_sql, new_sql, mapping.timezone)
+            con.execute(f"COPY ({select}) TO {_lit(str(out / (spec.name + '.parquet')))} "
+                        "(FORMAT parquet)")
+        (out / "_merged.json").write_text(json.dumps({"from": str(path), "files": names}))
+        manifest = Path(path) / "_manifest.json"
+        if manifest.is_file():
+            shutil.copy(manifest, out / "_manifest.json")
+        merged[key] = out
+    return merged
+
+
+def _merged(con: duckdb.DuckDBPyConnection, spec: SourceTable, old: str | None,
+            new: str | None, timezone: str) -> str:
+    """SELECT of the merged records of one table: kept ones (in their order), then the
+    delta's, by the rules in the module docstring; all columns text."""
+    if old is None or new is None:
+        return f"SELECT * FROM {old or new}"
+    cols = list(dict.fromkeys(
+        r[0] for t in (old, new) for r in con.execute(f"DESCRIBE SELECT * FROM {t}").fetchall()
+    ))
+
+    def side(table: str) -> str:
+        have = {r[0] for r in con.execute(f"DESCRIBE SELECT * FROM {table}").fetchall()}
+        return "SELECT " + ", ".join(
+            f"{quote(c)}::VARCHAR AS {quote(c)}" if c in have else f"NULL::VARCHAR AS {quote(c)}"
+            for c in cols) + f", row_number() OVER () AS _pos FROM {table}"
+
+    a, b = side(old), side(new)
+    out = ", ".join(quote(c) for c in cols)
+    if not spec.key or spec.key not in cols:  # append-only: the delta's rows not yet kept
+        row = "to_json({" + ", ".join(f"{_lit(c)}: {quote(c)}" for c in cols) + "})"
+        nth = f"row_number() OVER (PARTITION BY {row} ORDER BY _pos)"
+        return (f"WITH a AS (SELECT *, {row} AS _j, {nth} AS _k FROM ({a})), "
+                f"b AS (SELECT *, {row} AS _j, {nth} AS _k FROM ({b})) "
+                f"SELECT {out} FROM (SELECT 0 AS _side, * FROM a UNION ALL SELECT 1, * FROM b "
+                f"WHERE NOT EXISTS (SELECT 1 FROM a WHERE a._j = b._j AND a._k = b._k)) "
+                f"ORDER BY _side, _pos")
+    k = quote(spec.key)
+    stamp = next((tf for tf in spec.stamps if tf.column in cols
+                  and (tf.time_column is None or tf.time_column in cols)), None)
+    when = time_sql(stamp, timezone) if stamp else "NULL::TIMESTAMP"
+    return f"""
+    WITH a AS (SELECT *, {when} AS _stamp FROM ({a})), b AS (SELECT *, {when} AS _stamp FROM ({b})),
+    newer_kept AS (  -- ids whose kept record is newer than the delta's: the kept one stays
+      SELECT {k} FROM a GROUP BY {k}
+      HAVING max(_stamp) > (SELECT max(b._stamp) FROM b WHERE b.{k} = a.{k})
+    )
+    SELECT {out} FROM (
+      SELECT 0 AS _side, * FROM a WHERE {k} IS NULL OR {k} NOT IN (SELECT {k} FROM b
+        WHERE {k} IS NOT NULL) OR {k} IN (SELECT {k} FROM newer_kept)
+      UNION ALL
+      SELECT 1, * FROM b WHERE {k} IS NULL OR {k} NOT IN (SELECT {k} FROM newer_kept)
+    ) ORDER BY _side, _pos"""
+
+
+def keeper(ws: Workspace) -> Callable[[list[SystemFolder]], None]:
+    """What the engine calls inside the refresh transaction: keep each folder's records as
+    read, and each system's extraction time and file names, for the next incremental run."""
+    con = ws.con
+
+    def keep(folders: list[SystemFolder]) -> None:
+        con.execute(f"CREATE TABLE {STATE} (system VARCHAR, extracted_at TIMESTAMP, "
+                    "files VARCHAR)")
+        for f in folders:
+            for spec in f.loaded:
+                con.execute(f"CREATE TABLE {stored_name(f.system, spec.name)} AS "
+                            f"SELECT * FROM {f.raw_name(spec.name)}")
+            names = {t: shown.split("/", 1)[1] for t, shown in f.files.items()}
+            con.execute(
+                f"INSERT INTO {STATE} SELECT ?, ts, ? FROM x_stamps WHERE SourceSystem = ?",
+                [f.system, json.dumps(names), SOURCE_SYSTEMS[f.system]],
+            )
+
+    return keep
+
+
+def _lit(text: str) -> str:
+    return "'" + text.replace("'", "''") + "'"
