@@ -86,11 +86,25 @@ def test_older_delta_is_refused(tmp_path: Path) -> None:
     landscape, p = "salesforce+sap-s4hana", _params()
     first = simulate(tmp_path / "t0", 60, 2, landscape, replace(p, cut_at=CUTS[0]))
     simulate_delta(tmp_path / "d1", 60, 2, landscape, p, CUTS[0], CUTS[1])
-    simulate_delta(tmp_path / "d2", 60, 2, landscape, p, CUTS[1], CUTS[2])
     db = tmp_path / "inc.duckdb"
     with Workspace(db) as ws:
         extract(ws, _folders(first.out_dir, landscape), incremental=True)
+        extract(ws, _folders(tmp_path / "d1", landscape), incremental=True)
+        rows = simulate_delta(tmp_path / "d2", 60, 2, landscape, p, CUTS[1], CUTS[2])
         extract(ws, _folders(tmp_path / "d2", landscape), incremental=True)
+        # each delta file is accounted for: every row read was merged in
+        assert ws.last_run is not None
+        deltas = {f.file: f for f in ws.last_run.files if f.file.endswith(" (delta)")}
+        expected = {f"{k}/{name} (delta)": n for k, files in rows.items()
+                    for name, n in files.items() if f"{k}/{name} (delta)" in deltas}
+        assert expected and {f: a.rows_read for f, a in deltas.items()} == expected
+        assert all(a.rows_used == a.rows_read for a in deltas.values())
+        # the same delta again changes nothing: history rows are set aside as already kept
+        log = _table(ws, "events")
+        extract(ws, _folders(tmp_path / "d2", landscape), incremental=True)
+        assert _table(ws, "events") == log
+        again = [f for f in ws.last_run.files if f.file.endswith(" (delta)")]
+        assert any("already kept (applied before)" in f.reasons for f in again)
         before = file_version(db)
         with pytest.raises(Lead2CashError, match="delta is older than the workspace"):
             extract(ws, _folders(tmp_path / "d1", landscape), incremental=True)
@@ -105,3 +119,33 @@ def test_delta_needs_kept_records(tmp_path: Path) -> None:
         extract(ws, _folders(first.out_dir, landscape))  # a full extract keeps no records
         with pytest.raises(Lead2CashError, match="keeps no source records"):
             extract(ws, _folders(first.out_dir, landscape), incremental=True)
+
+
+def test_merge_rules_newer_stamp_wins_and_history_appends() -> None:
+    """The merge itself: per id the newer change stamp wins (a late-arriving older row does
+    not overwrite), new ids are added, deletion marks arrive as rows; append-only tables add
+    only rows not yet kept (duplicates inside one delta stay)."""
+    import duckdb
+
+    from lead2cash.sources.incremental import _merged
+    from lead2cash.sources.spec import SourceTable, TimeField
+
+    con = duckdb.connect()
+    con.execute("CREATE TABLE old AS SELECT * FROM (VALUES ('1', 'Won', '2025-02-01T00:00:00Z', "
+                "'false'), ('2', 'Open', '2025-01-01T00:00:00Z', 'false')) t(Id, StageName, "
+                "SystemModstamp, IsDeleted)")
+    con.execute("CREATE TABLE new AS SELECT * FROM (VALUES ('1', 'Open', '2025-01-15T00:00:00Z', "
+                "'false'), ('2', 'Lost', '2025-02-02T00:00:00Z', 'true'), ('3', 'Open', "
+                "'2025-02-03T00:00:00Z', 'false')) t(Id, StageName, SystemModstamp, IsDeleted)")
+    spec = SourceTable("Opportunity", ("Id", "StageName"), key="Id",
+                       stamps=(TimeField("SystemModstamp"),))
+    rows = con.execute(f"SELECT Id, StageName, IsDeleted, _side FROM "
+                       f"({_merged(con, spec, 'old', 'new', 'UTC')})").fetchall()
+    assert rows == [("1", "Won", "false", 0), ("2", "Lost", "true", 1), ("3", "Open", "false", 1)]
+    con.execute("CREATE TABLE h_old AS SELECT * FROM (VALUES ('a', '1'), ('b', '2')) t(x, y)")
+    con.execute("CREATE TABLE h_new AS SELECT * FROM (VALUES ('b', '2'), ('c', '3'), ('c', '3')) "
+                "t(x, y)")
+    history = SourceTable("OpportunityHistory", ("x", "y"))
+    rows = con.execute(f"SELECT x, _side FROM ({_merged(con, history, 'h_old', 'h_new', 'UTC')})"
+                       ).fetchall()
+    assert rows == [("a", 0), ("b", 0), ("c", 1), ("c", 1)]

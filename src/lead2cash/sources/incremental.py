@@ -37,6 +37,7 @@ import duckdb
 from ..errors import Lead2CashError
 from ..model import SOURCE_SYSTEMS
 from ..store import Workspace, quote
+from ..workspace.runs import FileAccount
 from .engine import Mapping
 from .spec import SourceTable, time_sql
 from .tables import SystemFolder
@@ -45,6 +46,9 @@ __all__ = ["STATE", "keeper", "merge_deltas", "stored_name"]
 
 STATE = "source_state"
 """Per system: the extraction time of the records kept, and the export file name per table."""
+
+
+_INPUT_LABELS = (" (delta)", " (full export)")  # how a run's accounts name the user's files
 
 
 def stored_name(system: str, table: str) -> str:
@@ -110,7 +114,10 @@ def merge_deltas(ws: Workspace, sources: MappingT[str, Path],
             if old_sql is None and new_sql is None:
                 continue
             select = _merged(con, spec, old_sql, new_sql, mapping.timezone)
-            con.execute(f"COPY ({select}) TO {_lit(str(out / (spec.name + '.parquet')))} "
+            if new_sql and ws.active_run is not None:
+                label = "delta" if state else "full export"
+                ws.active_run.add_file(_delta_account(con, delta, spec, select, label))
+            con.execute(f"COPY (SELECT * EXCLUDE (_side) FROM ({select})) TO {_lit(str(out / (spec.name + '.parquet')))} "
                         "(FORMAT parquet)")
         (out / "_merged.json").write_text(json.dumps({"from": str(path), "files": names}))
         manifest = Path(path) / "_manifest.json"
@@ -120,12 +127,28 @@ def merge_deltas(ws: Workspace, sources: MappingT[str, Path],
     return merged
 
 
+def _delta_account(con: duckdb.DuckDBPyConnection, delta: SystemFolder, spec: SourceTable,
+                   merged: str, label: str) -> FileAccount:
+    """A delta file's account: its rows merged in, and those set aside because the kept
+    record is newer or the row was already kept (a delta applied twice)."""
+    path, _ = delta.rows[spec.name]
+    shown = delta.files[spec.name]
+    read = con.execute(f"SELECT count(*) FROM {delta.raw_name(spec.name)}").fetchall()[0][0]
+    used = int(con.execute(f"SELECT count(*) FROM ({merged}) WHERE _side = 1").fetchall()[0][0])
+    aside = int(read) - used
+    reason = ("the kept record is newer (its change stamp)" if spec.key
+              else "already kept (applied before)")
+    return FileAccount.of(path, rows_read=int(read), rows_used=used, rows_set_aside=aside,
+                          reasons={reason: aside} if aside else {}, shown=f"{shown} ({label})")
+
+
 def _merged(con: duckdb.DuckDBPyConnection, spec: SourceTable, old: str | None,
             new: str | None, timezone: str) -> str:
     """SELECT of the merged records of one table: kept ones (in their order), then the
-    delta's, by the rules in the module docstring; all columns text."""
+    delta's, by the rules in the module docstring; all columns text, and `_side` (1: the
+    record comes from the delta)."""
     if old is None or new is None:
-        return f"SELECT * FROM {old or new}"
+        return f"SELECT *, {0 if new is None else 1} AS _side FROM {old or new}"
     cols = list(dict.fromkeys(
         r[0] for t in (old, new) for r in con.execute(f"DESCRIBE SELECT * FROM {t}").fetchall()
     ))
@@ -143,7 +166,7 @@ def _merged(con: duckdb.DuckDBPyConnection, spec: SourceTable, old: str | None,
         nth = f"row_number() OVER (PARTITION BY {row} ORDER BY _pos)"
         return (f"WITH a AS (SELECT *, {row} AS _j, {nth} AS _k FROM ({a})), "
                 f"b AS (SELECT *, {row} AS _j, {nth} AS _k FROM ({b})) "
-                f"SELECT {out} FROM (SELECT 0 AS _side, * FROM a UNION ALL SELECT 1, * FROM b "
+                f"SELECT {out}, _side FROM (SELECT 0 AS _side, * FROM a UNION ALL SELECT 1, * FROM b "
                 f"WHERE NOT EXISTS (SELECT 1 FROM a WHERE a._j = b._j AND a._k = b._k)) "
                 f"ORDER BY _side, _pos")
     k = quote(spec.key)
@@ -156,7 +179,7 @@ def _merged(con: duckdb.DuckDBPyConnection, spec: SourceTable, old: str | None,
       SELECT {k} FROM a GROUP BY {k}
       HAVING max(_stamp) > (SELECT max(b._stamp) FROM b WHERE b.{k} = a.{k})
     )
-    SELECT {out} FROM (
+    SELECT {out}, _side FROM (
       SELECT 0 AS _side, * FROM a WHERE {k} IS NULL OR {k} NOT IN (SELECT {k} FROM b
         WHERE {k} IS NOT NULL) OR {k} IN (SELECT {k} FROM newer_kept)
       UNION ALL
@@ -170,6 +193,10 @@ def keeper(ws: Workspace) -> Callable[[list[SystemFolder]], None]:
     con = ws.con
 
     def keep(folders: list[SystemFolder]) -> None:
+        run = ws.active_run
+        if run is not None:  # the engine read the merged record sets, not the user's files
+            run.files[:] = [f if f.file.endswith(_INPUT_LABELS) else replace(
+                f, file=f"{f.file} (merged records)") for f in run.files]
         con.execute(f"CREATE TABLE {STATE} (system VARCHAR, extracted_at TIMESTAMP, "
                     "files VARCHAR)")
         for f in folders:
