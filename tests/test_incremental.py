@@ -110,6 +110,10 @@ def test_older_delta_is_refused(tmp_path: Path) -> None:
             extract(ws, _folders(tmp_path / "d1", landscape), incremental=True)
         assert file_version(db) == before
         assert ws.last_run is not None and ws.last_run.outcome == "failed"
+        # a system of the workspace left out of a run would silently leave the log: refused
+        with pytest.raises(Lead2CashError, match="keeps records of sap-s4hana"):
+            extract(ws, {"salesforce": tmp_path / "d2" / "salesforce"}, incremental=True)
+        assert file_version(db) == before
 
 
 def test_delta_needs_kept_records(tmp_path: Path) -> None:

@@ -24,7 +24,7 @@ import pyarrow.csv as pcsv
 from ..errors import Lead2CashError
 from .landscape import landscape as find_landscape
 from .params import SimulationParams
-from .runner import SimulationResult, simulate
+from .runner import SimulationResult, _ldu, simulate
 
 __all__ = ["simulate_delta", "write_delta"]
 
@@ -34,7 +34,7 @@ def simulate_delta(out_dir: Path, cases: int, seed: int, landscape: str,
     """Write the delta extracts of the company (`cases`, `seed`, `params`) changed in
     (`since`, `until`] into `out_dir` (one folder per system); return rows per system and
     file. Both snapshots are built in a temporary folder."""
-    if since >= until:
+    if _ldu(replace(params, cut_at=since)) >= _ldu(replace(params, cut_at=until)):
         raise Lead2CashError(f"--delta-since {since} is not before --cut-at {until}",
                              "give the time of the previous extract, before --cut-at")
     with tempfile.TemporaryDirectory(prefix="lead2cash-delta-") as tmp:

@@ -85,6 +85,14 @@ def merge_deltas(ws: Workspace, sources: MappingT[str, Path],
             "was not built by extract --incremental)",
             "run extract --incremental once with full exports, then with the deltas",
         )
+    left_out = [k for k in state if k not in sources]
+    if left_out:  # their kept records would silently leave the log
+        raise Lead2CashError(
+            f"{ws.path}: the workspace keeps records of {', '.join(left_out)}, which this run "
+            "does not name",
+            "give every system of the workspace, e.g. --source "
+            f"{left_out[0]}=DIR (an empty folder when nothing changed)",
+        )
     merged: dict[str, Path] = {}
     for key, path in sources.items():
         mapping = build(key)
@@ -117,7 +125,8 @@ def merge_deltas(ws: Workspace, sources: MappingT[str, Path],
             if new_sql and ws.active_run is not None:
                 label = "delta" if state else "full export"
                 ws.active_run.add_file(_delta_account(con, delta, spec, select, label))
-            con.execute(f"COPY (SELECT * EXCLUDE (_side) FROM ({select})) TO {_lit(str(out / (spec.name + '.parquet')))} "
+            target = _lit(str(out / f"{spec.name}.parquet"))
+            con.execute(f"COPY (SELECT * EXCLUDE (_side) FROM ({select})) TO {target} "
                         "(FORMAT parquet)")
         (out / "_merged.json").write_text(json.dumps({"from": str(path), "files": names}))
         manifest = Path(path) / "_manifest.json"
@@ -197,11 +206,11 @@ def keeper(ws: Workspace) -> Callable[[list[SystemFolder]], None]:
         if run is not None:  # the engine read the merged record sets, not the user's files
             run.files[:] = [f if f.file.endswith(_INPUT_LABELS) else replace(
                 f, file=f"{f.file} (merged records)") for f in run.files]
-        con.execute(f"CREATE TABLE {STATE} (system VARCHAR, extracted_at TIMESTAMP, "
+        con.execute(f"CREATE OR REPLACE TABLE {STATE} (system VARCHAR, extracted_at TIMESTAMP, "
                     "files VARCHAR)")
         for f in folders:
             for spec in f.loaded:
-                con.execute(f"CREATE TABLE {stored_name(f.system, spec.name)} AS "
+                con.execute(f"CREATE OR REPLACE TABLE {stored_name(f.system, spec.name)} AS "
                             f"SELECT * FROM {f.raw_name(spec.name)}")
             names = {t: shown.split("/", 1)[1] for t, shown in f.files.items()}
             con.execute(
