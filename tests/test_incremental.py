@@ -123,6 +123,11 @@ def test_delta_needs_kept_records(tmp_path: Path) -> None:
         extract(ws, _folders(first.out_dir, landscape))  # a full extract keeps no records
         with pytest.raises(Lead2CashError, match="keeps no source records"):
             extract(ws, _folders(first.out_dir, landscape), incremental=True)
+    simulate_delta(tmp_path / "d1", 40, 3, landscape, SimulationParams(), CUTS[0], CUTS[1])
+    with Workspace(tmp_path / "new.duckdb") as ws:  # a delta needs a full export before it
+        with pytest.raises(Lead2CashError, match="keeps no dynamics365 records"):
+            extract(ws, _folders(tmp_path / "d1", landscape), incremental=True)
+        assert not ws.has_log()
 
 
 def test_merge_rules_newer_stamp_wins_and_history_appends() -> None:

@@ -109,6 +109,13 @@ def merge_deltas(ws: Workspace, sources: MappingT[str, Path],
                 "apply the deltas in order, each newer than the last; to start over, run "
                 "extract --incremental with full exports into a new workspace",
             )
+        since = _delta_since(Path(path))
+        if before is None and since:
+            raise Lead2CashError(
+                f"{path}: a delta (its _manifest.json says delta_since {since}), but the "
+                f"workspace keeps no {key} records to merge it into",
+                "run extract --incremental with full exports first, then the deltas in order",
+            )
         out = into / key
         out.mkdir(parents=True)
         loaded = {t.name for t in delta.loaded}
@@ -120,6 +127,13 @@ def merge_deltas(ws: Workspace, sources: MappingT[str, Path],
             if new_sql:
                 names[spec.name] = delta.files[spec.name].split("/", 1)[1]
             if old_sql is None and new_sql is None:
+                if not spec.optional:  # a first run needs the full export of each table
+                    raise Lead2CashError(
+                        f"{path}: required file {spec.name}.csv (or .parquet/.json) is missing "
+                        f"for {key}, and the workspace keeps no records of it",
+                        f"the first extract --incremental needs full exports: export the "
+                        f"{spec.name} object/table into {path}",
+                    )
                 continue
             select = _merged(con, spec, old_sql, new_sql, mapping.timezone)
             if new_sql and ws.active_run is not None:
@@ -134,6 +148,15 @@ def merge_deltas(ws: Workspace, sources: MappingT[str, Path],
             shutil.copy(manifest, out / "_manifest.json")
         merged[key] = out
     return merged
+
+
+def _delta_since(folder: Path) -> str | None:
+    """The `delta_since` a delta export's manifest names (the simulator writes it), if any."""
+    manifest = folder / "_manifest.json"
+    try:
+        return str(json.loads(manifest.read_text()).get("delta_since") or "") or None
+    except (OSError, ValueError, AttributeError):
+        return None  # no or unreadable manifest: the extraction time check reports it
 
 
 def _delta_account(con: duckdb.DuckDBPyConnection, delta: SystemFolder, spec: SourceTable,

@@ -2,8 +2,8 @@
 
 from __future__ import annotations
 
-from collections.abc import Mapping as MappingT
 import tempfile
+from collections.abc import Mapping as MappingT
 from dataclasses import replace
 from datetime import datetime
 from pathlib import Path
