@@ -77,6 +77,7 @@ def merge_deltas(ws: Workspace, sources: MappingT[str, Path],
     """Read each system's delta folder (checked as an export), refuse one older than the
     kept records, and write the merged records per table as Parquet under `into/<system>`;
     return the merged folders for the engine."""
+    ws.reopen_if_changed()  # merge into the newest version (the writer lock is held)
     con = ws.con
     state = _kept_state(con)
     if not state and ws.has_log():
