@@ -52,6 +52,15 @@ def extract_command(
             "timestamp in the export",
         ),
     ] = None,
+    incremental: Annotated[
+        bool,
+        typer.Option(
+            "--incremental",
+            help="the folders hold delta exports (records changed since the last run): merge "
+            "them into the records kept by earlier --incremental runs and derive the log again "
+            "(the first run takes full exports)",
+        ),
+    ] = False,
     db: DbOption = None,
     print_default_config: Annotated[
         str | None,
@@ -76,12 +85,13 @@ def extract_command(
         )
     when = parse_time(extracted_at, "--extracted-at")
     with open_workspace(db) as ws, progress_bars() as progress:
-        meta = extract(ws, sources, config, when, progress)
+        meta = extract(ws, sources, config, when, progress, incremental=incremental)
     missing = "; ".join(
         f"{k.split(':', 1)[1]}: {v}" for k, v in meta.items() if k.startswith("missing:")
     )
+    how = "merged the deltas and derived" if incremental else "extracted"
     console.print(
-        f"extracted {int(meta['events']):,} events from {', '.join(sources)} into {ws.path}"
+        f"{how} {int(meta['events']):,} events from {', '.join(sources)} into {ws.path}"
     )
     if missing:
         console.print(f"[yellow]absent optional files[/] ({missing}): their activities are missing")

@@ -119,5 +119,10 @@ class SimulationParams:
     # Shipped lines and orders move on: Oracle AWAIT_BILLING / CLOSED, Dynamics 4 Invoiced.
     status_after_shipping: bool = False
 
+    # The extraction time (ISO 8601, UTC) instead of 02:00 the day after the creation window:
+    # the same company seen later (never earlier: every case exists by then), for snapshots
+    # and delta extracts (`simulate.delta`).
+    cut_at: str | None = None
+
     # Streaming: cases generated and written per chunk (bounds memory).
     chunk_cases: int = 50_000

@@ -234,13 +234,16 @@ def generate(p: SimulationParams, crm: SystemDefaults, world: World, cal: Busine
     ck = signed & (c_utc <= ldu)
 
     # --- order to cash after the final win ---
+    # every won deal's documents are drawn, then cut at the extraction: the same company
+    # whatever the cut time (`SimulationParams.cut_at`), its snapshots consistent
     close_b = btime[:, S - 1]
     o_b = close_b + (rng.uniform(0.1, 2.0, n) * W).astype(np.int64)
     dev = np.random.default_rng([seed, 7, 1 + case0])  # deviations: their own stream
-    lost_order = ~won & (cal.to_utc(close_b) <= ldu) & (dev.random(n) < p.order_for_lost_rate)
+    # drawn for every case, whatever the cut: an order placed after the extraction is cut below
+    lost_order = ~won & (dev.random(n) < p.order_for_lost_rate)
     order_early = won & (dev.random(n) < p.order_before_win_rate)
     o_b = np.where(order_early, close_b - (dev.uniform(0.5, 3.0, n) * W).astype(np.int64), o_b)
-    o_case = np.flatnonzero((won | lost_order) & (cal.to_utc(o_b) <= ldu))
+    o_case = np.flatnonzero(won | lost_order)
     o_b = o_b[o_case]
     nd = 1 + (rng.random(len(o_case)) < p.multi_delivery_rate) * rng.integers(1, 3, len(o_case))
     d_order, d_no = segments(nd)
@@ -283,19 +286,21 @@ def generate(p: SimulationParams, crm: SystemDefaults, world: World, cal: Busine
     ik = i_utc <= ldu
     pk = ik[p_inv] & (p_day * DAY <= ldu)
     i_index = np.cumsum(ik) - 1
-    # a first receipt preceded by one that bounced (own random stream): received the first
-    # business day after the invoice, reversed 2-6 days later, before the real payment
+    # a first receipt preceded by one that bounced (own random stream, drawn for every
+    # payment, then cut): received the first business day after the invoice, reversed 2-6
+    # days later, before the real payment
     q = np.random.default_rng([seed, 8, case0])
-    kept = np.flatnonzero(pk)
-    b_day = cal.next_business_day(inv_day[p_inv[kept]] + 1)
-    b_rev = cal.next_business_day(b_day + 2 + q.integers(0, 5, len(kept)))
-    bounce = ((p_no[kept] == 0) & (q.random(len(kept)) < p.bounced_payment_rate)
-              & (b_rev < p_day[kept]))
-    o_lost = lost_order[o_case]
-    o_early = order_early[o_case] & (cal.to_utc(o_b) < cal.to_utc(close_b[o_case]))
+    b_day = cal.next_business_day(inv_day[p_inv] + 1)
+    b_rev = cal.next_business_day(b_day + 2 + q.integers(0, 5, len(p_inv)))
+    bounce_all = (p_no == 0) & (q.random(len(p_inv)) < p.bounced_payment_rate) & (b_rev < p_day)
+    b_day, b_rev, bounce = b_day[pk], b_rev[pk], bounce_all[pk]
+    o_kept = cal.to_utc(o_b) <= ldu  # orders placed by the extraction (their documents after)
+    o_index = np.cumsum(o_kept) - 1
+    o_lost = lost_order[o_case] & o_kept
+    o_early = order_early[o_case] & o_kept & (cal.to_utc(o_b) < cal.to_utc(close_b[o_case]))
     paid_early = np.zeros(len(o_case), bool)
     np.logical_or.at(paid_early, d_order[p_inv[pk]], prepaid[p_inv[pk]])
-    kinds = [o_lost, o_early & ~o_lost, paid_early & ~o_lost & ~o_early]
+    kinds = [o_lost, o_early & ~o_lost, paid_early & o_kept & ~o_lost & ~o_early]
     dev_case = np.concatenate([o_case[k] for k in kinds])
     dev_kind = np.concatenate([np.full(k.sum(), i, np.int8) for i, k in enumerate(kinds)])
     order = np.argsort(dev_case, kind="stable")
@@ -311,9 +316,9 @@ def generate(p: SimulationParams, crm: SystemDefaults, world: World, cal: Busine
         q_accepted=np.where(acc_utc <= ldu, acc_utc, -1)[qk], q_discount_half_pct=q_disc[qk],
         q_closed=closed_at_ldu[qc][qk],
         c_case=np.flatnonzero(ck), c_time=c_utc[ck],
-        o_case=o_case, o_time=cal.to_utc(o_b), o_deliveries=nd,
-        d_order=d_order[dk], d_no=d_no[dk], d_time=d_utc[dk],
-        i_order=d_order[ik], i_no=d_no[ik], i_time=i_utc[ik], i_cancelled_time=i_cut[ik],
+        o_case=o_case[o_kept], o_time=cal.to_utc(o_b)[o_kept], o_deliveries=nd[o_kept],
+        d_order=o_index[d_order[dk]], d_no=d_no[dk], d_time=d_utc[dk],
+        i_order=o_index[d_order[ik]], i_no=d_no[ik], i_time=i_utc[ik], i_cancelled_time=i_cut[ik],
         i_amount=i_amount[ik], i_due_day=due[ik],
         p_invoice=i_index[p_inv[pk]], p_no=p_no[pk], p_day=p_day[pk], p_amount=p_amount[pk],
         p_settles=p_settles[pk],

@@ -39,9 +39,27 @@ class SimulationResult:
 
 
 def _ldu(p: SimulationParams) -> int:
-    """LastDataUpdate (epoch seconds): 02:00 UTC the day after the creation window."""
+    """LastDataUpdate (epoch seconds): 02:00 UTC the day after the creation window, or the
+    cut time (`cut_at`), which may not be earlier nor beyond the simulated calendar."""
     first = (date.fromisoformat(p.start) - date(1970, 1, 1)).days
-    return (first + p.span_days) * DAY + 2 * 3600
+    default = (first + p.span_days) * DAY + 2 * 3600
+    if p.cut_at is None:
+        return default
+    try:
+        cut = datetime.fromisoformat(p.cut_at.replace("Z", "+00:00"))
+    except ValueError as exc:
+        raise Lead2CashError(f"--cut-at {p.cut_at!r}: not an ISO 8601 time",
+                             "write it like 2025-03-01T02:00:00Z") from exc
+    when = int((cut if cut.tzinfo else cut.replace(tzinfo=UTC)).timestamp())
+    earliest = datetime.fromtimestamp(default, UTC).strftime("%Y-%m-%dT%H:%M:%SZ")
+    if when < default:
+        raise Lead2CashError(
+            f"--cut-at {p.cut_at}: before the end of the creation window ({earliest})",
+            f"cut at {earliest} or later (opportunities are created until then)")
+    if when > default + 366 * _YEARS_AFTER * DAY:
+        raise Lead2CashError(f"--cut-at {p.cut_at}: beyond the simulated calendar",
+                             f"cut within {_YEARS_AFTER} years after {earliest}")
+    return when
 
 
 def simulate(out_dir: Path, cases: int, seed: int, landscape: str = "salesforce+sap-s4hana",

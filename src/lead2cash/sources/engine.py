@@ -171,8 +171,12 @@ def run_extract(
     build: Callable[[str], Mapping],
     extracted_at: datetime | None = None,
     progress: Progress = NO_PROGRESS,
+    keep: Callable[[list[SystemFolder]], None] | None = None,
 ) -> dict[str, str]:
-    """Read each system folder, derive one event log, replace the workspace log atomically."""
+    """Read each system folder, derive one event log, replace the workspace log atomically.
+
+    `keep` (incremental extracts): the folders keep their records as read, and `keep` stores
+    them in the same transaction as the log."""
     con = ws.con
     con.execute("SET enable_progress_bar = false")  # progress goes through `progress`, not stdout
     events: list[str] = []
@@ -188,7 +192,9 @@ def run_extract(
     for prio, (key, folder_path) in enumerate(sources.items()):
         mapping = build(key)
         system = SOURCE_SYSTEMS[key]
-        folder = SystemFolder(con, key, Path(folder_path), mapping.timezone)
+        folder = SystemFolder(con, key, Path(folder_path), mapping.timezone, keep_raw=bool(keep))
+        merged = _merged_from(Path(folder_path)) if keep is not None else {}
+        folder.shown_names = dict(merged.get("files", {}))
         tables = _with_extra_fields(mapping)
         for i, spec in enumerate(tables):
             progress(f"read {key}", i, len(tables))
@@ -233,7 +239,7 @@ def run_extract(
         stamps.append(
             f"SELECT {lit(system)} AS SourceSystem, TIMESTAMP {lit(stamp.isoformat(sep=' '))} AS ts"
         )
-        meta[f"source:{key}"] = str(folder_path)
+        meta[f"source:{key}"] = str(merged.get("from", folder_path))
         meta.update(folder.notes())  # encodings, rows left out, derived flags, data age
         if folder.missing:
             meta[f"missing:{key}"] = ", ".join(folder.missing)
@@ -265,6 +271,8 @@ def run_extract(
     with ws.transaction():
         ws.replace_log(_final_sql(extras), dict.fromkeys(extras, "VARCHAR"), meta)
         accounting.write_set_aside(con)
+        if keep is not None:
+            keep([f for f, _, _ in read])
     n = con.execute("SELECT count(*) FROM events").fetchall()[0]
     progress("load workspace", 1, 1)
     meta["events"] = str(n[0] if n else 0)
@@ -307,6 +315,13 @@ def _require_crm_link(con: duckdb.DuckDBPyConnection, folder: SystemFolder,
         "to an opportunity; the log was not replaced",
         f"set {setting} in the --config file to the field that holds the opportunity id "
         "(see --print-default-config), or export that field too")
+
+
+def _merged_from(folder: Path) -> dict[str, object]:
+    """A merged record folder's origin (`incremental.py`): the delta folder it came from
+    ("from") and the export file name per table ("files"); empty for an export folder."""
+    info = folder / "_merged.json"
+    return dict(json.loads(info.read_text())) if info.is_file() else {}
 
 
 def _closed_stages(con: duckdb.DuckDBPyConnection, loaded: list[StageTables]) -> list[str]:

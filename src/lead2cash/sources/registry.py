@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import tempfile
 from collections.abc import Mapping as MappingT
 from dataclasses import replace
 from datetime import datetime
@@ -31,15 +32,21 @@ def extract(
     config: Path | None = None,
     extracted_at: datetime | None = None,
     progress: Progress = NO_PROGRESS,
+    incremental: bool = False,
 ) -> dict[str, str]:
     """Build the workspace's event log from system export folders (`system key -> folder`).
+
+    `incremental`: the folders hold delta exports, merged into the records kept from the
+    earlier incremental runs (`incremental.py`); the log is derived from all of them.
 
     Each system's `encoding` setting applies to all its CSV / text files (else detected).
     The run is recorded in the workspace's `runs` table (a failed one in its journal), with
     every file's rows read = rows used + rows set aside.
     """
-    with ws.recording("extract"):
-        return _extract(ws, sources, config, extracted_at, progress)
+    with ws.recording("extract") as run:
+        if incremental:
+            run.kind = "extract --incremental"
+        return _extract(ws, sources, config, extracted_at, progress, incremental)
 
 
 def _extract(
@@ -48,6 +55,7 @@ def _extract(
     config: Path | None,
     extracted_at: datetime | None,
     progress: Progress,
+    incremental: bool = False,
 ) -> dict[str, str]:
     """Check the sources and the configuration, then run the engine (inside a recorded run)."""
     for key, folder in sources.items():
@@ -76,4 +84,12 @@ def _extract(
             attribute_fields=tuple(cfg[key]["attribute_fields"].items()),
         )
 
-    return run_extract(ws, sources, build, extracted_at, progress)
+    if not incremental:
+        return run_extract(ws, sources, build, extracted_at, progress)
+    from .incremental import keeper, merge_deltas
+
+    with tempfile.TemporaryDirectory(prefix="lead2cash-merge-") as tmp:
+        progress("merge deltas", 0, 1)
+        merged = merge_deltas(ws, sources, build, extracted_at, Path(tmp))
+        progress("merge deltas", 1, 1)
+        return run_extract(ws, merged, build, extracted_at, progress, keep=keeper(ws))

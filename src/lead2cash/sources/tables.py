@@ -103,6 +103,15 @@ class SystemFolder:
     dropped: dict[str, str] = field(default_factory=dict)  # display path -> rows left out, why
     age_source: str = ""  # where LastDataUpdate came from
     rows: dict[str, tuple[Path, int]] = field(default_factory=dict)  # table -> (file, rows read)
+    # incremental extracts (`incremental.py`): keep each file's records as read, before rows
+    # marked deleted or older versions are left out, in `raw_name(table)`; and the file name
+    # to show per table (a merged record set is shown under its export's name)
+    keep_raw: bool = False
+    shown_names: dict[str, str] = field(default_factory=dict)
+
+    def raw_name(self, table: str) -> str:
+        """The quoted temporary-table name holding a table's records as read (`keep_raw`)."""
+        return quote(f"raw:{self.system}:{table}")
 
     def sql_name(self, table: str) -> str:
         """The quoted temporary-table name holding one source table."""
@@ -124,7 +133,7 @@ class SystemFolder:
                 )
             self._absent(spec)
             return
-        shown = f"{self.system}/{path.name}"
+        shown = f"{self.system}/{self.shown_names.get(spec.name, path.name)}"
         name = self.sql_name(spec.name)
         with tempfile.TemporaryDirectory(prefix="lead2cash-") as tmp:
             src = read_source(self.con, path, shown, spec.encoding, Path(tmp), self.system)
@@ -150,6 +159,13 @@ class SystemFolder:
             self.encodings[shown] = src.encoding
         count = self.con.execute(f"SELECT count(*) FROM {name}").fetchone()
         self.rows[spec.name] = (path, int(count[0]) if count else 0)
+        if self.keep_raw:  # the text columns as read (parsed times are derived again)
+            text = [c for c, *_ in self.con.execute(f"DESCRIBE {name}").fetchall()
+                    if c != "_row" and not c.endswith("@utc")]
+            self.con.execute(
+                f"CREATE OR REPLACE TEMP TABLE {self.raw_name(spec.name)} AS SELECT "
+                f"{', '.join(quote(c) for c in text)} FROM {name} ORDER BY _row"
+            )
         dropped = normalise(self.con, spec, name, shown)
         if dropped:
             self.dropped[shown] = dropped
