@@ -11,7 +11,7 @@ from ..model import SOURCE_SYSTEMS
 from ..progress import NO_PROGRESS, Progress
 from ..sources.defaults import DEFAULTS
 from .calendar import DAY, BusinessCalendar
-from .ground_truth import build
+from .ground_truth import OBJECTS_SCHEMA, Documents, Events, build, objects_table
 from .landscape import landscape as find_landscape
 from .params import SimulationParams
 from .process import generate
@@ -36,6 +36,7 @@ class SimulationResult:
     events: int
     events_by_system: dict[str, int] = field(default_factory=dict)
     files: tuple[Path, ...] = ()
+    ground_truth_objects: Path | None = None  # the documents and their relations (E2O, O2O)
 
 
 def _ldu(p: SimulationParams) -> int:
@@ -68,22 +69,27 @@ def simulate(out_dir: Path, cases: int, seed: int, landscape: str = "salesforce+
     for m in land.modules:
         writers[m.KEY].write(m.master(p, world))
     truth = GroundTruthWriter(out_dir / "ground_truth.parquet")
+    truth_objects = GroundTruthWriter(out_dir / "ground_truth_objects.parquet", OBJECTS_SCHEMA)
     by_system = {SOURCE_SYSTEMS[m.KEY]: 0 for m in land.systems}
     progress("simulate", 0, cases)
     for case0 in range(0, cases, p.chunk_cases):
         n = min(p.chunk_cases, cases - case0)
         chunk = generate(p, crm_stages, world, cal, ldu, case0, n, seed)
-        tables, events, attrs, stages = land.crm.crm(p, chunk, cal, world)
+        tables, crm_events, attrs, stages = land.crm.crm(p, chunk, cal, world)
         o_tables, o_events, o_attrs = land.o2c.order_to_cash(
             p, chunk, cal, attrs["SalesOpportunityId"])
         writers[land.crm.KEY].write(tables)
         writers[land.o2c.KEY].write(o_tables)
-        for e in events + o_events:
+        # renderers give their documents (objects) in the same list as their events
+        events = [e for e in crm_events + o_events if isinstance(e, Events)]
+        docs = [d for d in crm_events + o_events if isinstance(d, Documents)]
+        for e in events:
             by_system[e.system] += len(e.case)
-        truth.write(build(n, events + o_events, attrs | o_attrs, stages, ldu, truth.rows))
+        truth.write(build(n, events, attrs | o_attrs, stages, ldu, truth.rows))
+        truth_objects.write(objects_table(attrs["SalesOpportunityId"], events, docs))
         progress("simulate", case0 + n, cases)
     extracted = datetime.fromtimestamp(ldu, UTC)
-    files: list[Path] = [truth.close()]
+    files: list[Path] = [truth.close(), truth_objects.close()]
     for key, w in writers.items():
         files += w.close({
             "system": key, "system_name": SOURCE_SYSTEMS[key],
@@ -93,4 +99,4 @@ def simulate(out_dir: Path, cases: int, seed: int, landscape: str = "salesforce+
             "generator": "lead2cash simulate",
         })
     return SimulationResult(out_dir, land.name, cases, seed, files[0], extracted, truth.rows,
-                            by_system, tuple(files))
+                            by_system, tuple(files), files[1])
