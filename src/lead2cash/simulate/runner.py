@@ -6,6 +6,8 @@ from dataclasses import dataclass, field
 from datetime import UTC, date, datetime
 from pathlib import Path
 
+import pyarrow as pa
+
 from ..errors import Lead2CashError
 from ..model import SOURCE_SYSTEMS
 from ..progress import NO_PROGRESS, Progress
@@ -66,10 +68,12 @@ def simulate(out_dir: Path, cases: int, seed: int, landscape: str = "salesforce+
     world = World.build(p, cases, seed)
     crm_stages = DEFAULTS[land.crm.KEY]
     writers = {m.KEY: ExtractWriter(out_dir / m.KEY, m.CSV_QUOTING) for m in land.systems}
+    truth_objects = GroundTruthWriter(out_dir / "ground_truth_objects.parquet", OBJECTS_SCHEMA)
     for m in land.modules:
         writers[m.KEY].write(m.master(p, world))
+        if hasattr(m, "master_documents"):  # master data held as objects (customers)
+            truth_objects.write(objects_table(pa.array([], pa.string()), [], m.master_documents(p, world)))
     truth = GroundTruthWriter(out_dir / "ground_truth.parquet")
-    truth_objects = GroundTruthWriter(out_dir / "ground_truth_objects.parquet", OBJECTS_SCHEMA)
     by_system = {SOURCE_SYSTEMS[m.KEY]: 0 for m in land.systems}
     progress("simulate", 0, cases)
     for case0 in range(0, cases, p.chunk_cases):

@@ -84,6 +84,11 @@ def master(p: SimulationParams, world: World) -> dict[str, pa.Table]:
     }
 
 
+def master_documents(p: SimulationParams, world: World) -> list[Documents]:
+    """The customers of `Account.csv` as objects."""
+    return [Documents(ObjectType.CUSTOMER, sf_ids("001", np.arange(len(world.customer_country))))]
+
+
 def crm(p: SimulationParams, c: Chunk, cal: BusinessCalendar, world: World) -> tuple[
         dict[str, pa.Table], list[Events | Documents], dict[str, pa.Array], StageRows]:
     """Opportunity, OpportunityHistory, Quote, Contract, OpportunityLineItem; events; attributes."""
@@ -184,8 +189,7 @@ def crm(p: SimulationParams, c: Chunk, cal: BusinessCalendar, world: World) -> t
         Events(SYSTEM, c.c_case, np.full(len(c.c_case), activity("Contract Signed")), c.c_time,
                _record("Contract.csv", contract_id), objects=own("Contract Signed", contract_id)),
     ]
-    if c.case0 == 0:  # Account.csv (master data) holds every customer
-        events.append(Documents(ObjectType.CUSTOMER, sf_ids("001", np.arange(len(world.customer_country)))))
+
     attrs = {
         "SalesOpportunityId": opp,
         "OpportunityAmount": pa.array(amount / 100),

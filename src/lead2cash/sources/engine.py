@@ -135,7 +135,7 @@ def _rule_sql(rule: EventRule, folder: SystemFolder, system: str, names: _Names)
         f"{lit(rule.activity)} AS ActivityName, "
         f"{when} AS EventTime, {lit(system)} AS SourceSystem, "
         f"{record} AS source_record, {id_order('t.' + quote(rule.id))} AS _seq, "
-        f"{docs.objects_of_rule(rule.objects)}"
+        f"{docs.objects_of_rule(rule.objects, names)}"
         + (f", CAST({rule.once_per} AS VARCHAR) AS _once" if rule.once_per else "")
         + f" FROM {names[rule.table]} t {rule.joins.format_map(names)} "
         f"WHERE ({rule.where.format_map(names)}) AND {when} IS NOT NULL"

@@ -36,6 +36,7 @@ class ObjectRef:
     object_type: ObjectType
     id: str
     qualifier: Qualifier
+    many: bool = False  # `id` gives a LIST of ids (e.g. every order a shared delivery serves)
 
 
 @dataclass(frozen=True, slots=True)
@@ -113,16 +114,19 @@ def reset(con: duckdb.DuckDBPyConnection) -> None:
                 "value_type VARCHAR)")
 
 
-def objects_of_rule(refs: tuple[ObjectRef, ...]) -> str:
+def objects_of_rule(refs: tuple[ObjectRef, ...], names: dict[str, str]) -> str:
     """The `_objs` column of an event rule's SELECT: the objects each event touches."""
     if not refs:
         return "NULL AS _objs"
-    items = ", ".join(
-        f"struct_pack(ty := {lit(r.object_type.value)}, id := nullif(trim(CAST({r.id} AS VARCHAR)), ''), "
-        f"q := {lit(r.qualifier.value)})"
-        for r in refs
-    )
-    return f"[{items}] AS _objs"
+    lists = []
+    for r in refs:
+        ty, q = lit(r.object_type.value), lit(r.qualifier.value)
+        if r.many:
+            lists.append(f"coalesce(list_transform({r.id.format_map(names)}, lambda x: struct_pack(ty := {ty}, "
+                         f"id := nullif(trim(CAST(x AS VARCHAR)), ''), q := {q})), [])")
+        else:
+            lists.append(f"[struct_pack(ty := {ty}, id := nullif(trim(CAST({r.id} AS VARCHAR)), ''), q := {q})]")
+    return " || ".join(lists) + " AS _objs"
 
 
 def collect(con: duckdb.DuckDBPyConnection, docs: tuple[Document, ...],
@@ -135,17 +139,18 @@ def collect(con: duckdb.DuckDBPyConnection, docs: tuple[Document, ...],
     for doc in docs:
         src = files.get(doc.table, f"{system}/{doc.table}")
         body = f"FROM {names[doc.table]} t {doc.joins.format_map(names)} WHERE ({doc.where.format_map(names)})"
-        oid = f"nullif(trim(CAST({doc.id} AS VARCHAR)), '')"
+        oid = f"nullif(trim(CAST({doc.id.format_map(names)} AS VARCHAR)), '')"
         con.execute(f"INSERT INTO {_OBJECTS} SELECT DISTINCT ON (object_id) * FROM (SELECT {oid} AS object_id, "
                     f"{lit(doc.object_type.value)}, {lit(src + ':')} || t._row {body}) "
                     "WHERE object_id IS NOT NULL")
         for link in doc.links:
             con.execute(f"INSERT INTO {_O2O} SELECT DISTINCT * FROM (SELECT {oid} AS s, "
-                        f"nullif(trim(CAST({link.id} AS VARCHAR)), '') AS d, {lit(link.qualifier.value)} "
+                        f"nullif(trim(CAST({link.id.format_map(names)} AS VARCHAR)), '') AS d, "
+                        f"{lit(link.qualifier.value)} "
                         f"{body}) WHERE s IS NOT NULL AND d IS NOT NULL")
         for name, sql, kind in doc.attributes:
             con.execute(f"INSERT INTO {_ATTRS} SELECT DISTINCT ON (object_id) * FROM (SELECT {oid} AS object_id, "
-                        f"{lit(name)}, CAST({sql} AS VARCHAR) AS v, NULL::TIMESTAMP {body}) "
+                        f"{lit(name)}, CAST({sql.format_map(names)} AS VARCHAR) AS v, NULL::TIMESTAMP {body}) "
                         "WHERE object_id IS NOT NULL AND v IS NOT NULL")
             _declare(con, doc.object_type, name, kind)
     for h in history:
