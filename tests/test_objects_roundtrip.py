@@ -19,7 +19,7 @@ from lead2cash.store import Workspace
 from test_extract_roundtrip import REAL_EXPORTS
 
 # landscapes whose renderers and connectors build documents (the others: docs/objects.md)
-WITH_OBJECTS = ("salesforce", "sap-s4hana", "salesforce+sap-s4hana")
+WITH_OBJECTS = ("salesforce", "sap-s4hana", "salesforce+sap-s4hana", "dynamics365")
 # per landscape, O2O relations (qualifier, target type) the simulation makes one-to-many: several
 # quotes per opportunity, deliveries and invoices per order, payments per invoice (Salesforce
 # Billing keeps each part payment; SAP clears an invoice with one clearing document)
@@ -28,6 +28,15 @@ ONE_TO_MANY = {
     "sap-s4hana": ("quote of Opportunity", "invoice of SalesOrder", "delivery of SalesOrder"),
     "salesforce+sap-s4hana": ("quote of Opportunity", "invoice of SalesOrder",
                               "delivery of SalesOrder"),
+    "dynamics365": ("quote of Opportunity", "invoice of SalesOrder"),
+}
+# the document types each landscape's systems hold
+TYPES = {
+    "salesforce": ("Quote", "Contract", "SalesOrder", "Invoice", "Payment", "Customer"),
+    "sap-s4hana": ("Quote", "Contract", "SalesOrder", "Delivery", "Invoice", "Payment", "Customer"),
+    "salesforce+sap-s4hana": ("Quote", "Contract", "SalesOrder", "Delivery", "Invoice", "Payment",
+                              "Customer"),
+    "dynamics365": ("Quote", "SalesOrder", "Invoice", "Customer"),
 }
 
 
@@ -84,8 +93,8 @@ def test_extract_keeps_every_object_and_relation(
     extract(workspace, {m.KEY: tmp_path / "sim" / m.KEY for m in systems})
     assert _object_differences(workspace, result.ground_truth_objects) == {}
     counts = _counts(workspace)
-    for kind in ("Opportunity", "Quote", "SalesOrder", "Invoice", "Payment", "Customer"):
-        assert counts.get(kind, 0) > 0, counts
+    assert set(counts) == {"Opportunity", *TYPES[landscape]}
+    assert all(n > 0 for n in counts.values()), counts
     # one-to-many shapes the round trip covers
     fan = dict(workspace.con.execute("""
         SELECT r.qualifier || ' ' || t.object_type, max(n) FROM (
