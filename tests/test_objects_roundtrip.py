@@ -19,7 +19,7 @@ from lead2cash.store import Workspace
 from test_extract_roundtrip import REAL_EXPORTS
 
 # landscapes whose renderers and connectors build documents (the others: docs/objects.md)
-WITH_OBJECTS = ("salesforce", "sap-s4hana", "salesforce+sap-s4hana", "dynamics365")
+WITH_OBJECTS = ("salesforce", "sap-s4hana", "salesforce+sap-s4hana", "dynamics365", "oracle-cx")
 # per landscape, O2O relations (qualifier, target type) the simulation makes one-to-many: several
 # quotes per opportunity, deliveries and invoices per order, payments per invoice (Salesforce
 # Billing keeps each part payment; SAP clears an invoice with one clearing document)
@@ -29,6 +29,7 @@ ONE_TO_MANY = {
     "salesforce+sap-s4hana": ("quote of Opportunity", "invoice of SalesOrder",
                               "delivery of SalesOrder"),
     "dynamics365": ("quote of Opportunity", "invoice of SalesOrder"),
+    "oracle-cx": ("quote of Opportunity", "invoice of SalesOrder", "clears Invoice"),
 }
 # the document types each landscape's systems hold
 TYPES = {
@@ -37,6 +38,7 @@ TYPES = {
     "salesforce+sap-s4hana": ("Quote", "Contract", "SalesOrder", "Delivery", "Invoice", "Payment",
                               "Customer"),
     "dynamics365": ("Quote", "SalesOrder", "Invoice", "Customer"),
+    "oracle-cx": ("Quote", "SalesOrder", "Invoice", "Payment", "Customer"),
 }
 
 
