@@ -152,7 +152,9 @@ def _object_types(con: duckdb.DuckDBPyConnection) -> list[tuple[str, list[tuple[
 def _batches(con: duckdb.DuckDBPyConnection, sql: str) -> Iterator[list[tuple[Any, ...]]]:
     """The rows of a query in batches (the whole result is never held at once)."""
     cur = con.cursor()
-    try:
+    try:  # a cursor starts in the default catalog: use the one the workspace reads
+        where = con.execute("SELECT current_database(), current_schema()").fetchall()[0]
+        cur.execute(f'USE "{where[0]}"."{where[1]}"')
         cur.execute(sql)
         while rows := cur.fetchmany(_BATCH):
             yield rows
