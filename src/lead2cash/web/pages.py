@@ -32,6 +32,7 @@ NAV: tuple[tuple[str, str, str], ...] = (
     ("/o2c", "o2c", "Order to cash"),
     ("/compare", "compare", "Compare"),
     ("/explorer", "explorer", "Case explorer"),
+    ("/objects", "objects", "Objects"),
     ("/quality", "quality", "Data quality"),
 )
 
@@ -169,6 +170,14 @@ def quality(request: Request) -> Response:
     def render() -> Response:
         scope = scope_of(request, with_extra=False)
         return _render(request, "quality.html", "quality", scope, view=_dash(request).quality())
+    return cached_page(request, render)
+
+
+@router.get("/objects", response_class=HTMLResponse)
+def objects(request: Request) -> Response:
+    def render() -> Response:
+        scope = scope_of(request, with_extra=False)
+        return _render(request, "objects.html", "objects", scope, view=_dash(request).objects())
     return cached_page(request, render)
 
 
