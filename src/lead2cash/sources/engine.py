@@ -246,6 +246,7 @@ def run_extract(
         "WHERE FALSE) UNION ALL BY NAME "
         + " UNION ALL BY NAME ".join(f"SELECT * FROM ({e})" for e in events)
     )
+    docs.take_objects(con)
     stage_timeline(con, loaded)
     _build_cases(con, cases, extras)
     con.execute("CREATE OR REPLACE TEMP TABLE x_stamps AS " + " UNION ALL ".join(stamps))

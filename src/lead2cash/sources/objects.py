@@ -25,7 +25,7 @@ from ..object_model import OWN_DOCUMENT, PARENT_DOCUMENT, ObjectType, Qualifier,
 from ..objects import ObjectLog
 from .sql import lit
 
-__all__ = ["AttributeHistory", "Document", "ObjectRef", "touches", "collect", "object_log", "objects_of_rule", "prepare", "reset"]
+__all__ = ["AttributeHistory", "Document", "ObjectRef", "touches", "collect", "object_log", "objects_of_rule", "prepare", "reset", "take_objects"]
 
 
 @dataclass(frozen=True, slots=True)
@@ -165,14 +165,21 @@ def _declare(con: duckdb.DuckDBPyConnection, kind: ObjectType, name: str, value:
                 f"AND attribute = {lit(name)})")
 
 
-def prepare(con: duckdb.DuckDBPyConnection) -> dict[str, str]:
-    """Resolve what the events and documents name, before the load; returns the run's notes:
-    links to objects the load does not hold (e.g. an order of an opportunity the extraction
-    does not have) are left out and counted here, never silently."""
+def take_objects(con: duckdb.DuckDBPyConnection) -> None:
+    """Move the events' object lists out of `x_events` into `_x_e2o_raw` (one row per event
+    and object), right after the events are gathered: the stage timeline and the final event
+    query rewrite and sort `x_events`, and need not carry the lists along."""
     con.execute(
         "CREATE OR REPLACE TEMP TABLE _x_e2o_raw AS SELECT DISTINCT x.SalesOpportunityId, x.ActivityName, "
         "x.EventTime, x.source_record, u.r.ty AS ty, u.r.id AS id, u.r.q AS q FROM x_events x, "
         "LATERAL (SELECT unnest(x._objs) AS r) u WHERE x._objs IS NOT NULL AND u.r.id IS NOT NULL")
+    con.execute("ALTER TABLE x_events DROP COLUMN _objs")
+
+
+def prepare(con: duckdb.DuckDBPyConnection) -> dict[str, str]:
+    """Resolve what the events and documents name, before the load; returns the run's notes:
+    links to objects the load does not hold (e.g. an order of an opportunity the extraction
+    does not have) are left out and counted here, never silently."""
     con.execute(f"CREATE OR REPLACE TEMP TABLE _x_known AS SELECT object_id FROM {_OBJECTS} "
                 "UNION SELECT id FROM _x_e2o_raw UNION SELECT SalesOpportunityId FROM x_events")
     row = con.execute(f"SELECT count(*) FROM {_O2O} WHERE target_id NOT IN (SELECT * FROM _x_known) "
