@@ -105,7 +105,7 @@ _TYPES = "x_object_attribute_types"
 def reset(con: duckdb.DuckDBPyConnection) -> None:
     """Empty collection tables before a run reads its systems."""
     con.execute(f"CREATE OR REPLACE TEMP TABLE {_OBJECTS} (object_id VARCHAR, object_type VARCHAR, "
-                "source_record VARCHAR)")
+                "source_record VARCHAR, _n BIGINT)")  # _n: declaration order, the first wins
     con.execute(f"CREATE OR REPLACE TEMP TABLE {_O2O} (source_id VARCHAR, target_id VARCHAR, "
                 "qualifier VARCHAR)")
     con.execute(f"CREATE OR REPLACE TEMP TABLE {_ATTRS} (object_id VARCHAR, attribute VARCHAR, "
@@ -140,9 +140,10 @@ def collect(con: duckdb.DuckDBPyConnection, docs: tuple[Document, ...],
         src = files.get(doc.table, f"{system}/{doc.table}")
         body = f"FROM {names[doc.table]} t {doc.joins.format_map(names)} WHERE ({doc.where.format_map(names)})"
         oid = f"nullif(trim(CAST({doc.id.format_map(names)} AS VARCHAR)), '')"
-        con.execute(f"INSERT INTO {_OBJECTS} SELECT DISTINCT ON (object_id) * FROM (SELECT {oid} AS object_id, "
-                    f"{lit(doc.object_type.value)}, {lit(src + ':')} || t._row {body}) "
-                    "WHERE object_id IS NOT NULL")
+        con.execute(f"INSERT INTO {_OBJECTS} SELECT object_id, ty, rec, (SELECT count(*) FROM {_OBJECTS}) "
+                    f"FROM (SELECT DISTINCT ON (object_id) * FROM (SELECT {oid} AS object_id, "
+                    f"{lit(doc.object_type.value)} AS ty, {lit(src + ':')} || t._row AS rec, t._row AS _r "
+                    f"{body}) WHERE object_id IS NOT NULL ORDER BY object_id, _r)")
         for link in doc.links:
             con.execute(f"INSERT INTO {_O2O} SELECT DISTINCT * FROM (SELECT {oid} AS s, "
                         f"nullif(trim(CAST({link.id.format_map(names)} AS VARCHAR)), '') AS d, "
@@ -196,8 +197,10 @@ def object_log() -> ObjectLog:
     read (typed by the event rule); E2O joins each loaded event to its rule row's objects on
     (case, activity, time, lineage)."""
     cases = "SELECT SalesOpportunityId FROM events"
-    objects = (f"SELECT DISTINCT ON (object_id) object_id, object_type, source_record FROM {_OBJECTS} "
-               f"WHERE object_id NOT IN ({cases}) UNION ALL "
+    # an object two documents declare (an account, and the opportunity naming it): the first
+    # declared, at its first row
+    objects = (f"SELECT object_id, object_type, source_record FROM (SELECT DISTINCT ON (object_id) * "
+               f"FROM {_OBJECTS} WHERE object_id NOT IN ({cases}) ORDER BY object_id, _n) UNION ALL "
                f"SELECT id, min(ty), NULL FROM _x_e2o_raw WHERE id NOT IN (SELECT object_id FROM {_OBJECTS}) "
                f"AND id NOT IN ({cases}) GROUP BY id")
     e2o = ("SELECT DISTINCT e.event_id, r.id, r.q FROM events e JOIN _x_e2o_raw r "
