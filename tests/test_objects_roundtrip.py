@@ -16,7 +16,7 @@ from lead2cash.simulate import LANDSCAPES, SimulationParams, simulate
 from lead2cash.sources.registry import extract
 from lead2cash.store import Workspace
 
-from test_extract_roundtrip import REAL_EXPORTS
+from test_extract_roundtrip import REAL_EXPORTS, _differences
 
 # landscapes whose renderers and connectors build documents (the others: docs/objects.md)
 WITH_OBJECTS = ("salesforce", "sap-s4hana", "salesforce+sap-s4hana", "dynamics365", "oracle-cx")
@@ -104,6 +104,28 @@ def test_extract_keeps_every_object_and_relation(
         JOIN objects t ON t.object_id = r.target_id GROUP BY ALL""").fetchall())
     for pair in ONE_TO_MANY[landscape]:
         assert fan[pair] > 1, (pair, fan)
+
+
+def test_one_receipt_clearing_several_invoices(tmp_path: Path, workspace: Workspace) -> None:
+    """`joint_receipt_rate`: an Oracle receipt applied to several invoices of an order is one
+    Payment object clearing each of them; the round trip keeps it."""
+    params = SimulationParams(multi_delivery_rate=0.8, joint_receipt_rate=0.7,
+                              bounced_payment_rate=0.2, partial_payment_rate=0.3)
+    result = simulate(tmp_path / "sim", 300, 8, "oracle-cx", params)
+    extract(workspace, {"oracle-cx": tmp_path / "sim" / "oracle-cx"})
+    assert _differences(workspace, result.ground_truth) == {}  # the events stay exact too
+    assert result.ground_truth_objects is not None
+    assert _object_differences(workspace, result.ground_truth_objects) == {}
+    joint = workspace.con.execute("""
+        SELECT count(*), max(n) FROM (SELECT source_id, count(*) AS n FROM object_objects
+          WHERE qualifier = 'clears' GROUP BY 1 HAVING count(*) > 1)""").fetchall()[0]
+    assert joint[0] > 5 and joint[1] >= 2
+    # each invoice it clears has its Payment Received touching the one receipt
+    events = workspace.con.execute("""
+        SELECT count(*) FROM event_objects r JOIN objects o USING (object_id)
+        WHERE o.object_type = 'Payment' AND r.object_id IN (SELECT source_id FROM object_objects
+          WHERE qualifier = 'clears' GROUP BY 1 HAVING count(*) > 1)""").fetchall()[0][0]
+    assert events >= 2 * joint[0]
 
 
 def test_extract_keeps_attribute_history(tmp_path: Path, workspace: Workspace) -> None:

@@ -109,5 +109,10 @@ class SimulationParams:
     # Shipped lines and orders move on: Oracle AWAIT_BILLING / CLOSED, Dynamics 4 Invoiced.
     status_after_shipping: bool = False
 
+    # Share of Oracle orders with several invoices whose final payments arrive as one receipt
+    # applied to each of the invoices (one payment clearing several invoices), on the day the
+    # last of them would have come.
+    joint_receipt_rate: float = 0.0
+
     # Streaming: cases generated and written per chunk (bounds memory).
     chunk_cases: int = 50_000
