@@ -17,7 +17,7 @@ from ..object_model import ObjectType, Qualifier, ValueType
 from .config import Setting, Settings, status_settings
 from .defaults import DEFAULTS
 from .engine import EventRule, Mapping, StageHistory, carried_stages, lit, lits, stage_classes
-from .objects import Document, ObjectRef, touches
+from .objects import Document, ObjectRef, customers, touches
 from .regions import TABLE, region_join, region_lookup_sql, regions_setting
 from .spec import SourceTable, TimeField
 from .sql import id_order
@@ -331,9 +331,7 @@ def mapping(cfg: Settings, crm_present: bool) -> Mapping:
 _CLEARS_INVOICE = (ObjectRef(ObjectType.INVOICE, "t.invoiceid", Qualifier.CLEARS),)
 _T, _Q, _V = ObjectType, Qualifier, ValueType
 DOCUMENTS: tuple[Document, ...] = (
-    Document(_T.CUSTOMER, "account", "t.accountid", attributes=(("Name", "t.name", _V.STRING),)),
-    Document(_T.CUSTOMER, "opportunity", "t.customerid",
-             links=(ObjectRef(_T.OPPORTUNITY, "t.opportunityid", _Q.CUSTOMER_OF),)),
+    *customers("account", "accountid", "name", "opportunity", "opportunityid", "customerid"),
     Document(_T.QUOTE, "quote", "t.quoteid",
              links=(ObjectRef(_T.OPPORTUNITY, "t.opportunityid", _Q.QUOTE_OF),),
              attributes=(("statecode", "t.statecode", _V.STRING),)),

@@ -25,7 +25,7 @@ from ..object_model import OWN_DOCUMENT, PARENT_DOCUMENT, ObjectType, Qualifier,
 from ..objects import ObjectLog
 from .sql import lit
 
-__all__ = ["AttributeHistory", "Document", "ObjectRef", "touches", "collect", "object_log", "objects_of_rule", "prepare", "reset", "take_objects"]
+__all__ = ["AttributeHistory", "Document", "ObjectRef", "customers", "touches", "collect", "object_log", "objects_of_rule", "prepare", "reset", "take_objects"]
 
 
 @dataclass(frozen=True, slots=True)
@@ -94,6 +94,18 @@ class AttributeHistory:
             FROM {names[self.table]} t WHERE ({self.where}) AND {self.time} IS NOT NULL
           ) WHERE oid IS NOT NULL AND v IS NOT NULL WINDOW w AS (PARTITION BY oid ORDER BY ts, tie))
         WHERE n = 1 OR v <> prev"""
+
+
+def customers(table: str, key: str, name: str, cases: str, case_key: str,
+              reference: str) -> tuple[Document, Document]:
+    """The Customer objects of a CRM: every account of its account table (with its name), and
+    the account each opportunity names (`cases.reference`), customer of that opportunity."""
+    return (
+        Document(ObjectType.CUSTOMER, table, f"t.{key}",
+                 attributes=(("Name", f"t.{name}", ValueType.STRING),)),
+        Document(ObjectType.CUSTOMER, cases, f"t.{reference}",
+                 links=(ObjectRef(ObjectType.OPPORTUNITY, f"t.{case_key}", Qualifier.CUSTOMER_OF),)),
+    )
 
 
 _OBJECTS = "x_objects"

@@ -21,7 +21,7 @@ from ..object_model import ObjectType, Qualifier, ValueType
 from .config import Setting, Settings, status_settings
 from .defaults import DEFAULTS
 from .engine import EventRule, Mapping, StageHistory, lit, lits
-from .objects import Document, ObjectRef, touches
+from .objects import Document, ObjectRef, customers, touches
 from .regions import TABLE, region_join, region_lookup_sql, regions_setting
 from .spec import SourceTable, TimeField, flag_sql
 from .sql import id_order
@@ -345,10 +345,8 @@ def _documents(applied: str) -> tuple[Document, ...]:
     versions, DOO orders (by ORDER_NUMBER, over change versions), AR transactions, receipts."""
     T, Q, V = ObjectType, Qualifier, ValueType
     return (
-        Document(T.CUSTOMER, "accounts", "t.PartyId",
-                 attributes=(("Name", "t.OrganizationName", V.STRING),)),
-        Document(T.CUSTOMER, "opportunities", "t.TargetPartyId",
-                 links=(ObjectRef(T.OPPORTUNITY, "t.OptyId", Q.CUSTOMER_OF),)),
+        *customers("accounts", "PartyId", "OrganizationName", "opportunities", "OptyId",
+                   "TargetPartyId"),
         Document(T.QUOTE, "ZCA_SALES_ORDER_HEADERS", "t.ORDER_HEADER_ID",
                  links=(ObjectRef(T.OPPORTUNITY, "t.OPTY_ID", Q.QUOTE_OF),),
                  attributes=(("STATUS", "t.STATUS", V.STRING),)),

@@ -17,7 +17,7 @@ from .config import Setting, Settings, status_settings
 from .defaults import DEFAULTS
 from ..object_model import ObjectType, Qualifier, ValueType
 from .engine import EventRule, Mapping, StageHistory, history_rows, lit, lits
-from .objects import AttributeHistory, Document, ObjectRef, touches
+from .objects import AttributeHistory, Document, ObjectRef, customers, touches
 from .regions import TABLE, region_join, region_lookup_sql, regions_setting
 from .spec import SourceTable, TimeField, flag_sql
 
@@ -398,9 +398,7 @@ _T, _Q, _V = ObjectType, Qualifier, ValueType
 _ORIGINAL_ORDER = ("nullif(trim(t.OriginalOrderId), '') IS NULL "
                    f"AND NOT coalesce({flag_sql('t.IsReductionOrder')}, FALSE)")
 DOCUMENTS: tuple[Document, ...] = (
-    Document(_T.CUSTOMER, "Account", "t.Id", attributes=(("Name", "t.Name", _V.STRING),)),
-    Document(_T.CUSTOMER, "Opportunity", "t.AccountId",
-             links=(ObjectRef(_T.OPPORTUNITY, "t.Id", _Q.CUSTOMER_OF),)),
+    *customers("Account", "Id", "Name", "Opportunity", "Id", "AccountId"),
     Document(_T.QUOTE, "Quote", "t.Id", links=(ObjectRef(_T.OPPORTUNITY, "t.OpportunityId", _Q.QUOTE_OF),),
              attributes=(("Status", "t.Status", _V.STRING),
                          ("Discount", "TRY_CAST(t.Discount AS DOUBLE)", _V.FLOAT))),
