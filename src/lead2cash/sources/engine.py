@@ -26,8 +26,8 @@ from ..model import ACTIVITIES, ATTRIBUTE_NAMES, CASE_ATTRIBUTES, HAPPY_PATH, SO
 from ..progress import NO_PROGRESS, Progress
 from ..store import Workspace, quote
 from . import accounting
-from .absence import Plan, absent_reasons, region_gaps, stage_name_report
 from . import objects as docs
+from .absence import Plan, absent_reasons, region_gaps, stage_name_report
 from .exported import reset_left_out
 from .objects import AttributeHistory, Document, ObjectRef
 from .sql import id_order, lit, lits
