@@ -11,8 +11,9 @@ themselves are derived from the events there, as for a flat log.
 Object ids are the source system's own document ids (unique across types in every system we
 read: Salesforce ids carry their object's key prefix, SAP numbers its SD documents in one
 range, Dynamics uses GUIDs); a system whose ranges overlap prefixes them in its SQL.
-What does not resolve is counted, never silently dropped: `notes()` gives the numbers of
-links to objects that were not read and E2O rows to no document, for the run's metadata.
+What does not resolve is counted, never silently dropped: `prepare()` gives the number of
+links to objects the load does not hold, for the run's metadata (`objects:links_left_out`);
+an object an event names without its document having been read is kept, typed by the rule.
 """
 
 from __future__ import annotations
@@ -25,7 +26,19 @@ from ..object_model import OWN_DOCUMENT, PARENT_DOCUMENT, ObjectType, Qualifier,
 from ..objects import ObjectLog
 from .sql import lit
 
-__all__ = ["AttributeHistory", "Document", "ObjectRef", "customers", "touches", "collect", "object_log", "objects_of_rule", "prepare", "reset", "take_objects"]
+__all__ = [
+    "AttributeHistory",
+    "Document",
+    "ObjectRef",
+    "collect",
+    "customers",
+    "object_log",
+    "objects_of_rule",
+    "prepare",
+    "reset",
+    "take_objects",
+    "touches",
+]
 
 
 @dataclass(frozen=True, slots=True)
