@@ -86,7 +86,7 @@ def test_same_seed_same_bytes(tmp_path: Path) -> None:
     a, b, c = (simulate(tmp_path / d, 300, s, params=SimulationParams(chunk_cases=128))
                for d, s in (("a", 4), ("b", 4), ("c", 5)))
     assert _digest(a.out_dir) == _digest(b.out_dir)
-    assert len(_digest(a.out_dir)) == 1 + 10 + 13  # ground truth, 9 SF and 12 SAP files, 2 manifests
+    assert len(_digest(a.out_dir)) == 2 + 10 + 13  # ground truth and its objects, 9 SF and 12 SAP files, 2 manifests
     assert _digest(a.out_dir)["ground_truth.parquet"] != _digest(c.out_dir)["ground_truth.parquet"]
 
 

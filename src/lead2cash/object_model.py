@@ -18,6 +18,8 @@ __all__ = [
     "CASE_QUALIFIER",
     "EPOCH",
     "O2O",
+    "OWN_DOCUMENT",
+    "PARENT_DOCUMENT",
     "VALUE_TYPES",
     "ObjectType",
     "Qualifier",
@@ -149,3 +151,25 @@ def value_type_of_sql(sql_type: str) -> ValueType:
     if t == "BOOLEAN":
         return ValueType.BOOLEAN
     return ValueType.STRING
+
+
+_T = ObjectType
+OWN_DOCUMENT: dict[str, tuple[ObjectType, Qualifier]] = {
+    "Quote Issued": (_T.QUOTE, _Q.CREATES),
+    "Quote Accepted": (_T.QUOTE, _Q.ACCEPTS),
+    "Contract Signed": (_T.CONTRACT, _Q.SIGNS),
+    "Sales Order Created": (_T.SALES_ORDER, _Q.CREATES),
+    "Order Fulfilled": (_T.SALES_ORDER, _Q.FULFILS),
+    "Invoice Generated": (_T.INVOICE, _Q.CREATES),
+    "Payment Received": (_T.PAYMENT, _Q.CREATES),
+}
+"""The document a model activity's event is about (besides its opportunity) and the qualifier:
+the quote a Quote Issued creates, the order an Order Fulfilled fulfils, ... Connectors and the
+simulator's ground truth take it from here."""
+
+PARENT_DOCUMENT: dict[str, tuple[ObjectType, Qualifier]] = {
+    "Invoice Generated": (_T.SALES_ORDER, _Q.BILLS),
+    "Payment Received": (_T.INVOICE, _Q.CLEARS),
+}
+"""The second document some events touch: an invoice bills its order, a payment clears its
+invoice(s)."""

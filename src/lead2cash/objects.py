@@ -183,20 +183,25 @@ def _case_attribute_history(con: duckdb.DuckDBPyConnection) -> None:
     Most cases keep an attribute constant: one grouped pass finds them (min = max) and writes
     their one value; only the (case, attribute) pairs whose value changes are ordered in time.
     """
+    # a connector's own history of an attribute (e.g. the amount from OpportunityHistory) wins
+    # for the opportunities it covers
+    given = {r[0] for r in con.execute(f"SELECT DISTINCT attribute FROM {OBJECT_ATTRIBUTES}").fetchall()}
     text = {a: f'CAST("{a}" AS VARCHAR)' for a in _CASE_OBJECT_ATTRIBUTES}
     aggs = ", ".join(f'min({t}) AS "mn{i}", max({t}) AS "mx{i}"' for i, t in enumerate(text.values()))
     con.execute(f"CREATE OR REPLACE TEMP TABLE _case_attr_span AS SELECT SalesOpportunityId, {aggs} "
                 "FROM events GROUP BY SalesOpportunityId")
     for i, (a, t) in enumerate(text.items()):
+        own = (f" AND SalesOpportunityId NOT IN (SELECT object_id FROM {OBJECT_ATTRIBUTES} "
+               f"WHERE attribute = '{a}')") if a in given else ""
         con.execute(f"""INSERT INTO {OBJECT_ATTRIBUTES} SELECT SalesOpportunityId, '{a}', "mn{i}", NULL
-                        FROM _case_attr_span WHERE "mn{i}" = "mx{i}" """)
+                        FROM _case_attr_span WHERE "mn{i}" = "mx{i}"{own}""")
         con.execute(f"""
             INSERT INTO {OBJECT_ATTRIBUTES}
             WITH d AS (
               SELECT SalesOpportunityId, EventTime, {t} AS value,
                      lag({t}) OVER w AS prev, row_number() OVER w AS n
               FROM events WHERE {t} IS NOT NULL AND SalesOpportunityId IN
-                (SELECT SalesOpportunityId FROM _case_attr_span WHERE "mn{i}" <> "mx{i}")
+                (SELECT SalesOpportunityId FROM _case_attr_span WHERE "mn{i}" <> "mx{i}"{own})
               WINDOW w AS (PARTITION BY SalesOpportunityId ORDER BY EventTime, event_id))
             SELECT SalesOpportunityId, '{a}', value, CASE WHEN n > 1 THEN EventTime END
             FROM d WHERE n = 1 OR value <> prev""")

@@ -470,6 +470,15 @@ class Dashboard:
                 return check_log(ws).to_dict()
         return self._whole_log("quality", compute)
 
+    def objects(self) -> dict[str, Any]:
+        """The object-centric statistics: the JSON of `mine objects --json` (app/objects_view.py)."""
+        from .objects_view import objects_view
+
+        def compute() -> dict[str, Any]:
+            with self._cursor() as ws:
+                return objects_view(ws)
+        return self._cached(("objects",), compute)
+
     def choices(self) -> dict[str, list[str]]:
         """The values each filter-bar attribute takes (at most 500 each), for its menus."""
         def compute() -> dict[str, list[str]]:

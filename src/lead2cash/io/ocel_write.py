@@ -151,11 +151,10 @@ def _object_types(con: duckdb.DuckDBPyConnection) -> list[tuple[str, list[tuple[
 
 def _batches(con: duckdb.DuckDBPyConnection, sql: str) -> Iterator[list[tuple[Any, ...]]]:
     """The rows of a query in batches (the whole result is never held at once)."""
-    catalog = con.execute("SELECT current_database()").fetchone()
-    cur = con.cursor()  # a cursor starts in the default catalog: read where `con` reads
-    try:
-        if catalog:
-            cur.execute(f'USE "{catalog[0]}"')
+    cur = con.cursor()
+    try:  # a cursor starts in the default catalog: use the one the workspace reads
+        where = con.execute("SELECT current_database(), current_schema()").fetchall()[0]
+        cur.execute(f'USE "{where[0]}"."{where[1]}"')
         cur.execute(sql)
         while rows := cur.fetchmany(_BATCH):
             yield rows

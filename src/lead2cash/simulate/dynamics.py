@@ -13,9 +13,18 @@ import pyarrow as pa
 import pyarrow.compute as pc
 
 from ..model import SOURCE_SYSTEMS
+from ..object_model import ObjectType, Qualifier
 from ..sources.defaults import DEFAULTS
 from .calendar import DAY, BusinessCalendar
-from .ground_truth import Events, StageRows, activity, order_terms, stage_activities
+from .ground_truth import (
+    Documents,
+    Events,
+    StageRows,
+    activity,
+    order_terms,
+    own,
+    stage_activities,
+)
 from .history import History
 from .params import SimulationParams
 from .process import Chunk
@@ -52,6 +61,11 @@ def _percent(half_pct: np.ndarray) -> pa.Array:
     return money(np.asarray(half_pct) * 50)
 
 
+def master_documents(p: SimulationParams, world: World) -> list[Documents]:
+    """The accounts as Customer objects."""
+    return [Documents(ObjectType.CUSTOMER, uuids(np.arange(len(world.customer_country)), _ACCOUNT))]
+
+
 def master(p: SimulationParams, world: World) -> dict[str, pa.Table]:
     """account, systemuser and product (families are parent products)."""
     n, r, fams = len(world.customer_country), len(world.rep_region), list(p.product_families)
@@ -85,7 +99,7 @@ def _attr(name: str, old: pa.Array | str, new: pa.Array | str) -> pa.Array:
 
 
 def crm(p: SimulationParams, c: Chunk, cal: BusinessCalendar, world: World) -> tuple[
-        dict[str, pa.Table], list[Events], dict[str, pa.Array], StageRows]:
+        dict[str, pa.Table], list[Events | Documents], dict[str, pa.Array], StageRows]:
     """lead, opportunity, opportunityclose, audit (stage history), quote, opportunityproduct."""
     n, cases = c.n, c.case_ids
     opp = uuids(cases, _OPP)
@@ -185,7 +199,9 @@ def crm(p: SimulationParams, c: Chunk, cal: BusinessCalendar, world: World) -> t
     ev = acts >= 0
     names = take([s.name for s in STAGES], c.h_stage)
     ev_close, ev_audit = ev[cl], ev[au]
-    events = [
+    events: list[Events | Documents] = [
+        Documents(ObjectType.CUSTOMER, uuids(c.customer, _ACCOUNT), ((Qualifier.CUSTOMER_OF, opp),)),
+        Documents(ObjectType.QUOTE, q_id, ((Qualifier.QUOTE_OF, opp.take(pa.array(c.q_case))),)),
         Events(SYSTEM, np.arange(n), np.full(n, activity("Opportunity Created")), c.created,
                _record("opportunity.csv", "opportunityid", opp)),
         Events(SYSTEM, c.h_case[au][ev_audit], acts[au][ev_audit], c.h_time[au][ev_audit],
@@ -195,10 +211,11 @@ def crm(p: SimulationParams, c: Chunk, cal: BusinessCalendar, world: World) -> t
                _record("opportunityclose.csv", "activityid", close_id.filter(pa.array(ev_close))),
                names.take(pa.array(cl[ev_close]))),
         Events(SYSTEM, c.q_case, np.full(len(c.q_case), activity("Quote Issued")), c.q_time,
-               _record("quote.csv", "quoteid", q_id)),
+               _record("quote.csv", "quoteid", q_id), objects=own("Quote Issued", q_id)),
         Events(SYSTEM, c.q_case[accepted], np.full(accepted.sum(), activity("Quote Accepted")),
                c.q_accepted[accepted],
-               _record("quote.csv", "quoteid", q_id.filter(pa.array(accepted)))),
+               _record("quote.csv", "quoteid", q_id.filter(pa.array(accepted))),
+               objects=own("Quote Accepted", q_id.filter(pa.array(accepted)))),
     ]
     attrs = {
         "SalesOpportunityId": opp,
@@ -224,7 +241,7 @@ def _pick(kind: pa.Array, options: dict[str, pa.Array]) -> pa.Array:
 
 
 def order_to_cash(p: SimulationParams, c: Chunk, cal: BusinessCalendar, opp_ids: pa.Array
-                  ) -> tuple[dict[str, pa.Table], list[Events], dict[str, pa.Array]]:
+                  ) -> tuple[dict[str, pa.Table], list[Events | Documents], dict[str, pa.Array]]:
     """salesorder, invoice, and the audit rows that mark invoices (partly) paid."""
     no, gcase = len(c.o_case), c.case0 + c.o_case
     order_id = uuids(gcase, _ORDER)
@@ -303,17 +320,28 @@ def order_to_cash(p: SimulationParams, c: Chunk, cal: BusinessCalendar, opp_ids:
             "attributemask": const("", len(audit_inv)), "changedata": changedata}),
     }
     o_cases = c.o_case[has]
-    events = [
+    i_order_id = order_id.take(pa.array(c.i_order))
+    events: list[Events | Documents] = [
+        Documents(ObjectType.SALES_ORDER, order_id,
+                  ((Qualifier.ORDER_OF, opp_ids.take(pa.array(c.o_case))),)),
+        Documents(ObjectType.INVOICE, all_inv,
+                  ((Qualifier.INVOICE_OF, order_id.take(pa.array(c.i_order[sel]))),)),
         Events(SYSTEM, c.o_case, np.full(no, activity("Sales Order Created")), c.o_time,
-               _record("salesorder.csv", "salesorderid", order_id)),
+               _record("salesorder.csv", "salesorderid", order_id),
+               objects=own("Sales Order Created", order_id)),
         Events(SYSTEM, o_cases, np.full(len(o_cases), activity("Order Fulfilled")),
                fulfilled_day[has] * DAY,
-               _record("salesorder.csv", "salesorderid", order_id.filter(pa.array(has)))),
+               _record("salesorder.csv", "salesorderid", order_id.filter(pa.array(has))),
+               objects=own("Order Fulfilled", order_id.filter(pa.array(has)))),
         Events(SYSTEM, c.o_case[c.i_order], np.full(len(c.i_order),
                                                     activity("Invoice Generated")),
-               c.i_time, _record("invoice.csv", "invoiceid", inv_id)),
+               c.i_time, _record("invoice.csv", "invoiceid", inv_id),
+               objects=own("Invoice Generated", inv_id, i_order_id)),
+        # Dynamics keeps no payment record: a payment is the invoice's audited Paid state
         Events(SYSTEM, c.o_case[c.i_order[c.p_invoice]],
                np.full(len(c.p_day), activity("Payment Received")), pay_time,
-               _record("audit.csv", "auditid", pay_audit)),
+               _record("audit.csv", "auditid", pay_audit),
+               objects=((ObjectType.INVOICE.value, inv_id.take(pa.array(c.p_invoice)),
+                         Qualifier.CLEARS.value),)),
     ]
     return tables, events, order_terms([t.name for t in p.payment_terms], c)

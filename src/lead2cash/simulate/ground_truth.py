@@ -14,17 +14,22 @@ import pyarrow as pa
 import pyarrow.compute as pc
 
 from ..model import ACTIVITIES, ACTIVITY_NAMES, ATTRIBUTES, EventKind
+from ..object_model import OWN_DOCUMENT, PARENT_DOCUMENT
 from ..sources.defaults import Stage
 from ..store import CORE_COLUMNS
 from .process import Chunk
 
 __all__ = [
+    "OBJECTS_SCHEMA",
     "SCHEMA",
+    "Documents",
     "Events",
     "StageRows",
     "activity",
     "build",
+    "objects_table",
     "order_terms",
+    "own",
     "stage_activities",
     "stage_at",
 ]
@@ -54,7 +59,10 @@ def activity(name: str) -> int:
 
 @dataclass(slots=True)
 class Events:
-    """Events derived from one extract file: local case index, activity code, UTC s, lineage."""
+    """Events derived from one extract file: local case index, activity code, UTC s, lineage.
+
+    `objects`: the documents each event touches besides its opportunity (E2O), as
+    (object type, ids aligned with the events, qualifier)."""
 
     system: str
     case: np.ndarray
@@ -62,6 +70,72 @@ class Events:
     time: np.ndarray
     source_record: pa.Array
     stage: pa.Array | None = None  # the stage entered, for stage-history events
+    objects: tuple[tuple[str, pa.Array, str], ...] = ()
+
+
+@dataclass(slots=True)
+class Documents:
+    """Objects one extract file holds (ids unique within), with their O2O links: per link its
+    qualifier and the target ids aligned with `ids` (null: no target)."""
+
+    object_type: str
+    ids: pa.Array
+    links: tuple[tuple[str, pa.Array], ...] = ()
+
+
+OBJECTS_SCHEMA = pa.schema([
+    pa.field("relation", pa.string()), pa.field("object_id", pa.string()),
+    pa.field("object_type", pa.string()), pa.field("qualifier", pa.string()),
+    pa.field("target_id", pa.string()), pa.field("SalesOpportunityId", pa.string()),
+    pa.field("ActivityName", pa.string()), pa.field("EventTime", _TS),
+])
+"""`ground_truth_objects.parquet`: one row per object (`relation` = object), per E2O relation
+(e2o: the event by case, activity and time, its object and qualifier) and per O2O relation
+(o2o: object_id → target_id)."""
+
+
+def own(name: str, ids: pa.Array, parent: pa.Array | None = None) -> tuple[tuple[str, pa.Array, str], ...]:
+    """The E2O of a model activity's events: their own documents and, for invoices and
+    payments, the documents they bill or clear (types and qualifiers from `object_model`)."""
+    kind, q = OWN_DOCUMENT[name]
+    out = [(kind.value, ids, q.value)]
+    if parent is not None:
+        pk, pq_ = PARENT_DOCUMENT[name]
+        out.append((pk.value, parent, pq_.value))
+    return tuple(out)
+
+
+def objects_table(case_ids: pa.Array, events: list[Events], docs: list[Documents]) -> pa.Table:
+    """The ground-truth objects and relations of one chunk (`case_ids`: the chunk's case ids)."""
+    parts: list[pa.Table] = []
+
+    def part(**cols: pa.Array) -> None:
+        n = len(next(iter(cols.values())))
+        parts.append(pa.table({f.name: cols.get(f.name, pa.nulls(n, f.type)).cast(f.type)
+                               for f in OBJECTS_SCHEMA}, schema=OBJECTS_SCHEMA))
+
+    for d in docs:
+        n = len(d.ids)
+        part(relation=_const("object", n), object_id=d.ids, object_type=_const(d.object_type, n))
+        for q, target in d.links:
+            part(relation=_const("o2o", n), object_id=d.ids, qualifier=_const(q, n), target_id=target)
+    for e in events:
+        n = len(e.case)
+        for kind, ids, q in e.objects:
+            part(relation=_const("e2o", n), object_id=ids, object_type=_const(kind, n),
+                 qualifier=_const(q, n), SalesOpportunityId=case_ids.take(pa.array(e.case)),
+                 ActivityName=pa.array([ACTIVITY_NAMES[a] for a in np.asarray(e.activity)], pa.string()),
+                 EventTime=pa.array(np.asarray(e.time, np.int64) * 1_000_000, _TS))
+    if not parts:
+        return OBJECTS_SCHEMA.empty_table()
+    table = pa.concat_tables(parts)
+    keep = pc.is_valid(table["object_id"])
+    keep = pc.and_(keep, pc.or_(pc.not_equal(table["relation"], "o2o"), pc.is_valid(table["target_id"])))
+    return table.filter(keep)
+
+
+def _const(value: str, n: int) -> pa.Array:
+    return pa.array([value]).take(pa.array(np.zeros(n, np.int64)))
 
 
 @dataclass(slots=True)

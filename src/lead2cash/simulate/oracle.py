@@ -11,10 +11,21 @@ from __future__ import annotations
 import numpy as np
 import pyarrow as pa
 
+import pyarrow.compute as pc
+
 from ..model import SOURCE_SYSTEMS
+from ..object_model import ObjectType, Qualifier
 from ..sources.defaults import DEFAULTS
 from .calendar import DAY, BusinessCalendar
-from .ground_truth import Events, StageRows, activity, order_terms, stage_activities
+from .ground_truth import (
+    Documents,
+    Events,
+    StageRows,
+    activity,
+    order_terms,
+    own,
+    stage_activities,
+)
 from .history import History
 from .params import SimulationParams
 from .process import Chunk, segments
@@ -58,6 +69,11 @@ def _items(columns: dict[str, pa.Array | Raw]) -> pa.Table:
     return pa.table({"item": json_objects(columns)})
 
 
+def master_documents(p: SimulationParams, world: World) -> list[Documents]:
+    """The accounts as Customer objects."""
+    return [Documents(ObjectType.CUSTOMER, _text(PARTY, np.arange(len(world.customer_country))))]
+
+
 def master(p: SimulationParams, world: World) -> dict[str, pa.Table]:
     """accounts and resources (REST), sales stages `MOO_STG_VL`, payment terms `RA_TERMS_TL`."""
     n, r = len(world.customer_country), len(world.rep_region)
@@ -80,7 +96,7 @@ def master(p: SimulationParams, world: World) -> dict[str, pa.Table]:
 
 
 def crm(p: SimulationParams, c: Chunk, cal: BusinessCalendar, world: World) -> tuple[
-        dict[str, pa.Table], list[Events], dict[str, pa.Array], StageRows]:
+        dict[str, pa.Table], list[Events | Documents], dict[str, pa.Array], StageRows]:
     """opportunities (REST, with ChildRevenue), stage and status snapshots, CPQ quotes."""
     n, cases = c.n, c.case_ids
     opp = _ids(OPTY, cases)
@@ -159,8 +175,13 @@ def crm(p: SimulationParams, c: Chunk, cal: BusinessCalendar, world: World) -> t
     }
     acts = stage_activities(c.h_case, c.h_stage, STAGES)
     stage_name = take(names, c.h_stage)
-    events = [Events(SYSTEM, np.arange(n), np.full(n, activity("Opportunity Created")),
-                     c.created, _record("opportunities.json", "OptyId", opp))]
+    opp_text = opp.cast(pa.string())
+    q_ids = _text(QUOTE, q_key)
+    events: list[Events | Documents] = [
+        Documents(ObjectType.CUSTOMER, _text(PARTY, c.customer), ((Qualifier.CUSTOMER_OF, opp_text),)),
+        Documents(ObjectType.QUOTE, q_ids, ((Qualifier.QUOTE_OF, opp_text.take(pa.array(c.q_case))),)),
+        Events(SYSTEM, np.arange(n), np.full(n, activity("Opportunity Created")),
+               c.created, _record("opportunities.json", "OptyId", opp))]
     for rows, file, key in ((st, "MOO_OPTY_STG_SNAPSHOTS.csv", "OPTY_STG_SNAPSHOT_ID"),
                             (op, "MOO_OPTY_SNAPSHOTS.csv", "OPTY_SNAPSHOT_ID")):
         ev = rows[acts[rows] >= 0]
@@ -169,10 +190,12 @@ def crm(p: SimulationParams, c: Chunk, cal: BusinessCalendar, world: World) -> t
                              stage_name.take(pa.array(ev))))
     events += [
         Events(SYSTEM, c.q_case, np.full(len(c.q_case), activity("Quote Issued")), c.q_time,
-               _record("ZCA_SALES_ORDER_HEADERS.csv", "ORDER_HEADER_ID", _ids(QUOTE, q_key))),
+               _record("ZCA_SALES_ORDER_HEADERS.csv", "ORDER_HEADER_ID", _ids(QUOTE, q_key)),
+               objects=own("Quote Issued", q_ids)),
         Events(SYSTEM, c.q_case[accepted], np.full(accepted.sum(), activity("Quote Accepted")),
                c.q_accepted[accepted], _record("ZCA_SALES_ORDER_HEADERS.csv", "ORDER_HEADER_ID",
-                                               _ids(QUOTE, q_key[accepted]))),
+                                               _ids(QUOTE, q_key[accepted])),
+               objects=own("Quote Accepted", q_ids.filter(pa.array(accepted)))),
     ]
     attrs = {
         "SalesOpportunityId": opp.cast(pa.string()),
@@ -203,8 +226,44 @@ def _picked(values: np.ndarray, share: float) -> np.ndarray:
     return h < share * (1 << 32)
 
 
+def _joint_receipts(p: SimulationParams, c: Chunk, gcase: np.ndarray, pay_key: np.ndarray
+                    ) -> tuple[np.ndarray, np.ndarray]:
+    """Per payment its day and its receipt key. For a `joint_receipt_rate` share of the orders
+    with several settled invoices, the final payments of those invoices are one receipt (the
+    first one's key) arriving on the day the last of them would have."""
+    day, receipt = c.p_day.copy(), pay_key.copy()
+    if p.joint_receipt_rate <= 0 or not len(day):
+        return day, receipt
+    order = c.i_order[c.p_invoice]
+    final = np.flatnonzero(c.p_settles & _picked(gcase[order], p.joint_receipt_rate))
+    if not len(final):
+        return day, receipt
+    groups, inverse = np.unique(order[final], return_inverse=True)
+    last = np.full(len(groups), -1, np.int64)
+    np.maximum.at(last, inverse, day[final])
+    first = np.full(len(groups), np.iinfo(np.int64).max)
+    np.minimum.at(first, inverse, pay_key[final])
+    # a part payment of the same invoice never comes after its final one
+    day[final], receipt[final] = last[inverse], first[inverse]
+    return day, receipt
+
+
+def _receipts(key: np.ndarray, day: np.ndarray, cents: np.ndarray, bounced: np.ndarray,
+              rev: np.ndarray, party: pa.Array) -> pa.Table:
+    """`AR_CASH_RECEIPTS_ALL`: one row per receipt (a joint receipt sums its applications)."""
+    keys, first, inverse = np.unique(key, return_index=True, return_inverse=True)
+    amount = np.bincount(inverse, cents, len(keys)).astype(np.int64)
+    return pa.table({
+        "CASH_RECEIPT_ID": _text(RECEIPT, keys), "RECEIPT_NUMBER": digits(keys, 10),
+        "RECEIPT_DATE": date_text(day[first]), "AMOUNT": money(amount),
+        "STATUS": pa.array(np.where(bounced[first], "REV", "APP")),
+        "REVERSAL_DATE": _maybe_date(rev[first]),
+        "REVERSAL_CATEGORY": pa.array(np.where(bounced[first], "NSF", "")),
+        "PAY_FROM_CUSTOMER": party.take(pa.array(first))})
+
+
 def order_to_cash(p: SimulationParams, c: Chunk, cal: BusinessCalendar, opp_ids: pa.Array
-                  ) -> tuple[dict[str, pa.Table], list[Events], dict[str, pa.Array]]:
+                  ) -> tuple[dict[str, pa.Table], list[Events | Documents], dict[str, pa.Array]]:
     """DOO orders and fulfilment lines, AR transactions, payment schedules, receipts, applications.
 
     An order names its CPQ quote in `SOURCE_ORDER_NUMBER`; invoices carry the order number in
@@ -239,22 +298,24 @@ def order_to_cash(p: SimulationParams, c: Chunk, cal: BusinessCalendar, opp_ids:
     trx_key = np.r_[inv_key, inv_key[cut] + 1]
     trx_day = cal.local_day(np.r_[c.i_time, c.i_cancelled_time[cut]])
     paid = np.bincount(c.p_invoice, c.p_amount, len(c.i_order)).astype(np.int64)
-    closed_on = np.full(len(c.i_order), -1, np.int64)
-    closed_on[c.p_invoice[c.p_settles]] = c.p_day[c.p_settles]
     pay_key = inv_key[c.p_invoice] * 2 + c.p_no
+    p_day, receipt = _joint_receipts(p, c, gcase, pay_key)
+    closed_on = np.full(len(c.i_order), -1, np.int64)
+    closed_on[c.p_invoice[c.p_settles]] = p_day[c.p_settles]
     inv_case = c.o_case[c.i_order]
     # receipts: the payments, then the bounced ones (status REV, reversed); each receipt is
     # applied to its invoice, and a bounced one's application is undone by a negative row
     nb = len(c.b_payment)
     b_inv = c.p_invoice[c.b_payment]
-    r_key = np.r_[pay_key, inv_key[b_inv] * 2 + 3]
-    r_inv, r_day = np.r_[c.p_invoice, b_inv], np.r_[c.p_day, c.b_day]
+    r_key = np.r_[receipt, inv_key[b_inv] * 2 + 3]  # per application: its receipt
+    r_inv, r_day = np.r_[c.p_invoice, b_inv], np.r_[p_day, c.b_day]
     r_cents = np.r_[c.p_amount, c.p_amount[c.b_payment]]
     r_bounced = np.r_[np.zeros(len(pay_key), bool), np.ones(nb, bool)]
     r_rev = np.r_[np.full(len(pay_key), -1), c.b_reversed_day]
     a_of = np.r_[np.arange(len(r_key)), len(pay_key) + np.arange(nb)]
     a_undo = np.r_[np.zeros(len(r_key), bool), np.ones(nb, bool)]
-    a_id = np.where(a_undo, 10**12 + r_key[a_of], r_key[a_of])
+    app_key = np.r_[pay_key, inv_key[b_inv] * 2 + 3]  # per application: its own id
+    a_id = np.where(a_undo, 10**12 + app_key[a_of], app_key[a_of])
     a_day = np.where(a_undo, r_rev[a_of], r_day[a_of])
     tables = {
         "DOO_HEADERS_ALL.csv": pa.table({
@@ -305,13 +366,8 @@ def order_to_cash(p: SimulationParams, c: Chunk, cal: BusinessCalendar, opp_ids:
             "STATUS": pa.array(np.where(closed_on >= 0, "CL", "OP")),
             "ACTUAL_DATE_CLOSED": pa.array(date_text(np.maximum(closed_on, 0)).to_numpy(
                 zero_copy_only=False), mask=closed_on < 0)}),
-        "AR_CASH_RECEIPTS_ALL.csv": pa.table({
-            "CASH_RECEIPT_ID": _text(RECEIPT, r_key), "RECEIPT_NUMBER": digits(r_key, 10),
-            "RECEIPT_DATE": date_text(r_day), "AMOUNT": money(r_cents),
-            "STATUS": pa.array(np.where(r_bounced, "REV", "APP")),
-            "REVERSAL_DATE": _maybe_date(r_rev),
-            "REVERSAL_CATEGORY": pa.array(np.where(r_bounced, "NSF", "")),
-            "PAY_FROM_CUSTOMER": _text(PARTY, c.customer[inv_case[r_inv]])}),
+        "AR_CASH_RECEIPTS_ALL.csv": _receipts(r_key, r_day, r_cents, r_bounced, r_rev,
+                                              _text(PARTY, c.customer[inv_case[r_inv]])),
         "AR_RECEIVABLE_APPLICATIONS_ALL.csv": pa.table({
             "RECEIVABLE_APPLICATION_ID": _text(APPLICATION, a_id),
             "CASH_RECEIPT_ID": _text(RECEIPT, r_key[a_of]),
@@ -322,18 +378,35 @@ def order_to_cash(p: SimulationParams, c: Chunk, cal: BusinessCalendar, opp_ids:
             "CREATION_DATE": _iso(a_day * DAY + 8 * 3600)}),
     }
     ship = np.flatnonzero(shipped)
-    events = [
+    T, Q = ObjectType, Qualifier
+    quoted = np.zeros(c.n, bool)
+    quoted[c.q_case[accepted]] = True
+    has_quote = quoted[c.o_case]
+    o_quote = _text(QUOTE, quote_of[c.o_case])
+    inv_ids = _text(TRX, inv_key)
+    events: list[Events | Documents] = [
+        Documents(T.SALES_ORDER, order_no,
+                  ((Q.ORDER_OF, opp_ids.take(pa.array(c.o_case)).cast(pa.string())),
+                   (Q.ORDER_OF, pc.if_else(pa.array(has_quote), o_quote, pa.nulls(no, pa.string()))))),
+        Documents(T.INVOICE, _text(TRX, trx_key), ((Q.INVOICE_OF, order_no.take(pa.array(c.i_order[sel]))),)),
+        Documents(T.PAYMENT, _text(RECEIPT, r_key)),
+        Documents(T.PAYMENT, _text(RECEIPT, receipt), ((Q.CLEARS, inv_ids.take(pa.array(c.p_invoice))),)),
         Events(SYSTEM, c.o_case, np.full(no, activity("Sales Order Created")), c.o_time,
-               _record("DOO_HEADERS_ALL.csv", "HEADER_ID", _ids(HEADER, gcase))),
+               _record("DOO_HEADERS_ALL.csv", "HEADER_ID", _ids(HEADER, gcase)),
+               objects=own("Sales Order Created", order_no)),
         Events(SYSTEM, c.o_case[lines_order[ship]], np.full(len(ship), activity("Order Fulfilled")),
                ship_time[ship], _record("DOO_FULFILL_LINES_ALL.csv", "FULFILL_LINE_ID",
-                                        _ids(LINE, line_key[ship]))),
+                                        _ids(LINE, line_key[ship])),
+               objects=own("Order Fulfilled", order_no.take(pa.array(lines_order[ship])))),
         Events(SYSTEM, inv_case, np.full(len(inv_case), activity("Invoice Generated")),
                trx_day[: len(inv_case)] * DAY,
-               _record("RA_CUSTOMER_TRX_ALL.csv", "CUSTOMER_TRX_ID", _ids(TRX, inv_key))),
+               _record("RA_CUSTOMER_TRX_ALL.csv", "CUSTOMER_TRX_ID", _ids(TRX, inv_key)),
+               objects=own("Invoice Generated", inv_ids, order_no.take(pa.array(c.i_order)))),
         Events(SYSTEM, inv_case[c.p_invoice], np.full(len(pay_key), activity("Payment Received")),
-               c.p_day * DAY, _record("AR_RECEIVABLE_APPLICATIONS_ALL.csv",
-                                      "RECEIVABLE_APPLICATION_ID", _ids(APPLICATION, pay_key))),
+               p_day * DAY, _record("AR_RECEIVABLE_APPLICATIONS_ALL.csv",
+                                    "RECEIVABLE_APPLICATION_ID", _ids(APPLICATION, pay_key)),
+               objects=own("Payment Received", _text(RECEIPT, receipt),
+                           inv_ids.take(pa.array(c.p_invoice)))),
     ]
-    del opp_ids  # orders reach the opportunity through the CPQ quote (SOURCE_ORDER_NUMBER)
+    # orders reach the opportunity through the CPQ quote (SOURCE_ORDER_NUMBER)
     return tables, events, order_terms([t.name for t in p.payment_terms], c)

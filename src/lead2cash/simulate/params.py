@@ -124,5 +124,10 @@ class SimulationParams:
     # and delta extracts (`simulate.delta`).
     cut_at: str | None = None
 
+    # Share of Oracle orders with several invoices whose final payments arrive as one receipt
+    # applied to each of the invoices (one payment clearing several invoices), on the day the
+    # last of them would have come.
+    joint_receipt_rate: float = 0.0
+
     # Streaming: cases generated and written per chunk (bounds memory).
     chunk_cases: int = 50_000

@@ -6,12 +6,14 @@ from dataclasses import dataclass, field
 from datetime import UTC, date, datetime
 from pathlib import Path
 
+import pyarrow as pa
+
 from ..errors import Lead2CashError
 from ..model import SOURCE_SYSTEMS
 from ..progress import NO_PROGRESS, Progress
 from ..sources.defaults import DEFAULTS
 from .calendar import DAY, BusinessCalendar
-from .ground_truth import build
+from .ground_truth import OBJECTS_SCHEMA, Documents, Events, build, objects_table
 from .landscape import landscape as find_landscape
 from .params import SimulationParams
 from .process import DEVIATIONS, generate
@@ -36,6 +38,7 @@ class SimulationResult:
     events: int
     events_by_system: dict[str, int] = field(default_factory=dict)
     files: tuple[Path, ...] = ()
+    ground_truth_objects: Path | None = None  # the documents and their relations (E2O, O2O)
 
 
 def _ldu(p: SimulationParams) -> int:
@@ -83,8 +86,11 @@ def simulate(out_dir: Path, cases: int, seed: int, landscape: str = "salesforce+
     world = World.build(p, cases, seed)
     crm_stages = DEFAULTS[land.crm.KEY]
     writers = {m.KEY: ExtractWriter(out_dir / m.KEY, m.CSV_QUOTING) for m in land.systems}
+    truth_objects = GroundTruthWriter(out_dir / "ground_truth_objects.parquet", OBJECTS_SCHEMA)
     for m in land.modules:
         writers[m.KEY].write(m.master(p, world))
+        if hasattr(m, "master_documents"):  # master data held as objects (customers)
+            truth_objects.write(objects_table(pa.array([], pa.string()), [], m.master_documents(p, world)))
     truth = GroundTruthWriter(out_dir / "ground_truth.parquet")
     deviating = p.order_for_lost_rate or p.order_before_win_rate or p.payment_before_invoice_rate
     deviations: list[str] = ["SalesOpportunityId,deviation"]
@@ -93,19 +99,23 @@ def simulate(out_dir: Path, cases: int, seed: int, landscape: str = "salesforce+
     for case0 in range(0, cases, p.chunk_cases):
         n = min(p.chunk_cases, cases - case0)
         chunk = generate(p, crm_stages, world, cal, ldu, case0, n, seed)
-        tables, events, attrs, stages = land.crm.crm(p, chunk, cal, world)
+        tables, crm_events, attrs, stages = land.crm.crm(p, chunk, cal, world)
         o_tables, o_events, o_attrs = land.o2c.order_to_cash(
             p, chunk, cal, attrs["SalesOpportunityId"])
         writers[land.crm.KEY].write(tables)
         writers[land.o2c.KEY].write(o_tables)
-        for e in events + o_events:
+        # renderers give their documents (objects) in the same list as their events
+        events = [e for e in crm_events + o_events if isinstance(e, Events)]
+        docs = [d for d in crm_events + o_events if isinstance(d, Documents)]
+        for e in events:
             by_system[e.system] += len(e.case)
-        truth.write(build(n, events + o_events, attrs | o_attrs, stages, ldu, truth.rows))
+        truth.write(build(n, events, attrs | o_attrs, stages, ldu, truth.rows))
+        truth_objects.write(objects_table(attrs["SalesOpportunityId"], events, docs))
         ids = attrs["SalesOpportunityId"].to_pylist()
         deviations += [f"{ids[c]},{DEVIATIONS[k]}" for c, k in zip(chunk.dev_case, chunk.dev_kind)]
         progress("simulate", case0 + n, cases)
     extracted = datetime.fromtimestamp(ldu, UTC)
-    files: list[Path] = [truth.close()]
+    files: list[Path] = [truth.close(), truth_objects.close()]
     if deviating:  # the cases whose deviations were injected, for checking conformance
         (out_dir / "deviations.csv").write_text("\n".join(deviations) + "\n", encoding="utf-8")
         files.append(out_dir / "deviations.csv")
@@ -118,4 +128,4 @@ def simulate(out_dir: Path, cases: int, seed: int, landscape: str = "salesforce+
             "generator": "lead2cash simulate",
         })
     return SimulationResult(out_dir, land.name, cases, seed, files[0], extracted, truth.rows,
-                            by_system, tuple(files))
+                            by_system, tuple(files), files[1])

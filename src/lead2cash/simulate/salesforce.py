@@ -14,7 +14,8 @@ import pyarrow as pa
 from ..model import SOURCE_SYSTEMS
 from ..sources.defaults import DEFAULTS
 from .calendar import DAY, BusinessCalendar
-from .ground_truth import Events, StageRows, activity, order_terms, stage_activities
+from ..object_model import ObjectType, Qualifier
+from .ground_truth import Documents, Events, StageRows, activity, order_terms, own, stage_activities
 from .history import History
 from .params import SimulationParams
 from .process import Chunk
@@ -83,8 +84,13 @@ def master(p: SimulationParams, world: World) -> dict[str, pa.Table]:
     }
 
 
+def master_documents(p: SimulationParams, world: World) -> list[Documents]:
+    """The customers of `Account.csv` as objects."""
+    return [Documents(ObjectType.CUSTOMER, sf_ids("001", np.arange(len(world.customer_country))))]
+
+
 def crm(p: SimulationParams, c: Chunk, cal: BusinessCalendar, world: World) -> tuple[
-        dict[str, pa.Table], list[Events], dict[str, pa.Array], StageRows]:
+        dict[str, pa.Table], list[Events | Documents], dict[str, pa.Array], StageRows]:
     """Opportunity, OpportunityHistory, Quote, Contract, OpportunityLineItem; events; attributes."""
     n, cases = c.n, c.case_ids
     opp = opportunity_ids(cases)
@@ -164,19 +170,26 @@ def crm(p: SimulationParams, c: Chunk, cal: BusinessCalendar, world: World) -> t
     acts = stage_activities(c.h_case, c.h_stage, STAGES)
     ev = acts >= 0
     accepted = c.q_accepted >= 0
-    events = [
+    acc_ids = sf_ids("001", c.customer)
+    events: list[Events | Documents] = [
+        Documents(ObjectType.CUSTOMER, acc_ids, ((Qualifier.CUSTOMER_OF, opp),)),
+        Documents(ObjectType.QUOTE, q_id, ((Qualifier.QUOTE_OF, opp.take(pa.array(c.q_case))),)),
+        Documents(ObjectType.CONTRACT, contract_id,
+                  ((Qualifier.CONTRACT_OF, opp.take(pa.array(c.c_case))),)),
         Events(SYSTEM, np.arange(n), np.full(n, activity("Opportunity Created")), c.created,
                _record("Opportunity.csv", opp)),
         Events(SYSTEM, c.h_case[ev], acts[ev], c.h_time[ev],
                _record("OpportunityHistory.csv", hist_id.filter(pa.array(ev))),
                stage_name.filter(pa.array(ev))),
         Events(SYSTEM, c.q_case, np.full(len(c.q_case), activity("Quote Issued")), c.q_time,
-               _record("Quote.csv", q_id)),
+               _record("Quote.csv", q_id), objects=own("Quote Issued", q_id)),
         Events(SYSTEM, c.q_case[accepted], np.full(accepted.sum(), activity("Quote Accepted")),
-               c.q_accepted[accepted], _record("Quote.csv", q_id.filter(pa.array(accepted)))),
+               c.q_accepted[accepted], _record("Quote.csv", q_id.filter(pa.array(accepted))),
+               objects=own("Quote Accepted", q_id.filter(pa.array(accepted)))),
         Events(SYSTEM, c.c_case, np.full(len(c.c_case), activity("Contract Signed")), c.c_time,
-               _record("Contract.csv", contract_id)),
+               _record("Contract.csv", contract_id), objects=own("Contract Signed", contract_id)),
     ]
+
     attrs = {
         "SalesOpportunityId": opp,
         "OpportunityAmount": pa.array(amount / 100),
@@ -198,7 +211,7 @@ def _percent(half_pct: np.ndarray) -> pa.Array:
 
 
 def order_to_cash(p: SimulationParams, c: Chunk, cal: BusinessCalendar, opp_ids: pa.Array
-                  ) -> tuple[dict[str, pa.Table], list[Events], dict[str, pa.Array]]:
+                  ) -> tuple[dict[str, pa.Table], list[Events | Documents], dict[str, pa.Array]]:
     """Order, OrderHistory (Status → Fulfilled), blng__Invoice__c and blng__Payment__c."""
     no, gcase = len(c.o_case), c.case0 + c.o_case
     order_id = sf_ids("801", gcase)
@@ -262,16 +275,31 @@ def order_to_cash(p: SimulationParams, c: Chunk, cal: BusinessCalendar, opp_ids:
             "blng__Status__c": pa.array(pay_status),
             "CreatedDate": _iso(pay_day * DAY + 6 * 3600)}),
     }
-    events = [
+    # the order's quote: the opportunity's synced quote, its newest one
+    newest = np.full(c.n, -1, np.int64)
+    np.maximum.at(newest, c.q_case, np.arange(len(c.q_case)))  # the last revision
+    synced = newest[c.o_case]
+    q_id = sf_ids("0Q0", (c.case0 + c.q_case) * 8 + c.q_no)
+    events: list[Events | Documents] = [
+        Documents(ObjectType.SALES_ORDER, order_id,
+                  ((Qualifier.ORDER_OF, opp_ids.take(pa.array(c.o_case))),
+                   (Qualifier.ORDER_OF, q_id.take(pa.array(synced, mask=synced < 0))))),
+        Documents(ObjectType.INVOICE, all_inv,
+                  ((Qualifier.INVOICE_OF, order_id.take(pa.array(c.i_order[sel]))),)),
+        Documents(ObjectType.PAYMENT, sf_ids("a1C", pay_key),
+                  ((Qualifier.CLEARS, inv_id.take(pa.array(pay_inv))),)),
         Events(SYSTEM, c.o_case, np.full(no, activity("Sales Order Created")), c.o_time,
-               _record("Order.csv", order_id)),
+               _record("Order.csv", order_id), objects=own("Sales Order Created", order_id)),
         Events(SYSTEM, c.o_case[f_idx], np.full(len(f_idx), activity("Order Fulfilled")),
-               done[f_idx], _record("OrderHistory.csv", hist_id)),
+               done[f_idx], _record("OrderHistory.csv", hist_id),
+               objects=own("Order Fulfilled", order_id.take(pa.array(f_idx)))),
         Events(SYSTEM, c.o_case[c.i_order], np.full(len(c.i_order),
                                                     activity("Invoice Generated")),
-               c.i_time, _record("blng__Invoice__c.csv", inv_id)),
+               c.i_time, _record("blng__Invoice__c.csv", inv_id),
+               objects=own("Invoice Generated", inv_id, order_id.take(pa.array(c.i_order)))),
         Events(SYSTEM, c.o_case[c.i_order[c.p_invoice]],
                np.full(len(c.p_day), activity("Payment Received")), c.p_day * DAY,
-               _record("blng__Payment__c.csv", pay_id)),
+               _record("blng__Payment__c.csv", pay_id),
+               objects=own("Payment Received", pay_id, inv_id.take(pa.array(c.p_invoice)))),
     ]
     return tables, events, order_terms([t.name for t in p.payment_terms], c)

@@ -12,8 +12,9 @@ import pyarrow as pa
 import pyarrow.compute as pc
 
 from ..model import SOURCE_SYSTEMS
+from ..object_model import ObjectType, Qualifier
 from .calendar import BusinessCalendar
-from .ground_truth import Events, activity, order_terms
+from .ground_truth import Documents, Events, activity, order_terms, own
 from .params import SimulationParams
 from .process import Chunk
 from .text import concat, const, digits, money, short_ids, take, time_text
@@ -103,8 +104,13 @@ def _record(file: str, key: str, values: pa.Array) -> pa.Array:
     return concat(f"{KEY}/{file}:{key}=", values)
 
 
+def master_documents(p: SimulationParams, world: World) -> list[Documents]:
+    """The customers of `KNA1` as objects."""
+    return [Documents(ObjectType.CUSTOMER, kunnr(np.arange(len(world.customer_country))))]
+
+
 def order_to_cash(p: SimulationParams, c: Chunk, cal: BusinessCalendar, opp_ids: pa.Array
-                  ) -> tuple[dict[str, pa.Table], list[Events], dict[str, pa.Array]]:
+                  ) -> tuple[dict[str, pa.Table], list[Events | Documents], dict[str, pa.Array]]:
     """Orders (VBAK/VBAP/VBKD), deliveries (LIKP), billing (VBRK/VBRP), flow (VBFA), FI (BSAD/BSID).
 
     The CRM opportunity id travels in the order's customer reference `VBAK-BSTNK`.
@@ -175,18 +181,34 @@ def order_to_cash(p: SimulationParams, c: Chunk, cal: BusinessCalendar, opp_ids:
                                x_vbeln, s_vbeln, s_time, cut)
     tables |= _fi(c, cal, i_vbeln, x_vbeln, s_vbeln, inv_key, cut, s_time, i_zterm)
     paid = _settled(c)
-    events = [
+    # the payment object: the clearing document of each cleared valid invoice
+    clearing = np.full(len(inv_key), -1, np.int64)
+    settles = c.p_settles
+    clearing[c.p_invoice[settles]] = (FI_PAYMENT + inv_key[c.p_invoice] + c.p_no)[settles]
+    pay_doc = digits(clearing[paid], 10)
+    i_paid = i_vbeln.filter(pa.array(paid))
+    d_order_no = vbeln.take(pa.array(c.d_order))
+    T, Q = ObjectType, Qualifier
+    events: list[Events | Documents] = [
+        Documents(T.SALES_ORDER, vbeln, ((Q.ORDER_OF, opp_ids.take(pa.array(c.o_case))),)),
+        Documents(T.DELIVERY, d_vbeln, ((Q.DELIVERY_OF, d_order_no),)),
+        Documents(T.INVOICE, all_inv, ((Q.INVOICE_OF, i_ref.take(pa.array(all_sel))),
+                                       (Q.INVOICE_OF, order_no.take(pa.array(all_sel))))),
+        Documents(T.PAYMENT, pay_doc, ((Q.CLEARS, i_paid),)),
         Events(SYSTEM, c.o_case, np.full(no, activity("Sales Order Created")), c.o_time,
-               _record("VBAK.csv", "VBELN", vbeln)),
+               _record("VBAK.csv", "VBELN", vbeln), objects=own("Sales Order Created", vbeln)),
         Events(SYSTEM, c.o_case[c.d_order], np.full(nd, activity("Order Fulfilled")), c.d_time,
-               _record("LIKP.csv", "VBELN", d_vbeln)),
+               _record("LIKP.csv", "VBELN", d_vbeln),
+               objects=(*own("Order Fulfilled", d_order_no), (T.DELIVERY.value, d_vbeln, Q.FULFILS.value))),
         Events(SYSTEM, c.o_case[c.i_order], np.full(len(c.i_order),
                                                     activity("Invoice Generated")),
-               c.i_time, _record("VBRK.csv", "VBELN", i_vbeln)),
+               c.i_time, _record("VBRK.csv", "VBELN", i_vbeln),
+               objects=own("Invoice Generated", i_vbeln, order_no)),
         Events(SYSTEM, c.o_case[c.i_order[paid]], np.full(paid.sum(),
                                                           activity("Payment Received")),
                _settle_day(c)[paid] * 86_400,
-               _record("BSAD.csv", "BELNR", digits(FI_INVOICE + inv_key[paid], 10))),
+               _record("BSAD.csv", "BELNR", digits(FI_INVOICE + inv_key[paid], 10)),
+               objects=own("Payment Received", pay_doc, i_paid)),
     ]
     return tables, events, order_terms([t.name for t in p.payment_terms], c)
 

@@ -13,9 +13,10 @@ from typing import NamedTuple
 import numpy as np
 import pyarrow as pa
 
+from ..object_model import ObjectType, Qualifier
 from ..sources.defaults import DEFAULTS
 from .calendar import BusinessCalendar
-from .ground_truth import Events, StageRows, activity, stage_activities
+from .ground_truth import Documents, Events, StageRows, activity, own, stage_activities
 from .history import History
 from .params import SimulationParams
 from .process import Chunk
@@ -112,7 +113,7 @@ def _rejections(c: Chunk, cal: BusinessCalendar, h: History, q_vbeln: pa.Array,
 
 
 def crm(p: SimulationParams, c: Chunk, cal: BusinessCalendar, world: World) -> tuple[
-        dict[str, pa.Table], list[Events], dict[str, pa.Array], StageRows]:
+        dict[str, pa.Table], list[Events | Documents], dict[str, pa.Array], StageRows]:
     """CRMS4D_OPPT_H, CDHDR/CDPOS, quotations and contracts (VBAK/VBAP) and their VBFA links."""
     n, cases = c.n, c.case_ids
     opp = digits(OPPORTUNITY + cases, 10)
@@ -205,18 +206,23 @@ def crm(p: SimulationParams, c: Chunk, cal: BusinessCalendar, world: World) -> t
     acts = stage_activities(c.h_case, c.h_stage, STAGES)
     ev = acts >= 0
     names = take([s.name for s in STAGES], c.h_stage)
-    events = [
+    T, Q = ObjectType, Qualifier
+    events: list[Events | Documents] = [
+        Documents(T.QUOTE, q_vbeln, ((Q.QUOTE_OF, opp.take(pa.array(c.q_case))),)),
+        Documents(T.CONTRACT, k_vbeln, ((Q.CONTRACT_OF, opp.take(pa.array(c.c_case))),)),
+        Documents(T.SALES_ORDER, o_vbeln, ((Q.ORDER_OF, o_from),)),
         Events(SYSTEM, np.arange(n), np.full(n, activity("Opportunity Created")), c.created,
                _record("CRMS4D_OPPT_H.csv", "OBJECT_ID", opp)),
         Events(SYSTEM, c.h_case[ev], acts[ev], c.h_time[ev],
                _record("CDHDR.csv", "CHANGENR", changenr.filter(pa.array(ev))),
                names.filter(pa.array(ev))),
         Events(SYSTEM, c.q_case, np.full(len(q_key), activity("Quote Issued")), c.q_time,
-               _record("VBAK.csv", "VBELN", q_vbeln)),
+               _record("VBAK.csv", "VBELN", q_vbeln), objects=own("Quote Issued", q_vbeln)),
         Events(SYSTEM, c.o_case[has_order], np.full(has_order.sum(), activity("Quote Accepted")),
-               c.o_time[has_order], _record("VBFA.csv", "VBELN", o_vbeln)),
+               c.o_time[has_order], _record("VBFA.csv", "VBELN", o_vbeln),
+               objects=own("Quote Accepted", o_from)),
         Events(SYSTEM, c.c_case, np.full(len(c.c_case), activity("Contract Signed")), c.c_time,
-               _record("VBAK.csv", "VBELN", k_vbeln)),
+               _record("VBAK.csv", "VBELN", k_vbeln), objects=own("Contract Signed", k_vbeln)),
     ]
     q_last = np.full(n, -1, np.int64)
     q_last[c.q_case] = c.family[c.q_case]

@@ -95,11 +95,11 @@ class ExtractWriter:
 
 
 class GroundTruthWriter:
-    """`ground_truth.parquet`, written row group by row group."""
+    """`ground_truth.parquet` (or, with `OBJECTS_SCHEMA`, its objects), row group by row group."""
 
-    def __init__(self, path: Path) -> None:
+    def __init__(self, path: Path, schema: pa.Schema = SCHEMA) -> None:
         self.path = path
-        self._writer = pq.ParquetWriter(path, SCHEMA, compression="zstd")
+        self._writer = pq.ParquetWriter(path, schema, compression="zstd")
         self.rows = 0
 
     def write(self, table: pa.Table) -> None:

@@ -13,9 +13,11 @@ record is read, and a record whose newest row has `IsDelete` set is left out.
 
 from __future__ import annotations
 
+from ..object_model import ObjectType, Qualifier, ValueType
 from .config import Setting, Settings, status_settings
 from .defaults import DEFAULTS
 from .engine import EventRule, Mapping, StageHistory, carried_stages, lit, lits, stage_classes
+from .objects import Document, ObjectRef, customers, touches
 from .regions import TABLE, region_join, region_lookup_sql, regions_setting
 from .spec import SourceTable, TimeField
 from .sql import id_order
@@ -244,6 +246,7 @@ def mapping(cfg: Settings, crm_present: bool) -> Mapping:
             "t.opportunityid",
             "quoteid",
             where=f"trim(t.statecode) IN {lits(cfg['quote_issued'])}",
+            objects=touches("Quote Issued", "t.quoteid"),
         ),
         EventRule(
             "Quote Accepted",
@@ -252,12 +255,15 @@ def mapping(cfg: Settings, crm_present: bool) -> Mapping:
             "t.opportunityid",
             "quoteid",
             where=f"trim(t.statecode) IN {lits(cfg['quote_accepted'])}",
+            objects=touches("Quote Accepted", "t.quoteid"),
         ),
         EventRule(
-            "Sales Order Created", "salesorder", "createdon", "t.opportunityid", "salesorderid"
+            "Sales Order Created", "salesorder", "createdon", "t.opportunityid", "salesorderid",
+            objects=touches("Sales Order Created", "t.salesorderid"),
         ),
         EventRule(
-            "Order Fulfilled", "salesorder", "datefulfilled", "t.opportunityid", "salesorderid"
+            "Order Fulfilled", "salesorder", "datefulfilled", "t.opportunityid", "salesorderid",
+            objects=touches("Order Fulfilled", "t.salesorderid"),
         ),
         EventRule(
             "Invoice Generated",
@@ -267,6 +273,7 @@ def mapping(cfg: Settings, crm_present: bool) -> Mapping:
             "invoiceid",
             so,
             f"trim(t.statecode) NOT IN {lits(cfg['invoice_cancelled'])}",
+            objects=touches("Invoice Generated", "t.invoiceid", "t.salesorderid"),
         ),
         EventRule(
             "Payment Received",
@@ -278,6 +285,7 @@ def mapping(cfg: Settings, crm_present: bool) -> Mapping:
             "JOIN {invoice} i ON i.invoiceid = t.objectid " + so.replace("t.", "i."),
             f"t.objecttypecode = 'invoice' AND {paid_change} AND t.auditid NOT IN "
             f"(SELECT auditid FROM {{invoice_states}} WHERE next_state IN {reversed_})",
+            objects=(ObjectRef(ObjectType.INVOICE, "i.invoiceid", Qualifier.CLEARS),),
         ),
         EventRule(
             "Payment Received",
@@ -289,6 +297,7 @@ def mapping(cfg: Settings, crm_present: bool) -> Mapping:
             f"trim(t.statecode) IN {paid} "
             f"AND t.invoiceid NOT IN (SELECT objectid FROM {{changes}} p "
             f"WHERE {paid_change})",
+            objects=_CLEARS_INVOICE,
         ),  # without audit: the Paid state, as last modified
     )
     won = cfg["closed"].get("1")  # statecode 1 is Won in Dataverse
@@ -315,7 +324,25 @@ def mapping(cfg: Settings, crm_present: bool) -> Mapping:
             TABLE: region_lookup_sql(cfg["regions"]),
         },
         case_table=("opportunity", "opportunityid"),
+        documents=DOCUMENTS,
     )
+
+
+# Dynamics 365 Sales keeps no payment record: a payment is the invoice's (audited) Paid state
+_CLEARS_INVOICE = (ObjectRef(ObjectType.INVOICE, "t.invoiceid", Qualifier.CLEARS),)
+_T, _Q, _V = ObjectType, Qualifier, ValueType
+DOCUMENTS: tuple[Document, ...] = (
+    *customers("account", "accountid", "name", "opportunity", "opportunityid", "customerid"),
+    Document(_T.QUOTE, "quote", "t.quoteid",
+             links=(ObjectRef(_T.OPPORTUNITY, "t.opportunityid", _Q.QUOTE_OF),),
+             attributes=(("statecode", "t.statecode", _V.STRING),)),
+    Document(_T.SALES_ORDER, "salesorder", "t.salesorderid",
+             links=(ObjectRef(_T.OPPORTUNITY, "t.opportunityid", _Q.ORDER_OF),)),
+    Document(_T.INVOICE, "invoice", "t.invoiceid",
+             links=(ObjectRef(_T.SALES_ORDER, "t.salesorderid", _Q.INVOICE_OF),),
+             attributes=(("statecode", "t.statecode", _V.STRING),)),
+)
+"""Dynamics 365's documents as objects: account, quote, salesorder, invoice."""
 
 
 def _cases_sql(cfg: Settings) -> str:

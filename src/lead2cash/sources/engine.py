@@ -27,8 +27,10 @@ from ..model import ACTIVITIES, ATTRIBUTE_NAMES, CASE_ATTRIBUTES, HAPPY_PATH, SO
 from ..progress import NO_PROGRESS, Progress
 from ..store import Workspace, quote
 from . import accounting
+from . import objects as docs
 from .absence import Plan, absent_reasons, region_gaps, stage_name_report
 from .exported import reset_left_out
+from .objects import AttributeHistory, Document, ObjectRef
 from .sql import id_order, lit, lits
 from .stages import (
     StageHistory,
@@ -77,6 +79,7 @@ class EventRule:
     once_per: str | None = None
     fallback_time: str | None = None  # time column used where `time` is empty
     needs: tuple[str, ...] = ()  # source tables behind the helper tables it joins
+    objects: tuple[ObjectRef, ...] = ()  # the documents each event touches (E2O)
 
 
 @dataclass(frozen=True, slots=True)
@@ -96,6 +99,8 @@ class Mapping:
     crm_link: tuple[str, str, str] | None = None
     """(table, column, setting) holding the CRM opportunity id when a CRM is extracted first
     (SAP: VBAK.BSTNK, `opportunity_field`): it must be filled somewhere, or no case links."""
+    documents: tuple[Document, ...] = ()  # the objects it reads besides the opportunities
+    object_history: tuple[AttributeHistory, ...] = ()  # attributes' values over time
 
 
 def _refs(sql: str) -> list[str]:
@@ -133,7 +138,8 @@ def _rule_sql(rule: EventRule, folder: SystemFolder, system: str, names: _Names)
         f"SELECT CAST({rule.case} AS VARCHAR) AS SalesOpportunityId, "
         f"{lit(rule.activity)} AS ActivityName, "
         f"{when} AS EventTime, {lit(system)} AS SourceSystem, "
-        f"{record} AS source_record, {id_order('t.' + quote(rule.id))} AS _seq"
+        f"{record} AS source_record, {id_order('t.' + quote(rule.id))} AS _seq, "
+        f"{docs.objects_of_rule(rule.objects, names)}"
         + (f", CAST({rule.once_per} AS VARCHAR) AS _once" if rule.once_per else "")
         + f" FROM {names[rule.table]} t {rule.joins.format_map(names)} "
         f"WHERE ({rule.where.format_map(names)}) AND {when} IS NOT NULL"
@@ -189,6 +195,7 @@ def run_extract(
     read: list[tuple[SystemFolder, Mapping, _Names]] = []  # for the rows accounting
     extras: list[str] = []
     reset_left_out(con)
+    docs.reset(con)
     for prio, (key, folder_path) in enumerate(sources.items()):
         mapping = build(key)
         system = SOURCE_SYSTEMS[key]
@@ -213,6 +220,7 @@ def run_extract(
         plans += [(a, key, t, folder.missing) for a, t in _sources_of(mapping)]
         missing[key] = folder.missing
         read.append((folder, mapping, names))
+        docs.collect(con, mapping.documents, mapping.object_history, folder.files, key, names)
         # a system's configured attribute fields (2 * prio) win over its own sources (+ 1)
         cases.append(
             f"SELECT {2 * prio + 1} AS _prio, {lit(key)} AS _country_from, * "
@@ -247,9 +255,11 @@ def run_extract(
     con.execute(
         "CREATE OR REPLACE TEMP TABLE x_events AS SELECT NULL::VARCHAR AS SalesStage, * "
         "FROM (SELECT NULL::VARCHAR AS SalesOpportunityId, NULL::VARCHAR AS _seq, "
-        "NULL::BOOLEAN AS _history WHERE FALSE) UNION ALL BY NAME "
+        "NULL::BOOLEAN AS _history, NULL::STRUCT(ty VARCHAR, id VARCHAR, q VARCHAR)[] AS _objs "
+        "WHERE FALSE) UNION ALL BY NAME "
         + " UNION ALL BY NAME ".join(f"SELECT * FROM ({e})" for e in events)
     )
+    docs.take_objects(con)
     stage_timeline(con, loaded)
     _build_cases(con, cases, extras)
     con.execute("CREATE OR REPLACE TEMP TABLE x_stamps AS " + " UNION ALL ".join(stamps))
@@ -265,11 +275,13 @@ def run_extract(
         for account in accounting.account_folder(con, folder, mapping, names):
             if ws.active_run is not None:
                 ws.active_run.add_file(account)
+    meta.update(docs.prepare(con))
     progress("derive events", 1, 1)
     progress("load workspace", 0, 1)
     meta.update(kind="extract", systems=", ".join(sources))
     with ws.transaction():
-        ws.replace_log(_final_sql(extras), dict.fromkeys(extras, "VARCHAR"), meta)
+        ws.replace_log(_final_sql(extras), dict.fromkeys(extras, "VARCHAR"), meta,
+                       docs.object_log())
         accounting.write_set_aside(con)
         if keep is not None:
             keep([f for f, _, _ in read])

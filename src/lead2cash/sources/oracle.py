@@ -17,9 +17,11 @@ from __future__ import annotations
 
 from dataclasses import replace
 
+from ..object_model import ObjectType, Qualifier, ValueType
 from .config import Setting, Settings, status_settings
 from .defaults import DEFAULTS
 from .engine import EventRule, Mapping, StageHistory, lit, lits
+from .objects import Document, ObjectRef, customers, touches
 from .regions import TABLE, region_join, region_lookup_sql, regions_setting
 from .spec import SourceTable, TimeField, flag_sql
 from .sql import id_order
@@ -125,7 +127,7 @@ _TABLES: tuple[SourceTable, ...] = (
         key="HEADER_ID",
         optional=True,
         times=_C,
-        optional_columns=("PAYMENT_TERM_ID",),
+        optional_columns=("PAYMENT_TERM_ID", "SOURCE_ORDER_ID"),
     ),
     SourceTable(
         "DOO_FULFILL_LINES_ALL",
@@ -251,6 +253,7 @@ def mapping(cfg: Settings, crm_present: bool) -> Mapping:
             "CREATION_DATE",
             "t.OPTY_ID",
             "ORDER_HEADER_ID",
+            objects=touches("Quote Issued", "t.ORDER_HEADER_ID"),
         ),
         EventRule(
             "Quote Accepted",
@@ -259,6 +262,7 @@ def mapping(cfg: Settings, crm_present: bool) -> Mapping:
             "t.OPTY_ID",
             "ORDER_HEADER_ID",
             where=f"t.STATUS IN {lits(cfg['quote_accepted'])}",
+            objects=touches("Quote Accepted", "t.ORDER_HEADER_ID"),
         ),
         EventRule(
             "Sales Order Created",
@@ -269,6 +273,7 @@ def mapping(cfg: Settings, crm_present: bool) -> Mapping:
             header,
             once_per="t.ORDER_NUMBER",
             needs=("ZCA_SALES_ORDER_HEADERS",),
+            objects=touches("Sales Order Created", "t.ORDER_NUMBER"),
         ),
         EventRule(
             "Order Fulfilled",
@@ -279,6 +284,7 @@ def mapping(cfg: Settings, crm_present: bool) -> Mapping:
             header,
             f"coalesce(t.STATUS_CODE, '') NOT IN {lits(cfg['line_cancelled'])}",
             needs=_ORDERS,
+            objects=touches("Order Fulfilled", "hc.ORDER_NUMBER"),
         ),
         EventRule(
             "Invoice Generated",
@@ -289,6 +295,7 @@ def mapping(cfg: Settings, crm_present: bool) -> Mapping:
             order,
             void,
             needs=_ORDERS,
+            objects=touches("Invoice Generated", "t.CUSTOMER_TRX_ID", "t.INTERFACE_HEADER_ATTRIBUTE1"),
         ),
         EventRule(
             "Payment Received",
@@ -300,6 +307,7 @@ def mapping(cfg: Settings, crm_present: bool) -> Mapping:
             + order.replace("t.", "i."),
             f"{applied} AND " + void.replace("t.", "i."),
             needs=_ORDERS,
+            objects=touches("Payment Received", "t.CASH_RECEIPT_ID", "t.APPLIED_CUSTOMER_TRX_ID"),
         ),
     )
     closed = cfg["closed"]
@@ -328,6 +336,32 @@ def mapping(cfg: Settings, crm_present: bool) -> Mapping:
         stages,
         prepare={**_PREPARE, TABLE: region_lookup_sql(cfg["regions"])},
         case_table=("opportunities", "OptyId"),
+        documents=_documents(applied),
+    )
+
+
+def _documents(applied: str) -> tuple[Document, ...]:
+    """Oracle's documents as objects (Fusion ids are unique across tables): accounts, CPQ quote
+    versions, DOO orders (by ORDER_NUMBER, over change versions), AR transactions, receipts."""
+    T, Q, V = ObjectType, Qualifier, ValueType
+    return (
+        *customers("accounts", "PartyId", "OrganizationName", "opportunities", "OptyId",
+                   "TargetPartyId"),
+        Document(T.QUOTE, "ZCA_SALES_ORDER_HEADERS", "t.ORDER_HEADER_ID",
+                 links=(ObjectRef(T.OPPORTUNITY, "t.OPTY_ID", Q.QUOTE_OF),),
+                 attributes=(("STATUS", "t.STATUS", V.STRING),)),
+        Document(T.SALES_ORDER, "DOO_HEADERS_ALL", "t.ORDER_NUMBER",
+                 joins="LEFT JOIN {header_case} hc ON hc.HEADER_ID = t.HEADER_ID",
+                 links=(ObjectRef(T.OPPORTUNITY, "hc.OPTY_ID", Q.ORDER_OF),
+                        ObjectRef(T.QUOTE, "t.SOURCE_ORDER_ID", Q.ORDER_OF))),
+        Document(T.INVOICE, "RA_CUSTOMER_TRX_ALL", "t.CUSTOMER_TRX_ID",
+                 links=(ObjectRef(T.SALES_ORDER, "t.INTERFACE_HEADER_ATTRIBUTE1", Q.INVOICE_OF),),
+                 attributes=(("STATUS_TRX", "t.STATUS_TRX", V.STRING),)),
+        Document(T.PAYMENT, "AR_CASH_RECEIPTS_ALL", "t.CASH_RECEIPT_ID",
+                 attributes=(("STATUS", "t.STATUS", V.STRING),)),
+        # a receipt clears each invoice it is applied to (one receipt may pay several)
+        Document(T.PAYMENT, "AR_RECEIVABLE_APPLICATIONS_ALL", "t.CASH_RECEIPT_ID", where=applied,
+                 links=(ObjectRef(T.INVOICE, "t.APPLIED_CUSTOMER_TRX_ID", Q.CLEARS),)),
     )
 
 

@@ -15,7 +15,9 @@ from dataclasses import replace
 from ..store import quote
 from .config import Setting, Settings, status_settings
 from .defaults import DEFAULTS
+from ..object_model import ObjectType, Qualifier, ValueType
 from .engine import EventRule, Mapping, StageHistory, history_rows, lit, lits
+from .objects import AttributeHistory, Document, ObjectRef, customers, touches
 from .regions import TABLE, region_join, region_lookup_sql, regions_setting
 from .spec import SourceTable, TimeField, flag_sql
 
@@ -92,6 +94,7 @@ _TABLES: tuple[SourceTable, ...] = (
         key="Id",
         optional=True,
         times=(TimeField("CreatedDate", _ISO),),
+        optional_columns=("Amount", "Probability"),
     ),
     SourceTable(
         "OpportunityFieldHistory",
@@ -218,6 +221,7 @@ def _status_rule(
         joins,
         f"t.Field = 'Status' AND t.NewValue IN {lits(statuses)}",
         once_per=f"t.{parent}",
+        objects=touches(activity, f"t.{parent}"),
     )
 
 
@@ -281,22 +285,22 @@ def mapping(cfg: Settings, crm_present: bool) -> Mapping:
             "Quote Accepted", "QuoteHistory", "QuoteId", cfg["quote_accepted"], "q.OpportunityId", q
         ),
         EventRule(
-            "Quote Issued",
-            "Quote",
-            "CreatedDate",
-            "t.OpportunityId",
-            "Id",
-            "",
-            f"t.Status IN {lits(cfg['quote_issued'])} AND {no_history}",
+            objects=touches("Quote Issued", "t.Id"),
+            activity="Quote Issued",
+            table="Quote",
+            time="CreatedDate",
+            case="t.OpportunityId",
+            id="Id",
+            where=f"t.Status IN {lits(cfg['quote_issued'])} AND {no_history}",
         ),
         EventRule(
-            "Quote Accepted",
-            "Quote",
-            "LastModifiedDate",
-            "t.OpportunityId",
-            "Id",
-            "",
-            f"t.Status IN {lits(cfg['quote_accepted'])} AND {no_history}",
+            objects=touches("Quote Accepted", "t.Id"),
+            activity="Quote Accepted",
+            table="Quote",
+            time="LastModifiedDate",
+            case="t.OpportunityId",
+            id="Id",
+            where=f"t.Status IN {lits(cfg['quote_accepted'])} AND {no_history}",
         ),
         EventRule(
             "Contract Signed",
@@ -306,6 +310,7 @@ def mapping(cfg: Settings, crm_present: bool) -> Mapping:
             "Id",
             "JOIN {Opportunity} o ON o.ContractId = t.Id",
             f"t.Status IN {lits(cfg['contract_signed'])}",
+            objects=touches("Contract Signed", "t.Id"),
         ),
         EventRule(  # an amendment or reduction order revises an order: no second one
             "Sales Order Created",
@@ -315,6 +320,7 @@ def mapping(cfg: Settings, crm_present: bool) -> Mapping:
             "Id",
             where="nullif(trim(t.OriginalOrderId), '') IS NULL "  # the null id is read as NULL
             f"AND NOT coalesce({flag_sql('t.IsReductionOrder')}, FALSE)",
+            objects=touches("Sales Order Created", "t.Id"),
         ),
         _status_rule(
             "Order Fulfilled",
@@ -333,6 +339,7 @@ def mapping(cfg: Settings, crm_present: bool) -> Mapping:
             "JOIN {Order} o ON o.Id = t.blng__Order__c",
             invoice_ok,
             fallback_time="blng__InvoiceDate__c",
+            objects=touches("Invoice Generated", "t.Id", "t.blng__Order__c"),
         ),
         EventRule(
             "Payment Received",
@@ -346,6 +353,7 @@ def mapping(cfg: Settings, crm_present: bool) -> Mapping:
             f"IN {lits(cfg['payment_received'])} AND "
             "coalesce(TRY_CAST(t.blng__Amount__c AS DOUBLE), 0) >= 0 AND "  # no reversal row
             + invoice_ok.replace("t.", "i."),
+            objects=touches("Payment Received", "t.Id", "t.blng__Invoice__c"),
         ),
     )
     milestones = cfg["stages"]
@@ -381,7 +389,45 @@ def mapping(cfg: Settings, crm_present: bool) -> Mapping:
         stages,
         prepare={TABLE: region_lookup_sql(cfg["regions"])},
         case_table=("Opportunity", "Id"),
+        documents=DOCUMENTS,
+        object_history=HISTORY,
     )
+
+
+_T, _Q, _V = ObjectType, Qualifier, ValueType
+_ORIGINAL_ORDER = ("nullif(trim(t.OriginalOrderId), '') IS NULL "
+                   f"AND NOT coalesce({flag_sql('t.IsReductionOrder')}, FALSE)")
+DOCUMENTS: tuple[Document, ...] = (
+    *customers("Account", "Id", "Name", "Opportunity", "Id", "AccountId"),
+    Document(_T.QUOTE, "Quote", "t.Id", links=(ObjectRef(_T.OPPORTUNITY, "t.OpportunityId", _Q.QUOTE_OF),),
+             attributes=(("Status", "t.Status", _V.STRING),
+                         ("Discount", "TRY_CAST(t.Discount AS DOUBLE)", _V.FLOAT))),
+    Document(_T.CONTRACT, "Contract", "t.Id", attributes=(("Status", "t.Status", _V.STRING),)),
+    Document(_T.CONTRACT, "Opportunity", "t.ContractId",
+             links=(ObjectRef(_T.OPPORTUNITY, "t.Id", _Q.CONTRACT_OF),)),
+    # an amendment or reduction order revises its original order: not an order of its own
+    Document(_T.SALES_ORDER, "Order", "t.Id", where=_ORIGINAL_ORDER,
+             links=(ObjectRef(_T.OPPORTUNITY, "t.OpportunityId", _Q.ORDER_OF),
+                    ObjectRef(_T.QUOTE, "o.SyncedQuoteId", _Q.ORDER_OF)),
+             joins="LEFT JOIN {Opportunity} o ON o.Id = t.OpportunityId",
+             attributes=(("Status", "t.Status", _V.STRING),)),
+    Document(_T.INVOICE, "blng__Invoice__c", "t.Id",
+             links=(ObjectRef(_T.SALES_ORDER, "t.blng__Order__c", _Q.INVOICE_OF),),
+             attributes=(("Status", "t.blng__InvoiceStatus__c", _V.STRING),)),
+    Document(_T.PAYMENT, "blng__Payment__c", "t.Id",
+             links=(ObjectRef(_T.INVOICE, "t.blng__Invoice__c", _Q.CLEARS),),
+             attributes=(("Status", "t.blng__Status__c", _V.STRING),
+                         ("Amount", "TRY_CAST(t.blng__Amount__c AS DOUBLE)", _V.FLOAT))),
+)
+"""Salesforce's documents as objects: Account, Quote, Contract, Order, invoice and payment."""
+
+_H = ("OpportunityHistory", "t.OpportunityId", 't."CreatedDate@utc"', "t.Id")
+HISTORY: tuple[AttributeHistory, ...] = (
+    AttributeHistory(_T.OPPORTUNITY, *_H, "OpportunityAmount", "TRY_CAST(t.Amount AS DOUBLE)", _V.FLOAT),
+    AttributeHistory(_T.OPPORTUNITY, *_H, "Probability", "TRY_CAST(t.Probability AS DOUBLE)", _V.FLOAT),
+)
+"""The opportunity's amount and probability over time (OpportunityHistory; its stage is the
+events' SalesStage)."""
 
 
 # the owner's name: User.Name, else FirstName LastName (the Data Export has no compound Name)

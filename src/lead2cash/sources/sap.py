@@ -18,10 +18,12 @@ from dataclasses import replace
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 from ..errors import Lead2CashError
+from ..object_model import ObjectType, Qualifier, ValueType
 from . import sap_crm
 from .config import Setting, Settings
 from .defaults import DEFAULTS
 from .engine import EventRule, Mapping, lits
+from .objects import Document, ObjectRef, touches
 from .regions import TABLE, region_join, region_lookup_sql, regions_setting
 from .spec import SourceTable, TimeField
 
@@ -328,6 +330,7 @@ def mapping(cfg: Settings, crm_present: bool) -> Mapping:
             "VBELN",
             c,
             f"trim(t.VBTYP) IN {cat['quotation']}",
+            objects=touches("Quote Issued", "t.VBELN"),
         ),
         EventRule(
             "Quote Issued",
@@ -338,6 +341,7 @@ def mapping(cfg: Settings, crm_present: bool) -> Mapping:
             c,
             f"trim(t.VBTYP_N) IN {cat['quotation']} AND {no_vbak}",
             once_per="trim(t.VBELN)",
+            objects=touches("Quote Issued", "t.VBELN"),
         ),
         EventRule(
             "Quote Accepted",
@@ -348,6 +352,7 @@ def mapping(cfg: Settings, crm_present: bool) -> Mapping:
             cv,
             accepted,
             once_per="trim(t.VBELV)",
+            objects=touches("Quote Accepted", "t.VBELV"),
         ),
         EventRule(
             "Sales Order Created",
@@ -357,6 +362,7 @@ def mapping(cfg: Settings, crm_present: bool) -> Mapping:
             "VBELN",
             c,
             f"trim(t.VBTYP) IN {cat['order']}",
+            objects=touches("Sales Order Created", "t.VBELN"),
         ),
         EventRule(
             "Sales Order Created",
@@ -367,6 +373,7 @@ def mapping(cfg: Settings, crm_present: bool) -> Mapping:
             c,
             f"trim(t.VBTYP_N) IN {cat['order']} AND {no_vbak}",
             once_per="trim(t.VBELN)",
+            objects=touches("Sales Order Created", "t.VBELN"),
         ),
         EventRule(
             "Order Fulfilled",
@@ -376,6 +383,7 @@ def mapping(cfg: Settings, crm_present: bool) -> Mapping:
             "VBELN",
             c,
             f"coalesce(trim(t.WBSTK), 'C') IN {lits(cfg['goods_issued'])}",
+            objects=_fulfils("t.VBELN", cat),
         ),
         EventRule(
             "Order Fulfilled",
@@ -387,6 +395,7 @@ def mapping(cfg: Settings, crm_present: bool) -> Mapping:
             f"trim(t.VBTYP_V) IN {cat['delivery']} AND trim(t.VBTYP_N) IN {cat['goods_movement']}"
             " AND trim(t.VBELV) NOT IN (SELECT trim(VBELN) FROM {LIKP})",
             once_per="trim(t.VBELV)",
+            objects=_fulfils("t.VBELV", cat),
         ),
         EventRule(
             "Invoice Generated",
@@ -397,6 +406,7 @@ def mapping(cfg: Settings, crm_present: bool) -> Mapping:
             c,
             f"trim(t.VBTYP) IN {cat['invoice']} AND coalesce(trim(t.FKSTO), '') NOT IN "
             f"{lits(cfg['invoice_cancelled'])} AND {cancelled}",
+            objects=_bills(cat),
         ),
         EventRule(
             "Invoice Generated",
@@ -407,6 +417,7 @@ def mapping(cfg: Settings, crm_present: bool) -> Mapping:
             c,
             f"trim(t.VBTYP_N) IN {cat['invoice']} AND {cancelled} AND {no_vbrk}",
             once_per="trim(t.VBELN)",
+            objects=_bills(cat),
         ),
         EventRule(
             "Payment Received",
@@ -419,6 +430,8 @@ def mapping(cfg: Settings, crm_present: bool) -> Mapping:
             f"coalesce(trim(k.FKSTO), '') NOT IN {lits(cfg['invoice_cancelled'])} AND "
             + cancelled.replace("t.VBELN", "k.VBELN")
             + f" AND {_NOT_REVERSED}",
+            objects=touches("Payment Received", "coalesce(nullif(trim(t.AUGBL), ''), trim(t.BELNR))",
+                            "t.VBELN"),
         ),
     ]
     events += [
@@ -430,6 +443,7 @@ def mapping(cfg: Settings, crm_present: bool) -> Mapping:
             "VBELN",
             c,
             f"trim(t.VBTYP) IN {lits(cfg['contract'])}",
+            objects=touches("Contract Signed", "t.VBELN"),
         ),
         sap_crm.created_rule(),
     ]
@@ -485,6 +499,65 @@ def mapping(cfg: Settings, crm_present: bool) -> Mapping:
         prepare=prepare,
         case_table=("CRMS4D_OPPT_H", "OBJECT_ID"),
         crm_link=("VBAK", _reference_field(cfg), "opportunity_field") if crm_present else None,
+        documents=_documents(cfg, cat, cancelled),
+    )
+
+
+def _orders_of(doc: str, cat: dict[str, str]) -> str:
+    """SQL: the LIST of sales orders a delivery (`doc`) serves, from the document flow."""
+    return (f"(SELECT list(DISTINCT trim(f.VBELV)) FROM {{VBFA}} f WHERE trim(f.VBELN) = trim({doc}) "
+            f"AND trim(f.VBTYP_V) IN {cat['order']})")
+
+
+def _fulfils(delivery: str, cat: dict[str, str]) -> tuple[ObjectRef, ...]:
+    """E2O of a goods issue: its delivery and every order the delivery serves."""
+    return (ObjectRef(ObjectType.DELIVERY, delivery, Qualifier.FULFILS),
+            ObjectRef(ObjectType.SALES_ORDER, _orders_of(delivery, cat), Qualifier.FULFILS, many=True))
+
+
+def _bills(cat: dict[str, str]) -> tuple[ObjectRef, ...]:
+    """E2O of an invoice: the invoice and the orders it bills (directly, or through its deliveries)."""
+    orders = (f"(SELECT list(DISTINCT o) FROM (SELECT trim(f.VBELV) AS o FROM {{VBFA}} f "
+              f"WHERE trim(f.VBELN) = trim(t.VBELN) AND trim(f.VBTYP_V) IN {cat['order']} "
+              f"UNION ALL SELECT trim(g.VBELV) FROM {{VBFA}} f JOIN {{VBFA}} g ON trim(g.VBELN) = trim(f.VBELV) "
+              f"WHERE trim(f.VBELN) = trim(t.VBELN) AND trim(f.VBTYP_V) IN {cat['delivery']} "
+              f"AND trim(g.VBTYP_V) IN {cat['order']}))")
+    return (*touches("Invoice Generated", "t.VBELN"),
+            ObjectRef(ObjectType.SALES_ORDER, orders, Qualifier.BILLS, many=True))
+
+
+def _documents(cfg: Settings, cat: dict[str, str], cancelled: str) -> tuple[Document, ...]:
+    """SAP's documents as objects: SD documents by category (VBAK, LIKP, VBRK), their flow
+    (VBFA) as O2O, clearing documents of invoices (BSAD AUGBL) as payments, customers (KNA1)."""
+    T, Q, V = ObjectType, Qualifier, ValueType
+    flow = "LEFT JOIN {{VBFA}} f ON trim(f.VBELN) = trim(t.VBELN) AND trim(f.VBTYP_V) IN {cats}"
+    chain = "LEFT JOIN {chain} ch ON ch.doc = trim(t.VBELN)"
+    return (
+        Document(T.CUSTOMER, "KNA1", "t.KUNNR", attributes=(("Name", "t.NAME1", V.STRING),)),
+        Document(T.QUOTE, "VBAK", "t.VBELN", where=f"trim(t.VBTYP) IN {cat['quotation']}", joins=chain,
+                 links=(ObjectRef(T.OPPORTUNITY, "ch.case_id", Q.QUOTE_OF),)),
+        Document(T.CONTRACT, "VBAK", "t.VBELN", where=f"trim(t.VBTYP) IN {lits(cfg['contract'])}",
+                 joins=chain, links=(ObjectRef(T.OPPORTUNITY, "ch.case_id", Q.CONTRACT_OF),)),
+        Document(T.SALES_ORDER, "VBAK", "t.VBELN", where=f"trim(t.VBTYP) IN {cat['order']}",
+                 joins=chain + " " + flow.format(cats=cat["quotation"]),
+                 links=(ObjectRef(T.OPPORTUNITY, "ch.case_id", Q.ORDER_OF),
+                        ObjectRef(T.QUOTE, "f.VBELV", Q.ORDER_OF))),
+        Document(T.DELIVERY, "LIKP", "t.VBELN", joins=flow.format(cats=cat["order"]),
+                 links=(ObjectRef(T.SALES_ORDER, "f.VBELV", Q.DELIVERY_OF),)),
+        Document(T.INVOICE, "VBRK", "t.VBELN", where=f"trim(t.VBTYP) IN {cat['invoice']}",
+                 joins=flow.format(cats=cat["delivery"])
+                 + " LEFT JOIN {VBFA} g ON trim(g.VBELN) = trim(f.VBELV) "
+                 f"AND trim(g.VBTYP_V) IN {cat['order']}",
+                 links=(ObjectRef(T.DELIVERY, "f.VBELV", Q.INVOICE_OF),
+                        ObjectRef(T.SALES_ORDER, "g.VBELV", Q.INVOICE_OF)),
+                 attributes=(("Cancelled", f"NOT ({cancelled}) OR coalesce(trim(t.FKSTO), '') "
+                              f"IN {lits(cfg['invoice_cancelled'])}", V.BOOLEAN),)),
+        # the clearing document of a valid invoice's line: the payment that cleared it
+        Document(T.PAYMENT, "BSAD", "t.AUGBL", joins="JOIN {VBRK} k ON trim(k.VBELN) = trim(t.VBELN)",
+                 where=f"nullif(trim(t.VBELN), '') IS NOT NULL AND trim(k.VBTYP) IN {cat['invoice']} AND "
+                 f"coalesce(trim(k.FKSTO), '') NOT IN {lits(cfg['invoice_cancelled'])} AND "
+                 + cancelled.replace("t.VBELN", "k.VBELN") + f" AND {_NOT_REVERSED}",
+                 links=(ObjectRef(T.INVOICE, "t.VBELN", Q.CLEARS),)),
     )
 
 

@@ -35,6 +35,7 @@ NAV: tuple[tuple[str, str, str], ...] = (
     ("/conformance", "conformance", "Conformance"),  # conformance_pages.py
     ("/drivers", "drivers", "Drivers"),
     ("/explorer", "explorer", "Case explorer"),
+    ("/objects", "objects", "Objects"),
     ("/quality", "quality", "Data quality"),
 )
 
@@ -180,6 +181,14 @@ def quality(request: Request) -> Response:
     def render() -> Response:
         scope = scope_of(request, with_extra=False)
         return _render(request, "quality.html", "quality", scope, view=_dash(request).quality())
+    return cached_page(request, render)
+
+
+@router.get("/objects", response_class=HTMLResponse)
+def objects(request: Request) -> Response:
+    def render() -> Response:
+        scope = scope_of(request, with_extra=False)
+        return _render(request, "objects.html", "objects", scope, view=_dash(request).objects())
     return cached_page(request, render)
 
 
