@@ -166,3 +166,31 @@ def test_kpis_on_a_log_that_is_not_lead_to_cash_say_why(tmp_path: Path) -> None:
     done = _cli("mine", "kpis", db=path)
     assert "none of the 15 Lead-to-Cash activities (its activities are 'Approve', 'Register')" \
         in done.stdout
+
+
+def test_ctrl_c_during_a_query_is_an_interrupt_not_a_defect() -> None:
+    """Ctrl-C while DuckDB runs a query comes back as DuckDB's own error (seen when SIGINT
+    hit `serve` while it opened the workspace): the CLI must read it as Ctrl-C (exit 130)."""
+    import threading
+
+    import duckdb
+
+    from lead2cash.cli import _is_interrupt
+
+    con = duckdb.connect()
+    caught: list[BaseException] = []
+
+    def run() -> None:
+        try:
+            con.execute("SELECT count(*) FROM range(10000000000) a, range(1000) b WHERE a.range % 7 = b.range").fetchall()
+        except BaseException as exc:  # noqa: BLE001 - the interrupt is what is tested
+            caught.append(exc)
+
+    worker = threading.Thread(target=run)
+    worker.start()
+    time.sleep(0.5)
+    con.interrupt()
+    worker.join(60)
+    assert caught, "the query was not interrupted"
+    assert _is_interrupt(caught[0]), repr(caught[0])
+    assert not _is_interrupt(RuntimeError("Binder Error: no such column"))

@@ -55,6 +55,14 @@ def _interrupted() -> None:
     sys.exit(INTERRUPTED)
 
 
+def _is_interrupt(exc: BaseException) -> bool:
+    """Whether `exc` is Ctrl-C reaching a running DuckDB query: DuckDB stops the query and
+    raises its own error (`InterruptException`, or a RuntimeError "Query interrupted" when it
+    happens inside a Python call), not KeyboardInterrupt."""
+    kind = getattr(sys.modules.get("duckdb"), "InterruptException", None)
+    return (kind is not None and isinstance(exc, kind)) or str(exc).startswith("Query interrupted")
+
+
 def _internal_error(exc: BaseException) -> None:
     """An error no check foresaw: never a traceback on the terminal. Say what happened, keep the
     traceback in a file for the bug report, exit 1 (`LEAD2CASH_DEBUG=1` shows it instead)."""
@@ -108,6 +116,8 @@ def main() -> None:
     except KeyboardInterrupt:  # outside the command itself (Typer turns it into 130 inside)
         _interrupted()
     except Exception as exc:  # a defect of ours: one clear paragraph, the traceback in a file
+        if _is_interrupt(exc):
+            _interrupted()
         _internal_error(exc)
     if code == INTERRUPTED:
         _interrupted()

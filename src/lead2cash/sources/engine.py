@@ -220,7 +220,9 @@ def run_extract(
         plans += [(a, key, t, folder.missing) for a, t in _sources_of(mapping)]
         missing[key] = folder.missing
         read.append((folder, mapping, names))
-        docs.collect(con, mapping.documents, mapping.object_history, folder.files, key, names)
+        lineage = ({t: f"{f} (merged records)" for t, f in folder.files.items()} if merged
+                   else folder.files)  # a merged record's row is its place in the merged set
+        docs.collect(con, mapping.documents, mapping.object_history, lineage, key, names)
         # a system's configured attribute fields (2 * prio) win over its own sources (+ 1)
         cases.append(
             f"SELECT {2 * prio + 1} AS _prio, {lit(key)} AS _country_from, * "
