@@ -3,7 +3,7 @@
 Usage: .venv/bin/python benchmarks/bench_extract.py [--cases 121000] [--workdir /tmp/l2c-bench]
 
 The simulation runs first in its own process (not measured); the extraction then runs in a
-fresh child process, which reports its own peak resident memory (ru_maxrss).
+fresh child process, which reports its own peak resident memory (VmHWM, see peak_memory.py).
 """
 
 from __future__ import annotations
@@ -14,6 +14,8 @@ import shutil
 import subprocess
 import sys
 from pathlib import Path
+
+from peak_memory import child_env
 
 _SIMULATE = """
 import sys
@@ -29,7 +31,8 @@ print(duckdb.sql(f"SELECT count({what}) FROM '{sys.argv[1]}'").fetchall()[0][0])
 """
 
 _EXTRACT = """
-import json, resource, sys, time
+import json, sys, time
+from peak_memory import peak_rss_mb
 from pathlib import Path
 from lead2cash.sources.registry import extract
 from lead2cash.store import Workspace
@@ -38,7 +41,7 @@ t0 = time.perf_counter()
 with Workspace(root / "bench.duckdb", memory_limit=sys.argv[2]) as ws:
     meta = extract(ws, {"salesforce": root / "salesforce", "sap-s4hana": root / "sap-s4hana"})
 seconds = time.perf_counter() - t0
-peak = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
+peak = peak_rss_mb()
 print(json.dumps({"events": int(meta["events"]), "seconds": seconds, "peak_mb": peak}))
 """
 
@@ -46,7 +49,8 @@ print(json.dumps({"events": int(meta["events"]), "seconds": seconds, "peak_mb": 
 def _child(code: str, *args: str) -> str:
     """Run Python code in a child process and return its standard output."""
     done = subprocess.run(
-        [sys.executable, "-c", code, *args], check=True, capture_output=True, text=True
+        [sys.executable, "-c", code, *args], check=True, capture_output=True, text=True,
+        env=child_env(),
     )
     return done.stdout.strip()
 

@@ -26,6 +26,8 @@ import subprocess
 import sys
 from pathlib import Path
 
+from peak_memory import child_env
+
 _SIMULATE = """
 import sys
 from pathlib import Path
@@ -35,7 +37,8 @@ print(r.events)
 """
 
 _EXTRACT = """
-import json, resource, sys, time
+import json, sys, time
+from peak_memory import peak_rss_mb
 from pathlib import Path
 from lead2cash.simulate import LANDSCAPES
 from lead2cash.sources import objects as docs
@@ -52,7 +55,7 @@ with Workspace(db, memory_limit="2GB") as ws:
     seconds = time.perf_counter() - t0
     counts = {t: ws.con.execute(f"SELECT count(*) FROM {t}").fetchall()[0][0]
               for t in ("events", "objects", "event_objects", "object_objects", "object_attributes")}
-print(json.dumps({"seconds": seconds, "rss_mb": resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024,
+print(json.dumps({"seconds": seconds, "rss_mb": peak_rss_mb(),
                   "bytes": db.stat().st_size, **counts}))
 """
 
@@ -79,7 +82,7 @@ def main() -> None:
             db = args.workdir / f"bench-{mode.replace(' ', '-')}-{i}.duckdb"
             db.unlink(missing_ok=True)
             out = subprocess.run([sys.executable, "-c", _EXTRACT, str(sim), str(db), args.landscape, mode],
-                                 check=True, capture_output=True, text=True)
+                                 check=True, capture_output=True, text=True, env=child_env())
             results[mode].append(json.loads(out.stdout.strip().splitlines()[-1]))
             db.unlink(missing_ok=True)
     print(f"{args.landscape}, {args.cases:,} opportunities, {args.runs} run(s) per mode")

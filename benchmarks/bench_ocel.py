@@ -25,7 +25,6 @@ import argparse
 import json
 import os
 import random
-import resource
 import statistics
 import subprocess
 import sys
@@ -34,6 +33,8 @@ import time
 from collections.abc import Callable
 from datetime import datetime, timedelta
 from pathlib import Path
+
+from peak_memory import peak_rss_mb
 
 REPO = Path(__file__).resolve().parents[1]
 WARMUP = REPO / "tests" / "data" / "ocel" / "lead2cash-small.json"
@@ -165,7 +166,7 @@ def one_run(step: str, fmt: str, work: Path) -> None:
     start, cpu = time.perf_counter(), time.process_time()
     run()
     seconds, cpu = time.perf_counter() - start, time.process_time() - cpu
-    rss_mb = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
+    rss_mb = peak_rss_mb()
     print(json.dumps({"seconds": seconds, "cpu": cpu, "rss_mb": rss_mb}))
 
 

@@ -2,19 +2,19 @@
 
     .venv/bin/python benchmarks/bench_simulate.py --events 1000000 [--out DIR] [--landscape L]
 
-Runs in this process (peak memory = ru_maxrss of the whole run) and deletes its output.
+Runs in this process (peak memory = VmHWM of the whole run, see peak_memory.py) and deletes its output.
 """
 
 from __future__ import annotations
 
 import argparse
-import resource
 import shutil
 import tempfile
 import time
 from pathlib import Path
 
 from lead2cash.simulate import simulate
+from peak_memory import peak_rss_mb
 
 EVENTS_PER_CASE = 8.4  # measured on the default landscape; sizes the case count
 
@@ -31,7 +31,7 @@ def main() -> None:
     start = time.perf_counter()
     result = simulate(out, cases, 1, args.landscape)
     seconds = time.perf_counter() - start
-    peak_mb = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
+    peak_mb = peak_rss_mb()
     size_mb = sum(f.stat().st_size for f in result.files) / 2**20
     print(f"{args.landscape}: {cases:,} cases, {result.events:,} events in {seconds:.1f} s = "
           f"{result.events / seconds:,.0f} events/s ({result.events / seconds * 60 / 1e6:.1f} M/min), "
