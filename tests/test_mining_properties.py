@@ -55,3 +55,26 @@ def test_random_logs_match_plain_python(
     expected = {c: (g.EventTime.max() - g.EventTime.min()) / timedelta(microseconds=1) / 1e6
                 for c, g in traces.items()}
     assert cd.per_case == pytest.approx(expected, abs=1e-9)
+
+
+# microsecond values as the engines return them: whole, interpolated (x.5, x.1 noise), huge
+microseconds = (st.integers(0, 10**13).map(float)
+                | st.floats(0, 1e13, allow_nan=False)
+                | st.integers(0, 10**12).map(lambda n: n + 0.5)
+                | st.integers(0, 10**12).map(lambda n: n / 10))
+
+
+@settings(max_examples=500, deadline=None)
+@given(us=microseconds)
+def test_one_value_in_seconds_equals_the_array_rounding(us: float) -> None:
+    """`seconds` (plain Python, no numpy on the `mine dfg` path) gives bit for bit what
+    `to_seconds` gives an array: one rounding of durations, whichever path a figure takes."""
+    import numpy as np
+
+    from lead2cash.mining.stats import seconds, stats_list, to_seconds
+
+    expected = float(to_seconds(np.array([us]))[0])
+    assert seconds(us) == expected
+    assert seconds(int(us)) == float(to_seconds(np.array([int(us)]))[0])
+    row = {f"d_{f}": [us] for f in ("mean", "median", "p90", "min", "max")}
+    assert stats_list({"d_count": [3], **row})[0].median_s == expected

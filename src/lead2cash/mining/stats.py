@@ -12,14 +12,13 @@ linearly interpolated quantiles, so the two agree. See docs/mining.md.
 from __future__ import annotations
 
 import math
-from collections.abc import Iterable, Mapping, Sequence
+from collections.abc import Mapping, Sequence
 from dataclasses import asdict, dataclass
 from typing import TYPE_CHECKING, Any
 
-import numpy as np
-
 if TYPE_CHECKING:
     import ibis.expr.types as ir
+    import numpy as np
     import pandas as pd
 
 __all__ = ["DurationStats", "duration_aggs", "ratio", "seconds", "stats_list", "to_seconds", "whole"]
@@ -32,16 +31,25 @@ def to_seconds(us: np.ndarray) -> np.ndarray:
 
     Interpolated percentiles of whole microseconds are exact multiples of 0.1 us up to float
     noise, which differs between engines; the first rounding removes that noise, so both
-    engines report the same value.
+    engines report the same value. (Array methods, so this module needs no numpy import:
+    `mine dfg` and `mine variants` then start without it.)
     """
-    return np.round(np.round(us.astype("float64"), 1) / 1e6, 6)
+    return (us.astype("float64").round(1) / 1e6).round(6)
+
+
+def _second(us: float) -> float | None:
+    """`to_seconds` of one float in plain Python, bit for bit: numpy rounds to n decimals as
+    rint(x * 10**n) / 10**n, and Python's `round(x)` is rint (half to even, on the float)."""
+    if math.isnan(us):
+        return None
+    return round(round(us * 10.0) / 10.0 / 1e6 * 1e6) / 1e6
 
 
 def seconds(us: object) -> float | None:
     """One duration in microseconds (any numeric, or missing) as seconds (see `to_seconds`)."""
-    if us is None or (isinstance(us, float) and math.isnan(us)):
+    if us is None:
         return None
-    return float(to_seconds(np.array([us]))[0])
+    return _second(float(us))  # type: ignore[arg-type]
 
 
 def whole(value: object) -> int:
@@ -67,6 +75,8 @@ class DurationStats:
         """Statistics of the non-missing values of an array of seconds (sorted first, so the
         mean is summed in one order whatever order the engine returned; quantiles interpolate
         linearly, as the engines' do)."""
+        import numpy as np  # the callers hold arrays already: numpy is loaded
+
         v = np.asarray(values, dtype=float)
         v = np.sort(v[~np.isnan(v)])
         if not len(v):
@@ -92,19 +102,11 @@ def ratio(numerator: float, denominator: float) -> float | None:
     return float(numerator) / float(denominator) if denominator else None
 
 
-def _floats(values: Iterable[Any]) -> np.ndarray:
-    """Numbers (missing as None or NaN) as a float64 array with NaN for missing."""
-    return np.array([math.nan if v is None else v for v in values], dtype="float64")
-
-
 def stats_list(columns: Mapping[str, Sequence[Any]], prefix: str = "d_") -> list[DurationStats]:
-    """One DurationStats per row of a result (as columns), converted column-wise (fast on many
-    rows); the same seconds as `seconds` gives one value at a time."""
+    """One DurationStats per row of a result given as columns (lists, arrays or a frame), each
+    value through `seconds`."""
     counts = [whole(v) for v in columns[f"{prefix}count"]]
-    values = [
-        [None if math.isnan(v) else v for v in to_seconds(_floats(columns[f"{prefix}{f}"])).tolist()]
-        for f in _FIELDS[1:]
-    ]
+    values = [[seconds(v) for v in columns[f"{prefix}{f}"]] for f in _FIELDS[1:]]
     return [DurationStats(c, *row) for c, *row in zip(counts, *values)]
 
 
