@@ -194,3 +194,32 @@ def test_ctrl_c_during_a_query_is_an_interrupt_not_a_defect() -> None:
     assert caught, "the query was not interrupted"
     assert _is_interrupt(caught[0]), repr(caught[0])
     assert not _is_interrupt(RuntimeError("Binder Error: no such column"))
+
+
+def test_running_out_of_memory_names_the_setting_to_change(db: Path) -> None:
+    """DuckDB past its memory_limit (here 2MB) is the user's setting, not a defect: exit 2,
+    the limit in use and the variable to raise, no 'report this' paragraph."""
+    env = {**os.environ, "COLUMNS": "400", "LEAD2CASH_MEMORY_LIMIT": "2MB"}
+    done = subprocess.run([sys.executable, "-m", "lead2cash", "mine", "variants", "--db", str(db)],
+                          capture_output=True, text=True, env=env, timeout=300)
+    assert done.returncode == 2, done.stderr
+    assert "DuckDB ran out of memory (memory_limit 2MB" in done.stderr
+    assert "LEAD2CASH_MEMORY_LIMIT=8GB" in done.stderr and "defect" not in done.stderr
+
+
+def test_spark_out_of_memory_is_explained() -> None:
+    """Spark's error arrives through py4j; only its text says out of memory (seen at 10M events
+    with the default 2g driver memory). Other errors stay unexplained (a defect report)."""
+    from lead2cash.errors import out_of_memory
+
+    class Py4JJavaError(Exception):  # py4j's class, by name: the CLI must not import PySpark
+        pass
+
+    seen = Py4JJavaError("An error occurred while calling o65.collectToPython.\n: "
+                         "org.apache.spark.SparkException: Job aborted due to stage failure: "
+                         "org.apache.spark.memory.SparkOutOfMemoryError: "
+                         "[UNABLE_TO_ACQUIRE_MEMORY] Unable to acquire 52 bytes of memory, got 0.")
+    explained = out_of_memory(seen)
+    assert explained is not None and "LEAD2CASH_SPARK_MEMORY" in str(explained)
+    assert out_of_memory(Py4JJavaError("AnalysisException: column not found")) is None
+    assert out_of_memory(ValueError("Out of range")) is None

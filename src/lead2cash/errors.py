@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-__all__ = ["Lead2CashError", "InputError", "Location"]
+__all__ = ["Lead2CashError", "InputError", "Location", "out_of_memory"]
 
 
 class Lead2CashError(Exception):
@@ -54,3 +54,36 @@ class InputError(Lead2CashError):
         self.problem = problem
         self.value = value
         self.more = more
+
+
+_SPARK_OOM = ("SparkOutOfMemoryError", "java.lang.OutOfMemoryError", "UNABLE_TO_ACQUIRE_MEMORY")
+
+
+def out_of_memory(exc: BaseException) -> Lead2CashError | None:
+    """An engine that ran out of memory, as the user error it is, with the setting to change;
+    None for any other exception.
+
+    Recognised by name and message, so that the caller (the CLI's last resort) need not import
+    DuckDB or PySpark: Spark reports through py4j (`Py4JJavaError` wrapping a
+    `SparkOutOfMemoryError`), DuckDB with `OutOfMemoryException`.
+    """
+    import os
+
+    kind, text = type(exc).__name__, str(exc)
+    if kind == "OutOfMemoryException" or text.startswith("Out of Memory Error"):
+        limit = os.environ.get("LEAD2CASH_MEMORY_LIMIT", "4GB")
+        return Lead2CashError(
+            f"DuckDB ran out of memory (memory_limit {limit}, the workspace's spill folder full "
+            "or unusable)",
+            "raise LEAD2CASH_MEMORY_LIMIT (e.g. LEAD2CASH_MEMORY_LIMIT=8GB), free disk space "
+            "in LEAD2CASH_TEMP_DIR, or narrow the analysis with --filter")
+    if any(marker in text for marker in _SPARK_OOM):
+        memory = os.environ.get("LEAD2CASH_SPARK_MEMORY", "2g")
+        parts = os.environ.get("LEAD2CASH_SPARK_PARTITIONS", "4")
+        return Lead2CashError(
+            f"Spark ran out of memory (spark.driver.memory {memory}, "
+            f"{parts} shuffle partitions)",
+            "give Spark more memory (e.g. LEAD2CASH_SPARK_MEMORY=8g) or more, smaller "
+            "partitions (e.g. LEAD2CASH_SPARK_PARTITIONS=32), or use --engine duckdb, "
+            "which spills to disk")
+    return None

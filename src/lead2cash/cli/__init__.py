@@ -11,7 +11,7 @@ import sys
 
 import typer
 
-from ..errors import Lead2CashError
+from ..errors import Lead2CashError, out_of_memory
 from . import options
 from .console import err_console, print_error
 
@@ -118,6 +118,9 @@ def main() -> None:
     except Exception as exc:  # a defect of ours: one clear paragraph, the traceback in a file
         if _is_interrupt(exc):
             _interrupted()
+        if (explained := out_of_memory(exc)) is not None:
+            print_error(explained)
+            sys.exit(2)
         _internal_error(exc)
     if code == INTERRUPTED:
         _interrupted()
