@@ -3,11 +3,18 @@
 from __future__ import annotations
 
 import os
+from collections.abc import Iterator
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 import pytest
 
 from lead2cash.store import Workspace
+
+if TYPE_CHECKING:
+    from fastapi.testclient import TestClient
+
+    from lead2cash.app.views import Dashboard
 
 REPO = Path(__file__).resolve().parents[1]
 SHARED_DATA = REPO.parent / "shared" / "data"
@@ -49,8 +56,8 @@ def company_db(tmp_path_factory: pytest.TempPathFactory) -> Path:
 def deviating_db(tmp_path_factory: pytest.TempPathFactory) -> Path:
     """The demo's simulated company (600 opportunities, Salesforce and SAP S/4HANA through the
     connectors) with the simulator's deviations injected (5 % each): some rules are broken."""
-    from lead2cash.sources.registry import extract
     from lead2cash.simulate import SimulationParams, simulate
+    from lead2cash.sources.registry import extract
     from lead2cash.store import Workspace
 
     out = tmp_path_factory.mktemp("deviating")
@@ -62,3 +69,23 @@ def deviating_db(tmp_path_factory: pytest.TempPathFactory) -> Path:
         extract(ws, {s: out / s for s in ("salesforce", "sap-s4hana")})
     assert (out / "deviations.csv").exists() and sim.cases == 600
     return db
+
+
+# The in-process dashboard of a module's `company_db` (a module may choose another company,
+# as test_web_conformance.py does), for the dashboard API tests.
+@pytest.fixture(scope="module")
+def dashboard(company_db: Path) -> Iterator[Dashboard]:
+    from lead2cash.app.views import Dashboard
+
+    d = Dashboard(company_db)
+    yield d
+    d.close()
+
+
+@pytest.fixture(scope="module")
+def client(dashboard: Dashboard) -> TestClient:
+    from fastapi.testclient import TestClient
+
+    from lead2cash.web import create_app
+
+    return TestClient(create_app(dashboard))

@@ -6,13 +6,12 @@ from __future__ import annotations
 
 import hashlib
 import html
-from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
 import pytest
 from fastapi.testclient import TestClient
-from web_support import cli_json, without_volatile
+from web_support import cli_json, get, without_volatile
 
 from lead2cash.app.figures import HEADLINES
 from lead2cash.app.scope import Scope
@@ -22,24 +21,6 @@ from lead2cash.web.pages import NAV
 
 SCOPE = {"region": "EMEA", "amount": "10k-50k"}
 FILTERS = ["SalesRegion = 'EMEA'", "OpportunityAmount >= 10000", "OpportunityAmount < 50000"]
-
-
-@pytest.fixture(scope="module")
-def dashboard(company_db: Path) -> Iterator[Dashboard]:
-    d = Dashboard(company_db)
-    yield d
-    d.close()
-
-
-@pytest.fixture(scope="module")
-def client(dashboard: Dashboard) -> TestClient:
-    return TestClient(create_app(dashboard))
-
-
-def get(client: TestClient, path: str, **params: Any) -> Any:
-    r = client.get(path, params=params)
-    assert r.status_code == 200, (path, r.text[:500])
-    return r.json()
 
 
 def test_scope_writes_the_filter_language() -> None:

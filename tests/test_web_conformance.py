@@ -6,16 +6,14 @@ the map marks the activities where the token replay deviates, bad targets get a 
 from __future__ import annotations
 
 import html
-from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
 import pytest
 from fastapi.testclient import TestClient
-from web_support import cli_json
+from web_support import cli_json, get
 
 from lead2cash.app.views import Dashboard
-from lead2cash.web import create_app
 
 SCOPE = {"region": "EMEA"}
 FILTERS = ["SalesRegion = 'EMEA'"]
@@ -25,24 +23,6 @@ FILTERS = ["SalesRegion = 'EMEA'"]
 def company_db(deviating_db: Path) -> Path:
     """The simulated company with deviations (conftest.py): some rules are broken."""
     return deviating_db
-
-
-@pytest.fixture(scope="module")
-def dashboard(company_db: Path) -> Iterator[Dashboard]:
-    d = Dashboard(company_db)
-    yield d
-    d.close()
-
-
-@pytest.fixture(scope="module")
-def client(dashboard: Dashboard) -> TestClient:
-    return TestClient(create_app(dashboard))
-
-
-def get(client: TestClient, path: str, **params: Any) -> Any:
-    r = client.get(path, params=params)
-    assert r.status_code == 200, (path, r.text[:500])
-    return r.json()
 
 
 @pytest.mark.parametrize("scoped", [False, True])

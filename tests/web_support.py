@@ -14,6 +14,7 @@ from pathlib import Path
 from typing import Any
 
 import httpx
+from fastapi.testclient import TestClient
 from typer.testing import CliRunner
 
 VOLATILE = ("checked_at", "age_hours")
@@ -81,3 +82,11 @@ def server_process(db: Path, *extra: str, env: dict[str, str] | None = None
         except subprocess.TimeoutExpired:
             proc.kill()
             proc.wait()
+
+
+
+def get(client: TestClient, path: str, **params: Any) -> Any:
+    """A JSON endpoint's answer, asserting 200 (with the start of the body when not)."""
+    r = client.get(path, params=params)
+    assert r.status_code == 200, (path, r.text[:500])
+    return r.json()
