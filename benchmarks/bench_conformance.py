@@ -18,6 +18,7 @@ Prints markdown tables; figures taken on a busy machine are only indicative.
 from __future__ import annotations
 
 import argparse
+import sys
 import tempfile
 import time
 from pathlib import Path
@@ -34,19 +35,11 @@ from lead2cash.store import Workspace
 
 from bench_mining import timed  # the same timing as the mining benchmark (run from benchmarks/)
 
+sys.path.insert(0, str(Path(__file__).resolve().parents[1] / "tests"))
+from pm4py_logs import pm4py_frame  # noqa: E402 - pm4py's reading of a log, as the tests' oracle
+
 SHARED = Path(__file__).resolve().parents[1].parent / "shared" / "data"
 EVENTS_PER_CASE = 8.7  # what the simulator's Salesforce landscape gives on average
-
-
-def pm4py_frame(path: Path) -> pd.DataFrame:
-    import pm4py
-
-    if path.suffix == ".csv":
-        raw = pd.read_csv(path)
-        raw["time:timestamp"] = pd.to_datetime(raw["time:timestamp"], utc=True, format="ISO8601")
-        return pm4py.format_dataframe(raw, case_id="case:concept:name",
-                                      activity_key="concept:name", timestamp_key="time:timestamp")
-    return pm4py.read_xes(str(path))
 
 
 def prepare(name: str, tmp: Path) -> tuple[Workspace, pd.DataFrame, tuple[Any, Any, Any], Path]:
