@@ -57,6 +57,9 @@ VIEWS = {
     "case explorer search": "/fragments/search?text=Global",
     "animation data (400 cases)": "/api/animation",
     "data quality": "/quality",
+    "conformance (rules, replay, map)": "/conformance",
+    "drivers (of lost)": "/drivers",
+    "objects (whole log)": "/objects",
 }
 FILTER = {"region": "EMEA"}
 

@@ -37,6 +37,9 @@ VIEWS = {
     "explorer search": "/fragments/search?text=Inc",
     "data quality": "/quality",
     "KPIs JSON": "/api/kpis",
+    "conformance": "/conformance",
+    "drivers": "/drivers",
+    "objects": "/objects",
 }
 SCOPES = ["", "region=EMEA", "region=APAC&outcome=won", "amount=10k-50k"]
 
