@@ -218,12 +218,12 @@ def _stage_parquet(con: duckdb.DuckDBPyConnection, path: Path) -> Stage:
 def _stage_xes(con: duckdb.DuckDBPyConnection, path: Path, progress: Progress) -> Stage:
     """Stage an XES log: events in document order, trace attributes as `case:` columns."""
     import numpy as np
-    import pyarrow as pa
 
+    from .arrow_numpy import from_numpy
     from .xes import read_xes
 
     xes = read_xes(path, progress)
-    rows = pa.array(np.arange(xes.table.num_rows, dtype=np.int64))
+    rows = from_numpy(np.arange(xes.table.num_rows, dtype=np.int64))
     con.register(STAGE, xes.table.append_column("_row", rows))  # scanned in place, no copy
     columns = {n: t for n, t in _describe(con).items() if n not in ("_trace", "_event", "_row")}
     lifecycle = "lifecycle:transition"

@@ -12,10 +12,10 @@ from pathlib import Path
 from xml.parsers import expat
 
 import numpy as np
-import pyarrow as pa
 
 from ..errors import InputError, Location
 from ..progress import Progress
+from .arrow_numpy import strings
 from .xes_source import (
     TYPE_NAMES,
     AttrRows,
@@ -84,8 +84,8 @@ class _Collector:
     def attr_rows(self, owner: str) -> AttrRows:
         """The kept attributes of events or traces."""
         owners, keys, types, values = self.rows[owner]
-        return AttrRows(np.array(owners, np.int64), pa.array(keys, pa.string()).dictionary_encode(),
-                        np.array(types, np.int8), pa.array(values, pa.string()))
+        return AttrRows(np.array(owners, np.int64), strings(keys).dictionary_encode(),
+                        np.array(types, np.int8), strings(values))
 
 
 def xml_error(path: Path, exc: expat.ExpatError) -> InputError:

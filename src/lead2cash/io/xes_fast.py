@@ -23,6 +23,7 @@ import pyarrow as pa
 import pyarrow.compute as pc
 
 from ..progress import Progress
+from .arrow_numpy import binary_scalar, from_numpy, strings, to_numpy
 from .xes_exact import xml_error
 from .xes_source import TYPE_NAMES as TYPES
 from .xes_source import AttrRows, XesTable, assemble, blocks, refuse_doctype
@@ -37,6 +38,7 @@ _LOOPS = r"(?:" + _WS + r"(?:<event>" + _WS + r"</event>|</trace>" + _WS + r"<tr
 _FROM_TRACE = "^" + _WS + "/>" + _LOOPS + _WS + "(?:<event>)?" + _ATTR_OPEN
 _FROM_EVENT = "^" + _WS + "/>" + _WS + "(?:</event>" + _LOOPS + _WS + "(?:<event>)?)?" + _ATTR_OPEN
 _VALUE_SEP = "^[ \t\r\n]+value=$"
+_VALUE_EQ = binary_scalar(b" value=")  # the usual separator, compared as bytes
 _STRUCT = re.compile(rb"[ \t\r\n]*<(/?)(trace|event)>")
 _HEAD_END = re.compile(rb"[ \t\r\n]*<(string|date|int|float|boolean|id) key=\Z")
 _TAIL_START = re.compile(rb"[ \t\r\n]*/>")
@@ -94,7 +96,7 @@ def _decoded(raw: pa.Array) -> pa.Array:
     if not pc.any(mask).as_py():
         return text
     fixed = [_unescape(s) for s in text.filter(mask).to_pylist()]
-    return pc.replace_with_mask(text, mask, pa.array(fixed, pa.string()))
+    return pc.replace_with_mask(text, mask, strings(fixed))
 
 
 def _check_header(path: Path, head: bytes) -> None:
@@ -145,7 +147,7 @@ def _pieces(text: bytes, quotes: np.ndarray) -> tuple[pa.Array, pa.Array, pa.Arr
 
     def every(first: int) -> pa.Array:
         """Every 8th piece from `first` on."""
-        return pieces.take(pa.array(np.arange(first, end, 8, dtype=np.int32)))
+        return pieces.take(from_numpy(np.arange(first, end, 8, dtype=np.int32)))
 
     return every(8), every(2), every(4), every(6)
 
@@ -190,19 +192,19 @@ class _Scanner:
         if head is None or level == 0:
             raise NotFast("head")
         tags, keys, seps, values = _pieces(text, quotes)
-        if not pc.all(pc.equal(seps, pa.scalar(b" value=", pa.binary()))).as_py() and \
+        if not pc.all(pc.equal(seps, _VALUE_EQ)).as_py() and \
                 not pc.all(pc.match_substring_regex(seps, _VALUE_SEP)).as_py():
             raise NotFast("attribute layout")
         levels, traces, event_at = self._middle(tags, level)
         kinds = np.zeros(len(keys), np.int8)
         kinds[0] = TYPES.index(head.group(1).decode())
         for code, name in enumerate(TYPES[1:], start=1):
-            kinds[1:][pc.ends_with(tags, f"<{name} key=").to_numpy(zero_copy_only=False)] = code
+            kinds[1:][to_numpy(pc.ends_with(tags, f"<{name} key="))] = code
         keys, values = pc.dictionary_encode(_decoded(keys)), _decoded(values)
         for lvl, owner in ((2, event_at), (1, traces)):
             mask = levels == lvl
             if mask.any():
-                sel = pa.array(mask)
+                sel = from_numpy(mask)
                 self.rows[lvl].append(AttrRows(owner[mask], keys.filter(sel), kinds[mask],
                                                values.filter(sel)))
         tail = _TAIL_START.match(text, int(quotes[-1]) + 1)
@@ -212,9 +214,9 @@ class _Scanner:
 
     def _middle(self, tags: pa.Array, head_level: int) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
         """Level, trace and event index of every attribute after the first, from the tag text."""
-        opens = pc.count_substring(tags, "<event>").to_numpy(zero_copy_only=False)
-        closes = pc.count_substring(tags, "</event>").to_numpy(zero_copy_only=False)
-        starts = pc.count_substring(tags, "<trace>").to_numpy(zero_copy_only=False)
+        opens = to_numpy(pc.count_substring(tags, "<event>"))
+        closes = to_numpy(pc.count_substring(tags, "</event>"))
+        starts = to_numpy(pc.count_substring(tags, "<trace>"))
         levels = np.concatenate([[head_level], head_level + np.cumsum(opens - closes)])
         before = levels[:-1]
         if not np.isin(levels, (1, 2)).all():
@@ -223,7 +225,7 @@ class _Scanner:
         if (opens > 1).any() or (closes[in_trace] > 0).any() or (closes > 1).any():
             raise NotFast("empty event between attributes")
         for pattern, where in ((_FROM_TRACE, in_trace), (_FROM_EVENT, ~in_trace)):
-            subset = tags.filter(pa.array(where)) if not where.all() else tags
+            subset = tags.filter(from_numpy(where)) if not where.all() else tags
             if len(subset) and not pc.all(pc.match_substring_regex(subset, pattern)).as_py():
                 raise NotFast("tag text")
         traces = self.trace + np.concatenate([[0], np.cumsum(starts)])

@@ -18,6 +18,7 @@ import pyarrow as pa
 
 from ..errors import InputError, Location
 from ..progress import Progress
+from .arrow_numpy import from_numpy, strings, to_numpy
 
 __all__ = ["TYPE_NAMES", "XesTable", "AttrRows", "assemble", "blocks", "line_text",
            "refuse_doctype"]
@@ -56,14 +57,14 @@ class AttrRows:
         for part in parts:
             own = part.key.dictionary.to_pylist()
             remap = np.array([names.setdefault(k, len(names)) for k in own], np.int32)
-            codes.append(remap[part.key.indices.to_numpy(zero_copy_only=False)])
+            codes.append(remap[to_numpy(part.key.indices)])
         return AttrRows(
             np.concatenate([np.zeros(0, np.int64)] + [p.owner for p in parts]),
             pa.DictionaryArray.from_arrays(
-                pa.array(np.concatenate([np.zeros(0, np.int32)] + codes)),
-                pa.array(list(names), pa.string())),
+                from_numpy(np.concatenate([np.zeros(0, np.int32)] + codes)),
+                strings(list(names))),
             np.concatenate([np.zeros(0, np.int8)] + [p.kind for p in parts]),
-            pa.concat_arrays([pa.array([], pa.string())] + [p.value for p in parts]),
+            pa.concat_arrays([strings([])] + [p.value for p in parts]),
         )
 
 
@@ -137,7 +138,7 @@ def _shown(raw: bytes) -> str:
 
 def _pivot(rows: AttrRows, n: int, prefix: str) -> tuple[dict[str, pa.Array], dict[str, str]]:
     """One column per key (first-seen order), `n` rows; a later duplicate key wins."""
-    codes = rows.key.indices.to_numpy(zero_copy_only=False)
+    codes = to_numpy(rows.key.indices)
     names = rows.key.dictionary.to_pylist()
     order = np.argsort(codes, kind="stable")
     bounds = np.searchsorted(codes[order], np.arange(len(names) + 1))
@@ -149,7 +150,7 @@ def _pivot(rows: AttrRows, n: int, prefix: str) -> tuple[dict[str, pa.Array], di
         where = np.full(n, -1, np.int64)
         where[rows.owner[sel]] = np.arange(len(sel))
         name = prefix + names[code]
-        columns[name] = rows.value.take(pa.array(sel)).take(pa.array(where, mask=where < 0))
+        columns[name] = rows.value.take(from_numpy(sel)).take(from_numpy(where, missing=where < 0))
         kinds = np.flatnonzero(np.bincount(rows.kind[sel], minlength=len(TYPE_NAMES)))
         types[name] = TYPE_NAMES[kinds[0]] if len(kinds) == 1 else "string"
     return columns, types
@@ -163,11 +164,11 @@ def assemble(event_trace: np.ndarray, events: AttrRows, traces: AttrRows) -> Xes
         n_traces = max(n_traces, int(traces.owner.max()) + 1)
     columns, types = _pivot(events, n, "")
     trace_cols, trace_types = _pivot(traces, n_traces, "case:")
-    take = pa.array(event_trace)
+    take = from_numpy(event_trace.astype(np.int64))
     for name, col in trace_cols.items():
         columns[name] = col.take(take)
     types.update(trace_types)
     first = np.searchsorted(event_trace, event_trace, side="left")
-    columns["_trace"] = pa.array(event_trace.astype(np.int64))
-    columns["_event"] = pa.array(np.arange(n, dtype=np.int64) - first)
+    columns["_trace"] = from_numpy(event_trace.astype(np.int64))
+    columns["_event"] = from_numpy((np.arange(n, dtype=np.int64) - first).astype(np.int64))
     return XesTable(pa.table(columns), types)
