@@ -121,7 +121,7 @@ def conformance_view(board: Dashboard, scope: Scope, paths: float = 0.4) -> dict
     the activity's events, cases; largest share first) and the scope's process map whose
     `deviations` give each such activity's share, for the map to mark."""
     def compute() -> dict[str, Any]:
-        with board._engine() as engine:
+        with board._engine(scope) as engine:  # on the scope's selected cases, as every view
             filters = scope.filters()
             rules = rules_report(engine, filters).to_dict()
             replay = replay_report(engine, filters).to_dict()
@@ -146,7 +146,7 @@ def drivers_view(board: Dashboard, scope: Scope, target: str = "lost",
     drivers_target(target, rules)  # an unknown target fails before anything is computed
 
     def compute() -> dict[str, Any]:
-        with board._engine() as engine:
+        with board._engine(scope) as engine:
             return drivers_report(engine, target, scope.filters(), rules, options).to_dict()
     report = board._cached(("drivers", scope, target, options), compute)
     return {"report": report, "targets": [*DRIVER_TARGETS, *rules]}

@@ -154,8 +154,11 @@ class Dashboard:
         """Compute what the first visitors ask for, in a background thread of the server (and
         again after each refresh of the workspace): the filter bar's menus and the log's case
         ids first (every page and filter needs them, and they are quick), then the whole log's
-        case facts, every unfiltered view, and last the data-quality checks (seconds on a
-        large log, asked for least)."""
+        case facts, every unfiltered view, then the data-quality checks, the conformance and
+        drivers views and the object statistics (seconds each on a large log, asked for
+        least)."""
+        from .conformance_views import conformance_view, drivers_view
+
         self._autowarm = True
         everything = Scope()
         with self.pinned():
@@ -165,7 +168,8 @@ class Dashboard:
                          lambda: self.variants(everything, 30),
                          lambda: self.order_to_cash(everything),
                          lambda: self.compare(everything, "outcome = 'Won'", "outcome = 'Lost'"),
-                         self.quality):
+                         self.quality, lambda: conformance_view(self, everything),
+                         lambda: drivers_view(self, everything), self.objects):
                 try:
                     step()
                 except Exception:  # noqa: BLE001 - a failure shows when the view is asked for
@@ -477,7 +481,7 @@ class Dashboard:
         def compute() -> dict[str, Any]:
             with self._cursor() as ws:
                 return objects_view(ws)
-        return self._cached(("objects",), compute)
+        return self._whole_log("objects", compute)  # the whole log's, under any filter
 
     def choices(self) -> dict[str, list[str]]:
         """The values each filter-bar attribute takes (at most 500 each), for its menus."""
