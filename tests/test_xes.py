@@ -489,3 +489,38 @@ def test_fast_path_equals_exact_reader(tmp_path: Path, traces: list, gap: str, r
         return  # e.g. an empty event between two attributes: read exactly, as designed
     assert fast.table.equals(exact.table), (fast.table.to_pylist(), exact.table.to_pylist())
     assert fast.types == exact.types
+
+
+@settings(max_examples=40, deadline=None)
+@given(traces=st.lists(_TRACE, min_size=1, max_size=8), block=st.integers(16, 400))
+def test_chunks_scanned_apart_equal_one_read(traces: list, block: int) -> None:
+    """The fast reader scans the chunks between </trace> tags on their own, in threads, and
+    numbers their traces and events after the chunks before them: with blocks so small that a
+    document is many chunks, the result is still the exact reader's."""
+    import tempfile
+    from unittest import mock
+
+    from lead2cash.io import xes_source
+
+    with tempfile.TemporaryDirectory() as tmp:
+        path = Path(tmp) / "chunked.xes"
+        path.write_bytes(_document(traces, "\n", False).encode("utf-8"))
+        exact = read_exact(path, silent)
+        try:
+            with mock.patch.object(xes_source, "BLOCK", block):
+                fast = read_fast(path, silent)
+        except NotFast:
+            return
+    assert fast.table.equals(exact.table), (fast.table.to_pylist(), exact.table.to_pylist())
+    assert fast.types == exact.types
+
+
+def test_a_real_log_in_many_chunks_equals_one_read(shared_data: Path) -> None:
+    from unittest import mock
+
+    from lead2cash.io import xes_source
+
+    whole = read_fast(shared_data / "helpdesk.xes.gz", silent)
+    with mock.patch.object(xes_source, "BLOCK", 50_000):
+        chunked = read_fast(shared_data / "helpdesk.xes.gz", silent)
+    assert chunked.table.equals(whole.table) and chunked.table.num_rows == 21_348
