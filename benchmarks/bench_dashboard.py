@@ -13,8 +13,8 @@ each N times:
   KPIs, the map, ...): what the first analyst asking for that view and a new filter waits.
   What the server reads once when it starts, in the background, stays (timed apart): the log's
   case ids, the whole log's case facts and the per-case values the unfiltered KPIs computed
-  over them, the filter bar's menus and the data-quality checks (whole-log data, the same
-  under every filter);
+  over them, the filter bar's menus, the data-quality checks and the object statistics
+  (whole-log data, the same under every filter);
 - warm: the same request again (the finished page or JSON, cached per workspace version and
   URL).
 
@@ -118,7 +118,8 @@ def main() -> None:
                             ("the whole log's case facts", dash.all_facts),
                             ("the unfiltered overview (per-case values)", lambda: dash.overview(Scope())),
                             ("the unfiltered order to cash (groups)", lambda: dash.order_to_cash(Scope())),
-                            ("the data-quality checks", dash.quality)):
+                            ("the data-quality checks", dash.quality),
+                            ("the object statistics", dash.objects)):
             t = time.perf_counter()
             step()
             print(f"  {label}: {time.perf_counter() - t:.2f} s")
