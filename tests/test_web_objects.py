@@ -43,5 +43,7 @@ def test_objects_page_shows_mine_objects(company_db: Path) -> None:
     for f in cli["fan_out"]:
         row = fan[f"{f['target_type']} per {f['source_type']}"]
         assert row[2] == f"{f['relations']:,}"
+        mean = f[f"{f['target_type']}_per_{f['source_type']}"]["mean"]
+        assert row[5] == ("" if mean is None else f"{mean:.2f}")  # 2 decimals, not 1.04469
     maps = re.findall(r"<h3>Process map of (\w+)</h3>", page.text)
     assert sorted(maps) == sorted(cli["process_map"]["object_types"])
