@@ -10,6 +10,8 @@ from pathlib import Path
 
 import pandas as pd
 import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
 from mining_log import load_frame
 
 from lead2cash.conformance import Rule, RuleSet, check_rules, load_rules, parse_rules
@@ -203,3 +205,35 @@ def test_built_in_rules_find_exactly_the_injected_deviations(company: tuple[Path
     with Workspace(clean / "log.duckdb", read_only=True) as ws, DuckDBEngine(ws) as e:
         assert check_rules(e).case_rules == {}  # the happy-path company breaks no rule
     assert not (clean / "deviations.csv").exists()
+
+
+_EVENTS = st.lists(st.tuples(st.integers(0, 3), st.sampled_from("ABC")), min_size=1, max_size=6)
+
+
+@settings(max_examples=30, deadline=None)
+@given(cases=st.lists(_EVENTS, min_size=1, max_size=6),
+       template=st.sampled_from(["response", "precedence", "not-succession"]),
+       pair=st.sampled_from([("A", "B"), ("B", "A"), ("A", "A"), ("A", "C")]))
+def test_positions_give_the_cases_the_windows_give(cases: list, template: str,
+                                                   pair: tuple[str, str]) -> None:
+    """Without a time limit, response, precedence and not-succession are read from each case's
+    first and last positions of A and B; on random logs (ties in time, A = B) they break in
+    exactly the cases the ordered windows find."""
+    import tempfile
+
+    import ibis
+
+    rows = [{"SalesOpportunityId": f"c{i}", "ActivityName": act,
+             "EventTime": T0 + timedelta(hours=hour)}
+            for i, events in enumerate(cases) for hour, act in events]
+    frame = pd.DataFrame(rows).assign(event_id=lambda f: range(len(f)))
+    rule = Rule("r", template, *pair)
+    with tempfile.TemporaryDirectory() as tmp:
+        with Workspace(Path(tmp) / "w.duckdb", memory_limit="500MB") as ws:
+            load_frame(ws, frame)
+            with DuckDBEngine(ws) as e:
+                steps = e.tables().steps
+                a, b = ibis.literal(pair[0]), ibis.literal(pair[1])
+                fast = set(e.execute(rule._by_positions(steps, a, b).as_table()).iloc[:, 0])
+                windows = set(e.execute(rule._windowed(steps, a, b, None).as_table()).iloc[:, 0])
+    assert fast == windows

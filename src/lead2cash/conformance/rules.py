@@ -151,7 +151,33 @@ class Rule:
             r = self._with_template("response")._broken(t)
             p = self._with_template("precedence")._broken(t)
             return r.as_table().union(p.as_table(), distinct=True)[CASE]
+        if limit is None and tpl in ("response", "precedence", "not-succession") \
+                and self.unless is None:
+            return self._by_positions(s, a, b)  # type: ignore[arg-type]
         return self._windowed(s, a, b, limit)  # type: ignore[arg-type]
+
+    def _by_positions(self, s: ir.Table, a: ir.StringScalar, b: ir.StringScalar) -> ir.Column:
+        """Response, precedence and not-succession without a time limit or exception, from
+        each case's first and last position of A and of B (one aggregate instead of an ordered
+        window over every event: the same cases, a fraction of the work on a large log).
+
+        An A not followed by a B: the last A is after the last B (or there is no B); a B not
+        preceded by an A: the first B is before the first A (or there is no A); a B after an
+        A: the last B is after the first A. With A = B, "after" means a later position, as in
+        the windows (`_windowed`), hence <= and >= where the positions may be the same event.
+        """
+        none = ibis.null("int64")
+        at_a = ibis.ifelse(s[ACT] == a, s.pos, none)
+        at_b = ibis.ifelse(s[ACT] == b, s.pos, none)
+        g = s.group_by(CASE).aggregate(a_first=at_a.min(), a_last=at_a.max(),
+                                       b_first=at_b.min(), b_last=at_b.max())
+        if self.template == "response":
+            bad = g.a_last.notnull() & (g.b_last.isnull() | (g.b_last <= g.a_last))
+        elif self.template == "precedence":
+            bad = g.b_first.notnull() & (g.a_first.isnull() | (g.a_first >= g.b_first))
+        else:  # not-succession
+            bad = g.a_first.notnull() & g.b_last.notnull() & (g.b_last > g.a_first)
+        return g.filter(bad)[CASE]
 
     def _with_template(self, template: Template) -> Rule:
         return Rule(self.id, template, self.a, self.b, self.n, self.within_s)
