@@ -107,8 +107,8 @@ def test_import_and_mining_load_no_ibis_or_pandas_once_compiled(
     probe(["export", str(xes), "--db", db], cache)
     code, modules = probe(["import", str(xes), "--db", db], cache)
     assert code == 0 and not tops(modules) & {"ibis", "sqlglot", "pandas"}, sorted(tops(modules))
-    exact = tmp_path / "exact.xes"  # a comment sends the file to the exact (pyexpat) reader
-    exact.write_text(xes.read_text(encoding="utf-8").replace("<trace>", "<!-- c --><trace>", 1),
+    exact = tmp_path / "exact.xes"  # a comment after an event: the exact (pyexpat) reader's
+    exact.write_text(xes.read_text(encoding="utf-8").replace("</event>", "</event><!-- c -->", 1),
                      encoding="utf-8")
     code, modules = probe(["import", str(exact), "--db", db], cache)
     assert code == 0 and not tops(modules) & {"ibis", "sqlglot", "pandas"}, sorted(tops(modules))
