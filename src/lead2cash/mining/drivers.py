@@ -32,6 +32,7 @@ from ..progress import NO_PROGRESS, Progress
 from .attributes import last_values
 from .engine import Engine
 from .filters import CASE, Filter, LogTables
+from .kpis import facts_of
 from .kpis_facts import AMOUNT, DISCOUNT, CaseFacts, band_labels, categories
 from .kpis_o2c import payment_status
 from .kpis_sales import DEFAULT_DISCOUNT_BANDS, cycle_seconds
@@ -258,7 +259,7 @@ def drivers(engine: Engine, *, target: str | RuleLike, filters: Iterable[Filter]
                              "pass e.g. --slow-quantile 0.75")
     t = engine.tables(filters)
     progress("reducing events to case facts", 0, 1)
-    f = CaseFacts.load(t.events, steps=t.steps)
+    f = facts_of(t)  # the facts stored at load time for the kept cases, where the log has them
     inside, hit, name, definition = _population(engine, t, f, target, slow_quantile)
     n_all, k_all = int(inside.sum()), int((inside & hit).sum())
     floor = max(min_cases, math.ceil(min_support * n_all))
